@@ -1,0 +1,3 @@
+from .text_vit import TextViT
+
+__all__ = ['TextViT']

@@ -1,0 +1,272 @@
+"""TextViT: the plain ViT encoder of LMIM / MAERec, shaped for 32x128 word images."""
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+
+from lmim_mm.registry import register
+from ..layers.pos_embed import PosGrid, sincos_2d_table
+from ..layers.transformer import Block, init_vit_weights
+
+#: name -> (embed_dim, depth, num_heads)
+ARCH_SETTINGS: Dict[str, Tuple[int, int, int]] = {
+    's': (384, 12, 6),
+    'small': (384, 12, 6),
+    'b': (768, 12, 12),
+    'base': (768, 12, 12),
+}
+
+
+class PatchEmbed(nn.Module):
+    """Non-overlapping patches -> tokens with one strided convolution.
+
+    Args:
+        img_size: (H, W) of the input.
+        patch_size: Square patch side.
+        in_channels: Image channels.
+        embed_dim: Token width.
+    """
+
+    def __init__(self, img_size: Tuple[int, int], patch_size: int, in_channels: int, embed_dim: int) -> None:
+        super().__init__()
+        if img_size[0] % patch_size or img_size[1] % patch_size:
+            raise ValueError(f'img_size {img_size} is not divisible by patch_size {patch_size}')
+        self.img_size = tuple(img_size)
+        self.grid_size = (img_size[0] // patch_size, img_size[1] // patch_size)
+        self.num_patches = self.grid_size[0] * self.grid_size[1]
+        self.proj = nn.Conv2d(in_channels, embed_dim, kernel_size=patch_size, stride=patch_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, C, H, W) -> (N, H/p * W/p, D), row-major tokens."""
+        if tuple(x.shape[-2:]) != self.img_size:
+            raise ValueError(f'expected images of size {self.img_size}, got {tuple(x.shape[-2:])}')
+        return self.proj(x).flatten(2).transpose(1, 2)
+
+
+def random_keep_order(batch: int, num_tokens: int, num_keep: int, device: torch.device,
+                      generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """MAE's per-sample random shuffle: argsort of uniform noise.
+
+    Returns:
+        ids_shuffle, int64 (N, L): the first ``num_keep`` entries of a row are the kept tokens.
+    """
+    noise = torch.rand(batch, num_tokens, device=device, generator=generator)
+    return torch.argsort(noise, dim=1)
+
+
+def shuffle_from_mask(mask: torch.Tensor) -> Tuple[torch.Tensor, int]:
+    """Token order that puts the visible tokens of ``mask`` first (in index order).
+
+    Args:
+        mask: (N, L), 1 / True = removed; every row must remove the same number of tokens.
+
+    Returns:
+        ids_shuffle (N, L) and the number of visible tokens per sample.
+    """
+    mask = mask.bool()
+    counts = mask.sum(dim=1)
+    if counts.numel() and not bool((counts == counts[0]).all()):
+        raise ValueError(f'every sample must mask the same number of tokens, got counts {counts.tolist()}')
+    num_keep = mask.shape[1] - (int(counts[0]) if counts.numel() else 0)
+    return torch.argsort(mask.to(torch.uint8), dim=1, stable=True), num_keep
+
+
+@register('MODELS')
+class TextViT(BaseModule):
+    """Vision Transformer encoder for text images, with optional MAE-style token masking.
+
+    Layout as timm's ``VisionTransformer`` (``cls_token``, ``pos_embed``, ``patch_embed.proj``,
+    ``blocks.N.{norm1,attn.qkv,attn.proj,norm2,mlp.fc1,mlp.fc2}``, ``norm``), so the authors' and
+    MAERec's weights load key for key.
+
+    Args:
+        arch: ``'s'`` (384/12/6) or ``'b'`` (768/12/12), or a dict with ``embed_dims``,
+            ``num_layers``, ``num_heads``.
+        img_size: Input (H, W).
+        patch_size: Patch side.
+        in_channels: Image channels.
+        mlp_ratio: MLP width ratio.
+        qkv_bias: Bias in qkv projections.
+        drop_rate: Dropout after projections and on the embedded tokens.
+        attn_drop_rate: Attention dropout.
+        drop_path_rate: Maximum stochastic-depth rate (linear over depth).
+        pos_grid: ``'true'`` builds the sin-cos table on the real token grid (8x32); ``'legacy'``
+            reproduces the authors' 16x16 table. A loaded checkpoint's ``pos_embed`` replaces it.
+        final_norm: Apply the final LayerNorm.
+        norm_eps: LayerNorm epsilon.
+        out_type: ``'raw'``: all tokens (N, 1 + L, D) - what the recognizer and LMIM use;
+            ``'cls_token'``: (N, D); ``'featmap'``: patch tokens as (N, D, H', W').
+        init_cfg: mmengine init config (e.g. ``dict(type='Pretrained', checkpoint=..., prefix=...)``).
+    """
+
+    def __init__(self, arch: Union[str, dict] = 's', img_size: Sequence[int] = (32, 128), patch_size: int = 4,
+                 in_channels: int = 3, mlp_ratio: float = 4.0, qkv_bias: bool = True, drop_rate: float = 0.0,
+                 attn_drop_rate: float = 0.0, drop_path_rate: float = 0.0, pos_grid: PosGrid = 'true',
+                 final_norm: bool = True, norm_eps: float = 1e-6, out_type: str = 'raw',
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if isinstance(arch, str):
+            if arch.lower() not in ARCH_SETTINGS:
+                raise ValueError(f'unknown TextViT arch {arch!r}; choose from {sorted(ARCH_SETTINGS)} or pass a dict')
+            embed_dim, depth, num_heads = ARCH_SETTINGS[arch.lower()]
+        else:
+            missing = {'embed_dims', 'num_layers', 'num_heads'} - set(arch)
+            if missing:
+                raise ValueError(f'TextViT arch dict lacks {sorted(missing)}')
+            embed_dim, depth, num_heads = arch['embed_dims'], arch['num_layers'], arch['num_heads']
+        if out_type not in ('raw', 'cls_token', 'featmap'):
+            raise ValueError(f"out_type must be 'raw', 'cls_token' or 'featmap', got {out_type!r}")
+        self.embed_dims = embed_dim
+        self.num_layers = depth
+        self.num_heads = num_heads
+        self.out_type = out_type
+        self.pos_grid = pos_grid
+
+        self.patch_embed = PatchEmbed(tuple(img_size), patch_size, in_channels, embed_dim)
+        self.grid_size = self.patch_embed.grid_size
+        self.num_patches = self.patch_embed.num_patches
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
+        # Fixed table; persistent so checkpoints carry it (the authors' 16x16 table loads as is).
+        self.register_buffer('pos_embed', sincos_2d_table(embed_dim, self.grid_size, pos_grid))
+        self.pos_drop = nn.Dropout(drop_rate)
+        rates = torch.linspace(0, drop_path_rate, depth).tolist()
+        self.blocks = nn.ModuleList([
+            Block(embed_dim, num_heads, mlp_ratio, qkv_bias, drop=drop_rate, attn_drop=attn_drop_rate,
+                  drop_path=rates[i], norm_eps=norm_eps) for i in range(depth)
+        ])
+        self.norm = nn.LayerNorm(embed_dim, eps=norm_eps) if final_norm else nn.Identity()
+        self._init_default_weights()
+
+    def _init_default_weights(self) -> None:
+        """MAE initialisation (patch projection as a Linear, cls token N(0, 0.02))."""
+        nn.init.xavier_uniform_(self.patch_embed.proj.weight.view(self.embed_dims, -1))
+        nn.init.zeros_(self.patch_embed.proj.bias)
+        nn.init.normal_(self.cls_token, std=0.02)
+        self.blocks.apply(init_vit_weights)
+        self.norm.apply(init_vit_weights)
+
+    def init_weights(self) -> None:
+        """Random init happens in ``__init__``; a ``Pretrained`` init_cfg is loaded strictly here."""
+        if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
+            from lmim_mm.utils.checkpoint import load_pretrained
+            load_pretrained(self, self.init_cfg['checkpoint'], prefix=self.init_cfg.get('prefix'))
+            self._is_init = True
+            return
+        super().init_weights()
+
+    # ------------------------------------------------------------------ masking
+    def mask_tokens(self, tokens: torch.Tensor, mask: Optional[torch.Tensor] = None,
+                    mask_ratio: Optional[float] = None,
+                    generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Keep the visible tokens.
+
+        Args:
+            tokens: Patch tokens with positions, (N, L, D).
+            mask: Explicit mask (N, L), 1 = removed, same count per row. Takes precedence.
+            mask_ratio: Fraction to remove at random (MAE): ``int(L * (1 - ratio))`` tokens kept.
+            generator: Random generator for the random mask.
+
+        Returns:
+            visible (N, L_keep, D), mask (N, L) float with 1 = removed, ids_restore (N, L).
+        """
+        n, length, dim = tokens.shape
+        if mask is not None:
+            if tuple(mask.shape) != (n, length):
+                raise ValueError(f'mask must have shape {(n, length)}, got {tuple(mask.shape)}')
+            ids_shuffle, num_keep = shuffle_from_mask(mask.to(tokens.device))
+        else:
+            num_keep = int(length * (1 - float(mask_ratio)))
+            ids_shuffle = random_keep_order(n, length, num_keep, tokens.device, generator)
+        ids_restore = torch.argsort(ids_shuffle, dim=1)
+        ids_keep = ids_shuffle[:, :num_keep]
+        visible = torch.gather(tokens, 1, ids_keep.unsqueeze(-1).expand(-1, -1, dim))
+        full_mask = torch.ones(n, length, device=tokens.device, dtype=tokens.dtype)
+        full_mask[:, :num_keep] = 0
+        full_mask = torch.gather(full_mask, 1, ids_restore)
+        return visible, full_mask, ids_restore
+
+    # ------------------------------------------------------------------ forward
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Patch tokens with positions (no [cls]): (N, C, H, W) -> (N, L, D)."""
+        return self.patch_embed(x) + self.pos_embed[:, 1:, :]
+
+    def encode(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Prepend [cls] and run the blocks + final norm: (N, L', D) -> (N, 1 + L', D)."""
+        cls = (self.cls_token + self.pos_embed[:, :1, :]).expand(tokens.shape[0], -1, -1)
+        x = self.pos_drop(torch.cat([cls, tokens], dim=1))
+        for block in self.blocks:
+            x = block(x)
+        return self.norm(x)
+
+    def forward_masked(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None,
+                       mask_ratio: Optional[float] = None, generator: Optional[torch.Generator] = None
+                       ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Encode only the visible tokens (MAE encoder).
+
+        Args:
+            x: Images (N, C, H, W).
+            mask: Explicit (N, L) mask, 1 = removed.
+            mask_ratio: Random masking ratio when ``mask`` is None.
+            generator: Random generator for the random mask.
+
+        Returns:
+            latent (N, 1 + L_keep, D), mask (N, L) with 1 = removed, ids_restore (N, L).
+        """
+        if mask is None and mask_ratio is None:
+            raise ValueError('forward_masked needs a mask or a mask_ratio')
+        visible, mask, ids_restore = self.mask_tokens(self.embed(x), mask, mask_ratio, generator)
+        return self.encode(visible), mask, ids_restore
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor]:
+        """Encode all tokens.
+
+        Args:
+            x: Images (N, C, H, W).
+
+        Returns:
+            A 1-tuple (OpenMMLab backbone convention) holding, by ``out_type``: (N, 1 + L, D),
+            (N, D) or (N, D, H', W').
+        """
+        out = self.encode(self.embed(x))
+        if self.out_type == 'cls_token':
+            return (out[:, 0], )
+        if self.out_type == 'featmap':
+            n, _, dim = out.shape
+            return (out[:, 1:].transpose(1, 2).reshape(n, dim, *self.grid_size), )
+        return (out, )
+
+    # ------------------------------------------------------------------ optimisation helpers
+    def get_layer_depth(self, param_name: str, prefix: str = '') -> Tuple[int, int]:
+        """Layer index of a parameter for layer-wise lr decay (mmpretrain's convention).
+
+        Embeddings are layer 0, block ``i`` is layer ``i + 1``, everything after the blocks (and
+        outside the backbone) is layer ``num_layers + 1``.
+
+        Args:
+            param_name: Parameter name, possibly with ``prefix``.
+            prefix: Prefix of the backbone inside the model, e.g. ``'backbone.'``.
+
+        Returns:
+            (layer_depth, num_layers + 2).
+        """
+        total = self.num_layers + 2
+        if not param_name.startswith(prefix):
+            return total - 1, total
+        name = param_name[len(prefix):]
+        if name.startswith(('cls_token', 'pos_embed', 'patch_embed')):
+            return 0, total
+        if name.startswith('blocks.'):
+            return int(name.split('.')[1]) + 1, total
+        return total - 1, total
+
+    def freeze_blocks(self, num_blocks: int) -> None:
+        """Freeze the embeddings and the first ``num_blocks`` blocks (``--fixed_encoder_layers``)."""
+        if not 0 <= num_blocks <= self.num_layers:
+            raise ValueError(f'num_blocks must be in [0, {self.num_layers}], got {num_blocks}')
+        if num_blocks == 0:
+            return
+        frozen: Iterable[nn.Module] = [self.patch_embed, *self.blocks[:num_blocks]]
+        self.cls_token.requires_grad_(False)
+        for module in frozen:
+            module.requires_grad_(False)

@@ -1,0 +1,76 @@
+"""Packaging for lmim_mm, an OpenMMLab plugin for self-supervised scene text recognition."""
+import os
+import os.path as osp
+import shutil
+import sys
+import warnings
+
+from setuptools import find_packages, setup
+
+ROOT = osp.dirname(osp.abspath(__file__))
+
+
+def get_version() -> str:
+    scope: dict = {}
+    with open(osp.join(ROOT, 'lmim_mm', 'version.py'), encoding='utf-8') as f:
+        exec(compile(f.read(), 'version.py', 'exec'), scope)
+    return scope['__version__']
+
+
+def parse_requirements(fname: str) -> list:
+    """Read requirement lines of ``requirements/<fname>`` (comments dropped)."""
+    reqs = []
+    with open(osp.join(ROOT, 'requirements', fname), encoding='utf-8') as f:
+        for line in f:
+            line = line.split('#', 1)[0].strip()
+            if line:
+                reqs.append(line)
+    return reqs
+
+
+def add_mim_extension() -> None:
+    """Place ``configs/``, ``tools/`` and ``dicts/`` in ``lmim_mm/.mim`` so ``mim train/test`` find them.
+
+    Copies for a normal install or wheel build, symlinks for ``develop`` (as mmocr and mmpretrain do).
+    """
+    if 'develop' in sys.argv or 'editable_wheel' in sys.argv:
+        mode = 'symlink' if os.name != 'nt' else 'copy'
+    elif 'sdist' in sys.argv or 'bdist_wheel' in sys.argv or 'install' in sys.argv:
+        mode = 'copy'
+    else:
+        return
+    mim_path = osp.join(ROOT, 'lmim_mm', '.mim')
+    os.makedirs(mim_path, exist_ok=True)
+    for name in ('configs', 'tools', 'dicts'):
+        src = osp.join(ROOT, name)
+        dst = osp.join(mim_path, name)
+        if osp.islink(dst) or osp.isfile(dst):
+            os.remove(dst)
+        elif osp.isdir(dst):
+            shutil.rmtree(dst)
+        if not osp.exists(src):
+            continue
+        if mode == 'symlink':
+            os.symlink(osp.relpath(src, mim_path), dst)
+        else:
+            shutil.copytree(src, dst)
+            if not osp.exists(dst):
+                warnings.warn(f'could not copy {src} into {dst}')
+
+
+if __name__ == '__main__':
+    add_mim_extension()
+    setup(
+        name='lmim_mm',
+        version=get_version(),
+        description='Self-supervised scene text recognition (LMIM, MAE, MMS) as an OpenMMLab plugin',
+        long_description=open(osp.join(ROOT, 'README.md'), encoding='utf-8').read(),
+        long_description_content_type='text/markdown',
+        license='Apache-2.0',
+        python_requires='>=3.10',
+        packages=find_packages(exclude=('configs', 'tools', 'tests', 'demo')),
+        include_package_data=True,
+        install_requires=parse_requirements('runtime.txt') + ['mmcv==2.0.1'],
+        extras_require={'tests': parse_requirements('tests.txt')},
+        zip_safe=False,
+    )

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Create .venv and install the OpenMMLab stack that works on torch 2.14 (see ../shared/spec/STACK.md).
+# Idempotent: a second run with the wheel cache in place takes seconds.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+VENV="${VENV:-$ROOT/.venv}"
+CACHE="${LMIM_CACHE:-$HOME/.cache/lmim_mm}"
+WHEELS="$CACHE/wheels"
+PY="${PYTHON:-python3.11}"
+MMCV_VERSION=2.0.1
+mkdir -p "$WHEELS"
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "[setup] creating $VENV with $PY"
+  "$PY" -m venv "$VENV"
+fi
+VPY="$VENV/bin/python"
+PIP=("$VPY" -m pip --disable-pip-version-check -q)
+stamp="$VENV/.lmim_stamp"
+want="$(cat "$ROOT/requirements/"*.txt "$ROOT/setup.py" "$0" | sha1sum | cut -c1-16)"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$VPY" -c "import lmim_mm, mmcv.ops, mmocr.models, mmpretrain.models" 2>/dev/null; then
+  echo "[setup] $VENV is up to date"
+  exit 0
+fi
+
+echo "[setup] torch + torchvision"
+"${PIP[@]}" install -r "$ROOT/requirements/torch.txt"
+"${PIP[@]}" install "numpy<2" "setuptools>=77,<82" wheel
+
+# mmcv 2.0.1 ships only its source; its ops need -std=c++20 against torch 2.14 headers.
+# CUDA ops when nvcc and a GPU are both present (or LMIM_MMCV_CUDA=1), CPU ops otherwise.
+mmcv_tag="cpu"
+if [ "${LMIM_MMCV_CUDA:-}" = 1 ] || { command -v nvcc >/dev/null 2>&1 && "$VPY" -c 'import sys, torch; sys.exit(not torch.cuda.is_available())' 2>/dev/null; }; then
+  mmcv_tag="cuda"
+fi
+torch_ver="$("$VPY" -c 'import torch; print(torch.__version__.split("+")[0])')"
+mmcv_dir="$WHEELS/mmcv-$MMCV_VERSION-torch$torch_ver-$mmcv_tag"
+if ! ls "$mmcv_dir"/mmcv-*.whl >/dev/null 2>&1; then
+  echo "[setup] building mmcv $MMCV_VERSION with $mmcv_tag ops (once; 15 min on 2 cores) into $mmcv_dir"
+  build="$(mktemp -d)"
+  "${PIP[@]}" download --no-deps --no-binary :all: "mmcv==$MMCV_VERSION" -d "$build"
+  tar -xzf "$build"/mmcv-*.tar.gz -C "$build"
+  src="$build/mmcv-$MMCV_VERSION"
+  sed -i "s/'-std=c++14'/'-std=c++20'/g" "$src/setup.py"
+  grep -q "std=c++20" "$src/setup.py" || { echo "[setup] could not patch mmcv's C++ standard" >&2; exit 1; }
+  export MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}"
+  if [ "$mmcv_tag" = cuda ]; then export FORCE_CUDA=1; else export FORCE_CUDA=0 CUDA_HOME=""; fi
+  mkdir -p "$mmcv_dir.tmp"
+  (cd "$src" && "$VPY" -m pip wheel -q --no-deps --no-build-isolation . -w "$mmcv_dir.tmp")
+  mv "$mmcv_dir.tmp" "$mmcv_dir"
+  rm -rf "$build"
+fi
+"${PIP[@]}" install --no-deps "$mmcv_dir"/mmcv-*.whl
+
+echo "[setup] OpenMMLab stack and project"
+"${PIP[@]}" install -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt"
+"${PIP[@]}" install --no-deps --no-build-isolation -e "$ROOT"
+"$VPY" -c "import lmim_mm, mmcv.ops, mmocr.models, mmpretrain.models"
+echo "$want" > "$stamp"
+echo "[setup] done: $VENV"
