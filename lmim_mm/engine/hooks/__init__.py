@@ -1,0 +1,3 @@
+from .exact_resume import ExactResumeHook
+
+__all__ = ['ExactResumeHook']

@@ -1,0 +1,125 @@
+"""Checkpoints that load with ``torch.load(weights_only=True)`` and resume exactly."""
+import random
+from typing import Any, Dict, Optional
+
+import numpy as np
+import torch
+from mmengine.hooks import Hook
+from mmengine.logging import HistoryBuffer
+from mmengine.model import is_model_wrapper
+
+from lmim_mm.registry import register
+
+_BUFFER_TAG = '__history_buffer__'
+
+
+def to_safe(obj: Any) -> Any:
+    """Turn numpy values and mmengine ``HistoryBuffer`` into types ``weights_only`` loading accepts.
+
+    Args:
+        obj: Nested dicts / lists / tuples of Python values, tensors, numpy values, history buffers.
+
+    Returns:
+        The same structure with numpy scalars as Python numbers, numpy arrays as tensors and each
+        history buffer as a tagged dict.
+    """
+    if isinstance(obj, HistoryBuffer):
+        log, count = obj.data
+        return {_BUFFER_TAG: True, 'log_history': log.tolist(), 'count_history': count.tolist(),
+                'max_length': obj.max_length}
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return torch.from_numpy(obj.copy())
+    if isinstance(obj, dict):
+        return type(obj)((k, to_safe(v)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_safe(v) for v in obj)
+    return obj
+
+
+def from_safe(obj: Any) -> Any:
+    """Inverse of :func:`to_safe` for history buffers (numbers and tensors stay as they are)."""
+    if isinstance(obj, dict):
+        if obj.get(_BUFFER_TAG):
+            return HistoryBuffer(obj['log_history'], obj['count_history'], obj['max_length'])
+        return type(obj)((k, from_safe(v)) for k, v in obj.items())
+    if isinstance(obj, list):
+        return [from_safe(v) for v in obj]
+    return obj
+
+
+def rng_state() -> Dict[str, Any]:
+    """Global RNG states of Python, numpy and torch (CPU and CUDA) as safe types."""
+    np_state = np.random.get_state()
+    state = {
+        'python': list(random.getstate()[1]) + [random.getstate()[2]],
+        'python_version': random.getstate()[0],
+        'numpy': {'keys': torch.from_numpy(np_state[1].astype(np.int64)), 'pos': int(np_state[2]),
+                  'has_gauss': int(np_state[3]), 'cached_gaussian': float(np_state[4])},
+        'torch': torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state['cuda'] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: Dict[str, Any]) -> None:
+    """Restore what :func:`rng_state` returned."""
+    py = state['python']
+    random.setstate((state['python_version'], tuple(py[:-1]), py[-1]))
+    npst = state['numpy']
+    np.random.set_state(('MT19937', npst['keys'].numpy().astype(np.uint32), npst['pos'], npst['has_gauss'],
+                         npst['cached_gaussian']))
+    torch.set_rng_state(state['torch'])
+    if 'cuda' in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state['cuda'])
+
+
+@register('HOOKS')
+class ExactResumeHook(Hook):
+    """Make mmengine checkpoints safe to load on torch >= 2.6 and resumption exact.
+
+    - ``before_save_checkpoint``: message-hub history buffers and numpy values become plain Python /
+      tensors, so ``torch.load(weights_only=True)`` (the torch default mmengine relies on) reads the
+      file without allow-listing any global; the global RNG states are stored.
+    - ``after_load_checkpoint``: buffers are rebuilt; the model's keys are checked against the
+      checkpoint's and any missing or unexpected key is an error (mmengine's ``load_from`` would only
+      warn); when resuming, RNG states are restored before the next training iteration (with
+      dataloader workers, whose streams the skipped batches re-create, the run continues exactly).
+
+    Args:
+        strict: Raise on missing / unexpected keys when a checkpoint is loaded into the model.
+    """
+
+    priority = 'VERY_LOW'
+
+    def __init__(self, strict: bool = True) -> None:
+        self.strict = strict
+        self._pending_rng: Optional[Dict[str, Any]] = None
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint['rng_state'] = rng_state()
+        for key in ('meta', 'message_hub'):
+            if key in checkpoint:
+                checkpoint[key] = to_safe(checkpoint[key])
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        if 'message_hub' in checkpoint:
+            checkpoint['message_hub'] = from_safe(checkpoint['message_hub'])
+        saved_rng = checkpoint.pop('rng_state', None)
+        # Only a resumed run continues the old random streams; ``load_from`` keeps its own seed.
+        self._pending_rng = saved_rng if getattr(runner, '_resume', False) else None
+        if self.strict and 'state_dict' in checkpoint:
+            model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+            own = set(model.state_dict())
+            theirs = {k[len('module.'):] if k.startswith('module.') else k for k in checkpoint['state_dict']}
+            missing, unexpected = sorted(own - theirs), sorted(theirs - own)
+            if missing or unexpected:
+                raise KeyError(f'checkpoint does not fit {type(model).__name__}: missing keys {missing}, '
+                               f'unexpected keys {unexpected}')
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        if self._pending_rng is not None:
+            set_rng_state(self._pending_rng)
+            self._pending_rng = None

@@ -1,0 +1,3 @@
+from .averaging_evaluator import AveragingMultiDatasetsEvaluator
+
+__all__ = ['AveragingMultiDatasetsEvaluator']

@@ -1,0 +1,75 @@
+"""Shared config handling for ``tools/train.py`` and ``tools/test.py``."""
+import argparse
+import logging
+import os
+import os.path as osp
+from typing import List, Optional
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """Arguments both tools take: ``--work-dir``, ``--cfg-options``, ``--launcher``, ``--local-rank``."""
+    parser.add_argument('--work-dir', help='folder for logs and checkpoints')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, key=value (e.g. train_dataloader.batch_size=32)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    """Read the config, apply ``--cfg-options``, the launcher and the work dir.
+
+    On a machine without CUDA the distributed backend becomes ``gloo``, so the same commands
+    (``tools/dist_train.sh CONFIG 2``) run on CPUs.
+
+    Args:
+        args: Parsed arguments from a parser prepared by :func:`add_common_args`.
+
+    Returns:
+        The config.
+    """
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config not found: {args.config}')
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if not torch.cuda.is_available() and cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend') == 'nccl':
+        cfg.env_cfg.dist_cfg.backend = 'gloo'
+    return cfg
+
+
+def enable_amp(cfg: Config, dtype: Optional[str] = None) -> None:
+    """Turn ``OptimWrapper`` into ``AmpOptimWrapper`` (bf16 where supported unless ``dtype`` says)."""
+    wrapper = cfg.optim_wrapper
+    if wrapper.get('type') == 'AmpOptimWrapper':
+        print_log('AMP is already enabled in the config', logger='current', level=logging.WARNING)
+        return
+    if wrapper.get('type', 'OptimWrapper') != 'OptimWrapper':
+        raise ValueError(f'--amp needs optim_wrapper.type OptimWrapper, got {wrapper.get("type")}')
+    wrapper.type = 'AmpOptimWrapper'
+    if dtype is None:
+        dtype = 'bfloat16' if not torch.cuda.is_available() or torch.cuda.is_bf16_supported() else 'float16'
+    wrapper.dtype = dtype
+    if dtype == 'float16':
+        wrapper.loss_scale = 'dynamic'
+
+
+def build_runner(cfg: Config):
+    """``Runner.from_cfg`` or the registered runner named by ``cfg.runner_type``."""
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+
+
+__all__: List[str] = ['add_common_args', 'build_runner', 'enable_amp', 'load_config']
