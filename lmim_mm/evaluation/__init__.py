@@ -1,4 +1,7 @@
 from .evaluator import AveragingMultiDatasetsEvaluator
-from .metrics import ChineseRecogMetric, LabelLengthMetric, normalize_chinese
+from .metrics import ChineseRecogMetric, LabelLengthMetric, ReconstructionLossMetric, normalize_chinese
 
-__all__ = ['AveragingMultiDatasetsEvaluator', 'ChineseRecogMetric', 'LabelLengthMetric', 'normalize_chinese']
+__all__ = [
+    'AveragingMultiDatasetsEvaluator', 'ChineseRecogMetric', 'LabelLengthMetric', 'ReconstructionLossMetric',
+    'normalize_chinese'
+]

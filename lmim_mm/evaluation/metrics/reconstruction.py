@@ -1,0 +1,41 @@
+"""Held-out reconstruction loss of a pretraining checkpoint (``tools/test.py`` on an unlabeled LMDB)."""
+from collections import defaultdict
+from typing import Dict, List, Optional, Sequence
+
+from mmengine.evaluator import BaseMetric
+
+from lmim_mm.registry import register
+
+
+@register('METRICS')
+class ReconstructionLossMetric(BaseMetric):
+    """Average the per-sample losses that masked-image-modelling models return in ``'predict'`` mode.
+
+    Reads ``pred_loss`` (a dict of 0-d tensors or floats: ``loss``, ``loss_recon``, ...) of every
+    data sample and reports the mean of each entry over the evaluated set.
+
+    Args:
+        collect_device: ``'cpu'`` or ``'gpu'``.
+        prefix: Metric name prefix (default ``'recon'``).
+    """
+
+    default_prefix = 'recon'
+
+    def __init__(self, collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+
+    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        """Keep the per-sample losses as floats."""
+        for index, sample in enumerate(data_samples):
+            if 'pred_loss' not in sample:
+                raise KeyError(f'data sample {index} of the batch has no "pred_loss"; evaluate a model whose '
+                               "'predict' mode returns per-sample losses (TextMAE, MMS, LMIM)")
+            self.results.append({name: float(value) for name, value in sample['pred_loss'].items()})
+
+    def compute_metrics(self, results: List[Dict[str, float]]) -> Dict[str, float]:
+        """Mean of every loss over all samples."""
+        totals: Dict[str, float] = defaultdict(float)
+        for result in results:
+            for name, value in result.items():
+                totals[name] += value
+        return {name: total / len(results) for name, total in totals.items()}

@@ -1,0 +1,143 @@
+"""Autoregressive decoding of :class:`TransformerTextDecoder`: cached greedy and beam search.
+
+Both decode with cached keys/values: the memory's cross-attention keys/values are projected once,
+and each step runs the decoder on the newest token only, appending its self-attention keys/values.
+
+Scores and lengths: a sequence's score is the sum of the log-probabilities of its tokens up to and
+including the first EOS (no length normalisation; the score is the log-probability of the whole
+word). A sequence without EOS after ``max_len`` steps is scored over all ``max_len`` tokens.
+"""
+from typing import Tuple
+
+import torch
+
+from .text_decoder import TransformerTextDecoder
+
+
+def _check_steps(decoder: TransformerTextDecoder, max_len: int) -> None:
+    """Raise if ``max_len`` steps do not fit the decoder's position table."""
+    if not 1 <= max_len <= decoder.max_steps:
+        raise ValueError(f'max_len must be in [1, {decoder.max_steps}] (the position table), got {max_len}')
+
+
+def first_eos_mask(ids: torch.Tensor, eos_idx: int) -> torch.Tensor:
+    """Which steps belong to the sequence: all up to and including the first EOS.
+
+    Args:
+        ids: Token ids (N, T).
+        eos_idx: End token.
+
+    Returns:
+        Bool (N, T).
+    """
+    is_eos = (ids == eos_idx).long()
+    return (is_eos.cumsum(1) - is_eos) == 0
+
+
+def sequence_log_prob(token_probs: torch.Tensor, ids: torch.Tensor, eos_idx: int) -> torch.Tensor:
+    """Score of decoded sequences: sum of log-probabilities up to and including the first EOS.
+
+    Args:
+        token_probs: Probability of each chosen token (N, T).
+        ids: Chosen tokens (N, T).
+        eos_idx: End token.
+
+    Returns:
+        (N,) log-probabilities.
+    """
+    keep = first_eos_mask(ids, eos_idx)
+    return torch.where(keep, token_probs.float().log(), torch.zeros_like(token_probs, dtype=torch.float32)).sum(1)
+
+
+@torch.no_grad()
+def greedy_decode(decoder: TransformerTextDecoder, memory: torch.Tensor, max_len: int, eos_idx: int,
+                  stop_at_eos: bool = True) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Greedy decoding from BOS.
+
+    Args:
+        decoder: The decoder.
+        memory: Encoder output (N, S, D).
+        max_len: Most steps (25 English, 40 Chinese).
+        eos_idx: End token.
+        stop_at_eos: Stop once every sequence has emitted EOS; sequences that ended earlier keep
+            being decoded until then (their later steps are what a full run would give).
+
+    Returns:
+        ids (N, T) and per-step class probabilities (N, T, num_classes), T <= ``max_len``.
+    """
+    _check_steps(decoder, max_len)
+    n = memory.shape[0]
+    memory_kv = decoder.memory_kv(memory)
+    cache = decoder.new_cache(max_len)
+    tokens = torch.full((n, ), decoder.bos_idx, dtype=torch.long, device=memory.device)
+    ended = torch.zeros(n, dtype=torch.bool, device=memory.device)
+    ids, probs = [], []
+    for _ in range(max_len):
+        step_probs = decoder.step(tokens, memory_kv, cache).float().softmax(-1)
+        tokens = step_probs.argmax(-1)
+        ids.append(tokens)
+        probs.append(step_probs)
+        ended |= tokens == eos_idx
+        if stop_at_eos and bool(ended.all()):
+            break
+    return torch.stack(ids, 1), torch.stack(probs, 1)
+
+
+@torch.no_grad()
+def beam_search(decoder: TransformerTextDecoder, memory: torch.Tensor, max_len: int, eos_idx: int,
+                beam_width: int, stop_at_eos: bool = True) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Beam search, batched over samples x beams, with the key/value cache reordered to each beam's parent.
+
+    A finished beam (it emitted EOS) is extended by EOS at no cost, so its score stays fixed and it
+    competes with the live beams until the end. Beams are kept sorted by score; since scores only
+    fall, decoding stops (``stop_at_eos``) once every sample's best beam has finished. Width 1 is
+    greedy decoding.
+
+    Args:
+        decoder: The decoder.
+        memory: Encoder output (N, S, D).
+        max_len: Most steps.
+        eos_idx: End token.
+        beam_width: Beams per sample, in [1, num_classes].
+        stop_at_eos: Stop early as described above.
+
+    Returns:
+        ids (N, T) of the best beam, the probability of each of its tokens (N, T) (1 after its EOS),
+        and its score (N,) (see the module docstring), T <= ``max_len``.
+    """
+    _check_steps(decoder, max_len)
+    classes = decoder.num_classes
+    if not 1 <= beam_width <= classes:
+        raise ValueError(f'beam_width must be in [1, {classes}], got {beam_width}')
+    n, device = memory.shape[0], memory.device
+    memory_kv = [(k.repeat_interleave(beam_width, 0), v.repeat_interleave(beam_width, 0))
+                 for k, v in decoder.memory_kv(memory)]
+    cache = decoder.new_cache(max_len)
+    first_beam = torch.arange(n, device=device)[:, None] * beam_width  # (N, 1) row of each sample's beam 0
+    # Only beam 0 is alive at the start, so the first step does not pick one token several times.
+    scores = torch.full((n, beam_width), float('-inf'), device=device)
+    scores[:, 0] = 0
+    tokens = torch.full((n * beam_width, ), decoder.bos_idx, dtype=torch.long, device=device)
+    finished = torch.zeros(n * beam_width, dtype=torch.bool, device=device)
+    ids = tokens.new_empty(n * beam_width, 0)
+    token_probs = scores.new_empty(n * beam_width, 0)
+    after_end = torch.full((classes, ), float('-inf'), device=device)
+    after_end[eos_idx] = 0
+    for _ in range(max_len):
+        log_probs = decoder.step(tokens, memory_kv, cache).float().log_softmax(-1)
+        log_probs = torch.where(finished[:, None], after_end, log_probs)
+        candidates = (scores.view(-1, 1) + log_probs).view(n, beam_width * classes)
+        scores, flat = candidates.topk(beam_width, dim=1)
+        parents = (first_beam + torch.div(flat, classes, rounding_mode='floor')).view(-1)
+        tokens = (flat % classes).view(-1)
+        cache.reorder(parents)
+        ids = torch.cat([ids[parents], tokens[:, None]], 1)
+        token_probs = torch.cat([token_probs[parents], log_probs[parents, tokens].exp()[:, None]], 1)
+        finished = finished[parents] | (tokens == eos_idx)
+        if stop_at_eos and bool(finished[first_beam[:, 0]].all()):
+            break
+    best = first_beam[:, 0]
+    return ids[best], token_probs[best], scores[:, 0]
+
+
+__all__ = ['beam_search', 'first_eos_mask', 'greedy_decode', 'sequence_log_prob']

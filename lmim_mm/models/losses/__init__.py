@@ -1,0 +1,3 @@
+from .reconstruction import feature_mse, masked_token_mse
+
+__all__ = ['feature_mse', 'masked_token_mse']

@@ -1,0 +1,48 @@
+"""LinearNorm: the recognizer's bridge from ViT tokens to the text decoder's memory."""
+from typing import Any, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+
+from lmim_mm.registry import register
+
+
+@register('MODELS')
+class LinearNorm(BaseModule):
+    """``LayerNorm(Linear(x))`` on every token (the authors' ``linear_norm``).
+
+    It sits in the ``encoder`` slot of mmocr's ``EncoderDecoderRecognizer``, which calls
+    ``encoder(backbone_output, data_samples)``; so it accepts (and ignores) ``data_samples`` and
+    takes the last tensor of a backbone's output tuple.
+
+    Args:
+        in_channels: Token width of the backbone (384 for ViT-S).
+        out_channels: Decoder width (512).
+        norm_eps: LayerNorm epsilon (the authors use PyTorch's default 1e-5).
+        init_cfg: mmengine init config.
+    """
+
+    def __init__(self, in_channels: int = 384, out_channels: int = 512, norm_eps: float = 1e-5,
+                 init_cfg: Optional[Union[dict, list]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.linear = nn.Linear(in_channels, out_channels)
+        self.norm = nn.LayerNorm(out_channels, eps=norm_eps)
+
+    def forward(self, inputs: Union[torch.Tensor, Sequence[torch.Tensor]],
+                data_samples: Optional[Sequence[Any]] = None) -> torch.Tensor:
+        """Project tokens.
+
+        Args:
+            inputs: Tokens (N, L, in_channels), or a backbone's tuple whose last item they are.
+            data_samples: Unused; mmocr's recognizer passes them to its encoder.
+
+        Returns:
+            (N, L, out_channels).
+        """
+        if isinstance(inputs, (tuple, list)):
+            inputs = inputs[-1]
+        if inputs.dim() != 3:
+            raise ValueError(f'LinearNorm expects tokens (N, L, C), got shape {tuple(inputs.shape)}; '
+                             "use a backbone with out_type='raw'")
+        return self.norm(self.linear(inputs))

@@ -1,0 +1,128 @@
+"""ViTTransformerDecoder: the LMIM recognizer's decoder as an mmocr decoder."""
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+from mmocr.models.common.dictionary import Dictionary
+from mmocr.models.textrecog.decoders import BaseDecoder
+from mmocr.structures import TextRecogDataSample
+
+from lmim_mm.models.layers.text_decoder import TransformerTextDecoder
+from lmim_mm.models.layers.text_decoding import beam_search, greedy_decode
+from lmim_mm.registry import register
+
+
+@register('MODELS', scopes=('mmocr', ))
+class ViTTransformerDecoder(BaseDecoder):
+    """Autoregressive pre-norm Transformer decoder over ViT tokens (LMIM / MAERec recognizer).
+
+    Class ids are the dictionary's: build it with ``with_start=False, with_end=True,
+    with_padding=True, with_unknown=True`` so that the characters come first, then EOS, PADDING,
+    UNKNOWN (the authors' 94 + 3 = 97 English classes). The start token is not a class: it is
+    ``num_classes``, an extra embedding row.
+
+    Training (teacher forcing): the module loss (mmocr ``CEModuleLoss``, ``ignore_first_char=False``)
+    pads each target to ``[y1 .. yn, EOS, PAD ..]`` of ``max_seq_len`` steps; the decoder reads
+    ``[BOS, y1 .. y_{T-1}]`` with the self-attention mask "causal and key < n + 1" and the loss
+    ignores PAD, i.e. it covers the characters and EOS. Words longer than ``max_seq_len - 1``
+    characters are cut (their EOS falls off), as mmocr's loss does.
+
+    Testing: greedy decoding with cached keys/values that stops once every word has emitted EOS
+    (``beam_width`` 0 or 1), or beam search; returns (N, T, C) probabilities for mmocr's
+    ``AttentionPostprocessor`` (T <= ``max_seq_len``). Greedy gives each step's full distribution;
+    beam search gives, at each step, the probability of the chosen token at that token's class and
+    zeros elsewhere, so the postprocessor reads the beam's word and per-character confidences.
+
+    Args:
+        n_layers: Decoder layers.
+        d_model: Width of the decoder and of the memory it reads.
+        n_head: Heads.
+        d_k: Query/key width per head.
+        d_v: Value width per head.
+        d_inner: FFN hidden width.
+        n_position: Rows of the target position table.
+        dropout: Dropout rate.
+        max_seq_len: Decoding steps (characters + EOS): 25 English, 40 Chinese.
+        beam_width: 0 or 1 for greedy decoding, more for beam search.
+        dictionary: mmocr ``Dictionary`` or its config.
+        module_loss: mmocr module-loss config (e.g. ``CEModuleLoss``); needed for training.
+        postprocessor: mmocr postprocessor config (``AttentionPostprocessor``); needed for prediction.
+        init_cfg: mmengine init config.
+    """
+
+    def __init__(self, n_layers: int = 6, d_model: int = 512, n_head: int = 8, d_k: int = 64, d_v: int = 64,
+                 d_inner: int = 256, n_position: int = 200, dropout: float = 0.1, max_seq_len: int = 25,
+                 beam_width: int = 0, dictionary: Optional[Union[Dict, Dictionary]] = None,
+                 module_loss: Optional[Dict] = None, postprocessor: Optional[Dict] = None,
+                 init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
+        super().__init__(dictionary=dictionary, module_loss=module_loss, postprocessor=postprocessor,
+                         max_seq_len=max_seq_len, init_cfg=init_cfg)
+        if self.dictionary.end_idx is None or self.dictionary.start_idx is not None:
+            raise ValueError('ViTTransformerDecoder needs a Dictionary with with_end=True and with_start=False '
+                             f'(its start token is an extra embedding row), got end_idx={self.dictionary.end_idx}, '
+                             f'start_idx={self.dictionary.start_idx}')
+        if not 1 <= max_seq_len <= n_position:
+            raise ValueError(f'max_seq_len must be in [1, n_position={n_position}], got {max_seq_len}')
+        if beam_width < 0:
+            raise ValueError(f'beam_width must be >= 0, got {beam_width}')
+        self.beam_width = beam_width
+        self.transformer = TransformerTextDecoder(
+            self.dictionary.num_classes, n_layers=n_layers, d_model=d_model, n_head=n_head, d_k=d_k, d_v=d_v,
+            d_inner=d_inner, n_position=n_position, dropout=dropout)
+
+    @staticmethod
+    def _memory(feat: Optional[Union[torch.Tensor, Sequence[torch.Tensor]]],
+                out_enc: Optional[torch.Tensor]) -> torch.Tensor:
+        """The encoder's output, else the backbone's last output: (N, S, d_model)."""
+        memory = out_enc if out_enc is not None else feat
+        if isinstance(memory, (tuple, list)):
+            memory = memory[-1]
+        if memory is None or memory.dim() != 3:
+            raise ValueError('ViTTransformerDecoder reads tokens (N, S, d_model) from the encoder (e.g. LinearNorm) '
+                             f'or backbone, got {None if memory is None else tuple(memory.shape)}')
+        return memory
+
+    def forward_train(self, feat: Optional[torch.Tensor] = None, out_enc: Optional[torch.Tensor] = None,
+                      data_samples: Optional[Sequence[TextRecogDataSample]] = None) -> torch.Tensor:
+        """Teacher forcing.
+
+        Args:
+            feat: Backbone output (used only without an encoder).
+            out_enc: Memory (N, S, d_model).
+            data_samples: Samples whose ``gt_text`` the module loss has filled with ``indexes`` and
+                ``padded_indexes`` (``max_seq_len`` steps).
+
+        Returns:
+            Logits (N, max_seq_len, num_classes).
+        """
+        memory = self._memory(feat, out_enc)
+        if any('padded_indexes' not in sample.gt_text for sample in data_samples):
+            raise ValueError('ViTTransformerDecoder.forward_train needs gt_text.padded_indexes: configure a '
+                             'module_loss (e.g. CEModuleLoss) so that it builds the targets')
+        targets = torch.stack([sample.gt_text.padded_indexes for sample in data_samples]).to(memory.device)
+        lengths = torch.tensor([len(sample.gt_text.indexes) + 1 for sample in data_samples], device=memory.device)
+        bos = targets.new_full((targets.shape[0], 1), self.transformer.bos_idx)
+        return self.transformer(torch.cat([bos, targets[:, :-1]], dim=1), memory,
+                                lengths.clamp(max=targets.shape[1]))
+
+    def forward_test(self, feat: Optional[torch.Tensor] = None, out_enc: Optional[torch.Tensor] = None,
+                     data_samples: Optional[Sequence[TextRecogDataSample]] = None) -> torch.Tensor:
+        """Greedy or beam-search decoding.
+
+        Args:
+            feat: Backbone output (used only without an encoder).
+            out_enc: Memory (N, S, d_model).
+            data_samples: Unused.
+
+        Returns:
+            Probabilities (N, T, num_classes), T <= ``max_seq_len`` (see the class docstring).
+        """
+        memory = self._memory(feat, out_enc)
+        eos = self.dictionary.end_idx
+        if self.beam_width <= 1:
+            return greedy_decode(self.transformer, memory, self.max_seq_len, eos)[1]
+        ids, token_probs, _ = beam_search(self.transformer, memory, self.max_seq_len, eos, self.beam_width)
+        probs = token_probs.new_zeros(*ids.shape, self.transformer.num_classes)
+        return probs.scatter_(2, ids[..., None], token_probs[..., None])
+
+
+__all__ = ['ViTTransformerDecoder']

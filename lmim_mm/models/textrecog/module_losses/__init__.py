@@ -1,0 +1,4 @@
+"""Module losses of lmim_mm text recognizers (mmocr)."""
+from .smooth_ce_module_loss import SmoothCEModuleLoss
+
+__all__ = ['SmoothCEModuleLoss']

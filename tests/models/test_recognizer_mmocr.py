@@ -1,0 +1,154 @@
+"""The LMIM recognizer as an mmocr EncoderDecoderRecognizer, on real IIIT5K images."""
+import copy
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.dataset import Compose, pseudo_collate
+from mmengine.optim import OptimWrapper
+from mmengine.registry import DefaultScope
+import mmocr.datasets  # noqa: F401  (registers mmocr's transforms)
+from mmocr.registry import MODELS, TRANSFORMS
+
+import lmim_mm.models.backbones.text_vit  # noqa: F401  (registers TextViT)
+import lmim_mm.models.necks.linear_norm  # noqa: F401  (registers LinearNorm)
+import lmim_mm.models.textrecog  # noqa: F401  (registers ViTTransformerDecoder, SmoothCEModuleLoss)
+
+REPO = Path(__file__).resolve().parents[2]
+ENGLISH_DICT = str(REPO / 'dicts' / 'english_digits_letters_symbols.txt')
+CHINESE_DICT = str(REPO / 'dicts' / 'chinese_fudanvi.txt')
+PIPELINE = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(128, 32), keep_ratio=False),
+    dict(type='LoadOCRAnnotations', with_text=True),
+    dict(type='PackTextRecogInputs', meta_keys=('img_path', 'ori_shape', 'img_shape', 'valid_ratio')),
+]
+
+
+def recognizer_cfg(dict_file: str = ENGLISH_DICT, max_seq_len: int = 25, full_size: bool = False,
+                   dropout: float = 0.1, beam_width: int = 0, module_loss: dict = None) -> dict:
+    """The recognizer config; tiny unless ``full_size`` (ViT-S, 6 x 512-wide decoder layers)."""
+    if full_size:
+        backbone, width, decoder = dict(arch='s'), 384, dict()
+    else:
+        backbone = dict(arch=dict(embed_dims=32, num_layers=1, num_heads=2))
+        width, decoder = 32, dict(n_layers=1, d_model=32, n_head=2, d_k=16, d_v=16, d_inner=32)
+    d_model = decoder.get('d_model', 512)
+    return dict(
+        type='EncoderDecoderRecognizer',
+        data_preprocessor=dict(type='TextRecogDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3,
+                               bgr_to_rgb=True),
+        backbone=dict(type='TextViT', out_type='raw', **backbone),
+        encoder=dict(type='LinearNorm', in_channels=width, out_channels=d_model),
+        decoder=dict(
+            type='ViTTransformerDecoder', dropout=dropout, max_seq_len=max_seq_len, beam_width=beam_width,
+            dictionary=dict(type='Dictionary', dict_file=dict_file, with_start=False, with_end=True,
+                            with_padding=True, with_unknown=True),
+            module_loss=module_loss or dict(type='CEModuleLoss', reduction='mean'),
+            postprocessor=dict(type='AttentionPostprocessor'), **decoder))
+
+
+def build(cfg: dict) -> torch.nn.Module:
+    with DefaultScope.overwrite_default_scope('mmocr'):
+        return MODELS.build(copy.deepcopy(cfg))
+
+
+@pytest.fixture(scope='module')
+def batch(real_data_dir):
+    """Eight IIIT5K test words through mmocr's loading pipeline, collated."""
+    root = real_data_dir / 'iiit5k_test'
+    with DefaultScope.overwrite_default_scope('mmocr'):
+        pipeline = Compose([TRANSFORMS.build(copy.deepcopy(t)) for t in PIPELINE])
+        samples = [pipeline(dict(img_path=str(root / 'IMG' / f'{i}.png'),
+                                 instances=[dict(text=(root / 'label' / f'{i}.txt').read_text().strip())]))
+                   for i in range(1, 9)]
+    return pseudo_collate(samples)
+
+
+def words(batch) -> list:
+    return [s.gt_text.item for s in batch['data_samples']]
+
+
+def test_class_ids_are_the_authors(fixtures_dir):
+    fixture = torch.load(fixtures_dir / 'lmim_recognizer_seed0.pt', weights_only=True)
+    decoder = build(recognizer_cfg()).decoder
+    vocab = decoder.dictionary
+    assert ''.join(vocab.dict[:94]) == fixture['charset']
+    specials = (vocab.end_idx, vocab.padding_idx, vocab.unknown_idx, vocab.start_idx)
+    assert vocab.num_classes == 97 and specials == (94, 95, 96, None)
+    assert decoder.transformer.bos_idx == fixture['special_ids']['bos'] == 97
+    assert decoder.transformer.trg_word_emb.num_embeddings == 98
+
+
+def test_decoder_rejects_a_dictionary_with_a_start_class():
+    cfg = recognizer_cfg()
+    cfg['decoder']['dictionary']['with_start'] = True
+    with pytest.raises(ValueError, match='with_start=False'):
+        build(cfg)
+
+
+@pytest.mark.parametrize('dict_file,max_seq_len,expected', [(ENGLISH_DICT, 25, 35_791_457),
+                                                            (CHINESE_DICT, 40, 43_827_457)])
+def test_full_size_parameter_count(dict_file, max_seq_len, expected):
+    model = build(recognizer_cfg(dict_file, max_seq_len, full_size=True))
+    assert sum(p.numel() for p in model.parameters() if p.requires_grad) == expected
+
+
+def test_loss_is_cross_entropy_over_characters_and_eos(batch):
+    model = build(recognizer_cfg(dropout=0.0)).train()
+    data = model.data_preprocessor(copy.deepcopy(batch), training=True)
+    assert data['inputs'].shape == (8, 3, 32, 128) and data['inputs'].abs().max() <= 1
+    loss = model.loss(**data)['loss_ce']
+    vocab, transformer = model.decoder.dictionary, model.decoder.transformer
+    memory = model.encoder(model.extract_feat(data['inputs']))
+    manual = []
+    for i, word in enumerate(words(batch)):
+        target = torch.tensor(vocab.str2idx(word) + [vocab.end_idx])
+        tokens = torch.cat([torch.tensor([transformer.bos_idx]), target[:-1]])[None]
+        logits = transformer(tokens, memory[i:i + 1])[0]
+        manual.append(F.cross_entropy(logits, target, reduction='none'))
+    torch.testing.assert_close(loss, torch.cat(manual).mean())
+    padded = data['data_samples'][0].gt_text.padded_indexes
+    assert padded.tolist() == vocab.str2idx(words(batch)[0]) + [94] + [95] * (25 - len(words(batch)[0]) - 1)
+
+
+def test_predict_greedy_and_beam(batch):
+    torch.manual_seed(0)
+    greedy = build(recognizer_cfg()).eval()
+    beams = {width: build(recognizer_cfg(beam_width=width)).eval() for width in (1, 3)}
+    results = {}
+    for width, model in [(0, greedy), *beams.items()]:
+        model.load_state_dict(greedy.state_dict())
+        with torch.no_grad():
+            results[width] = model.test_step(copy.deepcopy(batch))
+    for width, samples in results.items():
+        assert len(samples) == 8
+        for sample, word in zip(samples, words(batch)):
+            assert sample.gt_text.item == word
+            pred = sample.pred_text
+            assert isinstance(pred.item, str) and len(pred.score) == len(pred.item.replace('<UKN>', '?'))
+            assert all(0 < s <= 1 for s in pred.score)
+    assert [s.pred_text.item for s in results[1]] == [s.pred_text.item for s in results[0]]
+    for one, zero in zip(results[1], results[0]):
+        torch.testing.assert_close(torch.tensor(one.pred_text.score), torch.tensor(zero.pred_text.score))
+
+
+def test_label_smoothing_loss(batch):
+    loss_cfg = dict(type='SmoothCEModuleLoss', reduction='mean', label_smoothing=0.1)
+    smooth = build(recognizer_cfg(dropout=0.0, module_loss=loss_cfg)).train()
+    plain = build(recognizer_cfg(dropout=0.0)).train()
+    plain.load_state_dict(smooth.state_dict())
+    data = smooth.data_preprocessor(copy.deepcopy(batch), training=True)
+    loss_smooth = smooth.loss(**copy.deepcopy(data))['loss_ce']
+    loss_plain = plain.loss(**data)['loss_ce']
+    assert smooth.decoder.module_loss.loss_ce.label_smoothing == 0.1
+    assert not torch.isclose(loss_smooth, loss_plain) and torch.isfinite(loss_smooth)
+
+
+def test_tiny_recognizer_overfits_a_batch(batch):
+    torch.manual_seed(0)
+    model = build(recognizer_cfg()).train()
+    optim = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=2e-3))
+    losses = [model.train_step(copy.deepcopy(batch), optim)['loss_ce'].item() for _ in range(50)]
+    assert losses[-1] < losses[0] / 2, losses

@@ -1,0 +1,199 @@
+"""Pretraining algorithms (TextMAE, MMS, LMIM): parity with the authors, training behaviour, modes."""
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from mmengine.optim import build_optim_wrapper
+from mmpretrain.structures import DataSample
+from PIL import Image
+
+from lmim_mm.converters.lmim_pretrain import convert_lmim_pretrain
+from lmim_mm.converters.maerec_mae import convert_maerec_mae
+from lmim_mm.evaluation.metrics.reconstruction import ReconstructionLossMetric
+from lmim_mm.models.selfsup import LMIM, MMS, TextMAE
+from lmim_mm.models.utils.masking import BlockwiseMaskGenerator, MixedMaskGenerator
+from lmim_mm.testing.parity_pretrain import check_pretrain_fixture, lmim_kwargs
+from lmim_mm.testing.reference_pretrain import ReferenceLMIM
+
+PREPROCESSOR = dict(type='SelfSupDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3, to_rgb=True)
+TINY_VIT = dict(type='TextViT', arch=dict(embed_dims=32, num_layers=2, num_heads=2))
+
+
+def tiny(algorithm: str, **kwargs):
+    """A tiny TextMAE / MMS / LMIM."""
+    if algorithm == 'LMIM':
+        neck = dict(type='AlignmentDecoder', in_channels=32, embed_dim=32, depth=1, num_heads=2, ffn_dim=64,
+                    dropout=0.0)
+        return LMIM(backbone=TINY_VIT, neck=neck, head=dict(type='LMIMHead'), data_preprocessor=PREPROCESSOR,
+                    **kwargs)
+    neck = dict(type='TextMAEDecoder', in_channels=32, embed_dim=32, depth=1, num_heads=2)
+    cls = {'TextMAE': TextMAE, 'MMS': MMS}[algorithm]
+    return cls(backbone=TINY_VIT, neck=neck, head=dict(type='TextMAEHead'), data_preprocessor=PREPROCESSOR, **kwargs)
+
+
+@pytest.fixture(scope='module')
+def words(real_data_dir: Path) -> torch.Tensor:
+    """Four real word images, uint8 (4, 3, 32, 128) as the data pipeline packs them."""
+    paths = sorted((real_data_dir / 'iiit5k_test' / 'IMG').iterdir())[:4]
+    images = [np.asarray(Image.open(p).convert('RGB').resize((128, 32), Image.BICUBIC)) for p in paths]
+    return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
+
+
+def batch(algorithm: str, words: torch.Tensor) -> dict:
+    """What the dataloader yields: LMIM gets [clean, guidance] views, MAE one view."""
+    inputs = [words, words.flip(1)] if algorithm == 'LMIM' else words
+    return {'inputs': inputs, 'data_samples': [DataSample() for _ in range(len(words))]}
+
+
+@pytest.fixture(scope='module')
+def fixture(fixtures_dir):
+    return torch.load(fixtures_dir / 'lmim_pretrain_seed0.pt', weights_only=True)
+
+
+def assert_within_tolerance(report):
+    failed = {k: v for k, v in report.items() if not v['max_abs_err'] <= v['tol']}
+    assert not failed, failed
+
+
+# ---------------------------------------------------------------- parity with the authors
+def test_lmim_reproduces_authors_fixture(fixture):
+    report = check_pretrain_fixture(fixture)
+    assert set(report) == {'loss', 'loss_recon', 'loss_cls', 'pred', 'target', 'cls_masked', 'cls_guidance',
+                           'teacher_checkpoint'}
+    assert_within_tolerance(report)
+
+
+def test_reference_reproduces_authors_fixture(fixture):
+    ref = ReferenceLMIM(**fixture['config'], decoder_ffn_dim=fixture['decoder_ffn_dim'])
+    ref.load_state_dict(fixture['official_state_dict'])
+    out = ref.eval()(fixture['imgs'], fixture['imgs_guidance'], fixture['mask'])
+    for name, expected in fixture['expected'].items():
+        torch.testing.assert_close(out[name], expected, atol=1e-5, rtol=0, msg=name)
+
+
+def test_parity_check_handles_other_sizes():
+    """A fixture made by the reference at other sizes (ratio 0.6, FFN 40) passes the same check."""
+    torch.manual_seed(0)
+    config = dict(img_size=(32, 128), patch_size=4, embed_dim=48, depth=1, num_heads=3, decoder_embed_dim=24,
+                  decoder_depth=3, decoder_num_heads=2, mlp_ratio=2.0)
+    ref = ReferenceLMIM(**config, decoder_ffn_dim=40, mask_ratio=0.6).eval()
+    for param in ref.parameters():  # move away from the zero / identity init
+        param.data.add_(torch.randn_like(param) * 0.02)
+    imgs, guidance = torch.randn(2, 3, 32, 128), torch.randn(2, 3, 32, 128)
+    with torch.no_grad():
+        expected = ref(imgs, guidance)
+    teacher = {k.split('.', 1)[1]: v for k, v in ref.state_dict().items() if k.startswith('model_maeenc_momentum.')}
+    made = dict(config=config, decoder_ffn_dim=40, mask_ratio=0.6, official_state_dict=ref.state_dict(),
+                teacher_mae_checkpoint={'model': {**teacher, 'mask_token': torch.zeros(1)}}, imgs=imgs,
+                imgs_guidance=guidance, mask=expected['mask'], expected=expected)
+    assert int(expected['mask'][0].sum()) == 256 - int(256 * 0.4)
+    assert_within_tolerance(check_pretrain_fixture(made))
+
+
+def test_trainable_parameters_at_full_size():
+    model = LMIM(backbone=dict(type='TextViT', arch='s'), neck=dict(type='AlignmentDecoder'),
+                 head=dict(type='LMIMHead'))
+    assert sum(p.numel() for p in model.parameters() if p.requires_grad) == 30_314_368
+    assert list(model.teacher.parameters()) == []
+    assert sum(b.numel() for n, b in model.teacher.named_buffers() if n != 'pos_embed') == 21_313_536
+
+
+# ---------------------------------------------------------------- the frozen teacher
+def test_teacher_is_frozen_in_eval_mode_and_outside_the_optimizer(words):
+    torch.manual_seed(0)
+    model = tiny('LMIM')
+    optim_wrapper = build_optim_wrapper(model, dict(optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05)))
+    optimized = {id(p) for group in optim_wrapper.optimizer.param_groups for p in group['params']}
+    assert optimized == {id(p) for p in model.parameters()}
+    assert not optimized & {id(t) for t in model.teacher.state_dict(keep_vars=True).values()}
+    teacher_before = {k: v.clone() for k, v in model.teacher.state_dict().items()}
+    student_before = {k: v.clone() for k, v in model.backbone.state_dict().items()}
+    model.train()
+    assert model.backbone.training and not any(m.training for m in model.teacher.modules())
+    for _ in range(3):
+        model.train_step(batch('LMIM', words), optim_wrapper)
+    assert all(torch.equal(v, teacher_before[k]) for k, v in model.teacher.state_dict().items())
+    assert not torch.equal(model.backbone.blocks[0].attn.qkv.weight, student_before['blocks.0.attn.qkv.weight'])
+    assert not any(m.training for m in model.teacher.modules())
+
+
+def test_teacher_momentum_is_an_ema_of_the_student(words):
+    model = tiny('LMIM', teacher_momentum=0.9)
+    teacher = model.teacher.state_dict()['blocks.0.mlp.fc1.weight'].clone()
+    with torch.no_grad():
+        model.backbone.blocks[0].mlp.fc1.weight.add_(1.0)
+    student = model.backbone.blocks[0].mlp.fc1.weight.detach().clone()
+    model.train()
+    model.loss(model.data_preprocessor(batch('LMIM', words), True)['inputs'])
+    torch.testing.assert_close(model.teacher.blocks[0].mlp.fc1.weight, 0.9 * teacher + 0.1 * student)
+
+
+def test_teacher_checkpoint_is_loaded_by_init_weights(fixture, tmp_path):
+    path = tmp_path / 'maerec_pretrain.pth'
+    torch.save({**fixture['teacher_mae_checkpoint'], 'epoch': 19, 'args': argparse.Namespace(mask_ratio=0.75)}, path)
+    model = LMIM(**lmim_kwargs(fixture['config'], fixture['decoder_ffn_dim']), teacher_checkpoint=str(path))
+    model.init_weights()
+    expected, _ = convert_maerec_mae(fixture['teacher_mae_checkpoint'])
+    assert all(torch.equal(model.teacher.state_dict()[k], v) for k, v in expected.items())
+    assert not torch.equal(model.backbone.cls_token, model.teacher.cls_token)
+    state_dict, _ = convert_lmim_pretrain(fixture['official_state_dict'])
+    assert set(model.state_dict()) == set(state_dict)
+
+
+# ---------------------------------------------------------------- training and modes
+@pytest.mark.parametrize('algorithm', ['TextMAE', 'MMS', 'LMIM'])
+def test_overfits_a_fixed_batch(algorithm, words):
+    torch.manual_seed(0)
+    model = tiny(algorithm)
+    optim_wrapper = build_optim_wrapper(
+        model, dict(optimizer=dict(type='AdamW', lr=2e-3, betas=(0.9, 0.95), weight_decay=0.05)))
+    model.train()
+    data = batch(algorithm, words)
+    losses = [float(model.train_step(data, optim_wrapper)['loss'].detach()) for _ in range(50)]
+    assert losses[-1] < 0.5 * losses[0], (losses[0], losses[-1])
+
+
+@pytest.mark.parametrize('algorithm', ['TextMAE', 'LMIM'])
+def test_predict_returns_per_sample_losses(algorithm, words):
+    model = tiny(algorithm).eval()
+    data = batch(algorithm, words)
+    samples = model.val_step(data)
+    names = {'loss', 'loss_recon'} | ({'loss_align'} if algorithm == 'LMIM' else set())
+    assert len(samples) == 4 and all(set(s.pred_loss) == names for s in samples)
+    per_sample = torch.stack([s.pred_loss['loss'] for s in samples])
+    assert per_sample.shape == (4, ) and bool((per_sample > 0).all())
+    again = torch.stack([s.pred_loss['loss'] for s in model.val_step(data)])
+    assert torch.equal(per_sample, again)  # masks from a fixed seed
+    inputs = model.data_preprocessor(data, False)['inputs']
+    generator = torch.Generator().manual_seed(model.eval_mask_seed)
+    with torch.no_grad():
+        batch_losses = model.compute_losses(inputs, generator=generator)
+    torch.testing.assert_close(per_sample.mean(), sum(batch_losses.values()))
+
+    metric = ReconstructionLossMetric()
+    metric.process(data, [s.to_dict() for s in samples])
+    result = metric.compute_metrics(metric.results)
+    assert result['loss'] == pytest.approx(float(per_sample.mean()), rel=1e-6)
+
+
+def test_tensor_mode_gives_student_tokens(words):
+    model = tiny('LMIM').eval()
+    data = model.data_preprocessor(batch('LMIM', words), False)
+    feats = model(data['inputs'], mode='tensor')
+    assert feats[0].shape == (4, 257, 32)
+    with pytest.raises(ValueError, match='2 image view'):
+        model.loss(data['inputs'][0])
+
+
+def test_mask_generators_plug_into_every_algorithm(words):
+    mms = tiny('MMS')
+    assert isinstance(mms.mask_generator, MixedMaskGenerator)
+    lmim = tiny('LMIM', mask_generator=dict(type='BlockwiseMaskGenerator', ratio=0.6))
+    assert isinstance(lmim.mask_generator, BlockwiseMaskGenerator)
+    x = torch.randn(4, 3, 32, 128)
+    for model, num_masked in ((mms, 192), (lmim, 154), (tiny('TextMAE'), 192), (tiny('LMIM'), 205)):
+        latent, mask, _ = model.encode_masked(x)
+        assert latent.shape == (4, 1 + 256 - num_masked, 32)
+        assert mask.sum(1).tolist() == [num_masked] * 4
