@@ -54,8 +54,7 @@ fi
 
 echo "[setup] OpenMMLab stack and project"
 "${PIP[@]}" install -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt"
-grep -v '^openmim' "$ROOT/requirements/mim.txt" | "${PIP[@]}" install -r /dev/stdin
-"${PIP[@]}" install --no-deps "$(grep '^openmim' "$ROOT/requirements/mim.txt")"
+"${PIP[@]}" install --no-deps -r "$ROOT/requirements/nodeps.txt"
 "${PIP[@]}" install "setuptools>=77,<82"
 "${PIP[@]}" install --no-deps --no-build-isolation -e "$ROOT"
 "$VPY" -c "import lmim_mm, mmcv.ops, mmocr.models, mmpretrain.models"

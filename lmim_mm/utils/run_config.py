@@ -22,7 +22,7 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
 def load_config(args: argparse.Namespace) -> Config:
     """Read the config, apply ``--cfg-options``, the launcher and the work dir.
 
-    On a machine without CUDA the distributed backend becomes ``gloo``, so the same commands
+    On a machine without CUDA, :func:`use_cpu_settings` applies, so the same commands
     (``tools/dist_train.sh CONFIG 2``) run on CPUs.
 
     Args:
@@ -43,9 +43,25 @@ def load_config(args: argparse.Namespace) -> Config:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
-    if not torch.cuda.is_available() and cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend') == 'nccl':
-        cfg.env_cfg.dist_cfg.backend = 'gloo'
+    if not torch.cuda.is_available():
+        use_cpu_settings(cfg)
     return cfg
+
+
+def use_cpu_settings(cfg: Config) -> None:
+    """Run a GPU recipe on CPUs: gloo instead of nccl, fp32 ``OptimWrapper`` instead of
+    ``AmpOptimWrapper`` (mmengine's AMP wrapper needs a GPU). Both changes are logged."""
+    dist_cfg = cfg.get('env_cfg', {}).get('dist_cfg', {})
+    if dist_cfg.get('backend') == 'nccl':
+        dist_cfg['backend'] = 'gloo'
+        print_log('no CUDA device: distributed backend nccl -> gloo', logger='current', level=logging.WARNING)
+    wrapper = cfg.get('optim_wrapper', {})
+    if wrapper.get('type') == 'AmpOptimWrapper':
+        wrapper['type'] = 'OptimWrapper'
+        for key in ('dtype', 'loss_scale', 'use_fsdp'):
+            wrapper.pop(key, None)
+        print_log('no CUDA device: AmpOptimWrapper -> OptimWrapper (fp32)', logger='current',
+                  level=logging.WARNING)
 
 
 def enable_amp(cfg: Config, dtype: Optional[str] = None) -> None:
@@ -72,4 +88,4 @@ def build_runner(cfg: Config):
     return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
 
 
-__all__: List[str] = ['add_common_args', 'build_runner', 'enable_amp', 'load_config']
+__all__: List[str] = ['add_common_args', 'build_runner', 'enable_amp', 'load_config', 'use_cpu_settings']

@@ -94,6 +94,8 @@ class TextViT(BaseModule):
         pos_grid: ``'true'`` builds the sin-cos table on the real token grid (8x32); ``'legacy'``
             reproduces the authors' 16x16 table. A loaded checkpoint's ``pos_embed`` replaces it.
         final_norm: Apply the final LayerNorm.
+        frozen_stages: Freeze the embeddings and the first ``frozen_stages`` blocks (the authors'
+            ``--fixed_encoder_layers``); 0 trains everything.
         norm_eps: LayerNorm epsilon.
         out_type: ``'raw'``: all tokens (N, 1 + L, D) - what the recognizer and LMIM use;
             ``'cls_token'``: (N, D); ``'featmap'``: patch tokens as (N, D, H', W').
@@ -103,7 +105,7 @@ class TextViT(BaseModule):
     def __init__(self, arch: Union[str, dict] = 's', img_size: Sequence[int] = (32, 128), patch_size: int = 4,
                  in_channels: int = 3, mlp_ratio: float = 4.0, qkv_bias: bool = True, drop_rate: float = 0.0,
                  attn_drop_rate: float = 0.0, drop_path_rate: float = 0.0, pos_grid: PosGrid = 'true',
-                 final_norm: bool = True, norm_eps: float = 1e-6, out_type: str = 'raw',
+                 final_norm: bool = True, norm_eps: float = 1e-6, out_type: str = 'raw', frozen_stages: int = 0,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if isinstance(arch, str):
@@ -137,6 +139,7 @@ class TextViT(BaseModule):
         ])
         self.norm = nn.LayerNorm(embed_dim, eps=norm_eps) if final_norm else nn.Identity()
         self._init_default_weights()
+        self.freeze_blocks(frozen_stages)
 
     def _init_default_weights(self) -> None:
         """MAE initialisation (patch projection as a Linear, cls token N(0, 0.02))."""
@@ -147,10 +150,15 @@ class TextViT(BaseModule):
         self.norm.apply(init_vit_weights)
 
     def init_weights(self) -> None:
-        """Random init happens in ``__init__``; a ``Pretrained`` init_cfg is loaded strictly here."""
+        """Random init happens in ``__init__``; a ``Pretrained`` init_cfg is loaded strictly here.
+
+        ``init_cfg=dict(type='Pretrained', checkpoint=None, ...)`` keeps the random init, so configs
+        can carry the prefix and take the path from ``--cfg-options``.
+        """
         if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
-            from lmim_mm.utils.checkpoint import load_pretrained
-            load_pretrained(self, self.init_cfg['checkpoint'], prefix=self.init_cfg.get('prefix'))
+            if self.init_cfg.get('checkpoint'):
+                from lmim_mm.utils.checkpoint import load_pretrained
+                load_pretrained(self, self.init_cfg['checkpoint'], prefix=self.init_cfg.get('prefix'))
             self._is_init = True
             return
         super().init_weights()

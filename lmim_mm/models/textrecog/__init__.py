@@ -1,9 +1,11 @@
-"""mmocr text-recognition parts of lmim_mm: decoder and module loss for the LMIM recognizer.
+"""mmocr text-recognition parts of lmim_mm: the recognizer, its decoder and module loss.
 
-The recognizer itself is mmocr's ``EncoderDecoderRecognizer`` with ``TextViT`` (backbone),
-``LinearNorm`` (encoder slot) and :class:`ViTTransformerDecoder`.
+The recognizer is :class:`ViTRecognizer` (mmocr's ``EncoderDecoderRecognizer`` + layer depth for
+layer-wise lr decay) with ``TextViT`` (backbone), ``LinearNorm`` (encoder slot) and
+:class:`ViTTransformerDecoder`.
 """
 from .decoders import ViTTransformerDecoder
 from .module_losses import SmoothCEModuleLoss
+from .recognizers import ViTRecognizer
 
-__all__ = ['SmoothCEModuleLoss', 'ViTTransformerDecoder']
+__all__ = ['SmoothCEModuleLoss', 'ViTRecognizer', 'ViTTransformerDecoder']

@@ -1,0 +1,50 @@
+# Chinese: 7934 characters + EOS / PADDING / UNKNOWN = 7937 classes, 40 decoding steps; FudanVI
+# train/val, test on scene / web / document / handwriting with the Chinese metric (full -> half width,
+# traditional -> simplified, lower case, no spaces; sentence accuracy and 1-NED). 60 epochs.
+_base_ = [
+    '../_base_/models/recognizer_vit_s.py',
+    '../_base_/datasets/fudanvi.py',
+    '../_base_/datasets/recog_pipelines.py',
+    '../_base_/datasets/recog_evaluator.py',
+    '../_base_/schedules/finetune_adamw_cosine.py',
+    '../_base_/recog_runtime.py',
+]
+chinese_dictionary = dict(_base_.dictionary, dict_file='{{ fileDirname }}/../../dicts/chinese_fudanvi.txt')
+model = dict(
+    # the pretrained student: --cfg-options model.backbone.init_cfg.checkpoint=PATH (None = from scratch)
+    backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=None, prefix='backbone.')),
+    decoder=dict(max_seq_len=40, dictionary=chinese_dictionary))
+max_epochs = 60
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=1, convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', eta_min=1e-6, by_epoch=True, begin=1, end=max_epochs, T_max=max_epochs - 1,
+         convert_to_iter_based=True),
+]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=5)
+recog_train_pipeline_zh = [
+    dict(type='LoadOCRAnnotations', with_text=True),
+    dict(type='Resize', scale=(128, 32), keep_ratio=False, interpolation='bicubic'),
+    dict(type='PackTextRecogInputs', meta_keys=('img_path', 'ori_shape', 'img_shape', 'valid_ratio')),
+]
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='skip_collate', collate='pseudo_collate'),
+    dataset=dict(type='ConcatDataset', datasets=[_base_.fudanvi_train], pipeline=recog_train_pipeline_zh))
+val_dataloader = dict(
+    batch_size=128,
+    num_workers=4,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='pseudo_collate'),
+    dataset=dict(type='ConcatDataset', datasets=_base_.fudanvi_val_sets, pipeline=_base_.recog_test_pipeline))
+test_dataloader = dict(
+    val_dataloader,
+    dataset=dict(type='ConcatDataset', datasets=_base_.fudanvi_test_sets, pipeline=_base_.recog_test_pipeline))
+val_evaluator = dict(type='AveragingMultiDatasetsEvaluator', metrics=_base_.chinese_metrics,
+                     dataset_prefixes=list(_base_.fudanvi_scenarios))
+test_evaluator = val_evaluator
+default_hooks = dict(checkpoint=dict(save_best='mean/recog/sentence_acc', rule='greater'))

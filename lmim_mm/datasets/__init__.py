@@ -1,0 +1,18 @@
+"""Datasets (lazy LMDB / folder readers), collate functions, transforms and data converters.
+
+The model-side mask generators live in :mod:`lmim_mm.models.utils.masking`; the
+:class:`~lmim_mm.datasets.transforms.MaskGenerate` transform runs them in data workers.
+"""
+from .collate import skip_collate
+from .folder_dataset import RecogFolderDataset
+from .labeled_lmdb import LabeledLMDBDataset
+from .lazy_dataset import LazyImageDataset, LazyRecogDataset
+from .transforms import (ColorJitterView, GuidanceAugment, LMIMTwoView, MaskGenerate, PackTwoViewInputs,
+                         RandomGrayscaleView, ResizeViews)
+from .unlabeled_lmdb import UnlabeledLMDBDataset
+
+__all__ = [
+    'ColorJitterView', 'GuidanceAugment', 'LMIMTwoView', 'LabeledLMDBDataset', 'LazyImageDataset',
+    'LazyRecogDataset', 'MaskGenerate', 'PackTwoViewInputs', 'RandomGrayscaleView', 'RecogFolderDataset',
+    'ResizeViews', 'UnlabeledLMDBDataset', 'skip_collate'
+]

@@ -1,0 +1,3 @@
+from .vit_recognizer import ViTRecognizer
+
+__all__ = ['ViTRecognizer']
