@@ -4,6 +4,7 @@ from typing import Any, Dict, Mapping, Optional
 
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 
 
 def load_state_dict_file(path: str) -> Dict[str, torch.Tensor]:
@@ -76,4 +77,6 @@ def load_pretrained(module: nn.Module, path: str, prefix: Optional[str] = None) 
         state_dict = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
         if not state_dict:
             raise KeyError(f'{path} has no keys under prefix {prefix!r}')
-    load_strict(module, state_dict, source=f'{path}' + (f' (prefix {prefix!r})' if prefix else ''))
+    source = f'{path}' + (f' (prefix {prefix!r})' if prefix else '')
+    load_strict(module, state_dict, source=source)
+    print_log(f'loaded {len(state_dict)} tensors into {type(module).__name__} from {source}', logger='current')

@@ -47,8 +47,9 @@ class LMIM(MaskedSelfSupervisor):
         backbone: Student TextViT config (``out_type='raw'``).
         neck: :class:`~lmim_mm.models.necks.AlignmentDecoder` config.
         head: :class:`~lmim_mm.models.heads.LMIMHead` config.
-        teacher_checkpoint: MAERec MAE checkpoint (``{'model': ...}``, decoder keys are dropped)
-            or a TextViT state dict file, loaded into the teacher by :meth:`init_weights`.
+        teacher_checkpoint: MAERec MAE checkpoint (``{'model': ...}``, decoder keys are dropped),
+            an lmim_mm TextMAE / MMS checkpoint (its ``backbone.*``) or a TextViT state dict file,
+            loaded into the teacher by :meth:`init_weights`.
         teacher_momentum: None (the authors' setting): a fixed teacher. A float ``m``: before each
             training step the teacher becomes ``m * teacher + (1 - m) * student`` (EMA).
         mask_ratio: Random masking ratio (0.8) when ``mask_generator`` is None.
@@ -82,8 +83,13 @@ class LMIM(MaskedSelfSupervisor):
             self.load_teacher(self.teacher_checkpoint)
 
     def load_teacher(self, path: str) -> None:
-        """Load the teacher strictly from an MAERec MAE checkpoint (decoder keys dropped) or TextViT file."""
-        state_dict, _ = convert_maerec_mae(read_authors_checkpoint(path), source=path)
+        """Load the teacher strictly from an lmim_mm pretraining checkpoint (its ``backbone.*``, e.g. a
+        TextMAE / MMS run), an MAERec MAE checkpoint (decoder keys dropped) or a TextViT file."""
+        state_dict = read_authors_checkpoint(path)
+        if any(key.startswith('backbone.') for key in state_dict):
+            state_dict = {k[len('backbone.'):]: v for k, v in state_dict.items() if k.startswith('backbone.')}
+        else:
+            state_dict, _ = convert_maerec_mae(state_dict, source=path)
         load_strict(self.teacher, state_dict, source=path)
 
     def train(self, mode: bool = True) -> 'LMIM':

@@ -1,0 +1,12 @@
+# Shared settings of the demo (`make demo`): a ViT-Tiny/8 that trains on a 2-core CPU in minutes.
+# 32x128 images, 8x8 patches (4x16 = 64 tokens + [cls]), width 128, 4 blocks, 4 heads. The paper's
+# ViT-S/4 (256 tokens, width 384, 12 blocks) runs LMIM at ~1.5 images/s on such a CPU, far too slow
+# for a 30-minute demo; this model is ~30x cheaper per image and keeps every part of the method.
+demo_root = 'work_dirs/demo'
+data_root = f'{demo_root}/data'
+real_root = '../shared/data/real_benchmarks'
+tiny_backbone = dict(type='TextViT', arch=dict(embed_dims=128, num_layers=4, num_heads=4), img_size=(32, 128),
+                     patch_size=8, pos_grid='true', out_type='raw')
+tiny_grid = (4, 16)
+train_iters = 600
+checkpoint_interval = 600

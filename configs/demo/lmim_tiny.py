@@ -1,0 +1,15 @@
+# Demo step 2: LMIM with the demo's MAE teacher: masked clean view (0.8), unmasked guidance view,
+# alignment decoder, teacher-feature targets and [cls] alignment.
+_base_ = ['_pretrain_base.py']
+model = dict(
+    type='LMIM',
+    data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3, to_rgb=True),
+    backbone=_base_.tiny_backbone,
+    neck=dict(type='AlignmentDecoder', in_channels=128, embed_dim=128, depth=2, num_heads=4, ffn_dim=512,
+              dropout=0.1, grid_size=_base_.tiny_grid),
+    head=dict(type='LMIMHead', align_weight=1.0),
+    teacher_checkpoint=_base_.demo_root + '/mae_teacher/iter_600.pth',  # tools/demo.py passes the real path
+    mask_ratio=0.8)
+train_dataloader = dict(
+    _base_.pretrain_dataloader, batch_size=64, num_workers=1, persistent_workers=True,
+    dataset=dict(type='UnlabeledLMDBDataset', data_root=_base_.unlabeled_roots, pipeline=_base_.two_view_pipeline))

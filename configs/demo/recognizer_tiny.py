@@ -1,0 +1,51 @@
+# Demo step 3: the recognizer (ViT-Tiny/8 + LinearNorm + 2-layer Transformer decoder) fine-tuned on the
+# synthetic labeled split; `model.backbone.init_cfg.checkpoint` = the LMIM checkpoint (pretrained) or
+# None (scratch). Tested on the synthetic test split and on real IIIT5K / SVT test images.
+_base_ = [
+    '../_base_/recog_runtime.py', '../_base_/datasets/recog_pipelines.py', '../_base_/datasets/recog_evaluator.py',
+    '../_base_/models/recognizer_vit_s.py', '_tiny_settings.py'
+]
+model = dict(
+    backbone=dict(_base_.tiny_backbone, _delete_=True, init_cfg=dict(type='Pretrained', checkpoint=None, prefix='backbone.')),
+    encoder=dict(in_channels=128, out_channels=128),
+    decoder=dict(n_layers=2, d_model=128, n_head=4, d_k=32, d_v=32, d_inner=256))
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.999), weight_decay=0.05),
+    constructor='mmpretrain.LearningRateDecayOptimWrapperConstructor',
+    paramwise_cfg=dict(layer_decay_rate=0.75, bias_decay_mult=0.0, norm_decay_mult=0.0, flat_decay_mult=0.0,
+                       custom_keys={'cls_token': dict(decay_mult=0.0)}))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=50),
+    dict(type='CosineAnnealingLR', eta_min=1e-6, by_epoch=False, begin=50, end={{_base_.train_iters}}),
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters={{_base_.train_iters}}, val_interval={{_base_.train_iters}})
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(logger=dict(interval=25),
+                     checkpoint=dict(by_epoch=False, interval={{_base_.checkpoint_interval}}, max_keep_ckpts=1))
+log_processor = dict(by_epoch=False)
+train_pipeline = [
+    dict(type='LoadOCRAnnotations', with_text=True),
+    dict(type='Resize', scale=(128, 32), keep_ratio=False, interpolation='bicubic'),
+    *_base_.abinet_aug,
+    dict(type='PackTextRecogInputs', meta_keys=('img_path', 'ori_shape', 'img_shape', 'valid_ratio')),
+]
+train_dataloader = dict(
+    batch_size=64, num_workers=1, persistent_workers=True, sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='skip_collate', collate='pseudo_collate'),
+    dataset=dict(type='LabeledLMDBDataset', data_root=f'{_base_.data_root}/train', pipeline=train_pipeline))
+test_sets = dict(
+    synthetic=dict(type='LabeledLMDBDataset', data_root=f'{_base_.data_root}/test', test_mode=True, pipeline=None),
+    IIIT5K=dict(type='RecogFolderDataset', data_root=f'{_base_.real_root}/iiit5k_test', test_mode=True, pipeline=None),
+    SVT=dict(type='RecogFolderDataset', data_root=f'{_base_.real_root}/svt_test', test_mode=True, pipeline=None))
+val_dataloader = dict(
+    batch_size=128, num_workers=0, drop_last=False, sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='pseudo_collate'),
+    dataset=dict(type='ConcatDataset', datasets=[test_sets['synthetic']], pipeline=_base_.recog_test_pipeline))
+test_dataloader = dict(
+    val_dataloader,
+    dataset=dict(type='ConcatDataset', datasets=list(test_sets.values()), pipeline=_base_.recog_test_pipeline))
+val_evaluator = dict(type='AveragingMultiDatasetsEvaluator', metrics=_base_.recog_metrics, dataset_prefixes=['synthetic'])
+test_evaluator = dict(type='AveragingMultiDatasetsEvaluator', metrics=_base_.recog_metrics,
+                      dataset_prefixes=list(test_sets))
