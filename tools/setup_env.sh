@@ -57,6 +57,11 @@ echo "[setup] OpenMMLab stack and project"
 "${PIP[@]}" install --no-deps -r "$ROOT/requirements/nodeps.txt"
 "${PIP[@]}" install "setuptools>=77,<82"
 "${PIP[@]}" install --no-deps --no-build-isolation -e "$ROOT"
+# `mim train/test lmim_mm` looks for <site-packages>/lmim_mm/.mim, which an editable install lacks:
+# point that path at this checkout (its .mim links configs/, tools/ and dicts/), as the old
+# egg-link develop installs did.
+site="$("$VPY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+ln -sfn "$ROOT/lmim_mm" "$site/lmim_mm"
 "$VPY" -c "import lmim_mm, mmcv.ops, mmocr.models, mmpretrain.models"
 echo "$want" > "$stamp"
 echo "[setup] done: $VENV"

@@ -26,6 +26,7 @@ default_hooks = dict(logger=dict(interval=25),
                      checkpoint=dict(by_epoch=False, interval={{_base_.checkpoint_interval}}, max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)
 train_pipeline = [
+    dict(type='LoadImageFromNDArray'),
     dict(type='LoadOCRAnnotations', with_text=True),
     dict(type='Resize', scale=(128, 32), keep_ratio=False, interpolation='bicubic'),
     *_base_.abinet_aug,
@@ -41,7 +42,6 @@ test_sets = dict(
     SVT=dict(type='RecogFolderDataset', data_root=f'{_base_.real_root}/svt_test', test_mode=True, pipeline=None))
 val_dataloader = dict(
     batch_size=128, num_workers=0, drop_last=False, sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
     dataset=dict(type='ConcatDataset', datasets=[test_sets['synthetic']], pipeline=_base_.recog_test_pipeline))
 test_dataloader = dict(
     val_dataloader,

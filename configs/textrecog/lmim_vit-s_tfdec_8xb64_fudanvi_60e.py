@@ -22,6 +22,7 @@ param_scheduler = [
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=5)
 recog_train_pipeline_zh = [
+    dict(type='LoadImageFromNDArray'),
     dict(type='LoadOCRAnnotations', with_text=True),
     dict(type='Resize', scale=(128, 32), keep_ratio=False, interpolation='bicubic'),
     dict(type='PackTextRecogInputs', meta_keys=('img_path', 'ori_shape', 'img_shape', 'valid_ratio')),
@@ -39,7 +40,6 @@ val_dataloader = dict(
     persistent_workers=True,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
     dataset=dict(type='ConcatDataset', datasets=_base_.fudanvi_val_sets, pipeline=_base_.recog_test_pipeline))
 test_dataloader = dict(
     val_dataloader,

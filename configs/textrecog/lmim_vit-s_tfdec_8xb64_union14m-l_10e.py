@@ -31,7 +31,6 @@ val_dataloader = dict(
     persistent_workers=True,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
     dataset=dict(type='ConcatDataset', datasets=_base_.common_benchmark_sets, pipeline=_base_.recog_test_pipeline))
 test_dataloader = dict(
     val_dataloader,

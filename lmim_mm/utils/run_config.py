@@ -49,12 +49,16 @@ def load_config(args: argparse.Namespace) -> Config:
 
 
 def use_cpu_settings(cfg: Config) -> None:
-    """Run a GPU recipe on CPUs: gloo instead of nccl, fp32 ``OptimWrapper`` instead of
-    ``AmpOptimWrapper`` (mmengine's AMP wrapper needs a GPU). Both changes are logged."""
+    """Run a GPU recipe on CPUs: gloo instead of nccl, DDP without device ids, fp32 ``OptimWrapper``
+    instead of ``AmpOptimWrapper`` (mmengine's AMP wrapper needs a GPU). The changes are logged."""
     dist_cfg = cfg.get('env_cfg', {}).get('dist_cfg', {})
     if dist_cfg.get('backend') == 'nccl':
         dist_cfg['backend'] = 'gloo'
         print_log('no CUDA device: distributed backend nccl -> gloo', logger='current', level=logging.WARNING)
+    if cfg.get('launcher', 'none') != 'none':  # DDP on CPU modules takes no device ids
+        cfg.model_wrapper_cfg = dict(cfg.get('model_wrapper_cfg') or
+                                     dict(type='MMDistributedDataParallel', broadcast_buffers=False),
+                                     device_ids=None)
     wrapper = cfg.get('optim_wrapper', {})
     if wrapper.get('type') == 'AmpOptimWrapper':
         wrapper['type'] = 'OptimWrapper'
@@ -81,10 +85,17 @@ def enable_amp(cfg: Config, dtype: Optional[str] = None) -> None:
 
 
 def build_runner(cfg: Config):
-    """``Runner.from_cfg`` or the registered runner named by ``cfg.runner_type``."""
+    """``Runner.from_cfg`` or the registered runner named by ``cfg.runner_type``.
+
+    For ``launcher='pytorch'`` on a machine without CUDA the gloo process group is created here:
+    mmengine's ``init_dist`` would call ``torch.cuda.set_device`` and fail.
+    """
+    import torch.distributed as dist
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
+    if cfg.get('launcher') == 'pytorch' and not torch.cuda.is_available() and not dist.is_initialized():
+        dist.init_process_group(backend=cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend', 'gloo'))
     return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
 
 

@@ -1,5 +1,5 @@
-# Recognition pipelines (mmocr transforms). Lazy datasets hand over decoded images, so there is no
-# loading step. Training: ABINet-style augmentation drawn per sample (the authors drew it once per
+# Recognition pipelines (mmocr transforms). Lazy datasets hand over decoded images, which
+# LoadImageFromNDArray takes as they are (mmocr's TextRecInferencer replaces it by its own loader). Training: ABINet-style augmentation drawn per sample (the authors drew it once per
 # dataset object - a flaw we do not copy).
 abinet_aug = [
     dict(type='RandomApply', prob=0.5, transforms=[
@@ -20,12 +20,14 @@ abinet_aug = [
 ]
 use_abi_aug = True  # the authors' --use_abi_aug
 recog_train_pipeline = [
+    dict(type='LoadImageFromNDArray'),
     dict(type='LoadOCRAnnotations', with_text=True),
     dict(type='Resize', scale=(128, 32), keep_ratio=False, interpolation='bicubic'),
     *(abinet_aug if use_abi_aug else []),
     dict(type='PackTextRecogInputs', meta_keys=('img_path', 'ori_shape', 'img_shape', 'valid_ratio')),
 ]
 recog_test_pipeline = [
+    dict(type='LoadImageFromNDArray'),
     dict(type='Resize', scale=(128, 32), keep_ratio=False, interpolation='bicubic'),
     dict(type='LoadOCRAnnotations', with_text=True),
     dict(type='PackTextRecogInputs', meta_keys=('img_path', 'ori_shape', 'img_shape', 'valid_ratio')),

@@ -62,9 +62,10 @@ class Attention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, L, C) -> (N, L, C)."""
         n, length, channels = x.shape
-        qkv = self.qkv(x).reshape(n, length, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        out = F.scaled_dot_product_attention(
-            qkv[0], qkv[1], qkv[2], dropout_p=self.attn_drop if self.training else 0.0)
+        # unbind (not qkv[0], qkv[1], ...): its backward stacks the three gradients instead of
+        # zero-filling a full-size tensor per slice (about 10% of a ViT-S block's forward + backward on CPU)
+        q, k, v = self.qkv(x).reshape(n, length, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4).unbind(0)
+        out = F.scaled_dot_product_attention(q, k, v, dropout_p=self.attn_drop if self.training else 0.0)
         return self.proj_drop(self.proj(out.transpose(1, 2).reshape(n, length, channels)))
 
 

@@ -42,8 +42,9 @@ class CrossAttention(nn.Module):
         """(N, Lq, C) queries, (N, Lk, C) memory -> (N, Lq, C)."""
         n, num_q, channels = x.shape
         q = self.q(x).reshape(n, num_q, self.num_heads, self.head_dim).transpose(1, 2)
-        kv = self.kv(memory).reshape(n, memory.shape[1], 2, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        out = F.scaled_dot_product_attention(q, kv[0], kv[1], dropout_p=self.attn_drop if self.training else 0.0)
+        kv = self.kv(memory).reshape(n, memory.shape[1], 2, self.num_heads, self.head_dim)
+        k, v = kv.permute(2, 0, 3, 1, 4).unbind(0)  # unbind: see Attention.forward
+        out = F.scaled_dot_product_attention(q, k, v, dropout_p=self.attn_drop if self.training else 0.0)
         return self.proj_drop(self.proj(out.transpose(1, 2).reshape(n, num_q, channels)))
 
 

@@ -1,0 +1,259 @@
+"""Synthetic word images: real English words rendered with real fonts, for tests and demos.
+
+Words come from wordfreq's frequency list (data inside the wheel), with numbers, mixed case and
+punctuation mixed in; fonts are the DejaVu and STIX families that matplotlib ships. Each image draws
+its own font, size, colours (low contrast and gradients included), stroke, rotation, shear,
+perspective, padding/crop, blur, down-sampling, noise and JPEG quality from a generator seeded with
+``(seed, split, index)``, so a sample's bytes depend only on these three numbers - not on the number
+of worker processes or the order in which samples are made.
+"""
+import functools
+import multiprocessing
+import string
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Dict, Iterator, Optional, Sequence, Tuple
+
+import cv2
+import matplotlib
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+from wordfreq import top_n_list
+
+from .lmdb_utils import PathLike, Sample, write_lmdb
+
+#: Stream id of each split in the per-sample seed; the labeled splits, then the unlabeled one.
+SPLITS: Dict[str, int] = dict(train=0, val=1, test=2, unlabeled=3)
+#: Characters a label may hold: the 94-character English charset (digits, letters, punctuation).
+CHARSET = frozenset(string.digits + string.ascii_letters + string.punctuation)
+MAX_LABEL_LEN = 24
+
+
+@functools.lru_cache(maxsize=1)
+def font_paths() -> Tuple[str, ...]:
+    """The TrueType fonts used: matplotlib's DejaVu Sans/Serif/Mono and STIX General, all styles.
+
+    Raises:
+        FileNotFoundError: matplotlib's font folder holds none of them.
+    """
+    font_dir = Path(matplotlib.get_data_path()) / 'fonts' / 'ttf'
+    fonts = sorted(p for p in font_dir.glob('*.ttf')
+                   if (p.name.startswith('DejaVu') and 'Display' not in p.name) or p.name.startswith('STIXGeneral'))
+    if not fonts:
+        raise FileNotFoundError(f'no DejaVu/STIX fonts in {font_dir}; is matplotlib installed?')
+    return tuple(str(p) for p in fonts)
+
+
+@functools.lru_cache(maxsize=None)
+def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size)
+
+
+@functools.lru_cache(maxsize=4)
+def english_words(num_words: int = 30000) -> Tuple[str, ...]:
+    """The most frequent English words (wordfreq) whose characters are all in :data:`CHARSET`."""
+    words = (w for w in top_n_list('en', num_words) if 0 < len(w) <= MAX_LABEL_LEN)
+    return tuple(w for w in words if set(w) <= CHARSET)
+
+
+def _digits(rng: np.random.Generator, lo: int, hi: int) -> str:
+    return str(int(rng.integers(10 ** lo, 10 ** hi)))
+
+
+def sample_text(rng: np.random.Generator, words: Sequence[str]) -> str:
+    """Draw a label: mostly a word in lower, title or upper case, else a number, a word with
+    punctuation or a code mixing letters and digits (at most :data:`MAX_LABEL_LEN` characters)."""
+    word = words[int(rng.integers(len(words)))]
+    word = (word, word.capitalize(), word.upper())[int(rng.choice(3, p=(0.5, 0.3, 0.2)))]
+    kind = rng.random()
+    if kind < 0.7:
+        text = word
+    elif kind < 0.8:  # numbers: plain, prices, times, years, phone-like
+        text = (lambda: _digits(rng, 0, 5), lambda: f'${_digits(rng, 0, 3)}.{_digits(rng, 1, 2)}',
+                lambda: f'{int(rng.integers(1, 13))}:{int(rng.integers(60)):02d}', lambda: _digits(rng, 3, 4),
+                lambda: f'{_digits(rng, 2, 3)}-{_digits(rng, 3, 4)}')[int(rng.integers(5))]()
+    elif kind < 0.9:  # punctuation around the word
+        left, right = [('', '.'), ('', ','), ('', '!'), ('', '?'), ('"', '"'), ('(', ')'), ('', ':'),
+                       ('#', ''), ('', "'s"), ('@', ''), ('', '%'), ('&', '')][int(rng.integers(12))]
+        text = left + word + right
+    else:  # codes: word + digits, digits + capitals, capitals-digits
+        letters = ''.join(rng.choice(list(string.ascii_uppercase), int(rng.integers(1, 4))))
+        text = (lambda: word + _digits(rng, 0, 3), lambda: _digits(rng, 0, 3) + letters,
+                lambda: f'{letters}-{_digits(rng, 1, 4)}')[int(rng.integers(3))]()
+    return text[:MAX_LABEL_LEN]
+
+
+def _colour_pair(rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
+    """Background and text colours (BGR float32); 15% of pairs have low contrast."""
+    bg_level = rng.uniform(0, 255)
+    contrast = rng.uniform(25, 60) if rng.random() < 0.15 else rng.uniform(60, 255)
+    fg_level = bg_level + contrast * rng.choice((-1, 1))
+    fg_level = fg_level if 0 <= fg_level <= 255 else 2 * bg_level - fg_level  # the other side
+    colours = []
+    for level in (bg_level, fg_level):
+        chroma = rng.normal(0, 35, 3)
+        colours.append(np.clip(level + chroma - chroma.mean(), 0, 255).astype(np.float32))
+    return colours[0], colours[1]
+
+
+def _fill(rng: np.random.Generator, colour: np.ndarray, height: int, width: int,
+          p_gradient: float) -> np.ndarray:
+    """``(H, W, 3)`` float32 layer: the colour, or a linear gradient from it in a random direction."""
+    if rng.random() >= p_gradient:
+        return np.broadcast_to(colour, (height, width, 3))
+    other = np.clip(colour + rng.normal(0, 50, 3), 0, 255).astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = (np.cos(angle) * np.linspace(0, 1, width, dtype=np.float32)[None, :]
+            + np.sin(angle) * np.linspace(0, 1, height, dtype=np.float32)[:, None])
+    ramp = (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
+    return colour + ramp[..., None] * (other - colour)
+
+
+def _text_masks(rng: np.random.Generator, text: str, font: ImageFont.FreeTypeFont,
+                pad: Tuple[int, int, int, int]) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """Coverage of the glyphs (and of an outline stroke, 15% of images) in [0, 1], ``(H, W)``."""
+    stroke = int(rng.integers(1, 3)) if rng.random() < 0.15 else 0
+    left, top, right, bottom = font.getbbox(text, stroke_width=stroke)
+    size = (right - left + pad[0] + pad[2], bottom - top + pad[1] + pad[3])
+    origin = (pad[0] - left, pad[1] - top)
+    masks = []
+    for width in ((stroke, 0) if stroke else (0,)):
+        canvas = Image.new('L', size, 0)
+        ImageDraw.Draw(canvas).text(origin, text, font=font, fill=255, stroke_width=width, stroke_fill=255)
+        masks.append(np.asarray(canvas, dtype=np.float32) / 255)
+    return masks[-1], masks[0] if stroke else None
+
+
+def _warp(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
+    """Rotation, shear and perspective jitter as one homography; the output fits the warped box."""
+    h, w = img.shape[:2]
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    angle = np.deg2rad(rng.normal(0, 3) if rng.random() < 0.9 else rng.uniform(-20, 20))
+    shear = rng.uniform(-0.3, 0.3) if rng.random() < 0.3 else 0.0
+    centred = src - (w / 2, h / 2)
+    centred[:, 0] += shear * centred[:, 1]
+    rot = np.float32([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    dst = centred @ rot.T + rng.uniform(-0.08, 0.08, (4, 2)).astype(np.float32) * h
+    dst -= dst.min(axis=0)
+    out_w, out_h = np.ceil(dst.max(axis=0)).astype(int)
+    matrix = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+    return cv2.warpPerspective(img, matrix, (int(out_w), int(out_h)), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)
+
+
+def _degrade(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
+    """Random crop, blur, down-sampling and Gaussian noise (each with its own probability)."""
+    h, w = img.shape[:2]
+    top, bottom = (rng.uniform(0, 0.08, 2) * h).astype(int)
+    left, right = (rng.uniform(0, 0.03, 2) * w).astype(int)
+    img = img[top:h - bottom, left:w - right]
+    if rng.random() < 0.3:
+        img = cv2.GaussianBlur(img, (0, 0), sigmaX=rng.uniform(0.3, 1.5))
+    if rng.random() < 0.2:
+        scale = rng.uniform(0.4, 0.8)
+        small = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        img = cv2.resize(small, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR)
+    if rng.random() < 0.4:
+        img = img + rng.normal(0, rng.uniform(2, 12), img.shape).astype(np.float32)
+    return img
+
+
+def render_word(rng: np.random.Generator, text: str, fonts: Sequence[str]) -> np.ndarray:
+    """Render ``text`` as a scene-text-like word image.
+
+    Args:
+        rng: The sample's random generator (all randomness comes from it).
+        text: The word.
+        fonts: TrueType font files to draw from.
+
+    Returns:
+        ``(H, W, 3)`` uint8 BGR image, roughly 20-90 pixels high.
+    """
+    size = int(rng.integers(18, 56))
+    font = _font(fonts[int(rng.integers(len(fonts)))], size)
+    pad = tuple(int(v) for v in rng.integers(1, max(2, size // 2), 4))
+    glyphs, outline = _text_masks(rng, text, font, pad)
+    h, w = glyphs.shape
+    bg_colour, fg_colour = _colour_pair(rng)
+    img = _fill(rng, bg_colour, h, w, p_gradient=0.3)
+    if outline is not None:
+        img = img + outline[..., None] * (_colour_pair(rng)[0] - img)
+    img = img + glyphs[..., None] * (_fill(rng, fg_colour, h, w, p_gradient=0.2) - img)
+    img = _degrade(rng, _warp(rng, img.astype(np.float32)))
+    return np.clip(img, 0, 255).round().astype(np.uint8)
+
+
+def sample_rng(seed: int, split: str, index: int) -> np.random.Generator:
+    """The generator of one sample: depends on the seed, the split and the index only."""
+    return np.random.default_rng([seed, SPLITS[split], index])
+
+
+def render_sample(index: int, seed: int, split: str) -> Sample:
+    """Encoded JPEG bytes and label of sample ``index`` of a split (label ``None`` for unlabeled).
+
+    Args:
+        index: Sample index (0-based).
+        seed: Dataset seed.
+        split: One of :data:`SPLITS`.
+
+    Returns:
+        ``(jpeg_bytes, label or None)``.
+    """
+    rng = sample_rng(seed, split, index)
+    text = sample_text(rng, english_words())
+    img = render_word(rng, text, font_paths())
+    ok, buf = cv2.imencode('.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 96))])
+    if not ok:
+        raise RuntimeError(f'JPEG encoding failed for sample {index} of {split!r} (seed {seed})')
+    return buf.tobytes(), None if split == 'unlabeled' else text
+
+
+def iter_samples(split: str, num: int, seed: int, workers: int = 1, chunksize: int = 64) -> Iterator[Sample]:
+    """Yield samples ``0..num-1`` of a split in order, made by ``workers`` processes.
+
+    Workers fork from a fresh server process that has imported this module once (``forkserver``):
+    forking the caller could copy locks held by its threads (OpenCV's, torch's) and hang them. A
+    worker that dies raises ``BrokenProcessPool``. At most ``64 * chunksize * workers`` samples are
+    in flight, so memory stays bounded whatever ``num`` is.
+
+    Args:
+        split: One of :data:`SPLITS`.
+        num: Number of samples.
+        seed: Dataset seed.
+        workers: Worker processes (1 renders in this process).
+        chunksize: Samples per task sent to a worker.
+    """
+    if split not in SPLITS:
+        raise KeyError(f'unknown split {split!r}; expected one of {list(SPLITS)}')
+    render = functools.partial(render_sample, seed=seed, split=split)
+    if workers <= 1:
+        yield from map(render, range(num))
+        return
+    context = multiprocessing.get_context('forkserver')
+    context.set_forkserver_preload([__name__])
+    window = 64 * chunksize * workers
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=cv2.setNumThreads, initargs=(1, )) as pool:
+        for start in range(0, num, window):
+            yield from pool.map(render, range(start, min(start + window, num)), chunksize=chunksize)
+
+
+def make_synthetic(out_dir: PathLike, sizes: Dict[str, int], seed: int, workers: int = 1,
+                   progress: bool = True) -> Dict[str, int]:
+    """Write one LMDB per split under ``out_dir`` (``train``/``val``/``test`` labeled, ``unlabeled``).
+
+    Args:
+        out_dir: Output folder; ``out_dir/<split>`` must not hold an LMDB yet.
+        sizes: Samples per split; splits of size 0 are not written.
+        seed: Dataset seed (the same seed gives byte-identical LMDB values).
+        workers: Rendering processes.
+        progress: Show tqdm progress bars.
+
+    Returns:
+        Samples written per split.
+    """
+    written = {}
+    for split, num in sizes.items():
+        if num > 0:
+            samples = iter_samples(split, num, seed, workers)
+            written[split] = write_lmdb(samples, Path(out_dir) / split, total=num, progress=progress)
+    return written

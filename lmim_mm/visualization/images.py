@@ -1,0 +1,205 @@
+"""Drawing helpers on RGB uint8 images (H, W, 3) in numpy: panels, heat maps, captions, grids.
+
+Everything here is plain numpy / OpenCV / Pillow (no torch, no GUI backend). Text is drawn with
+Pillow in matplotlib's DejaVu Sans, which covers Latin, Greek and Cyrillic; characters the font
+lacks (e.g. CJK) show as boxes.
+"""
+import functools
+import math
+from pathlib import Path
+from typing import Optional, Sequence, Tuple, Union
+
+import cv2
+import matplotlib
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+Color = Tuple[int, int, int]
+WHITE: Color = (255, 255, 255)
+BLACK: Color = (0, 0, 0)
+GREEN: Color = (0, 140, 0)
+RED: Color = (200, 0, 0)
+#: Height in pixels of one line of text drawn by :func:`text_strip`.
+LINE_HEIGHT = 14
+FONT_SIZE = 11
+
+
+def to_rgb_uint8(img: np.ndarray, mean: Optional[np.ndarray] = None, std: Optional[np.ndarray] = None,
+                 bgr: bool = False) -> np.ndarray:
+    """A (normalised) CHW image as an RGB uint8 HWC image.
+
+    Args:
+        img: (C, H, W) with C = 1 or 3, float (normalised) or uint8.
+        mean: Per-channel mean (C,) that was subtracted, or None (no de-normalisation).
+        std: Per-channel std (C,) that divided, or None.
+        bgr: The channels are in BGR order (flipped to RGB).
+
+    Returns:
+        (H, W, 3) uint8; a single channel is repeated.
+    """
+    if img.ndim != 3 or img.shape[0] not in (1, 3):
+        raise ValueError(f'expected a (C, H, W) image with C = 1 or 3, got shape {img.shape}')
+    img = img.astype(np.float32)
+    if std is not None:
+        img = img * np.asarray(std, np.float32).reshape(-1, 1, 1)
+    if mean is not None:
+        img = img + np.asarray(mean, np.float32).reshape(-1, 1, 1)
+    img = np.clip(np.rint(img), 0, 255).astype(np.uint8).transpose(1, 2, 0)
+    if img.shape[2] == 1:
+        return np.repeat(img, 3, axis=2)
+    return np.ascontiguousarray(img[..., ::-1] if bgr else img)
+
+
+def token_to_pixel_mask(mask: np.ndarray, patch_size: int) -> np.ndarray:
+    """Token grid (h, w) -> pixel mask (h * p, w * p): every token covers a p x p patch."""
+    return mask.repeat(patch_size, axis=0).repeat(patch_size, axis=1)
+
+
+def grey_out(img: np.ndarray, pixel_mask: np.ndarray, strength: float = 0.75, grey: int = 128) -> np.ndarray:
+    """Fade the pixels of ``pixel_mask`` (H, W) bool towards grey: ``(1 - s) * img + s * grey``."""
+    faded = (1.0 - strength) * img.astype(np.float32) + strength * grey
+    return np.where(pixel_mask[..., None], np.rint(faded).astype(np.uint8), img)
+
+
+def heatmap(values: np.ndarray, valid: np.ndarray, patch_size: int, value_range: Tuple[float, float] = (-1.0, 1.0),
+            cmap: str = 'viridis') -> np.ndarray:
+    """Per-token values as a colour image, white where not ``valid``.
+
+    Args:
+        values: (h, w) values on the token grid.
+        valid: (h, w) bool, tokens to colour.
+        patch_size: Pixels per token side.
+        value_range: Values mapped to the two ends of the colour map (clipped).
+        cmap: A matplotlib colour map name.
+
+    Returns:
+        (h * p, w * p, 3) uint8.
+    """
+    low, high = value_range
+    scaled = np.clip((values.astype(np.float64) - low) / (high - low), 0.0, 1.0)
+    colours = np.rint(matplotlib.colormaps[cmap](scaled)[..., :3] * 255).astype(np.uint8)
+    colours[~valid] = WHITE
+    return token_to_pixel_mask(colours, patch_size)
+
+
+def upscale(img: np.ndarray, scale: int) -> np.ndarray:
+    """Enlarge by an integer factor with nearest-neighbour sampling (patch edges stay sharp)."""
+    return img.repeat(scale, axis=0).repeat(scale, axis=1) if scale != 1 else img
+
+
+def letterbox(img: np.ndarray, size: Tuple[int, int], fill: Color = WHITE) -> np.ndarray:
+    """Resize ``img`` to fit inside ``size = (H, W)`` keeping its aspect ratio; pad right / bottom."""
+    height, width = size
+    factor = min(height / img.shape[0], width / img.shape[1])
+    new_h, new_w = max(1, round(img.shape[0] * factor)), max(1, round(img.shape[1] * factor))
+    out = np.full((height, width, 3), fill, np.uint8)
+    out[:new_h, :new_w] = cv2.resize(img, (new_w, new_h), interpolation=cv2.INTER_CUBIC)
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _font() -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / 'fonts' / 'ttf' / 'DejaVuSans.ttf'), FONT_SIZE)
+
+
+def fit_text(text: str, width: int) -> str:
+    """``text``, cut and ended with ``'..'`` if it is wider than ``width`` pixels."""
+    font = _font()
+    if font.getlength(text) <= width:
+        return text
+    while text and font.getlength(text + '..') > width:
+        text = text[:-1]
+    return text + '..'
+
+
+def text_strip(lines: Sequence[Tuple[str, Color]], width: int, background: Color = WHITE) -> np.ndarray:
+    """Lines of coloured text, one per :data:`LINE_HEIGHT` pixels, cut to ``width``.
+
+    Args:
+        lines: ``(text, rgb colour)`` per line.
+        width: Strip width in pixels.
+        background: Background colour.
+
+    Returns:
+        (len(lines) * LINE_HEIGHT, width, 3) uint8.
+    """
+    canvas = Image.new('RGB', (width, LINE_HEIGHT * len(lines)), background)
+    draw = ImageDraw.Draw(canvas)
+    for row, (text, colour) in enumerate(lines):
+        draw.text((2, row * LINE_HEIGHT), fit_text(text, width - 4), fill=colour, font=_font())
+    return np.asarray(canvas)
+
+
+def colorbar_strip(label: str, width: int, value_range: Tuple[float, float] = (-1.0, 1.0),
+                   cmap: str = 'viridis') -> np.ndarray:
+    """A title line ``label  low [colour ramp] high`` explaining a :func:`heatmap`.
+
+    Returns:
+        (LINE_HEIGHT, width, 3) uint8.
+    """
+    font = _font()
+    low, high = (f'{v:g}' for v in value_range)
+    head = f'{label}  {low} '
+    start = 2 + math.ceil(font.getlength(head))
+    end = width - 4 - math.ceil(font.getlength(high))
+    if end - start < 8:
+        raise ValueError(f'colour bar {head!r}..{high!r} does not fit in {width} pixels')
+    canvas = Image.new('RGB', (width, LINE_HEIGHT), WHITE)
+    draw = ImageDraw.Draw(canvas)
+    draw.text((2, 0), head, fill=BLACK, font=font)
+    draw.text((end + 2, 0), high, fill=BLACK, font=font)
+    strip = np.array(canvas)
+    strip[3:LINE_HEIGHT - 3, start:end] = np.rint(matplotlib.colormaps[cmap](np.linspace(0, 1, end - start))[:, :3]
+                                                  * 255).astype(np.uint8)
+    return strip
+
+
+def compose(rows: Sequence[Sequence[np.ndarray]], pad: int = 4, fill: Color = WHITE) -> np.ndarray:
+    """Lay images out in rows and columns, each placed top-left in its cell.
+
+    Row ``i`` is as tall as its tallest image, column ``j`` as wide as its widest; cells are
+    separated and surrounded by ``pad`` pixels, so the result is
+    ``(sum(row heights) + pad * (rows + 1), sum(column widths) + pad * (columns + 1))``.
+
+    Args:
+        rows: Non-empty rows of (h, w, 3) uint8 images; rows may be shorter than the longest one.
+        pad: Spacing in pixels.
+        fill: Background colour.
+
+    Returns:
+        The composed (H, W, 3) uint8 image.
+    """
+    if not rows or not all(len(row) for row in rows):
+        raise ValueError(f'compose needs non-empty rows, got row lengths {[len(row) for row in rows]}')
+    num_cols = max(len(row) for row in rows)
+    heights = [max(img.shape[0] for img in row) for row in rows]
+    widths = [max(row[j].shape[1] for row in rows if j < len(row)) for j in range(num_cols)]
+    tops = np.cumsum([pad] + [h + pad for h in heights])
+    lefts = np.cumsum([pad] + [w + pad for w in widths])
+    out = np.full((tops[-1], lefts[-1], 3), fill, np.uint8)
+    for i, row in enumerate(rows):
+        for j, img in enumerate(row):
+            out[tops[i]:tops[i] + img.shape[0], lefts[j]:lefts[j] + img.shape[1]] = img
+    return out
+
+
+def save_rgb(img: np.ndarray, path: Union[str, Path]) -> Path:
+    """Write an RGB uint8 image (PNG / JPEG by extension), creating parent folders.
+
+    Returns:
+        The path written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), np.ascontiguousarray(img[..., ::-1])):
+        raise OSError(f'could not write image {path}')
+    return path
+
+
+def captioned(img: np.ndarray, lines: Sequence[Tuple[str, Color]], size: Tuple[int, int]) -> np.ndarray:
+    """``img`` letterboxed into ``size = (H, W)`` with text lines below it.
+
+    Returns:
+        (H + len(lines) * LINE_HEIGHT, W, 3) uint8.
+    """
+    return np.concatenate([letterbox(img, size), text_strip(lines, size[1])], axis=0)

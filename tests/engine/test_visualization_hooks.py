@@ -1,0 +1,269 @@
+"""Pictures of pretraining (masks, reconstructions, LMIM similarities) and of recognition samples."""
+import copy
+from pathlib import Path
+from types import SimpleNamespace
+
+import cv2
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.dataset import Compose
+from mmengine.registry import DefaultScope
+from mmengine.runner import Runner
+from mmengine.structures import LabelData
+from mmocr.registry import TRANSFORMS
+from mmocr.structures import TextRecogDataSample
+from mmpretrain.structures import DataSample
+from PIL import Image
+
+import lmim_mm.models.textrecog  # noqa: F401  (registers the recognizer parts)
+from lmim_mm.engine.hooks.visualization import (PretrainVisualizationHook, RecognitionSamplesHook, first_samples,
+                                                lmim_similarity, mae_reconstruction, mean_score, words_match)
+from lmim_mm.models.selfsup import LMIM, TextMAE
+from lmim_mm.visualization.images import GREEN, LINE_HEIGHT, RED, letterbox, upscale
+
+PAD = 4  # compose()'s default spacing
+PREPROCESSOR = dict(type='SelfSupDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3, to_rgb=True)
+TINY_VIT = dict(type='TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2))
+REPO = Path(__file__).resolve().parents[2]
+
+
+def tiny_pretrainer(algorithm: str) -> nn.Module:
+    if algorithm == 'LMIM':
+        neck = dict(type='AlignmentDecoder', in_channels=32, embed_dim=32, depth=1, num_heads=2, ffn_dim=64)
+        return LMIM(backbone=TINY_VIT, neck=neck, head=dict(type='LMIMHead'), data_preprocessor=PREPROCESSOR)
+    neck = dict(type='TextMAEDecoder', in_channels=32, embed_dim=32, depth=1, num_heads=2)
+    return TextMAE(backbone=TINY_VIT, neck=neck, head=dict(type='TextMAEHead'), data_preprocessor=PREPROCESSOR)
+
+
+@pytest.fixture(scope='module')
+def words_bgr(real_data_dir: Path) -> torch.Tensor:
+    """Eight real IIIT5K words, uint8 BGR (8, 3, 32, 128), as mmcv loading + packing gives them."""
+    paths = [real_data_dir / 'iiit5k_test' / 'IMG' / f'{i}.png' for i in range(1, 9)]
+    images = [np.asarray(Image.open(p).convert('RGB').resize((128, 32), Image.BICUBIC))[..., ::-1] for p in paths]
+    return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
+
+
+class PackedWords(torch.utils.data.Dataset):
+    """Packed pretraining samples: one view, or [clean, guidance] with the guidance upside down."""
+
+    def __init__(self, images: torch.Tensor, two_views: bool) -> None:
+        self.images, self.two_views = images, two_views
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> dict:
+        img = self.images[index]
+        return {'inputs': [img, img.flip(1)] if self.two_views else img, 'data_samples': DataSample()}
+
+
+def pretrain_runner(model: nn.Module, words: torch.Tensor, work_dir: Path, train_cfg: dict, hook: dict) -> Runner:
+    loader = dict(dataset=PackedWords(words, isinstance(model, LMIM)), batch_size=4, num_workers=0,
+                  sampler=dict(type='DefaultSampler', shuffle=True), collate_fn=dict(type='default_collate'))
+    return Runner(model=model, work_dir=str(work_dir), train_dataloader=loader, train_cfg=train_cfg,
+                  optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-3)),
+                  default_hooks=dict(checkpoint=None, logger=dict(type='LoggerHook', interval=1)),
+                  custom_hooks=[dict(type='PretrainVisualizationHook', **hook)], default_scope='mmpretrain',
+                  randomness=dict(seed=0), experiment_name=f'{type(model).__name__}_{work_dir.name}')
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    assert path.is_file(), f'{path} not written; folder holds {sorted(p.name for p in path.parent.iterdir())}'
+    return cv2.imread(str(path))[..., ::-1]
+
+
+def greyed_tokens(picture: np.ndarray, row: int, patch: int = 8) -> np.ndarray:
+    """(8, 32) bool: tokens whose pixels differ between the input and mask panels of a row."""
+    changed = (panel(picture, row, 1) != panel(picture, row, 0)).any(-1)
+    return changed.reshape(8, patch, 32, patch).any((1, 3))
+
+
+def panel(picture: np.ndarray, row: int, col: int, size=(64, 256)) -> np.ndarray:
+    """Panel (row, col) of a pretraining picture: title line first, then one row per sample."""
+    top = PAD + LINE_HEIGHT + PAD + row * (size[0] + PAD)
+    left = PAD + col * (size[1] + PAD)
+    return picture[top:top + size[0], left:left + size[1]]
+
+
+# ---------------------------------------------------------------- pretraining pictures
+def test_lmim_pictures_per_epoch(words_bgr, tmp_path):
+    torch.manual_seed(0)
+    runner = pretrain_runner(tiny_pretrainer('LMIM'), words_bgr, tmp_path, dict(by_epoch=True, max_epochs=2),
+                             dict(num_samples=3, out_dir='pics'))
+    runner.train()
+    assert sorted(p.name for p in (tmp_path / 'pics').iterdir()) == ['epoch_1.png', 'epoch_2.png']
+    picture = read_rgb(tmp_path / 'pics' / 'epoch_2.png')
+    assert picture.shape == (LINE_HEIGHT + 3 * 64 + 5 * PAD, 4 * 256 + 5 * PAD, 3)
+    rgb = words_bgr.flip(1).permute(0, 2, 3, 1).numpy()
+    for row in range(3):  # input denormalised to RGB; guidance view = the same image upside down (BGR flip)
+        np.testing.assert_array_equal(panel(picture, row, 0), upscale(rgb[row], 2))
+        np.testing.assert_array_equal(panel(picture, row, 3), upscale(rgb[row][::-1], 2))
+    # mask: 205 of 256 patches (ratio 0.8) greyed, the same in every picture
+    masked = greyed_tokens(picture, 0)
+    assert masked.sum() == 205
+    first = read_rgb(tmp_path / 'pics' / 'epoch_1.png')
+    np.testing.assert_array_equal(panel(first, 0, 1), panel(picture, 0, 1))
+    # heat map: white exactly on the visible tokens
+    white = (panel(picture, 0, 2) == 255).all(-1).reshape(8, 8, 32, 8).all((1, 3))
+    np.testing.assert_array_equal(white, ~masked)
+
+
+def test_mae_pictures_by_iteration(words_bgr, tmp_path):
+    torch.manual_seed(0)
+    runner = pretrain_runner(tiny_pretrainer('TextMAE'), words_bgr, tmp_path, dict(by_epoch=False, max_iters=3),
+                             dict(num_samples=2, interval_iters=2))
+    runner.train()
+    assert sorted(p.name for p in (tmp_path / 'vis').iterdir()) == ['iter_2.png', 'iter_3.png']
+    picture = read_rgb(tmp_path / 'vis' / 'iter_3.png')
+    assert picture.shape == (LINE_HEIGHT + 2 * 64 + 4 * PAD, 3 * 256 + 4 * PAD, 3)
+    masked = greyed_tokens(picture, 1)
+    assert masked.sum() == 192
+    # the reconstruction keeps the visible patches of the input and predicts the others
+    visible = ~masked.repeat(8, 0).repeat(8, 1)
+    np.testing.assert_array_equal(panel(picture, 1, 2)[visible], panel(picture, 1, 0)[visible])
+    assert (panel(picture, 1, 2)[~visible] != panel(picture, 1, 0)[~visible]).any()
+
+
+def test_first_samples_restores_rng_and_is_repeatable(words_bgr):
+    loader = torch.utils.data.DataLoader(PackedWords(words_bgr, False), batch_size=4,
+                                         collate_fn=lambda samples: {'inputs': torch.stack([s['inputs'] for s in
+                                                                                            samples])})
+    torch.manual_seed(3)
+    expected = torch.rand(2)
+    torch.manual_seed(3)
+    batch = first_samples(loader, 3, seed=0)
+    assert torch.equal(torch.rand(2), expected)
+    assert torch.equal(batch['inputs'], words_bgr[:3])
+    with pytest.raises(ValueError, match='yields no sample'):
+        first_samples(torch.utils.data.DataLoader([None, None]), 2, seed=0)
+
+
+def test_mae_reconstruction_of_a_perfect_prediction_is_the_input(monkeypatch):
+    model = tiny_pretrainer('TextMAE').eval()
+    imgs = torch.randn(2, 3, 32, 128)
+
+    class PerfectNeck(nn.Module):
+        def forward(self, latent, ids_restore):
+            return model.head.construct_target(imgs)
+
+    monkeypatch.setattr(model, 'neck', PerfectNeck())
+    mask, recon = mae_reconstruction(model, imgs, torch.Generator().manual_seed(0))
+    assert mask.dtype == torch.bool and mask.sum(1).tolist() == [192, 192]
+    torch.testing.assert_close(recon, imgs, atol=1e-4, rtol=1e-4)
+
+
+def test_lmim_similarity_is_one_for_a_perfect_prediction(monkeypatch):
+    model = tiny_pretrainer('LMIM').eval()
+    clean, guidance = torch.randn(2, 3, 32, 128), torch.randn(2, 3, 32, 128)
+    with torch.no_grad():
+        target = model.head.construct_target(model.teacher(clean)[0])
+        mask, cosine = lmim_similarity(model, clean, guidance, torch.Generator().manual_seed(0))
+    assert cosine.shape == (2, 256) and bool((cosine.abs() <= 1 + 1e-6).all())
+    assert mask.sum(1).tolist() == [205, 205]
+
+    class PerfectNeck(nn.Module):
+        def forward(self, latent, ids_restore, memory):
+            return target
+
+    monkeypatch.setattr(model, 'neck', PerfectNeck())
+    with torch.no_grad():
+        _, cosine = lmim_similarity(model, clean, guidance, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(cosine, torch.ones(2, 256))
+
+
+def test_other_patch_sizes_and_wrong_models(words_bgr):
+    backbone = dict(type='TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2), patch_size=8)
+    model = TextMAE(backbone=backbone, neck=dict(type='TextMAEDecoder', in_channels=32, embed_dim=32, depth=1,
+                                                 num_heads=2, out_channels=8 * 8 * 3, grid_size=(4, 16)),
+                    head=dict(type='TextMAEHead', patch_size=8), data_preprocessor=PREPROCESSOR).eval()
+    hook = PretrainVisualizationHook(num_samples=2)
+    with torch.no_grad():
+        columns = hook.panels(model, {'inputs': words_bgr[:2], 'data_samples': [DataSample()] * 2})
+    assert list(columns) == ['input', 'mask', 'reconstruction']
+    greyed = (columns['mask'][0] != columns['input'][0]).any(-1)
+    assert greyed.reshape(4, 8, 16, 8).any((1, 3)).sum() == 48  # 0.75 of the 4 x 16 tokens
+    with pytest.raises(TypeError, match='draws LMIM, TextMAE and MMS'):
+        hook.panels(nn.Linear(2, 2), {})
+    with pytest.raises(ValueError, match='num_samples must be positive'):
+        PretrainVisualizationHook(num_samples=0)
+
+
+# ---------------------------------------------------------------- recognition samples
+PIPELINE = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(128, 32), keep_ratio=False),
+    dict(type='LoadOCRAnnotations', with_text=True),
+    dict(type='PackTextRecogInputs', meta_keys=('img_path', 'ori_shape', 'img_shape', 'valid_ratio')),
+]
+RECOGNIZER = dict(
+    type='EncoderDecoderRecognizer',
+    data_preprocessor=dict(type='TextRecogDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3, bgr_to_rgb=True),
+    backbone=dict(type='TextViT', out_type='raw', arch=dict(embed_dims=32, num_layers=1, num_heads=2)),
+    encoder=dict(type='LinearNorm', in_channels=32, out_channels=32),
+    decoder=dict(type='ViTTransformerDecoder', max_seq_len=8, n_layers=1, d_model=32, n_head=2, d_k=16, d_v=16,
+                 d_inner=32,
+                 dictionary=dict(type='Dictionary', dict_file=str(REPO / 'dicts' / 'english_digits_letters_symbols.txt'),
+                                 with_start=False, with_end=True, with_padding=True, with_unknown=True),
+                 module_loss=dict(type='CEModuleLoss', reduction='mean'), postprocessor=dict(type='AttentionPostprocessor')))
+
+
+@pytest.fixture(scope='module')
+def recog_samples(real_data_dir):
+    """Eight IIIT5K test words through mmocr's loading pipeline (uint8 BGR inputs)."""
+    root = real_data_dir / 'iiit5k_test'
+    with DefaultScope.overwrite_default_scope('mmocr'):
+        pipeline = Compose([TRANSFORMS.build(copy.deepcopy(t)) for t in PIPELINE])
+        return [pipeline(dict(img_path=str(root / 'IMG' / f'{i}.png'),
+                              instances=[dict(text=(root / 'label' / f'{i}.txt').read_text().strip())]))
+                for i in range(1, 9)]
+
+
+def test_recognition_samples_in_validation_and_test(recog_samples, tmp_path):
+    loader = dict(dataset=recog_samples, batch_size=4, num_workers=0, collate_fn=dict(type='pseudo_collate'),
+                  sampler=dict(type='DefaultSampler', shuffle=False))
+    evaluator = dict(type='WordMetric', mode=['exact', 'ignore_case_symbol'])
+    runner = Runner(model=copy.deepcopy(RECOGNIZER), work_dir=str(tmp_path), train_dataloader=loader,
+                    val_dataloader=loader, test_dataloader=loader, val_evaluator=evaluator,
+                    test_evaluator=evaluator, train_cfg=dict(by_epoch=True, max_epochs=1, val_interval=1),
+                    val_cfg=dict(type='ValLoop'), test_cfg=dict(type='TestLoop'),
+                    optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-3)),
+                    default_hooks=dict(checkpoint=None),
+                    custom_hooks=[dict(type='RecognitionSamplesHook', num_samples=6)], default_scope='mmocr',
+                    experiment_name=f'recog_{tmp_path.name}')
+    runner.train()
+    runner.test()
+    assert sorted(p.name for p in (tmp_path / 'vis').iterdir()) == ['samples_test_epoch_1.png',
+                                                                     'samples_val_epoch_1.png']
+    picture = read_rgb(tmp_path / 'vis' / 'samples_test_epoch_1.png')
+    cell_h = 64 + 2 * LINE_HEIGHT
+    assert picture.shape == (2 * cell_h + 3 * PAD, 4 * 256 + 5 * PAD, 3)
+    rgb = recog_samples[5]['inputs'].flip(0).permute(1, 2, 0).numpy()  # 6th word: row 1, column 1
+    top, left = PAD + cell_h + PAD, PAD + 256 + PAD
+    np.testing.assert_array_equal(picture[top:top + 64, left:left + 256], letterbox(rgb, (64, 256)))
+    text = picture[top + 64:top + cell_h, left:left + 256].reshape(-1, 3)
+    assert (text == RED).all(-1).any()  # an untrained model reads every word wrong
+    assert not (picture[PAD + cell_h + PAD + cell_h:] != 255).any()  # nothing below the 2nd row
+
+
+def test_recognition_colours_follow_case_and_symbol_insensitive_match(recog_samples, tmp_path):
+    hook = RecognitionSamplesHook(num_samples=2, num_cols=2, cell_size=(32, 128))
+    hook.before_test_epoch(None)
+    outputs = []
+    for pred, sample in zip(['CAT.', 'dog'], recog_samples):
+        outputs.append(TextRecogDataSample(pred_text=LabelData(item=pred, score=[0.5, 1.0]),
+                                           gt_text=LabelData(item='cat')))
+    hook.after_test_iter(None, 0, {'inputs': [s['inputs'] for s in recog_samples[:3]]}, outputs)
+    path = hook.save(SimpleNamespace(work_dir=str(tmp_path), _train_loop=None), 'test')
+    assert path == tmp_path / 'vis' / 'samples_test.png'
+    picture = read_rgb(path)
+    assert picture.shape == (32 + 2 * LINE_HEIGHT + 2 * PAD, 2 * 128 + 3 * PAD, 3)
+    right, wrong = (picture[PAD + 32:, PAD + i * (128 + PAD):PAD + 128 + i * (128 + PAD)] for i in (0, 1))
+    assert (right == GREEN).all(-1).any() and not (right == RED).all(-1).any()
+    assert (wrong == RED).all(-1).any() and not (wrong == GREEN).all(-1).any()
+
+
+def test_word_match_and_score():
+    assert words_match('Hello!', "hello") and words_match('', '--') and not words_match('he1lo', 'hello')
+    assert mean_score([0.5, 1.0]) == 0.75 and mean_score(torch.tensor([])) == 0.0

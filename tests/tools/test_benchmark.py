@@ -1,0 +1,118 @@
+"""tools/benchmark.py: JSON lines of every measurement, parity checks inside it, the timing protocol."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from lmim_mm.models.selfsup import TextMAE
+from lmim_mm.testing.reference_mae import ReferenceMAE, to_textmae_state_dict
+from lmim_mm.utils.benchmark import EOS_IDX, MASK_CASES, MEASUREMENTS, Measurement, time_alternating, words
+from lmim_mm.utils.checkpoint import load_strict
+
+REPO = Path(__file__).resolve().parents[2]
+REQUIRED = {'name': str, 'ours': float, 'unit': str, 'device': str, 'dtype': str, 'batch': int}
+OPTIONAL_FLOATS = ('reference', 'ratio', 'peak_mem_mb')
+
+
+def run_tool(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(REPO / 'tools' / 'benchmark.py'), '--quick', *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope='module')
+def quick_lines():
+    proc = run_tool('--threads', '1')
+    assert proc.returncode == 0, proc.stderr
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def test_every_line_is_a_complete_json_result(quick_lines):
+    assert {line['name'] for line in quick_lines} == set(MEASUREMENTS)
+    for line in quick_lines:
+        for key, kind in REQUIRED.items():
+            assert isinstance(line[key], kind), (key, line)
+        for key in OPTIONAL_FLOATS:
+            assert line[key] is None or isinstance(line[key], float), (key, line)
+        assert line['ours'] > 0 and line['batch'] > 0 and line['device'] == 'cpu'
+        assert line['unit'] in ('images/s', 'ms') and line['threads'] == 1
+        if line['reference'] is None:
+            assert line['ratio'] is None
+        else:
+            speedup = line['ours'] / line['reference'] if line['unit'] == 'images/s' else \
+                line['reference'] / line['ours']
+            assert line['ratio'] == pytest.approx(speedup, rel=1e-3)
+
+
+def test_parity_checks_inside_the_benchmark(quick_lines):
+    by_name = {}
+    for line in quick_lines:
+        by_name.setdefault(line['name'], []).append(line)
+    for name in ('pretrain_step', 'mae_step', 'mms_step'):
+        (line, ) = by_name[name]
+        assert line['loss_abs_diff'] < 1e-4 and line['reference'] > 0
+    (pretrain, ) = by_name['pretrain_step']
+    assert pretrain['peak_mem_mb'] > 0 and pretrain['reference_peak_mem_mb'] > 0
+    greedy = [line for line in by_name['recognize'] if line['case'] == 'greedy']
+    assert [line['batch'] for line in greedy] == [1, 4]
+    assert all(line['identical_predictions'] is True for line in greedy)
+    assert {line['case'] for line in by_name['recognize']} == {'greedy', 'beam5'}
+    assert {line['case'] for line in by_name['mask_gen']} == set(MASK_CASES)
+    assert all(line['batch'] == 512 and line['reference'] is None for line in by_name['mask_gen'])
+
+
+def test_only_filters_and_unknown_names_are_rejected():
+    proc = run_tool('--only', 'mask_gen')
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [line['case'] for line in lines] == list(MASK_CASES)
+    proc = run_tool('--only', 'no_such_measurement')
+    assert proc.returncode == 2 and 'no_such_measurement' in proc.stderr
+
+
+def test_reference_mae_equals_text_mae_on_shared_weights():
+    torch.manual_seed(0)
+    reference = ReferenceMAE(embed_dim=32, depth=2, num_heads=2, decoder_embed_dim=16, decoder_depth=2,
+                             decoder_num_heads=2).eval()
+    for param in reference.parameters():  # move away from the zero / identity init
+        param.data.add_(torch.randn_like(param) * 0.02)
+    ours = TextMAE(backbone=dict(type='TextViT', arch=dict(embed_dims=32, num_layers=2, num_heads=2),
+                                 pos_grid='legacy'),
+                   neck=dict(type='TextMAEDecoder', in_channels=32, embed_dim=16, depth=2, num_heads=2,
+                             pos_grid='legacy'),
+                   head=dict(type='TextMAEHead')).eval()
+    load_strict(ours, to_textmae_state_dict(reference.state_dict()))
+    imgs = torch.randn(3, 3, 32, 128)
+    with torch.no_grad():
+        expected = reference(imgs)
+        latent, _, ids_restore = ours.backbone.forward_masked(imgs, mask=expected['mask'])
+        pred = ours.neck(latent, ids_restore)
+        loss = ours.compute_losses(imgs, mask=expected['mask'])['loss_recon']
+    assert int(expected['mask'].sum()) == 3 * 192
+    torch.testing.assert_close(pred, expected['pred'], atol=1e-5, rtol=0)
+    torch.testing.assert_close(loss, expected['loss'], atol=1e-6, rtol=0)
+
+
+def test_time_alternating_flips_the_order_and_keeps_outputs():
+    calls = []
+    steps = {name: (lambda name=name: calls.append(name) or len(calls)) for name in ('a', 'b', 'c')}
+    timings = time_alternating(steps, repeats=3, device='cpu', warmup={'a': lambda: calls.append('warm-a'),
+                                                                        'b': lambda: None, 'c': lambda: None})
+    assert calls == ['warm-a', 'a', 'b', 'c', 'c', 'b', 'a', 'a', 'b', 'c']
+    assert {k: len(v) for k, v in timings.seconds.items()} == {'a': 3, 'b': 3, 'c': 3}
+    assert timings.outputs == {'a': 8, 'b': 9, 'c': 10}
+    assert timings.median('a') >= 0
+
+
+def test_ratio_is_the_speedup_of_ours():
+    common = dict(case=None, device='cpu', dtype='fp32', batch=1)
+    assert Measurement('x', ours=30.0, reference=10.0, unit='images/s', **common).ratio == 3.0
+    assert Measurement('x', ours=2.0, reference=10.0, unit='ms', **common).ratio == 5.0
+    assert Measurement('x', ours=2.0, reference=None, unit='ms', **common).to_dict()['ratio'] is None
+
+
+def test_words_stop_at_eos():
+    ids = torch.tensor([[10, 11, EOS_IDX, 12], [0, 95, 1, 2]])
+    assert words(ids) == ['ab', '0<95>12']

@@ -1,0 +1,86 @@
+"""folder_to_lmdb, json_to_lmdb and lmdb_to_json on real benchmark images."""
+import importlib.util
+import json
+from pathlib import Path
+
+import lmdb
+import pytest
+
+from lmim_mm.datasets.lmdb_utils import DatasetFormatError, iter_lmdb
+
+ROOT = Path(__file__).parents[2]
+
+
+def load_tool(name: str):
+    """Import ``tools/dataset_converters/<name>.py`` as a module."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / 'tools' / 'dataset_converters' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def raw_lmdb(path: Path) -> dict:
+    """Every key/value of an LMDB, read with py-lmdb directly (independent of lmim_mm's reader)."""
+    with lmdb.open(str(path), readonly=True, lock=False) as env, env.begin() as txn:
+        return {key.decode(): value for key, value in txn.cursor()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name, size', [('iiit5k_test', 3000), ('svt_test', 647)])
+def test_folder_to_lmdb_is_lossless(tmp_path, real_data_dir, name, size):
+    src = real_data_dir / name
+    load_tool('folder_to_lmdb').main([str(src), str(tmp_path / 'out'), '--verify'])
+    stored = raw_lmdb(tmp_path / 'out')
+    assert stored.pop('num-samples') == str(size).encode() and len(stored) == 2 * size
+    for i in range(1, size + 1):
+        img = next((src / 'IMG').glob(f'{i}.*'))
+        assert stored[f'image-{i:09d}'] == img.read_bytes(), img
+        label = (src / 'label' / f'{i}.txt').read_text(encoding='utf-8').removesuffix('\n')
+        assert stored[f'label-{i:09d}'].decode('utf-8') == label, img
+
+
+def test_folder_to_lmdb_unlabeled_and_errors(tmp_path, real_data_dir, toy_data_dir):
+    tool = load_tool('folder_to_lmdb')
+    tool.main([str(real_data_dir / 'svt_train'), str(tmp_path / 'u'), '--unlabeled', '--verify'])
+    stored = raw_lmdb(tmp_path / 'u')
+    assert stored['num-samples'] == b'257' and not any(k.startswith('label') for k in stored)
+    assert stored['image-000000100'] == (real_data_dir / 'svt_train' / 'IMG' / '100.jpg').read_bytes()
+    with pytest.raises(FileExistsError, match=str(tmp_path / 'u')):
+        tool.main([str(real_data_dir / 'svt_train'), str(tmp_path / 'u')])
+    with pytest.raises(FileNotFoundError, match='no IMG/ folder'):
+        tool.main([str(toy_data_dir), str(tmp_path / 'v')])
+
+
+def test_json_lmdb_round_trip(tmp_path, toy_data_dir):
+    load_tool('json_to_lmdb').main([str(toy_data_dir / 'labels.json'), str(tmp_path / 'a'),
+                                    '--img-root', str(toy_data_dir / 'imgs'), '--verify'])
+    entries = json.loads((toy_data_dir / 'labels.json').read_text(encoding='utf-8'))['data_list']
+    expected = [((toy_data_dir / 'imgs' / e['img_path']).read_bytes(), e['instances'][0]['text']) for e in entries]
+    assert list(iter_lmdb(tmp_path / 'a')) == expected
+    load_tool('lmdb_to_json').main([str(tmp_path / 'a'), str(tmp_path / 'export')])
+    exported = json.loads((tmp_path / 'export' / 'labels.json').read_text(encoding='utf-8'))
+    assert [e['instances'] for e in exported['data_list']] == [e['instances'] for e in entries]
+    assert exported['data_list'][0]['img_path'] == 'imgs/000000001.jpg'
+    load_tool('json_to_lmdb').main([str(tmp_path / 'export' / 'labels.json'), str(tmp_path / 'b'), '--verify'])
+    assert raw_lmdb(tmp_path / 'b') == raw_lmdb(tmp_path / 'a')
+
+
+def test_unlabeled_lmdb_to_json_round_trip(tmp_path, toy_data_dir):
+    load_tool('folder_to_lmdb').main([str(toy_data_dir / 'imgs'), str(tmp_path / 'u'), '--unlabeled'])
+    load_tool('lmdb_to_json').main([str(tmp_path / 'u'), str(tmp_path / 'export')])
+    exported = json.loads((tmp_path / 'export' / 'labels.json').read_text(encoding='utf-8'))
+    assert len(exported['data_list']) == 10 and all(e['instances'] == [] for e in exported['data_list'])
+    load_tool('json_to_lmdb').main([str(tmp_path / 'export' / 'labels.json'), str(tmp_path / 'u2')])
+    assert raw_lmdb(tmp_path / 'u2') == raw_lmdb(tmp_path / 'u')
+
+
+def test_json_to_lmdb_names_missing_image(tmp_path):
+    ann = tmp_path / 'ann.json'
+    ann.write_text(json.dumps(dict(metainfo={}, data_list=[dict(img_path='gone.jpg', instances=[dict(text='x')])])))
+    with pytest.raises(FileNotFoundError, match='gone.jpg'):
+        load_tool('json_to_lmdb').main([str(ann), str(tmp_path / 'out')])
+
+
+def test_lmdb_to_json_names_non_lmdb(tmp_path, toy_data_dir):
+    with pytest.raises(DatasetFormatError, match=f'{toy_data_dir / "imgs"} is not an LMDB directory'):
+        load_tool('lmdb_to_json').main([str(toy_data_dir / 'imgs'), str(tmp_path / 'out')])

@@ -1,0 +1,39 @@
+"""tools/data/make_synthetic.py: 10,000 labeled word images with 2 workers, deterministically."""
+import importlib.util
+import time
+from pathlib import Path
+
+import pytest
+
+from lmim_mm.datasets.lmdb_utils import LMDBReader, decode_image
+from lmim_mm.datasets.synthetic import CHARSET, render_sample
+
+ROOT = Path(__file__).parents[2]
+
+
+def make_synthetic_main(argv):
+    spec = importlib.util.spec_from_file_location('make_synthetic', ROOT / 'tools' / 'data' / 'make_synthetic.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(argv)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_make_10k_word_images_deterministically(tmp_path, capsys):
+    start = time.perf_counter()
+    make_synthetic_main(['--out', str(tmp_path), '--num-train', '10000', '--num-val', '50', '--num-unlabeled', '50',
+                         '--seed', '3', '--workers', '2'])
+    seconds = time.perf_counter() - start
+    print(f'make_synthetic: 10100 images in {seconds:.1f} s')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['train', 'unlabeled', 'val']
+    train = LMDBReader(tmp_path / 'train')
+    assert len(train) == 10000
+    labels = [train.label(i) for i in range(1, 10001)]
+    assert all(set(label) <= CHARSET for label in labels) and len(set(labels)) > 4000
+    assert all(decode_image(train.image(i)) is not None for i in range(1, 10001))
+    for index in range(0, 10000, 97):  # one process, same seed -> the same bytes as 2 workers wrote
+        assert render_sample(index, seed=3, split='train') == (train.image(index + 1), labels[index])
+    assert render_sample(0, seed=4, split='train')[0] != train.image(1)
+    assert not LMDBReader(tmp_path / 'unlabeled').has_labels()
+    assert len(LMDBReader(tmp_path / 'val')) == 50
