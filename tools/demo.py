@@ -20,6 +20,7 @@ import os
 import os.path as osp
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -194,14 +195,41 @@ def main() -> None:
         run_stage(f'{stage} fine-tune {name}',
                   [py, 'tools/train.py', recog_config, '--work-dir', run_dir,
                    *schedule_options(iters['recog'], [f'model.backbone.init_cfg.checkpoint={init}',
-                                                      f'train_cfg.val_interval={iters["recog"]}'])],
+                                                      f'train_cfg.val_interval={max(1, iters["recog"] // 4)}'])],
                   osp.join(run_dir, 'train.log'))
         ckpt = osp.join(run_dir, f'iter_{iters["recog"]}.pth')
         test_dir = osp.join(run_dir, 'test')
         run_stage(f'5/5 test {name}', [py, 'tools/test.py', recog_config, ckpt, '--work-dir', test_dir],
                   osp.join(test_dir, 'test.log'))
         results[name] = dict(checkpoint=ckpt, config=recog_config, metrics=read_test_metrics(test_dir))
+    save_pictures(wd, mae_dir, lmim_dir)
     report(results, wd, scale, time.time() - start)
+
+
+def newest(pattern: str) -> str:
+    files = sorted(glob.glob(pattern), key=osp.getmtime)
+    if not files:
+        raise FileNotFoundError(f'no file matches {pattern}')
+    return files[-1]
+
+
+def save_pictures(work_dir: str, mae_dir: str, lmim_dir: str) -> None:
+    """Collect the runs' pictures and draw the loss / accuracy curves into ``work_dir/pictures``."""
+    from lmim_mm.visualization.curves import plot_curves
+
+    out = osp.join(work_dir, 'pictures')
+    os.makedirs(out, exist_ok=True)
+    runs = {'pretrained': osp.join(work_dir, 'recognizer_pretrained'),
+            'scratch': osp.join(work_dir, 'recognizer_scratch')}
+    copies = {'mae_reconstruction.png': osp.join(mae_dir, 'vis', '*.png'),
+              'lmim_similarity.png': osp.join(lmim_dir, 'vis', '*.png'),
+              **{f'samples_{name}.png': osp.join(run, 'test', 'vis', 'samples_test*.png') for name, run in runs.items()}}
+    for name, pattern in copies.items():
+        shutil.copy(newest(pattern), osp.join(out, name))
+    plot_curves([mae_dir, lmim_dir], ['loss'], osp.join(out, 'curves_pretraining.png'), labels=['MAE teacher', 'LMIM'])
+    plot_curves(list(runs.values()), ['loss', 'synthetic/recog/word_acc_ignore_case_symbol'],
+                osp.join(out, 'curves_finetuning.png'), labels=list(runs))
+    print(f'  pictures: {out}')
 
 
 if __name__ == '__main__':

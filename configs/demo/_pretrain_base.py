@@ -10,7 +10,10 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=False, begin=50, end={{_base_.train_iters}}),
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters={{_base_.train_iters}})
-default_hooks = dict(logger=dict(interval=25),
+default_hooks = dict(logger=dict(interval=25, log_metric_by_epoch=False),
                      checkpoint=dict(by_epoch=False, interval={{_base_.checkpoint_interval}}, max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)
 unlabeled_roots = [_base_.data_root + '/unlabeled', _base_.data_root + '/real_unlabeled']
+# pictures of masks and reconstructions (MAE) or teacher-feature similarity (LMIM) at the end
+custom_hooks = [dict(type='ExactResumeHook'),
+                dict(type='PretrainVisualizationHook', interval_iters=100000, num_samples=6)]

@@ -22,7 +22,7 @@ param_scheduler = [
 train_cfg = dict(type='IterBasedTrainLoop', max_iters={{_base_.train_iters}}, val_interval={{_base_.train_iters}})
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-default_hooks = dict(logger=dict(interval=25),
+default_hooks = dict(logger=dict(interval=25, log_metric_by_epoch=False),
                      checkpoint=dict(by_epoch=False, interval={{_base_.checkpoint_interval}}, max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)
 train_pipeline = [
@@ -49,3 +49,5 @@ test_dataloader = dict(
 val_evaluator = dict(type='AveragingMultiDatasetsEvaluator', metrics=_base_.recog_metrics, dataset_prefixes=['synthetic'])
 test_evaluator = dict(type='AveragingMultiDatasetsEvaluator', metrics=_base_.recog_metrics,
                       dataset_prefixes=list(test_sets))
+# a grid of test words with prediction / ground truth, green when right (WAICS), red when wrong
+custom_hooks = [dict(type='ExactResumeHook'), dict(type='RecognitionSamplesHook', num_samples=24)]

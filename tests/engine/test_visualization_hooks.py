@@ -27,6 +27,7 @@ PAD = 4  # compose()'s default spacing
 PREPROCESSOR = dict(type='SelfSupDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3, to_rgb=True)
 TINY_VIT = dict(type='TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2))
 REPO = Path(__file__).resolve().parents[2]
+ENGLISH_DICT = str(REPO / 'dicts' / 'english_digits_letters_symbols.txt')
 
 
 def tiny_pretrainer(algorithm: str) -> nn.Module:
@@ -203,10 +204,10 @@ RECOGNIZER = dict(
     backbone=dict(type='TextViT', out_type='raw', arch=dict(embed_dims=32, num_layers=1, num_heads=2)),
     encoder=dict(type='LinearNorm', in_channels=32, out_channels=32),
     decoder=dict(type='ViTTransformerDecoder', max_seq_len=8, n_layers=1, d_model=32, n_head=2, d_k=16, d_v=16,
-                 d_inner=32,
-                 dictionary=dict(type='Dictionary', dict_file=str(REPO / 'dicts' / 'english_digits_letters_symbols.txt'),
-                                 with_start=False, with_end=True, with_padding=True, with_unknown=True),
-                 module_loss=dict(type='CEModuleLoss', reduction='mean'), postprocessor=dict(type='AttentionPostprocessor')))
+                 d_inner=32, module_loss=dict(type='CEModuleLoss', reduction='mean'),
+                 postprocessor=dict(type='AttentionPostprocessor'),
+                 dictionary=dict(type='Dictionary', dict_file=ENGLISH_DICT,
+                                 with_start=False, with_end=True, with_padding=True, with_unknown=True)))
 
 
 @pytest.fixture(scope='module')

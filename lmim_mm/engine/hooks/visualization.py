@@ -12,7 +12,7 @@ Images are assumed to be loaded in BGR order, as mmcv loads them; the data prepr
 import random
 import re
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -24,13 +24,15 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import IterBasedTrainLoop
 from torch.utils.data import DataLoader
 
-from lmim_mm.models.selfsup import LMIM, TextMAE
 from lmim_mm.models.selfsup.base import as_views
 from lmim_mm.registry import register
-from lmim_mm.visualization import (captioned, colorbar_strip, compose, grey_out, heatmap, save_rgb, text_strip, to_rgb_uint8,
-                                   token_to_pixel_mask, upscale)
+from lmim_mm.visualization import (captioned, colorbar_strip, compose, grey_out, heatmap, save_rgb, text_strip,
+                                   to_rgb_uint8, token_to_pixel_mask, upscale)
 from lmim_mm.visualization.images import BLACK, GREEN, RED
 from .exact_resume import rng_state, set_rng_state
+
+if TYPE_CHECKING:  # imported at run time in ``panels``: lmim_mm.models imports lmim_mm.engine, which imports this
+    from lmim_mm.models.selfsup import LMIM, TextMAE
 
 #: Title of LMIM's similarity column, drawn with a colour bar from -1 to 1.
 SIMILARITY_TITLE = 'cos(pred, target)'
@@ -62,7 +64,7 @@ def tensor_to_rgb(img: torch.Tensor, preprocessor: nn.Module, normalised: bool) 
     return to_rgb_uint8(img.detach().float().cpu().numpy(), mean, std, bgr=not converted)
 
 
-def patch_size_of(backbone: nn.Module) -> Tuple[int, Tuple[int, int]]:
+def patch_grid(backbone: nn.Module) -> Tuple[int, Tuple[int, int]]:
     """Patch side and token grid ``(h, w)`` of a ViT backbone with a ``patch_embed``."""
     grid = tuple(backbone.patch_embed.grid_size)
     return backbone.patch_embed.img_size[0] // grid[0], grid
@@ -76,7 +78,7 @@ def unpatchify(patches: torch.Tensor, patch_size: int, grid: Tuple[int, int]) ->
     return torch.einsum('nhwpqc->nchpwq', x).reshape(n, -1, h * p, w * p)
 
 
-def mae_reconstruction(model: TextMAE, imgs: torch.Tensor,
+def mae_reconstruction(model: 'TextMAE', imgs: torch.Tensor,
                        generator: torch.Generator) -> Tuple[torch.Tensor, torch.Tensor]:
     """Masked reconstruction of TextMAE / MMS: visible patches of ``imgs``, predicted patches elsewhere.
 
@@ -103,7 +105,7 @@ def mae_reconstruction(model: TextMAE, imgs: torch.Tensor,
     return mask, unpatchify(patches, head.patch_size, tuple(model.backbone.patch_embed.grid_size))
 
 
-def lmim_similarity(model: LMIM, clean: torch.Tensor, guidance: torch.Tensor,
+def lmim_similarity(model: 'LMIM', clean: torch.Tensor, guidance: torch.Tensor,
                     generator: torch.Generator) -> Tuple[torch.Tensor, torch.Tensor]:
     """Per-token cosine similarity of LMIM's prediction and target (normalised teacher features).
 
@@ -179,9 +181,9 @@ class PretrainVisualizationHook(Hook):
 
     def __init__(self, interval_epochs: int = 1, interval_iters: Optional[int] = None, num_samples: int = 8,
                  out_dir: str = 'vis', seed: int = 0, scale: int = 2) -> None:
-        for name, value in dict(interval_epochs=interval_epochs, interval_iters=interval_iters or 1,
+        for name, value in dict(interval_epochs=interval_epochs, interval_iters=interval_iters,
                                 num_samples=num_samples, scale=scale).items():
-            if value < 1:
+            if value is not None and value < 1:
                 raise ValueError(f'{type(self).__name__}: {name} must be positive, got {value}')
         self.interval_epochs = interval_epochs
         self.interval_iters = interval_iters
@@ -219,6 +221,8 @@ class PretrainVisualizationHook(Hook):
         """
         if name == self._last_name:
             return None
+        if self._batch is None:
+            raise RuntimeError(f'{type(self).__name__}: no batch to draw; it is taken in before_train')
         model = unwrap(runner.model)
         was_training = model.training
         model.eval()
@@ -239,12 +243,13 @@ class PretrainVisualizationHook(Hook):
         Raises:
             TypeError: ``model`` is neither :class:`LMIM` nor :class:`TextMAE` (or MMS).
         """
+        from lmim_mm.models.selfsup import LMIM, TextMAE
         if not isinstance(model, (LMIM, TextMAE)):
             raise TypeError(f'{type(self).__name__} draws LMIM, TextMAE and MMS models, got {type(model).__name__}')
         preprocessor = model.data_preprocessor
         views = as_views(preprocessor(data_batch, False)['inputs'], 2 if isinstance(model, LMIM) else 1)
         generator = torch.Generator(device=views[0].device).manual_seed(self.seed)
-        patch, grid = patch_size_of(model.backbone)
+        patch, grid = patch_grid(model.backbone)
         if isinstance(model, LMIM):
             mask, cosine = lmim_similarity(model, views[0], views[1], generator)
         else:
