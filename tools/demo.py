@@ -82,6 +82,8 @@ def prepare_data(args: argparse.Namespace, sizes: Dict[str, int]) -> str:
     if osp.exists(stamp):
         print(f'  data: reusing {data_root}')
         return data_root
+    if osp.isdir(data_root):  # made for other sizes (or interrupted): start again
+        shutil.rmtree(data_root)
     start = time.time()
     make_synthetic(data_root, sizes, seed=0, workers=args.workers)
     real = [(path, None) for split in ('iiit5k_train', 'svt_train')
@@ -97,6 +99,7 @@ def schedule_options(iters: int, extra: Optional[List[str]] = None) -> List[str]
     warmup = max(1, min(50, iters // 10))
     return ['--cfg-options', f'train_cfg.max_iters={iters}', f'param_scheduler.0.end={warmup}',
             f'param_scheduler.1.begin={warmup}', f'param_scheduler.1.end={iters}',
+            f'default_hooks.logger.interval={max(1, min(25, iters // 10))}',
             f'default_hooks.checkpoint.interval={iters}', *(extra or [])]
 
 
@@ -171,7 +174,7 @@ def main() -> None:
     start = time.time()
     scale, py, wd = args.scale, sys.executable, osp.abspath(args.work_dir)
     sizes = dict(train=int(6000 * scale), test=int(1000 * min(scale, 2)), unlabeled=int(6000 * scale))
-    iters = dict(mae=max(1, int(400 * scale)), lmim=max(1, int(500 * scale)), recog=max(1, int(600 * scale)))
+    iters = dict(mae=max(1, int(400 * scale)), lmim=max(1, int(300 * scale)), recog=max(1, int(450 * scale)))
     os.makedirs(wd, exist_ok=True)
     print(f'lmim_mm demo (scale {scale}): data {sizes}, iterations {iters}, work dir {wd}')
     data_root = prepare_data(args, sizes)
