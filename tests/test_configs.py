@@ -1,7 +1,8 @@
 """Every config in configs/ builds its model and dataloaders, with data roots on tiny real LMDBs."""
 import copy
+import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Dict
 
 import pytest
 import torch
@@ -14,30 +15,37 @@ from lmim_mm.datasets.folder_dataset import list_folder_samples
 from lmim_mm.datasets.lmdb_utils import files_to_lmdb
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIGS = sorted(p for p in (REPO / 'configs').rglob('*.py') if '_base_' not in p.parts)
+# runnable configs: not the _base_ folder, not the shared settings files of a folder (leading '_')
+CONFIGS = sorted(p for p in (REPO / 'configs').rglob('*.py') if '_base_' not in p.parts and not p.name.startswith('_'))
 
 
 @pytest.fixture(scope='module')
-def tiny_lmdbs(tmp_path_factory, real_data_dir):
-    """A labeled and an unlabeled LMDB of 8 real IIIT5K words each."""
+def tiny_data(tmp_path_factory, real_data_dir):
+    """Per dataset type, a tiny root of the right kind made of 8 real IIIT5K words."""
     root = tmp_path_factory.mktemp('tiny')
     samples = list_folder_samples(real_data_dir / 'iiit5k_test')[:8]
     files_to_lmdb(samples, root / 'labeled', progress=False)
     files_to_lmdb([(path, None) for path, _ in samples], root / 'unlabeled', progress=False)
-    return root / 'labeled', root / 'unlabeled'
+    for sub in ('IMG', 'label'):
+        (root / 'folder' / sub).mkdir(parents=True)
+    for i, (path, label) in enumerate(samples, 1):
+        shutil.copy(path, root / 'folder' / 'IMG' / f'{i}{Path(path).suffix}')
+        (root / 'folder' / 'label' / f'{i}.txt').write_text(label, encoding='utf-8')
+    return dict(UnlabeledLMDBDataset=root / 'unlabeled', LabeledLMDBDataset=root / 'labeled',
+                RecogFolderDataset=root / 'folder')
 
 
-def point_data_roots(node: Any, labeled: Path, unlabeled: Path) -> None:
-    """Replace ``data_root`` of every dataset config in ``node`` by a tiny LMDB of the right kind."""
+def point_data_roots(node: Any, roots: Dict[str, Path]) -> None:
+    """Replace ``data_root`` of every dataset config in ``node`` by the tiny root of its type."""
     if isinstance(node, dict):
         if 'data_root' in node and 'type' in node:
-            node['data_root'] = str(unlabeled if node['type'] == 'UnlabeledLMDBDataset' else labeled)
+            node['data_root'] = str(roots[node['type']])
             node.pop('num_samples', None)
         for value in node.values():
-            point_data_roots(value, labeled, unlabeled)
+            point_data_roots(value, roots)
     elif isinstance(node, (list, tuple)):
         for value in node:
-            point_data_roots(value, labeled, unlabeled)
+            point_data_roots(value, roots)
 
 
 def test_every_config_is_covered():
@@ -48,9 +56,9 @@ def test_every_config_is_covered():
 
 
 @pytest.mark.parametrize('config', CONFIGS, ids=lambda p: p.relative_to(REPO / 'configs').as_posix())
-def test_config_builds_model_and_dataloaders(config, tiny_lmdbs, tmp_path):
+def test_config_builds_model_and_dataloaders(config, tiny_data, tmp_path):
     cfg = Config.fromfile(str(config))
-    point_data_roots(cfg._cfg_dict, *tiny_lmdbs)
+    point_data_roots(cfg._cfg_dict, tiny_data)
     if cfg.model.get('teacher_checkpoint'):
         cfg.model.teacher_checkpoint = None  # no MAERec checkpoint in CI; loading it is tested elsewhere
     with DefaultScope.overwrite_default_scope(cfg.default_scope):

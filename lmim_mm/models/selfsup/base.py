@@ -3,6 +3,7 @@ from abc import abstractmethod
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
+from mmengine.registry import DefaultScope
 from mmpretrain.models import BaseSelfSupervisor
 from mmpretrain.structures import DataSample
 
@@ -47,8 +48,11 @@ class MaskedSelfSupervisor(BaseSelfSupervisor):
     def __init__(self, backbone: dict, neck: dict, head: dict, mask_ratio: float = 0.75,
                  mask_generator: Optional[Union[dict, BaseMaskGenerator]] = None, eval_mask_seed: int = 0,
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None) -> None:
-        super().__init__(backbone=backbone, neck=neck, head=head, data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
+        # Parts are built in mmpretrain's scope (SelfSupDataPreprocessor lives there), whatever the
+        # caller's default scope is (e.g. 'mmocr' in a mixed pipeline or a test session).
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            super().__init__(backbone=backbone, neck=neck, head=head, data_preprocessor=data_preprocessor,
+                             init_cfg=init_cfg)
         if getattr(self.backbone, 'out_type', 'raw') != 'raw':
             raise ValueError(f"{type(self).__name__} needs a backbone with out_type='raw', got "
                              f'{self.backbone.out_type!r}')
