@@ -13,16 +13,18 @@ References: :class:`~lmim_mm.testing.reference_pretrain.ReferenceLMIM` (explicit
 the whole decoder for every step) and :class:`~lmim_mm.testing.reference_aug.ReferenceTwoView`
 (imgaug + torchvision). Mask generators have no reference.
 
-Peak memory (``pretrain_step`` only): the training step of each implementation runs once more in
-a fresh spawned process holding that implementation alone. On CUDA it reports
-``torch.cuda.max_memory_allocated``; on CPU, where one process's resident set mixes everything it
-ever allocated, the growth of the peak RSS (``getrusage`` ``ru_maxrss``) over one training step
-from the RSS just before it, i.e. activations + gradients + optimizer states. Other measurements
-report ``peak_mem_mb = None``.
+Peak memory (``pretrain_step`` only): the warm-up step and one full training step of each
+implementation run once more in a fresh spawned process holding that implementation alone. On CUDA
+it reports ``torch.cuda.max_memory_allocated`` (weights included); on CPU, where one process's
+resident set mixes everything it ever allocated, the growth of the peak RSS (``getrusage``
+``ru_maxrss``) over those two steps from the RSS just before them, i.e. activations + gradients +
+optimizer states. Other measurements report ``peak_mem_mb = None``. Every line also carries the
+seconds of each timed call (``runs_s``) to show the noise.
 
 Measurements import what they measure, so ``recognize`` and ``mask_gen`` run with torch + mmengine
 alone (e.g. on a GPU machine without the OpenMMLab stack).
 """
+import gc
 import io
 import json
 import os
@@ -102,18 +104,18 @@ class BenchmarkSettings:
     """Where and how to measure.
 
     Attributes:
+        data_root: ``real_benchmarks`` folder (``iiit5k_test/IMG``, ``iiit5k_train/IMG``).
         device: ``'cpu'`` or ``'cuda'``.
         dtype: ``'fp32'`` or ``'bf16'`` (autocast around the model computation).
         sizes: :class:`Sizes`.
         repeats: Timed rounds per measurement (medians are reported).
-        data_root: ``real_benchmarks`` folder (``iiit5k_test/IMG``, ``iiit5k_train/IMG``).
     """
 
+    data_root: Path
     device: str = 'cpu'
     dtype: str = 'fp32'
     sizes: Sizes = FULL_CPU
     repeats: int = 5
-    data_root: Path = Path('../shared/data/real_benchmarks')
 
     def __post_init__(self) -> None:
         if self.dtype not in ('fp32', 'bf16'):
@@ -239,9 +241,9 @@ def time_alternating(steps: Mapping[str, Step], repeats: int, device: str,
 
 # ---------------------------------------------------------------------------------------------- data
 def image_files(folder: Path, count: int) -> List[Path]:
-    """The first ``count`` images of a folder, in numeric order of their stems (``1.png``, ``2.png``, ...)."""
+    """The first ``count`` images of a folder (``1.png``, ``2.png``, ..., ``10.png``, ...)."""
     files = sorted((p for p in Path(folder).iterdir() if p.suffix.lower() in ('.png', '.jpg', '.jpeg', '.bmp')),
-                   key=lambda p: (not p.stem.isdigit(), int(p.stem) if p.stem.isdigit() else 0, p.name))
+                   key=lambda p: (len(p.stem), p.stem))  # numeric stems in numeric order
     if len(files) < count:
         raise FileNotFoundError(f'{folder}: {count} images needed, found {len(files)}')
     return files[:count]
@@ -266,7 +268,7 @@ def load_word_images(folder: Path, count: int, size: Tuple[int, int] = (32, 128)
     return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
 
 
-def words(ids: torch.Tensor) -> List[str]:
+def decode_words(ids: torch.Tensor) -> List[str]:
     """Decoded strings up to the first EOS; special classes show as ``<id>``."""
     out = []
     for row in ids.tolist():
@@ -375,9 +377,9 @@ def pretrain_views(settings: BenchmarkSettings, batch: int) -> Tuple[torch.Tenso
     return clean, clean.flip(1)
 
 
-def _lmim_step_peak_mb(impl: str, settings: BenchmarkSettings) -> float:
-    """Peak memory of one LMIM training step of ``impl`` alone (runs in a fresh process)."""
-    torch.set_num_threads(1)  # memory does not depend on it; lets both processes share the cores
+def _lmim_step_peak_mb(impl: str, settings: BenchmarkSettings, threads: int) -> float:
+    """Peak memory of LMIM training steps of ``impl`` alone (runs in a fresh process with ``threads`` threads)."""
+    torch.set_num_threads(threads)
     model = build_lmim(settings.sizes)[impl].to(settings.device).train()
     views = pretrain_views(settings, settings.sizes.pretrain_batch)
     step = train_step(model, loss_of(model, impl), settings, fused=impl != 'reference')
@@ -404,11 +406,12 @@ def _max_rss_mb() -> float:
 
 
 def lmim_peak_memory(settings: BenchmarkSettings) -> Dict[str, float]:
-    """Peak memory (MiB) of one LMIM training step of each implementation, each in its own spawned process."""
-    context = get_context('spawn')
-    with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
-        futures = {impl: pool.submit(_lmim_step_peak_mb, impl, settings) for impl in ('ours', 'reference')}
-        return {impl: future.result() for impl, future in futures.items()}
+    """Peak memory (MiB) of LMIM training steps of each implementation, one fresh spawned process after the other."""
+    peaks = {}
+    for impl in ('ours', 'reference'):
+        with ProcessPoolExecutor(max_workers=1, mp_context=get_context('spawn')) as pool:
+            peaks[impl] = pool.submit(_lmim_step_peak_mb, impl, settings, torch.get_num_threads()).result()
+    return peaks
 
 
 # ---------------------------------------------------------------------------------------------- measurements
@@ -420,9 +423,12 @@ def _common(settings: BenchmarkSettings, batch: int) -> Dict[str, Any]:
     return dict(device=settings.device, dtype=settings.dtype, batch=batch)
 
 
-def _run_info(settings: BenchmarkSettings, **extra: Any) -> Dict[str, Any]:
-    return {**dict(machine=machine_name(settings.device), threads=torch.get_num_threads(), repeats=settings.repeats),
-            **extra}
+def _run_info(device: str, timings: Timings, names: Sequence[str], **extra: Any) -> Dict[str, Any]:
+    """Machine, threads, repeats, the seconds of each timed call of ``names`` (``runs_s``) and ``extra``."""
+    runs = {name: [float(f'{t:.4g}') for t in timings.seconds[name]] for name in names}
+    info = dict(machine=machine_name(device), threads=torch.get_num_threads(), repeats=len(runs[names[0]]),
+                runs_s=runs)
+    return {**info, **extra}
 
 
 def measure_pretrain_step(settings: BenchmarkSettings) -> List[Measurement]:
@@ -435,12 +441,14 @@ def measure_pretrain_step(settings: BenchmarkSettings) -> List[Measurement]:
     mask = RandomPatchMaskGenerator(0.8)(batch, settings.device, torch.Generator(settings.device).manual_seed(0))
     diff = loss_abs_diff(models, views, mask)
     timings = timed_steps(models, settings, views)
-    del models
+    del models, views
+    gc.collect()  # give the memory back before the peak-memory processes start
     peak = lmim_peak_memory(settings)
     return [Measurement('pretrain_step', None, _images_per_s(batch, timings, 'ours'),
                         _images_per_s(batch, timings, 'reference'), 'images/s', **_common(settings, batch),
                         peak_mem_mb=peak['ours'],
-                        extra=_run_info(settings, reference_peak_mem_mb=peak['reference'], loss_abs_diff=diff))]
+                        extra=_run_info(settings.device, timings, ('ours', 'reference'),
+                                        reference_peak_mem_mb=peak['reference'], loss_abs_diff=diff))]
 
 
 def build_mae(sizes: Sizes) -> Dict[str, nn.Module]:
@@ -490,7 +498,8 @@ def measure_mae_steps(settings: BenchmarkSettings, names: Sequence[str] = ('mae_
                                     mask_generator(batch, settings.device, generator))
     timings = timed_steps(models, settings, [imgs])
     return [Measurement(name, None, _images_per_s(batch, timings, name), _images_per_s(batch, timings, 'reference'),
-                        'images/s', **_common(settings, batch), extra=_run_info(settings, loss_abs_diff=diffs[name]))
+                        'images/s', **_common(settings, batch),
+                        extra=_run_info(settings.device, timings, (name, 'reference'), loss_abs_diff=diffs[name]))
             for name in names]
 
 
@@ -542,18 +551,16 @@ def measure_recognize(settings: BenchmarkSettings) -> List[Measurement]:
         kinds = ('greedy', 'beam5', 'reference')
         timings = time_alternating({k: recognize(k, x) for k in kinds}, settings.repeats, settings.device,
                                    warmup={k: recognize(k, x[:2]) for k in kinds})
-        ours_words, reference_words = words(timings.outputs['greedy']), words(timings.outputs['reference'])
-        reference_speed = _images_per_s(batch, timings, 'reference')
-        results += [
-            Measurement('recognize', 'greedy', _images_per_s(batch, timings, 'greedy'), reference_speed, 'images/s',
-                        **_common(settings, batch),
-                        extra=_run_info(settings, identical_predictions=ours_words == reference_words,
-                                        ended_with_eos=sum(EOS_IDX in row for row in
-                                                           timings.outputs['greedy'].tolist()) / batch,
-                                        greedy_steps=timings.outputs['greedy'].shape[1])),
-            Measurement('recognize', 'beam5', _images_per_s(batch, timings, 'beam5'), reference_speed, 'images/s',
-                        **_common(settings, batch), extra=_run_info(settings)),
-        ]
+        greedy_ids = timings.outputs['greedy']
+        checks = dict(identical_predictions=decode_words(greedy_ids) == decode_words(timings.outputs['reference']),
+                      ended_with_eos=sum(EOS_IDX in row for row in greedy_ids.tolist()) / batch,
+                      greedy_steps=greedy_ids.shape[1])
+        for kind in ('greedy', 'beam5'):
+            results.append(
+                Measurement('recognize', kind, _images_per_s(batch, timings, kind),
+                            _images_per_s(batch, timings, 'reference'), 'images/s', **_common(settings, batch),
+                            extra=_run_info(settings.device, timings, (kind, 'reference'),
+                                            **(checks if kind == 'greedy' else {}))))
     return results
 
 
@@ -609,7 +616,7 @@ def measure_data_two_view(settings: BenchmarkSettings) -> List[Measurement]:
         reader.close()
     return [Measurement('data_two_view', None, _images_per_s(count, timings, 'ours'),
                         _images_per_s(count, timings, 'reference'), 'images/s', device='cpu', dtype='uint8',
-                        batch=count, extra=_run_info(replace(settings, device='cpu'), threads=1))]
+                        batch=count, extra=_run_info('cpu', timings, ('ours', 'reference'), threads=1))]
 
 
 def measure_mask_gen(settings: BenchmarkSettings) -> List[Measurement]:
@@ -623,7 +630,8 @@ def measure_mask_gen(settings: BenchmarkSettings) -> List[Measurement]:
     repeats = 4 * settings.repeats  # cheap, so more rounds
     timings = time_alternating(steps, repeats, settings.device)
     return [Measurement('mask_gen', case, 1000 * timings.median(case), None, 'ms', **_common(settings, batch),
-                        extra=_run_info(settings, repeats=repeats, num_masked=int(timings.outputs[case][0].sum())))
+                        extra=_run_info(settings.device, timings, (case, ),
+                                        num_masked=int(timings.outputs[case][0].sum())))
             for case in steps]
 
 

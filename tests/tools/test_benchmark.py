@@ -9,7 +9,7 @@ import torch
 
 from lmim_mm.models.selfsup import TextMAE
 from lmim_mm.testing.reference_mae import ReferenceMAE, to_textmae_state_dict
-from lmim_mm.utils.benchmark import EOS_IDX, MASK_CASES, MEASUREMENTS, Measurement, time_alternating, words
+from lmim_mm.utils.benchmark import EOS_IDX, MASK_CASES, MEASUREMENTS, Measurement, decode_words, time_alternating
 from lmim_mm.utils.checkpoint import load_strict
 
 REPO = Path(__file__).resolve().parents[2]
@@ -115,4 +115,4 @@ def test_ratio_is_the_speedup_of_ours():
 
 def test_words_stop_at_eos():
     ids = torch.tensor([[10, 11, EOS_IDX, 12], [0, 95, 1, 2]])
-    assert words(ids) == ['ab', '0<95>12']
+    assert decode_words(ids) == ['ab', '0<95>12']

@@ -101,19 +101,28 @@ class MultiHeadAttention(nn.Module):
                attn_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Queries from ``x`` attend to projected keys/values.
 
+        The rows of ``x`` may come in groups of G consecutive rows that share one sequence of keys
+        and values (the beams of one image in beam search): their queries are attended together as
+        G * Lq queries, so the keys/values are neither copied nor re-read per row.
+
         Args:
-            x: Query input (N, Lq, D).
+            x: Query input (N * G, Lq, D).
             keys: (N, H, Lk, d_k).
             values: (N, H, Lk, d_v).
-            attn_mask: Bool mask broadcastable to (N, H, Lq, Lk), True = may attend.
+            attn_mask: Bool mask broadcastable to (N, H, Lq, Lk), True = may attend; only with G = 1.
 
         Returns:
-            (N, Lq, D).
+            (N * G, Lq, D).
         """
-        out = F.scaled_dot_product_attention(self._heads(self.linear_q(x), self.d_k), keys, values,
-                                             attn_mask=attn_mask,
+        rows, len_q, _ = x.shape
+        n = keys.shape[0]
+        if rows % n or (attn_mask is not None and rows != n):
+            raise ValueError(f'{rows} query rows for {n} key sequences: the rows must be a multiple of the '
+                             'sequences, and equal to them when a mask is given')
+        queries = self._heads(self.linear_q(x).reshape(n, rows // n * len_q, -1), self.d_k)
+        out = F.scaled_dot_product_attention(queries, keys, values, attn_mask=attn_mask,
                                              dropout_p=self.attn_drop if self.training else 0.0)
-        return self.proj_drop(self.fc(out.transpose(1, 2).flatten(2)))
+        return self.proj_drop(self.fc(out.transpose(1, 2).reshape(rows, len_q, -1)))
 
 
 class PositionwiseFeedForward(nn.Module):

@@ -110,8 +110,7 @@ def beam_search(decoder: TransformerTextDecoder, memory: torch.Tensor, max_len: 
     if not 1 <= beam_width <= classes:
         raise ValueError(f'beam_width must be in [1, {classes}], got {beam_width}')
     n, device = memory.shape[0], memory.device
-    memory_kv = [(k.repeat_interleave(beam_width, 0), v.repeat_interleave(beam_width, 0))
-                 for k, v in decoder.memory_kv(memory)]
+    memory_kv = decoder.memory_kv(memory)  # shared by the beam_width rows of each sample, not copied
     cache = decoder.new_cache(max_len)
     first_beam = torch.arange(n, device=device)[:, None] * beam_width  # (N, 1) row of each sample's beam 0
     # Only beam 0 is alive at the start, so the first step does not pick one token several times.
