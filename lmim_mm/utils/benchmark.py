@@ -1,10 +1,11 @@
 """Speed of lmim_mm against in-tree re-creations of the authors' computation (``tools/benchmark.py``).
 
 Protocol: each measurement builds our implementation and its reference (same weights, same
-inputs), warms both up with one call on a 2-sample slice (optimizer states, caches), then runs
-``repeats`` rounds that call every implementation once, flipping the order each round, and reports
-the median wall time of each (CUDA calls are synchronised). Alternating in one process is what
-makes ratios meaningful on a machine shared with other jobs.
+inputs), warms both up with one call on a 2-sample slice (optimizer states, caches; mask
+generators: one full call), then runs ``repeats`` rounds that call every implementation once,
+flipping the order each round, and reports the median wall time of each (CUDA calls are
+synchronised). Alternating in one process is what makes ratios meaningful on a machine shared with
+other jobs.
 
 References: :class:`~lmim_mm.testing.reference_pretrain.ReferenceLMIM` (explicit softmax attention,
 ``nn.MultiheadAttention`` decoder, default ``torch.optim.AdamW``),
