@@ -113,6 +113,24 @@ def test_loss_is_cross_entropy_over_characters_and_eos(batch):
     assert padded.tolist() == vocab.str2idx(words(batch)[0]) + [94] + [95] * (25 - len(words(batch)[0]) - 1)
 
 
+def test_teacher_forcing_stops_at_the_longest_target(batch):
+    """Steps after the batch's longest word + EOS are not computed (zero logits, ignored by the loss);
+    the computed ones equal a run over all ``max_seq_len`` steps."""
+    model = build(recognizer_cfg(dropout=0.0)).train()
+    data = model.data_preprocessor(copy.deepcopy(batch), training=True)
+    model.decoder.module_loss.get_targets(data['data_samples'])
+    memory = model.encoder(model.extract_feat(data['inputs']))
+    logits = model.decoder.forward_train(out_enc=memory, data_samples=data['data_samples'])
+    steps = max(len(w) for w in words(batch)) + 1
+    assert logits.shape == (8, 25, 97) and steps < 25
+    assert not logits[:, steps:].any() and logits[:, steps - 1].abs().sum(-1).gt(0).all()
+    transformer = model.decoder.transformer
+    targets = torch.stack([s.gt_text.padded_indexes for s in data['data_samples']])
+    tokens = torch.cat([torch.full((8, 1), transformer.bos_idx), targets[:, :-1]], dim=1)
+    lengths = torch.tensor([len(w) + 1 for w in words(batch)])
+    torch.testing.assert_close(logits[:, :steps], transformer(tokens, memory, lengths)[:, :steps])
+
+
 def test_predict_greedy_and_beam(batch):
     torch.manual_seed(0)
     greedy = build(recognizer_cfg()).eval()

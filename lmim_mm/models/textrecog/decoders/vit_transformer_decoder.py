@@ -2,6 +2,7 @@
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
+import torch.nn.functional as F
 from mmocr.models.common.dictionary import Dictionary
 from mmocr.models.textrecog.decoders import BaseDecoder
 from mmocr.structures import TextRecogDataSample
@@ -24,7 +25,9 @@ class ViTTransformerDecoder(BaseDecoder):
     pads each target to ``[y1 .. yn, EOS, PAD ..]`` of ``max_seq_len`` steps; the decoder reads
     ``[BOS, y1 .. y_{T-1}]`` with the self-attention mask "causal and key < n + 1" and the loss
     ignores PAD, i.e. it covers the characters and EOS. Words longer than ``max_seq_len - 1``
-    characters are cut (their EOS falls off), as mmocr's loss does.
+    characters are cut (their EOS falls off), as mmocr's loss does. Only the steps up to the batch's
+    longest target are computed (the causal mask makes them independent of later steps); the
+    logits of the remaining, padding-only steps are zeros, so the loss is unchanged.
 
     Testing: greedy decoding with cached keys/values that stops once every word has emitted EOS
     (``beam_width`` 0 or 1), or beam search; returns (N, T, C) probabilities for mmocr's
@@ -99,10 +102,12 @@ class ViTTransformerDecoder(BaseDecoder):
             raise ValueError('ViTTransformerDecoder.forward_train needs gt_text.padded_indexes: configure a '
                              'module_loss (e.g. CEModuleLoss) so that it builds the targets')
         targets = torch.stack([sample.gt_text.padded_indexes for sample in data_samples]).to(memory.device)
-        lengths = torch.tensor([len(sample.gt_text.indexes) + 1 for sample in data_samples], device=memory.device)
+        lengths = [min(len(sample.gt_text.indexes) + 1, targets.shape[1]) for sample in data_samples]
+        steps = max(lengths)  # later steps only predict padding, which the loss ignores
         bos = targets.new_full((targets.shape[0], 1), self.transformer.bos_idx)
-        return self.transformer(torch.cat([bos, targets[:, :-1]], dim=1), memory,
-                                lengths.clamp(max=targets.shape[1]))
+        logits = self.transformer(torch.cat([bos, targets[:, :steps - 1]], dim=1), memory,
+                                  torch.tensor(lengths, device=memory.device))
+        return F.pad(logits, (0, 0, 0, targets.shape[1] - steps))
 
     def forward_test(self, feat: Optional[torch.Tensor] = None, out_enc: Optional[torch.Tensor] = None,
                      data_samples: Optional[Sequence[TextRecogDataSample]] = None) -> torch.Tensor:
