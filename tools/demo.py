@@ -174,7 +174,7 @@ def main() -> None:
     start = time.time()
     scale, py, wd = args.scale, sys.executable, osp.abspath(args.work_dir)
     sizes = dict(train=int(6000 * scale), test=int(1000 * min(scale, 2)), unlabeled=int(6000 * scale))
-    iters = dict(mae=max(1, int(400 * scale)), lmim=max(1, int(300 * scale)), recog=max(1, int(450 * scale)))
+    iters = dict(mae=max(1, int(600 * scale)), lmim=max(1, int(400 * scale)), recog=max(1, int(1200 * scale)))
     os.makedirs(wd, exist_ok=True)
     print(f'lmim_mm demo (scale {scale}): data {sizes}, iterations {iters}, work dir {wd}')
     data_root = prepare_data(args, sizes)
