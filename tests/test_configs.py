@@ -1,6 +1,5 @@
 """Every config in configs/ builds its model and dataloaders, with data roots on tiny real LMDBs."""
 import copy
-import shutil
 from pathlib import Path
 from typing import Any, Dict
 
@@ -12,7 +11,7 @@ from mmengine.runner import Runner
 
 import lmim_mm  # noqa: F401
 from lmim_mm.datasets.folder_dataset import list_folder_samples
-from lmim_mm.datasets.lmdb_utils import files_to_lmdb
+from lmim_mm.testing.tiny_data import write_tiny_datasets
 
 REPO = Path(__file__).resolve().parents[1]
 # runnable configs: not the _base_ folder, not the shared settings files of a folder (leading '_')
@@ -24,13 +23,7 @@ def tiny_data(tmp_path_factory, real_data_dir):
     """Per dataset type, a tiny root of the right kind made of 8 real IIIT5K words."""
     root = tmp_path_factory.mktemp('tiny')
     samples = list_folder_samples(real_data_dir / 'iiit5k_test')[:8]
-    files_to_lmdb(samples, root / 'labeled', progress=False)
-    files_to_lmdb([(path, None) for path, _ in samples], root / 'unlabeled', progress=False)
-    for sub in ('IMG', 'label'):
-        (root / 'folder' / sub).mkdir(parents=True)
-    for i, (path, label) in enumerate(samples, 1):
-        shutil.copy(path, root / 'folder' / 'IMG' / f'{i}{Path(path).suffix}')
-        (root / 'folder' / 'label' / f'{i}.txt').write_text(label, encoding='utf-8')
+    write_tiny_datasets(root, samples)
     return dict(UnlabeledLMDBDataset=root / 'unlabeled', LabeledLMDBDataset=root / 'labeled',
                 RecogFolderDataset=root / 'folder')
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from lmim_mm.datasets.folder_dataset import list_folder_samples
-from lmim_mm.datasets.lmdb_utils import files_to_lmdb
+from lmim_mm.testing.tiny_data import write_tiny_datasets
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_VIT = "dict(type='TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2), out_type='raw')"
@@ -21,13 +21,7 @@ def tiny_data(tmp_path_factory, real_data_dir):
     """16 real SVT words as a labeled and an unlabeled LMDB, and a 6-image labeled folder."""
     root = tmp_path_factory.mktemp('data')
     samples = list_folder_samples(real_data_dir / 'svt_test')[:16]
-    files_to_lmdb(samples, root / 'labeled', progress=False)
-    files_to_lmdb([(p, None) for p, _ in samples], root / 'unlabeled', progress=False)
-    for sub in ('IMG', 'label'):
-        (root / 'folder' / sub).mkdir(parents=True)
-    for path, label in samples[:6]:
-        shutil.copy(path, root / 'folder' / 'IMG' / Path(path).name)
-        (root / 'folder' / 'label' / (Path(path).stem + '.txt')).write_text(label, encoding='utf-8')
+    write_tiny_datasets(root, samples, folder_size=6)
     return root
 
 
