@@ -4,8 +4,15 @@ Words come from wordfreq's frequency list (data inside the wheel), with numbers,
 punctuation mixed in; fonts are the DejaVu and STIX families that matplotlib ships. Each image draws
 its own font, size, colours (low contrast and gradients included), stroke, rotation, shear,
 perspective, padding/crop, blur, down-sampling, noise and JPEG quality from a generator seeded with
-``(seed, split, index)``, so a sample's bytes depend only on these three numbers - not on the number
-of worker processes or the order in which samples are made.
+``(seed, split, index)``, so a sample's bytes depend only on these numbers (and the difficulty) - not
+on the number of worker processes or the order in which samples are made.
+
+``difficulty`` in [0, 1] scales every nuisance: the probability and strength of low contrast,
+gradients, outlines, rotation, shear, perspective, crop, blur, down-sampling, noise and JPEG loss, and
+the share of numbers/punctuation/codes among the labels. Sample ``i`` keeps its word (when it is a
+plain word), font and size at every difficulty; 1 is the full-variety default, 0 a clean word
+(no outline, gradient, warp, crop, blur or noise, contrast of at least 120 grey levels, JPEG
+quality 90-95).
 """
 import functools
 import multiprocessing
@@ -60,19 +67,21 @@ def _digits(rng: np.random.Generator, lo: int, hi: int) -> str:
     return str(int(rng.integers(10 ** lo, 10 ** hi)))
 
 
-def sample_text(rng: np.random.Generator, words: Sequence[str]) -> str:
-    """Draw a label: mostly a word in lower, title or upper case, else a number, a word with
-    punctuation or a code mixing letters and digits (at most :data:`MAX_LABEL_LEN` characters)."""
+def sample_text(rng: np.random.Generator, words: Sequence[str], difficulty: float = 1.0) -> str:
+    """Draw a label: mostly a word in lower, title or upper case, else (``0.3 * difficulty`` of the
+    labels) a number, a word with punctuation or a code mixing letters and digits (at most
+    :data:`MAX_LABEL_LEN` characters)."""
     word = words[int(rng.integers(len(words)))]
     word = (word, word.capitalize(), word.upper())[int(rng.choice(3, p=(0.5, 0.3, 0.2)))]
-    kind = rng.random()
-    if kind < 0.7:
+    share_other = 0.3 * difficulty
+    kind = rng.random() - (1 - share_other)  # < 0: a plain word, else position among the others
+    if kind < 0:
         text = word
-    elif kind < 0.8:  # numbers: plain, prices, times, years, phone-like
+    elif kind < share_other / 3:  # numbers: plain, prices, times, years, phone-like
         text = (lambda: _digits(rng, 0, 5), lambda: f'${_digits(rng, 0, 3)}.{_digits(rng, 1, 2)}',
                 lambda: f'{int(rng.integers(1, 13))}:{int(rng.integers(60)):02d}', lambda: _digits(rng, 3, 4),
                 lambda: f'{_digits(rng, 2, 3)}-{_digits(rng, 3, 4)}')[int(rng.integers(5))]()
-    elif kind < 0.9:  # punctuation around the word
+    elif kind < share_other * 2 / 3:  # punctuation around the word
         left, right = [('', '.'), ('', ','), ('', '!'), ('', '?'), ('"', '"'), ('(', ')'), ('', ':'),
                        ('#', ''), ('', "'s"), ('@', ''), ('', '%'), ('&', '')][int(rng.integers(12))]
         text = left + word + right
@@ -83,12 +92,16 @@ def sample_text(rng: np.random.Generator, words: Sequence[str]) -> str:
     return text[:MAX_LABEL_LEN]
 
 
-def _colour_pair(rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
-    """Background and text colours (BGR float32); 15% of pairs have low contrast."""
+def _colour_pair(rng: np.random.Generator, difficulty: float) -> Tuple[np.ndarray, np.ndarray]:
+    """Background and text colours (BGR float32); ``15% * difficulty`` of pairs have low contrast
+    (25-60 grey levels), the others 60-255 (at difficulty 1) to 120-255 (at 0). The text goes to the
+    side of the background with room for the contrast (the roomier side, clipped, if neither has)."""
     bg_level = rng.uniform(0, 255)
-    contrast = rng.uniform(25, 60) if rng.random() < 0.15 else rng.uniform(60, 255)
-    fg_level = bg_level + contrast * rng.choice((-1, 1))
-    fg_level = fg_level if 0 <= fg_level <= 255 else 2 * bg_level - fg_level  # the other side
+    contrast = (rng.uniform(25, 60) if rng.random() < 0.15 * difficulty else rng.uniform(120 - 60 * difficulty, 255))
+    sign = rng.choice((-1, 1))
+    if contrast > (255 - bg_level if sign > 0 else bg_level):  # no room on that side: the roomier side
+        sign = 1 if 255 - bg_level > bg_level else -1
+    fg_level = float(np.clip(bg_level + sign * contrast, 0, 255))
     colours = []
     for level in (bg_level, fg_level):
         chroma = rng.normal(0, 35, 3)
@@ -109,10 +122,10 @@ def _fill(rng: np.random.Generator, colour: np.ndarray, height: int, width: int,
     return colour + ramp[..., None] * (other - colour)
 
 
-def _text_masks(rng: np.random.Generator, text: str, font: ImageFont.FreeTypeFont,
-                pad: Tuple[int, int, int, int]) -> Tuple[np.ndarray, Optional[np.ndarray]]:
-    """Coverage of the glyphs (and of an outline stroke, 15% of images) in [0, 1], ``(H, W)``."""
-    stroke = int(rng.integers(1, 3)) if rng.random() < 0.15 else 0
+def _text_masks(rng: np.random.Generator, text: str, font: ImageFont.FreeTypeFont, pad: Tuple[int, int, int, int],
+                difficulty: float) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """Coverage of the glyphs (and of an outline stroke, ``15% * difficulty`` of images) in [0, 1], ``(H, W)``."""
+    stroke = int(rng.integers(1, 3)) if rng.random() < 0.15 * difficulty else 0
     left, top, right, bottom = font.getbbox(text, stroke_width=stroke)
     size = (right - left + pad[0] + pad[2], bottom - top + pad[1] + pad[3])
     origin = (pad[0] - left, pad[1] - top)
@@ -124,16 +137,17 @@ def _text_masks(rng: np.random.Generator, text: str, font: ImageFont.FreeTypeFon
     return masks[-1], masks[0] if stroke else None
 
 
-def _warp(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
-    """Rotation, shear and perspective jitter as one homography; the output fits the warped box."""
+def _warp(rng: np.random.Generator, img: np.ndarray, difficulty: float) -> np.ndarray:
+    """Rotation, shear and perspective jitter (all scaled by ``difficulty``) as one homography; the
+    output fits the warped box."""
     h, w = img.shape[:2]
     src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-    angle = np.deg2rad(rng.normal(0, 3) if rng.random() < 0.9 else rng.uniform(-20, 20))
-    shear = rng.uniform(-0.3, 0.3) if rng.random() < 0.3 else 0.0
+    angle = np.deg2rad(rng.normal(0, 3) if rng.random() < 0.9 else rng.uniform(-20, 20)) * difficulty
+    shear = rng.uniform(-0.3, 0.3) * difficulty if rng.random() < 0.3 else 0.0
     centred = src - (w / 2, h / 2)
     centred[:, 0] += shear * centred[:, 1]
     rot = np.float32([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    dst = centred @ rot.T + rng.uniform(-0.08, 0.08, (4, 2)).astype(np.float32) * h
+    dst = centred @ rot.T + rng.uniform(-0.08, 0.08, (4, 2)).astype(np.float32) * (h * difficulty)
     dst -= dst.min(axis=0)
     out_w, out_h = np.ceil(dst.max(axis=0)).astype(int)
     matrix = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
@@ -141,30 +155,32 @@ def _warp(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
                                borderMode=cv2.BORDER_REPLICATE)
 
 
-def _degrade(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
-    """Random crop, blur, down-sampling and Gaussian noise (each with its own probability)."""
+def _degrade(rng: np.random.Generator, img: np.ndarray, difficulty: float) -> np.ndarray:
+    """Random crop, blur, down-sampling and Gaussian noise (each with its own probability; crop and
+    probabilities scaled by ``difficulty``)."""
     h, w = img.shape[:2]
-    top, bottom = (rng.uniform(0, 0.08, 2) * h).astype(int)
-    left, right = (rng.uniform(0, 0.03, 2) * w).astype(int)
+    top, bottom = (rng.uniform(0, 0.08, 2) * (h * difficulty)).astype(int)
+    left, right = (rng.uniform(0, 0.03, 2) * (w * difficulty)).astype(int)
     img = img[top:h - bottom, left:w - right]
-    if rng.random() < 0.3:
+    if rng.random() < 0.3 * difficulty:
         img = cv2.GaussianBlur(img, (0, 0), sigmaX=rng.uniform(0.3, 1.5))
-    if rng.random() < 0.2:
+    if rng.random() < 0.2 * difficulty:
         scale = rng.uniform(0.4, 0.8)
         small = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         img = cv2.resize(small, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR)
-    if rng.random() < 0.4:
+    if rng.random() < 0.4 * difficulty:
         img = img + rng.normal(0, rng.uniform(2, 12), img.shape).astype(np.float32)
     return img
 
 
-def render_word(rng: np.random.Generator, text: str, fonts: Sequence[str]) -> np.ndarray:
+def render_word(rng: np.random.Generator, text: str, fonts: Sequence[str], difficulty: float = 1.0) -> np.ndarray:
     """Render ``text`` as a scene-text-like word image.
 
     Args:
         rng: The sample's random generator (all randomness comes from it).
         text: The word.
         fonts: TrueType font files to draw from.
+        difficulty: Scale of the nuisances in [0, 1] (see the module docstring).
 
     Returns:
         ``(H, W, 3)`` uint8 BGR image, roughly 20-90 pixels high.
@@ -172,14 +188,14 @@ def render_word(rng: np.random.Generator, text: str, fonts: Sequence[str]) -> np
     size = int(rng.integers(18, 56))
     font = _font(fonts[int(rng.integers(len(fonts)))], size)
     pad = tuple(int(v) for v in rng.integers(1, max(2, size // 2), 4))
-    glyphs, outline = _text_masks(rng, text, font, pad)
+    glyphs, outline = _text_masks(rng, text, font, pad, difficulty)
     h, w = glyphs.shape
-    bg_colour, fg_colour = _colour_pair(rng)
-    img = _fill(rng, bg_colour, h, w, p_gradient=0.3)
+    bg_colour, fg_colour = _colour_pair(rng, difficulty)
+    img = _fill(rng, bg_colour, h, w, p_gradient=0.3 * difficulty)
     if outline is not None:
-        img = img + outline[..., None] * (_colour_pair(rng)[0] - img)
-    img = img + glyphs[..., None] * (_fill(rng, fg_colour, h, w, p_gradient=0.2) - img)
-    img = _degrade(rng, _warp(rng, img.astype(np.float32)))
+        img = img + outline[..., None] * (_colour_pair(rng, difficulty)[0] - img)
+    img = img + glyphs[..., None] * (_fill(rng, fg_colour, h, w, p_gradient=0.2 * difficulty) - img)
+    img = _degrade(rng, _warp(rng, img.astype(np.float32), difficulty), difficulty)
     return np.clip(img, 0, 255).round().astype(np.uint8)
 
 
@@ -188,27 +204,36 @@ def sample_rng(seed: int, split: str, index: int) -> np.random.Generator:
     return np.random.default_rng([seed, SPLITS[split], index])
 
 
-def render_sample(index: int, seed: int, split: str) -> Sample:
+def render_sample(index: int, seed: int, split: str, difficulty: float = 1.0) -> Sample:
     """Encoded JPEG bytes and label of sample ``index`` of a split (label ``None`` for unlabeled).
 
     Args:
         index: Sample index (0-based).
         seed: Dataset seed.
         split: One of :data:`SPLITS`.
+        difficulty: Scale of the nuisances in [0, 1] (see the module docstring); the JPEG quality is
+            drawn from ``[40 + 50 * (1 - difficulty), 96)``.
 
     Returns:
         ``(jpeg_bytes, label or None)``.
+
+    Raises:
+        ValueError: ``difficulty`` is outside [0, 1].
     """
+    if not 0 <= difficulty <= 1:
+        raise ValueError(f'difficulty must be in [0, 1], got {difficulty}')
     rng = sample_rng(seed, split, index)
-    text = sample_text(rng, english_words())
-    img = render_word(rng, text, font_paths())
-    ok, buf = cv2.imencode('.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 96))])
+    text = sample_text(rng, english_words(), difficulty)
+    img = render_word(rng, text, font_paths(), difficulty)
+    quality = int(rng.integers(40 + round(50 * (1 - difficulty)), 96))
+    ok, buf = cv2.imencode('.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise RuntimeError(f'JPEG encoding failed for sample {index} of {split!r} (seed {seed})')
     return buf.tobytes(), None if split == 'unlabeled' else text
 
 
-def iter_samples(split: str, num: int, seed: int, workers: int = 1, chunksize: int = 64) -> Iterator[Sample]:
+def iter_samples(split: str, num: int, seed: int, workers: int = 1, chunksize: int = 64,
+                 difficulty: float = 1.0) -> Iterator[Sample]:
     """Yield samples ``0..num-1`` of a split in order, made by ``workers`` processes.
 
     Workers fork from a fresh server process that has imported this module once (``forkserver``):
@@ -222,10 +247,13 @@ def iter_samples(split: str, num: int, seed: int, workers: int = 1, chunksize: i
         seed: Dataset seed.
         workers: Worker processes (1 renders in this process).
         chunksize: Samples per task sent to a worker.
+        difficulty: Scale of the nuisances in [0, 1] (see the module docstring).
     """
     if split not in SPLITS:
         raise KeyError(f'unknown split {split!r}; expected one of {list(SPLITS)}')
-    render = functools.partial(render_sample, seed=seed, split=split)
+    if not 0 <= difficulty <= 1:
+        raise ValueError(f'difficulty must be in [0, 1], got {difficulty}')
+    render = functools.partial(render_sample, seed=seed, split=split, difficulty=difficulty)
     if workers <= 1:
         yield from map(render, range(num))
         return
@@ -237,8 +265,8 @@ def iter_samples(split: str, num: int, seed: int, workers: int = 1, chunksize: i
             yield from pool.map(render, range(start, min(start + window, num)), chunksize=chunksize)
 
 
-def make_synthetic(out_dir: PathLike, sizes: Dict[str, int], seed: int, workers: int = 1,
-                   progress: bool = True) -> Dict[str, int]:
+def make_synthetic(out_dir: PathLike, sizes: Dict[str, int], seed: int, workers: int = 1, progress: bool = True,
+                   difficulty: Optional[Dict[str, float]] = None) -> Dict[str, int]:
     """Write one LMDB per split under ``out_dir`` (``train``/``val``/``test`` labeled, ``unlabeled``).
 
     Args:
@@ -247,13 +275,19 @@ def make_synthetic(out_dir: PathLike, sizes: Dict[str, int], seed: int, workers:
         seed: Dataset seed (the same seed gives byte-identical LMDB values).
         workers: Rendering processes.
         progress: Show tqdm progress bars.
+        difficulty: Nuisance scale per split in [0, 1] (see the module docstring); 1 for the splits
+            it does not name.
 
     Returns:
         Samples written per split.
     """
+    difficulty = difficulty or {}
+    unknown = set(difficulty) - set(SPLITS)
+    if unknown:
+        raise KeyError(f'difficulty names unknown split(s) {sorted(unknown)}; expected some of {list(SPLITS)}')
     written = {}
     for split, num in sizes.items():
         if num > 0:
-            samples = iter_samples(split, num, seed, workers)
+            samples = iter_samples(split, num, seed, workers, difficulty=difficulty.get(split, 1.0))
             written[split] = write_lmdb(samples, Path(out_dir) / split, total=num, progress=progress)
     return written

@@ -36,3 +36,37 @@ def test_samples_are_decodable_varied_word_images():
     contrast = [float(np.std(img)) for img in imgs]
     assert min(contrast) < 20 < max(contrast)  # low-contrast images occur among clear ones
     assert all(label is None for _, label in iter_samples('unlabeled', 5, seed=0))
+
+
+def test_difficulty_keeps_the_words_and_fonts_and_removes_the_nuisances():
+    assert iter_samples('train', 40, seed=0) and list(iter_samples('train', 40, seed=0)) == list(
+        iter_samples('train', 40, seed=0, difficulty=1.0))
+    hard = list(iter_samples('train', 300, seed=0))
+    clean = list(iter_samples('train', 300, seed=0, difficulty=0.0))
+    words = set(english_words())
+    assert all(label in words or label.lower() in words for _, label in clean)  # plain words only
+    assert sum(label not in words and label.lower() not in words for _, label in hard) > 50
+    # the same word (in the same case) where the hard sample is a plain word too
+    same = [(h, c) for (_, h), (_, c) in zip(hard, clean) if h in words or h.lower() in words]
+    assert len(same) > 150 and all(h == c for h, c in same)
+    hard_imgs = [decode_image(img) for img, _ in hard]
+    clean_imgs = [decode_image(img) for img, _ in clean]
+    # no low-contrast pairs left: every clean image spans a wide range of grey levels
+    assert min(float(np.ptp(img.mean(2))) for img in clean_imgs) > 100
+    assert min(float(np.ptp(img.mean(2))) for img in hard_imgs) < 60
+    # no noise: the flattest row of a clean image (the padding above the word) is uniform
+    def flat_row_std(img):
+        return min(float(row.std()) for row in img.mean(2))
+    assert np.median([flat_row_std(img) for img in clean_imgs]) < np.median([flat_row_std(img) for img in hard_imgs])
+
+
+def test_bad_difficulty_names_the_problem(tmp_path):
+    import pytest
+
+    from lmim_mm.datasets.synthetic import make_synthetic
+    with pytest.raises(ValueError, match='difficulty'):
+        render_sample(0, seed=0, split='train', difficulty=1.5)
+    with pytest.raises(ValueError, match='difficulty'):
+        next(iter_samples('train', 1, seed=0, difficulty=-0.1))
+    with pytest.raises(KeyError, match='trian'):
+        make_synthetic(tmp_path, dict(train=1), seed=0, difficulty=dict(trian=0.5))

@@ -3,15 +3,16 @@
 Real English words (wordfreq) plus numbers, mixed case and punctuation, drawn with matplotlib's
 DejaVu/STIX fonts under random colours, gradients, blur, noise, rotation, perspective and crops
 (see :mod:`lmim_mm.datasets.synthetic`). The same seed gives byte-identical LMDB values whatever
-``--workers`` is.
+``--workers`` is. ``--difficulty`` scales those nuisances per split, from 1 (full variety, the
+default) down to 0 (clean words in their font and colours).
 
 Example:
     python tools/data/make_synthetic.py --out data/synth --num-train 100000 --num-val 2000 \
-        --num-test 2000 --num-unlabeled 200000 --seed 0 --workers 8
+        --num-test 2000 --num-unlabeled 200000 --seed 0 --workers 8 --difficulty train=0.3 test=0.3
 """
 import argparse
 import time
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from lmim_mm.datasets.synthetic import make_synthetic
 
@@ -23,14 +24,25 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.add_argument(f'--num-{split}', type=int, default=0, help=f'{split} images (0: not written)')
     parser.add_argument('--seed', type=int, default=0, help='dataset seed')
     parser.add_argument('--workers', type=int, default=1, help='rendering processes')
+    parser.add_argument('--difficulty', nargs='*', default=[], metavar='SPLIT=VALUE', type=split_value,
+                        help='nuisance scale in [0, 1] per split (default 1 for every split)')
     return parser.parse_args(argv)
+
+
+def split_value(text: str) -> Tuple[str, float]:
+    """``'train=0.3'`` -> ``('train', 0.3)``."""
+    split, _, value = text.partition('=')
+    try:
+        return split, float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected SPLIT=VALUE (e.g. train=0.3), got {text!r}') from None
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     sizes = dict(train=args.num_train, val=args.num_val, test=args.num_test, unlabeled=args.num_unlabeled)
     start = time.perf_counter()
-    written = make_synthetic(args.out, sizes, args.seed, args.workers)
+    written = make_synthetic(args.out, sizes, args.seed, args.workers, difficulty=dict(args.difficulty))
     seconds = time.perf_counter() - start
     total = sum(written.values())
     print(f'{total} images ({written}) in {seconds:.1f} s, {60 * total / max(seconds, 1e-9):.0f} images/min '
