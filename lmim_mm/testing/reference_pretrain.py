@@ -39,11 +39,11 @@ def sincos_table(embed_dim: int, num_patches: int) -> torch.Tensor:
 class TimmAttention(nn.Module):
     """timm's ``Attention`` with the explicit softmax(q k^T) v computation."""
 
-    def __init__(self, dim: int, num_heads: int) -> None:
+    def __init__(self, dim: int, num_heads: int, qkv_bias: bool = True) -> None:
         super().__init__()
         self.num_heads = num_heads
         self.scale = (dim // num_heads)**-0.5
-        self.qkv = nn.Linear(dim, dim * 3, bias=True)
+        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -3,10 +3,11 @@
 The authors' decoder (MMOCR-0.x ``NRTRDecoder`` style) computes attention explicitly
 (``(q / sqrt(d_k)) @ k^T``, ``masked_fill(mask == 0, -inf)``, softmax, ``@ v``) and decodes greedily
 by re-running the whole decoder on the whole prefix at every one of the ``max_seq_len`` steps, with
-no early stop. :class:`ReferenceRecognizer` does the same on lmim_mm's modules, so it loads the
-converted weights (our key names, see :func:`lmim_mm.converters.convert_lmim_recognizer`) and its
-predictions can be compared with ours. Only the decoder's computation is re-created; the encoder is
-lmim_mm's ``TextViT``. Eval only (no dropout). Imports torch + mmengine only.
+no early stop; their encoder is a timm ViT whose attention is explicit too (``softmax(q k^T) v``).
+:class:`ReferenceRecognizer` does the same on lmim_mm's modules (``TextViT`` with timm's explicit
+attention in its blocks), so it loads the converted weights (our key names, see
+:func:`lmim_mm.converters.convert_lmim_recognizer`) and its predictions can be compared with ours.
+Eval only (no dropout). Imports torch + mmengine only.
 """
 from typing import Mapping, Optional, Tuple
 
@@ -17,6 +18,7 @@ import torch.nn.functional as F
 from lmim_mm.models.backbones.text_vit import TextViT
 from lmim_mm.models.layers.text_decoder import MultiHeadAttention, TransformerTextDecoder, target_mask
 from lmim_mm.models.necks.linear_norm import LinearNorm
+from lmim_mm.testing.reference_pretrain import TimmAttention
 
 
 def build_recognizer_modules(encoder_config: Mapping, decoder_config: Mapping) -> nn.ModuleDict:
@@ -141,6 +143,9 @@ class ReferenceRecognizer(nn.Module):
         super().__init__()
         modules = build_recognizer_modules(encoder_config, decoder_config)
         self.backbone, self.encoder = modules['backbone'], modules['encoder']
+        for block in self.backbone.blocks:  # the authors' timm attention (same parameter names)
+            block.attn = TimmAttention(encoder_config['embed_dim'], encoder_config['num_heads'],
+                                       qkv_bias=encoder_config['qkv_bias'])
         self.decoder = ReferenceDecoder(modules['decoder']['transformer'])
         self.max_seq_len = int(decoder_config['max_seq_len'])
 

@@ -518,20 +518,24 @@ def recognizer_configs(sizes: Sizes) -> Tuple[dict, dict]:
 def measure_recognize(settings: BenchmarkSettings) -> List[Measurement]:
     """Recognition of real words, images/s: ours greedy / beam 5 (cached) vs the reference's greedy.
 
-    Both share one randomly initialised recognizer (encoder, neck, decoder): ours decodes with
-    :func:`greedy_decode` (stops once every word has emitted EOS) and :func:`beam_search`; the
-    reference re-runs the decoder on the whole prefix for all 25 steps.
+    Both hold the same randomly initialised weights (encoder, neck, decoder): ours encodes with
+    ``TextViT`` (fused attention) and decodes with :func:`greedy_decode` (stops once every word has
+    emitted EOS) and :func:`beam_search`; the reference encodes with timm's explicit attention and
+    re-runs the decoder on the whole prefix for all 25 steps.
 
     Returns:
         Per batch size: a ``greedy`` line with ``identical_predictions`` (our greedy strings equal
         the reference's, up to EOS) and a ``beam5`` line (reference: the reference's greedy).
     """
     from lmim_mm.models.layers.text_decoding import beam_search, greedy_decode
-    from lmim_mm.testing.reference_recognizer import ReferenceRecognizer
+    from lmim_mm.testing.reference_recognizer import ReferenceRecognizer, build_recognizer_modules
 
     torch.manual_seed(0)
-    reference = ReferenceRecognizer(*recognizer_configs(settings.sizes)).eval().to(settings.device)
-    decoder, steps = reference.decoder.transformer, reference.max_seq_len
+    configs = recognizer_configs(settings.sizes)
+    reference = ReferenceRecognizer(*configs).eval().to(settings.device)
+    ours = build_recognizer_modules(*configs).eval().to(settings.device)
+    ours.load_state_dict(reference.state_dict())
+    decoder, steps = ours['decoder']['transformer'], reference.max_seq_len
     images = load_word_images(settings.data_root / 'iiit5k_test' / 'IMG', max(settings.sizes.recognize_batches))
 
     def recognize(kind: str, x: torch.Tensor) -> Step:
@@ -539,7 +543,7 @@ def measure_recognize(settings: BenchmarkSettings) -> List[Measurement]:
             with torch.no_grad(), settings.autocast():
                 if kind == 'reference':
                     return reference.greedy(x)[0]
-                memory = reference.memory(x)
+                memory = ours['encoder'](ours['backbone'](x))
                 if kind == 'greedy':
                     return greedy_decode(decoder, memory, steps, EOS_IDX)[0]
                 return beam_search(decoder, memory, steps, EOS_IDX, beam_width=5)[0]
