@@ -16,11 +16,11 @@ def seeded(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def paint(boxes: torch.Tensor) -> torch.Tensor:
-    """Union of boxes (N, R, 4) ``(top, left, h, w)`` as a bool (N, H * W) mask."""
+def paint(boxes: torch.Tensor, grid=(H, W)) -> torch.Tensor:
+    """Union of boxes (N, R, 4) ``(top, left, h, w)`` as a bool (N, H * W) mask of the grid."""
     top, left, h, w = boxes.unbind(-1)
-    rows = (torch.arange(H) >= top[..., None]) & (torch.arange(H) < (top + h)[..., None])
-    cols = (torch.arange(W) >= left[..., None]) & (torch.arange(W) < (left + w)[..., None])
+    rows = (torch.arange(grid[0]) >= top[..., None]) & (torch.arange(grid[0]) < (top + h)[..., None])
+    cols = (torch.arange(grid[1]) >= left[..., None]) & (torch.arange(grid[1]) < (left + w)[..., None])
     return (rows[..., :, None] & cols[..., None, :]).any(1).flatten(1)
 
 
@@ -196,3 +196,16 @@ def test_edge_ratios_and_custom_grid():
     mask, boxes = gen.sample_with_boxes(64, generator=seeded(0))
     assert mask.shape == (64, 64) and mask.sum(1).eq(32).all()
 
+
+def test_rectangle_masks_ignore_earlier_calls_and_handle_any_width():
+    """Lookup tables are shared between calls (a batch of one must not write into them), and widths
+    that are not a multiple of 16 (rows held as padded 16-column pieces) give exact unions of boxes."""
+    for gen in (BlockwiseMaskGenerator(0.6), SpanMaskGenerator(0.5)):
+        first = gen(8, generator=seeded(0))
+        gen(1, generator=seeded(1))
+        assert torch.equal(gen(8, generator=seeded(0)), first)
+    for gen in (BlockwiseMaskGenerator(0.7, grid_size=(5, 20)), SpanMaskGenerator(0.5, grid_size=(3, 47))):
+        mask, boxes = gen.sample_with_boxes(64, generator=seeded(2))
+        top, left, h, w = boxes.unbind(-1)
+        assert ((top + h <= gen.grid_size[0]) & (left + w <= gen.grid_size[1])).all()
+        assert mask.sum(1).eq(gen.num_masked).all() and torch.equal(paint(boxes, gen.grid_size), mask)

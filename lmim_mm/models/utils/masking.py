@@ -142,75 +142,100 @@ CDF_BITS = 40
 
 
 def _shape_cdf(probs: torch.Tensor) -> torch.Tensor:
-    """Integer CDF of shape laws (G, R, S), flattened into one increasing int64 sequence.
+    """Integer CDF of shape laws (G, R, S) for ``searchsorted``: int64 (2, M), values and shape indices.
 
-    Row ``q = g * R + r`` holds ``(q + cdf) * 2**CDF_BITS``, so the query ``q * 2**CDF_BITS + v`` with
-    ``v`` uniform in [0, 2**CDF_BITS) lands in that row and ``searchsorted(..., right=True)`` picks
-    each shape with its probability (zero-probability shapes never).
+    Row ``q = g * R + r`` of the laws gives the values ``(q + cdf) * 2**CDF_BITS``, one per shape, so
+    the query ``q * 2**CDF_BITS + v`` with ``v`` uniform in [0, 2**CDF_BITS) lands in that row and
+    ``searchsorted(..., right=True)`` picks each shape with its probability. Of this increasing
+    sequence only the values above their predecessor are kept (shapes of zero probability are never
+    picked), so the sequence is short; the second row holds their shape indices.
     """
     cdf = probs.cumsum(-1) / probs.sum(-1, keepdim=True)
     scaled = (cdf * 2**CDF_BITS).round().long()
     scaled[..., -1] = 2**CDF_BITS
     rows = torch.arange(probs.shape[0] * probs.shape[1]).view(probs.shape[:2] + (1, ))
-    return (scaled + rows * 2**CDF_BITS).flatten()
+    values = (scaled + rows * 2**CDF_BITS).flatten()
+    kept = values > torch.cat([values.new_zeros(1), values[:-1]])
+    return torch.stack([values[kept], kept.nonzero().squeeze(1) % probs.shape[-1]])
+
+
+#: Columns per piece of a grid row: rows are cut into 16-bit pieces, looked up in tables of 2**16 entries.
+PIECE_BITS = 16
 
 
 class GridTables(NamedTuple):
     """Lookup tables of a token grid (H, W) for :func:`place_rectangles`.
 
+    A row is cut into ``P = ceil(W / 16)`` pieces of 16 columns: a mask is int64 (N, H * P), bit
+    ``b`` of piece ``r * P + p`` set = token (row ``r``, column ``16 * p + b``) masked, and columns
+    past ``W`` are always set. The padded token ``16 * (r * P + p) + b`` is that bit.
+
     Attributes:
-        shapes: (S, 2) ``(h, w)`` of :func:`shape_grid`.
-        lowest_start, num_starts: For a rectangle that must contain an anchor, its lowest start and
-            the number of starts (at least 1; an empty shape starts past the anchor). Rows at
-            ``anchor * (H + 1) + h``, then columns at ``H * (H + 1) + anchor * (W + 1) + w``.
-        axis_offsets: ``(0, H * (H + 1))``, where the row and column blocks begin.
-        row_masks: ((H + 1)^2, H) 0/1 at ``top * (H + 1) + h``.
-        column_fields: ((W + 1)^2,) bit fields at ``left * (W + 1) + w``.
-        column_bits: ``1 << arange(W)``.
+        free_count: (2**16,) unmasked tokens (zero bits) of every piece value.
+        top_free: (2**20 + 1,) at ``16 * value + m``, ``1 <= m <=`` its zero bits: the bit of its
+            ``m``-th zero bit counted down from bit 15.
+        placement: (16 * H * P * S, 4) at ``padded_anchor * S + shape`` (shape index of
+            :func:`shape_grid`): for a rectangle that must contain the anchor, the number of starts
+            of its rows and of its columns (at least 1; an empty shape starts past the anchor), then
+            the ``fields`` keys of the first row start and column start.
+        fields: ((H + 1)^2 + (W + 1)^2, H * P) rows first, at ``h * (H + 1) + top``: 0xFFFF in the
+            pieces of rows ``top .. top + h - 1``; then columns, at ``(H + 1)^2 + w * (W + 1) + left``:
+            the bits of columns ``left .. left + w - 1`` in the pieces of every row. A rectangle is
+            the AND of its row and column fields.
+        key_offsets: ``(0, (H + 1)^2)``, where the row and column fields begin.
         strides: ``(H + 1, W + 1)``.
-        bit_counts: (65536,) number of set bits of every 16-bit value.
+        padding: (H * P,) the empty mask: the bits of columns ``c >= W`` set.
+        piece_bits: ``1 << arange(16)``.
     """
-    shapes: torch.Tensor
-    lowest_start: torch.Tensor
-    num_starts: torch.Tensor
-    axis_offsets: torch.Tensor
-    row_masks: torch.Tensor
-    column_fields: torch.Tensor
-    column_bits: torch.Tensor
+    free_count: torch.Tensor
+    top_free: torch.Tensor
+    placement: torch.Tensor
+    fields: torch.Tensor
+    key_offsets: torch.Tensor
     strides: torch.Tensor
-    bit_counts: torch.Tensor
+    padding: torch.Tensor
+    piece_bits: torch.Tensor
 
 
 @functools.lru_cache(maxsize=None)
 def grid_tables(grid_size: GridSize, device: torch.device) -> GridTables:
     """The :class:`GridTables` of a grid on ``device`` (cached)."""
     height, width = grid_size
-    top, h = shape_grid((height, height)).unbind(1)
+    pieces = -(-width // PIECE_BITS)
+    piece_bits = 1 << torch.arange(PIECE_BITS)
+    zero = (torch.arange(2**PIECE_BITS).unsqueeze(1) & piece_bits) == 0
+    from_top = zero.flip(1).cumsum(1)  # zero bits among bits 15 .. 15 - i
+    rank = torch.arange(1, PIECE_BITS + 1).expand(2**PIECE_BITS, -1).contiguous()
+    top_free = (PIECE_BITS - 1 - torch.searchsorted(from_top, rank)).clamp(min=0)  # ranks past the zeros: unused
+    h, top = shape_grid((height, height)).unbind(1)
     rows = torch.arange(height)
-    row_masks = ((rows >= top[:, None]) & (rows < (top + h)[:, None])).long()
-    left, w = shape_grid((width, width)).unbind(1)
-    starts, counts = [], []
-    for length in grid_size:
-        anchor, size = shape_grid((length - 1, length)).unbind(1)  # anchor in [0, L), size in [0, L]
-        lowest = (anchor - size + 1).clamp(min=0)
-        starts.append(lowest)
-        counts.append((torch.minimum(anchor, length - size) - lowest + 1).clamp(min=1))
-    bit_counts = torch.zeros(1, dtype=torch.long)
-    for _ in range(16):  # counts of 0 .. 2**k - 1  ->  0 .. 2**(k + 1) - 1
-        bit_counts = torch.cat([bit_counts, bit_counts + 1])
-    tables = GridTables(shapes=shape_grid(grid_size), lowest_start=torch.cat(starts), num_starts=torch.cat(counts),
-                        axis_offsets=torch.tensor([0, height * (height + 1)]), row_masks=row_masks,
-                        column_fields=((1 << w) - 1) << left, column_bits=1 << torch.arange(width),
-                        strides=torch.tensor([height + 1, width + 1]), bit_counts=bit_counts)
+    covered = (rows >= top.unsqueeze(1)) & (rows < (top + h).unsqueeze(1))
+    w, left = shape_grid((width, width)).unbind(1)
+    columns = ((((1 << w) - 1) << left).unsqueeze(1) >> PIECE_BITS * torch.arange(pieces)) & (2**PIECE_BITS - 1)
+    padding = [(2**(PIECE_BITS * pieces) - 2**width) >> (PIECE_BITS * p) & (2**PIECE_BITS - 1) for p in range(pieces)]
+    tables = GridTables(
+        free_count=zero.sum(1), top_free=torch.cat([top_free.new_zeros(1), top_free.flatten()]),
+        placement=_placement_table(grid_size, pieces),
+        fields=torch.cat([(covered.long() * (2**PIECE_BITS - 1)).repeat_interleave(pieces, dim=1),
+                          columns.repeat(1, height)]),
+        key_offsets=torch.tensor([0, (height + 1)**2]), strides=torch.tensor([height + 1, width + 1]),
+        padding=torch.tensor(padding).repeat(height), piece_bits=piece_bits)
     return GridTables(*(t.to(device) for t in tables))
 
 
-def _count_bits(bits: torch.Tensor, bit_counts: torch.Tensor, width: int) -> torch.Tensor:
-    """Set bits of each ``width``-bit field of ``bits``, by 16-bit table lookups."""
-    counts = bit_counts.take(bits & 0xFFFF)
-    for shift in range(16, width, 16):
-        counts += bit_counts.take((bits >> shift) & 0xFFFF)
-    return counts
+def _placement_table(grid_size: GridSize, pieces: int) -> torch.Tensor:
+    """The ``placement`` table of :class:`GridTables` for a grid whose rows have ``pieces`` pieces."""
+    height, width = grid_size
+    padded = torch.arange(height * pieces * PIECE_BITS)
+    # padded columns past W are never anchors (always masked); clamped to stay valid
+    anchors = (padded // (pieces * PIECE_BITS), (padded % (pieces * PIECE_BITS)).clamp(max=width - 1))
+    num_starts, first = [], []
+    for anchor, size, length, offset in zip(anchors, shape_grid(grid_size).unbind(1), grid_size,
+                                            (0, (height + 1)**2)):
+        lowest = (anchor.unsqueeze(1) - size + 1).clamp(min=0)
+        num_starts.append((torch.minimum(anchor.unsqueeze(1), length - size) - lowest + 1).clamp(min=1))
+        first.append(offset + size * (length + 1) + lowest)
+    return torch.stack(num_starts + first, dim=-1).view(-1, 4)
 
 
 def place_rectangles(shape_cdf: torch.Tensor, table_rows: torch.Tensor, num_masked: int, grid_size: GridSize,
@@ -222,17 +247,19 @@ def place_rectangles(shape_cdf: torch.Tensor, table_rows: torch.Tensor, num_mask
     of the shape laws (every law gives zero probability to shapes with more than ``r`` tokens),
     draws an unmasked token uniformly as anchor and places the rectangle uniformly among the grid
     positions that contain the anchor. Every rectangle thus adds between 1 and ``r`` tokens (overlaps
-    with earlier rectangles allowed, none trimmed) and the counts end exact. Rows are int64 bit
-    fields (bit ``c`` = column ``c``), all arithmetic is on int64 (random integers reduced modulo
-    the number of choices, bias below 2**-50) and finished samples leave the batch, so a round is
-    about 45 ops on (N, H) tensors whatever the rectangle sizes; the number of rounds is the number
-    of rectangles of the sample needing most.
+    with earlier rectangles allowed, none trimmed) and the counts end exact. Random integers are
+    reduced modulo the number of choices (bias below 2**-50): the anchor is the ``k``-th unmasked
+    token in row-major order for ``k`` uniform. Masks are held as 16-bit pieces of rows
+    (:class:`GridTables`), so counting the unmasked tokens, finding the anchor, the placements and
+    the rectangle's bits are table lookups; finished samples leave the batch, so a round is about 25
+    ops on (N, H * P) tensors whatever the rectangle sizes; the number of rounds is the number of
+    rectangles of the sample needing most.
 
     Args:
-        shape_cdf: Flat integer shape laws from :func:`_shape_cdf`, rows ``0 .. num_masked`` per law.
-        table_rows: Int64 (N,), first flat row of each sample's law (``g * (num_masked + 1)``).
+        shape_cdf: Shape laws from :func:`_shape_cdf`, rows ``0 .. num_masked`` per law.
+        table_rows: Int64 (N,), first row of each sample's law (``g * (num_masked + 1)``).
         num_masked: Tokens to mask per sample.
-        grid_size: Token grid (H, W), W <= 62.
+        grid_size: Token grid (H, W).
         generator: Random generator on ``table_rows.device``.
         record: Also return the rectangles.
 
@@ -248,56 +275,44 @@ def place_rectangles(shape_cdf: torch.Tensor, table_rows: torch.Tensor, num_mask
         boxes = torch.tensor([[[0, 0, height, width]]], device=device).expand(n, 1, 4)
         return torch.ones(n, num_masked, dtype=torch.bool, device=device), boxes.clone() if record else None
     t = grid_tables(grid_size, device)
-    shape_cdf = shape_cdf.to(device)
-    out = torch.zeros(n, height, dtype=torch.long, device=device)
-    bits, index = out.clone(), torch.arange(n, device=device)
-    query_base = (table_rows + num_masked) << CDF_BITS
-    placed: List[Tuple[torch.Tensor, torch.Tensor]] = []
-    for _ in range(num_masked + 1):  # every round adds >= 1 token to each unfinished sample
-        counts = _count_bits(bits, t.bit_counts, width)
-        masked = counts.sum(1)
-        unfinished = masked < num_masked
-        active = int(unfinished.count_nonzero())
-        if 2 * active <= index.numel():  # finished samples leave the batch (they draw empty shapes before)
-            out.index_copy_(0, index, bits)
-            if not active:
-                break
-            keep = unfinished.nonzero().squeeze(1)
-            index, bits, counts, masked, query_base = (x.index_select(0, keep) for x in (index, bits, counts,
-                                                                                         masked, query_base))
-        draws = torch.randint(2**62, (index.numel(), 4), device=device, generator=generator)
-        query = query_base - (masked << CDF_BITS) + (draws[:, 0] >> (62 - CDF_BITS))
-        shape = t.shapes.index_select(0, torch.searchsorted(shape_cdf, query, right=True) % t.shapes.shape[0])
-        anchor = _free_token(bits, width - counts, draws[:, 1:2], t.column_bits)
-        key = anchor * t.strides + shape + t.axis_offsets
-        start = t.lowest_start.take(key) + draws[:, 2:] % t.num_starts.take(key)
-        key = start * t.strides + shape
-        bits |= t.row_masks.index_select(0, key[:, 0]) * t.column_fields.index_select(0, key[:, 1]).unsqueeze(1)
-        if record:
-            placed.append((index, torch.cat([start, shape], dim=1) * (shape[:, :1] > 0)))
-    mask = (out.unsqueeze(-1) & t.column_bits) != 0
-    return mask.view(n, -1), _stack_boxes(placed, n) if record else None
-
-
-def _free_token(bits: torch.Tensor, free: torch.Tensor, draw: torch.Tensor, column_bits: torch.Tensor) -> torch.Tensor:
-    """A uniformly drawn unmasked token per sample.
-
-    Args:
-        bits: Row bit fields (N, H), bit ``c`` set = column ``c`` masked.
-        free: Unmasked tokens per row (N, H), at least one per sample.
-        draw: Non-negative random int64 (N, 1), much larger than H * W.
-        column_bits: ``1 << arange(W)``.
-
-    Returns:
-        Int64 (N, 2) ``(row, column)``.
-    """
-    cumulative = free.cumsum(1)
-    k = draw % cumulative[:, -1:]
-    row = torch.searchsorted(cumulative, k, right=True)
-    k_in_row = k - (cumulative - free).gather(1, row)
-    free_in_row = (bits.gather(1, row) & column_bits) == 0
-    col = torch.searchsorted(free_in_row.cumsum(1), k_in_row, right=True)
-    return torch.cat([row, col], dim=1)
+    num_shapes = (height + 1) * (width + 1)
+    cdf, shape_index = shape_cdf.to(device)
+    with torch.inference_mode():  # no autograd bookkeeping in the ~25 small ops of a round
+        out = t.padding.repeat(n, 1)
+        state, index, pieces = out.clone(), torch.arange(n, device=device), out.shape[1]
+        law_base = (table_rows + num_masked - height * width).unsqueeze(1)  # + unmasked tokens = row of the law
+        placed: List[Tuple[torch.Tensor, torch.Tensor]] = []
+        for _ in range(num_masked + 1):  # every round adds >= 1 token to each unfinished sample
+            cumulative = t.free_count.index_select(0, state.view(-1)).view(-1, pieces).cumsum(1)
+            free = cumulative[:, -1:]
+            unfinished = free > height * width - num_masked
+            active = int(unfinished.count_nonzero())
+            if 2 * active <= index.numel():  # finished samples leave the batch (they draw empty shapes before)
+                out.index_copy_(0, index, state)
+                if not active:
+                    break
+                keep = unfinished.view(-1).nonzero().squeeze(1)
+                index, state, cumulative, law_base = (x.index_select(0, keep) for x in (index, state, cumulative,
+                                                                                       law_base))
+                free = cumulative[:, -1:]
+            draws = torch.randint(2**62, (index.numel(), 4), device=device, generator=generator)
+            query = torch.add(draws[:, :1] >> (62 - CDF_BITS), law_base + free, alpha=2**CDF_BITS)
+            shape = shape_index.take(torch.searchsorted(cdf, query, right=True))
+            k = draws[:, 1:2] % free
+            piece = torch.searchsorted(cumulative, k, right=True)
+            # the k-th unmasked token is the (cumulative - k)-th unmasked one of its piece counted from the top
+            bit = t.top_free.take(torch.add(cumulative, state, alpha=PIECE_BITS).gather(1, piece) - k)
+            anchor = torch.add(bit, piece, alpha=PIECE_BITS)  # padded token
+            place = t.placement.index_select(0, torch.add(shape, anchor, alpha=num_shapes).view(-1))
+            key = place[:, 2:] + draws[:, 2:] % place[:, :2]  # fields keys of the row and column starts
+            fields = t.fields.index_select(0, key.view(-1)).view(-1, 2, pieces)
+            state |= fields[:, 0] & fields[:, 1]
+            if record:
+                key = key - t.key_offsets
+                size = key.div(t.strides, rounding_mode='floor')
+                placed.append((index, torch.cat([key % t.strides, size], dim=1) * (size[:, :1] > 0)))
+    mask = (out.view(n, height, -1, 1) & t.piece_bits) != 0  # normal tensors again, outside inference mode
+    return mask.view(n, height, -1)[:, :, :width].reshape(n, -1), _stack_boxes(placed, n) if record else None
 
 
 def _stack_boxes(placed: List[Tuple[torch.Tensor, torch.Tensor]], n: int) -> torch.Tensor:
@@ -339,7 +354,8 @@ class RectangleMaskGenerator(BaseMaskGenerator):
 
     Args:
         ratio: Masking ratio.
-        grid_size: Token grid (H, W), W <= 62 (one int64 bit field per row).
+        grid_size: Token grid (H, W), W <= 62 (the lookup tables of :func:`grid_tables` grow as
+            ``H * W * (H + 1) * (W + 1)``: 11 MB for 8 x 32, 18 MB for 8 x 62).
     """
 
     def __init__(self, ratio: float, grid_size: Sequence[int] = (8, 32)) -> None:
