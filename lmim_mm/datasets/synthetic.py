@@ -199,6 +199,13 @@ def render_word(rng: np.random.Generator, text: str, fonts: Sequence[str], diffi
     return np.clip(img, 0, 255).round().astype(np.uint8)
 
 
+def check_difficulty(difficulty: float, split: str = '') -> None:
+    """Raise ``ValueError`` (naming the split, if given) unless ``difficulty`` is in [0, 1]."""
+    if not 0 <= difficulty <= 1:
+        where = f' of split {split!r}' if split else ''
+        raise ValueError(f'difficulty{where} must be in [0, 1], got {difficulty}')
+
+
 def sample_rng(seed: int, split: str, index: int) -> np.random.Generator:
     """The generator of one sample: depends on the seed, the split and the index only."""
     return np.random.default_rng([seed, SPLITS[split], index])
@@ -220,8 +227,7 @@ def render_sample(index: int, seed: int, split: str, difficulty: float = 1.0) ->
     Raises:
         ValueError: ``difficulty`` is outside [0, 1].
     """
-    if not 0 <= difficulty <= 1:
-        raise ValueError(f'difficulty must be in [0, 1], got {difficulty}')
+    check_difficulty(difficulty, split)
     rng = sample_rng(seed, split, index)
     text = sample_text(rng, english_words(), difficulty)
     img = render_word(rng, text, font_paths(), difficulty)
@@ -251,8 +257,6 @@ def iter_samples(split: str, num: int, seed: int, workers: int = 1, chunksize: i
     """
     if split not in SPLITS:
         raise KeyError(f'unknown split {split!r}; expected one of {list(SPLITS)}')
-    if not 0 <= difficulty <= 1:
-        raise ValueError(f'difficulty must be in [0, 1], got {difficulty}')
     render = functools.partial(render_sample, seed=seed, split=split, difficulty=difficulty)
     if workers <= 1:
         yield from map(render, range(num))
@@ -285,6 +289,8 @@ def make_synthetic(out_dir: PathLike, sizes: Dict[str, int], seed: int, workers:
     unknown = set(difficulty) - set(SPLITS)
     if unknown:
         raise KeyError(f'difficulty names unknown split(s) {sorted(unknown)}; expected some of {list(SPLITS)}')
+    for split, value in difficulty.items():  # before any LMDB is written
+        check_difficulty(value, split)
     written = {}
     for split, num in sizes.items():
         if num > 0:

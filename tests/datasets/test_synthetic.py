@@ -70,3 +70,6 @@ def test_bad_difficulty_names_the_problem(tmp_path):
         next(iter_samples('train', 1, seed=0, difficulty=-0.1))
     with pytest.raises(KeyError, match='trian'):
         make_synthetic(tmp_path, dict(train=1), seed=0, difficulty=dict(trian=0.5))
+    with pytest.raises(ValueError, match="split 'test'"):  # checked before any LMDB is written
+        make_synthetic(tmp_path, dict(train=1, test=1), seed=0, difficulty=dict(test=2.0))
+    assert not any(tmp_path.iterdir())
