@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from lmim_mm.models.layers.text_decoder import TransformerTextDecoder, sinusoid_table, target_mask
+from lmim_mm.models.layers.text_decoder import MultiHeadAttention, TransformerTextDecoder, sinusoid_table, target_mask
 from lmim_mm.models.layers.text_decoding import beam_search, first_eos_mask, greedy_decode, sequence_log_prob
 from lmim_mm.testing.reference_recognizer import ReferenceDecoder
 
@@ -10,10 +10,10 @@ EOS = 3
 MAX_LEN = 20
 
 
-def tiny_decoder(seed: int, eos_bias: float = 0.5) -> TransformerTextDecoder:
+def tiny_decoder(seed: int, eos_bias: float = 0.5, d_k: int = 8) -> TransformerTextDecoder:
     """Random tiny decoder (7 classes); the EOS bias makes sequences end at various steps."""
     torch.manual_seed(seed)
-    decoder = TransformerTextDecoder(7, n_layers=2, d_model=32, n_head=4, d_k=8, d_v=6, d_inner=16).eval()
+    decoder = TransformerTextDecoder(7, n_layers=2, d_model=32, n_head=4, d_k=d_k, d_v=6, d_inner=16).eval()
     with torch.no_grad():
         decoder.classifier.bias[EOS] += eos_bias
     return decoder
@@ -60,6 +60,39 @@ def test_cached_greedy_equals_full_rerun(seed):
     stop = int(first_eos_mask(expected, EOS).sum(1).max()) if bool(ended.all()) else MAX_LEN
     assert steps == stop
     torch.testing.assert_close(probs.sum(-1), torch.ones(4, steps))
+
+
+@pytest.mark.parametrize('qkv_bias', [False, True])
+@pytest.mark.parametrize('group', [1, 3])
+def test_attend_memory_folds_the_projections(qkv_bias, group):
+    torch.manual_seed(0)
+    attn = MultiHeadAttention(32, n_head=4, d_k=8, d_v=6, qkv_bias=qkv_bias).eval()
+    memory, x = torch.randn(5, 9, 32), torch.randn(5 * group, 2, 32)
+    torch.testing.assert_close(attn.attend_memory(x, memory), attn.attend(x, *attn.project_kv(memory)))
+    with pytest.raises(ValueError, match='multiple of the memories'):
+        attn.attend_memory(x[:4], memory)
+
+
+def test_memory_kv_folds_only_for_few_queries_and_enough_memory():
+    decoder, memory = tiny_decoder(0, d_k=24), torch.randn(14, 9, 32)  # 126 tokens >= 4 heads x (24 + 6)
+    assert all(isinstance(entry, torch.Tensor) for entry in decoder.memory_kv(memory, queries_per_image=MAX_LEN))
+    for queries, images in ((None, 14), (24, 14), (MAX_LEN * 5, 14), (MAX_LEN, 13)):
+        entries = decoder.memory_kv(memory[:images], queries_per_image=queries)
+        assert all(isinstance(entry, tuple) for entry in entries)
+
+
+@pytest.mark.parametrize('seed', range(3))
+def test_folded_greedy_equals_full_rerun(seed):
+    decoder = tiny_decoder(seed, d_k=24)  # MAX_LEN steps < d_k and 16 x 9 tokens: greedy decoding folds
+    memory = torch.randn(16, 9, 32) * 3
+    assert isinstance(decoder.memory_kv(memory, queries_per_image=MAX_LEN)[0], torch.Tensor)
+    ids, probs = greedy_decode(decoder, memory, MAX_LEN, EOS, stop_at_eos=False)
+    expected, expected_probs = ReferenceDecoder(decoder).greedy(memory, MAX_LEN)
+    assert ids.equal(expected)
+    torch.testing.assert_close(probs, expected_probs, atol=1e-5, rtol=0)
+    beam_ids, _, _ = beam_search(decoder, memory, MAX_LEN, EOS, beam_width=1, stop_at_eos=False)
+    word = first_eos_mask(expected, EOS)  # width 1 folds as well; after EOS a beam only repeats EOS
+    assert beam_ids[word].equal(expected[word])
 
 
 def test_greedy_stops_early_at_various_lengths():

@@ -6,6 +6,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from lmim_mm.registry import register
+from ..layers.dropout import Dropout
 from ..layers.pos_embed import PosGrid, sincos_2d_table
 from ..layers.transformer import Block, init_vit_weights
 
@@ -131,7 +132,7 @@ class TextViT(BaseModule):
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
         # Fixed table; persistent so checkpoints carry it (the authors' 16x16 table loads as is).
         self.register_buffer('pos_embed', sincos_2d_table(embed_dim, self.grid_size, pos_grid))
-        self.pos_drop = nn.Dropout(drop_rate)
+        self.pos_drop = Dropout(drop_rate)
         rates = torch.linspace(0, drop_path_rate, depth).tolist()
         self.blocks = nn.ModuleList([
             Block(embed_dim, num_heads, mlp_ratio, qkv_bias, drop=drop_rate, attn_drop=attn_drop_rate,

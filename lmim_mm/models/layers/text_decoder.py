@@ -12,14 +12,19 @@ their weights map key for key.
 Dropout sits where MMOCR 0.x puts it: after the embedding + positions, on the attention weights,
 after each attention output projection and after the second FFN layer.
 """
-from typing import List, Optional, Tuple
+from typing import List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
+
+from .attention import attention
+from .dropout import Dropout
 
 #: Keys and values of one attention, each (N, n_head, L, d_k / d_v).
 KV = Tuple[torch.Tensor, torch.Tensor]
+#: What a layer's cross-attention reads: projected keys/values, or the memory (N, S, D) itself when
+#: the projections are folded into the queries (:meth:`MultiHeadAttention.attend_memory`).
+MemoryKV = Union[KV, torch.Tensor]
 
 
 def sinusoid_table(n_position: int, d_hid: int) -> torch.Tensor:
@@ -87,7 +92,7 @@ class MultiHeadAttention(nn.Module):
         self.linear_v = nn.Linear(d_model, n_head * d_v, bias=qkv_bias)
         self.fc = nn.Linear(n_head * d_v, d_model, bias=qkv_bias)
         self.attn_drop = dropout
-        self.proj_drop = nn.Dropout(dropout)
+        self.proj_drop = Dropout(dropout)
 
     def _heads(self, x: torch.Tensor, width: int) -> torch.Tensor:
         """(N, L, H * width) -> (N, H, L, width)."""
@@ -120,9 +125,40 @@ class MultiHeadAttention(nn.Module):
             raise ValueError(f'{rows} query rows for {n} key sequences: the rows must be a multiple of the '
                              'sequences, and equal to them when a mask is given')
         queries = self._heads(self.linear_q(x).reshape(n, rows // n * len_q, -1), self.d_k)
-        out = F.scaled_dot_product_attention(queries, keys, values, attn_mask=attn_mask,
-                                             dropout_p=self.attn_drop if self.training else 0.0)
+        out = attention(queries, keys, values, attn_mask=attn_mask,
+                        dropout_p=self.attn_drop if self.training else 0.0)
         return self.proj_drop(self.fc(out.transpose(1, 2).reshape(rows, len_q, -1)))
+
+    def attend_memory(self, x: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
+        """Queries from ``x`` attend to an unprojected ``memory``: the key/value projections are folded in.
+
+        Computes what ``attend(x, *project_kv(memory))`` computes, up to rounding, without projecting
+        the memory: head ``h`` scores ``(q_h W_k,h) . m`` and returns ``(sum_j p_j m_j) W_v,h^T + b_v,h``
+        (a key bias adds the same score to every key, which the softmax ignores). The memory is read
+        once for all heads. Per image this costs about ``queries x H x S x D`` multiply-adds instead
+        of the projection's ``2 x S x D x H x d_k``: cheaper when an image's queries over a whole
+        decode number fewer than ``d_k`` (greedy decoding: 25 or 40 steps, d_k = 64). Without a
+        mask or attention dropout (decoding).
+
+        Args:
+            x: Query input (N * G, Lq, D), G consecutive rows per memory as in :meth:`attend`.
+            memory: (N, S, D).
+
+        Returns:
+            (N * G, Lq, D).
+        """
+        rows, len_q, _ = x.shape
+        n, _, width = memory.shape
+        if rows % n:
+            raise ValueError(f'{rows} query rows for {n} memories: the rows must be a multiple of the memories')
+        queries = self.linear_q(x).reshape(n, rows // n * len_q, self.n_head, self.d_k) * self.d_k**-0.5
+        folded = torch.einsum('nqhk,hkd->nhqd', queries, self.linear_k.weight.view(self.n_head, self.d_k, width))
+        probs = torch.bmm(folded.reshape(n, -1, width), memory.transpose(1, 2)).softmax(-1)
+        context = torch.bmm(probs, memory).view(folded.shape)  # (N, H, Q, D): sum_j p_j m_j
+        out = torch.einsum('nhqd,hvd->nqhv', context, self.linear_v.weight.view(self.n_head, self.d_v, width))
+        if self.linear_v.bias is not None:
+            out = out + self.linear_v.bias.view(self.n_head, self.d_v)
+        return self.proj_drop(self.fc(out.reshape(rows, len_q, -1)))
 
 
 class PositionwiseFeedForward(nn.Module):
@@ -139,7 +175,7 @@ class PositionwiseFeedForward(nn.Module):
         self.w_1 = nn.Linear(d_in, d_hid)
         self.act = nn.GELU()
         self.w_2 = nn.Linear(d_hid, d_in)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(..., d_in) -> (..., d_in)."""
@@ -211,13 +247,14 @@ class TFDecoderLayer(nn.Module):
         self.norm3 = nn.LayerNorm(d_model, eps=norm_eps)
         self.mlp = PositionwiseFeedForward(d_model, d_inner, dropout)
 
-    def forward(self, x: torch.Tensor, memory_kv: KV, self_mask: Optional[torch.Tensor] = None,
+    def forward(self, x: torch.Tensor, memory_kv: MemoryKV, self_mask: Optional[torch.Tensor] = None,
                 cache: Optional[KVCache] = None, layer: int = 0) -> torch.Tensor:
         """Run the layer on the whole target sequence or, with ``cache``, on new positions only.
 
         Args:
             x: Targets (N, T, D).
-            memory_kv: Cross-attention keys/values of the memory, see :meth:`MultiHeadAttention.project_kv`.
+            memory_kv: Cross-attention keys/values of the memory (:meth:`MultiHeadAttention.project_kv`) or
+                the memory itself (:meth:`MultiHeadAttention.attend_memory`).
             self_mask: Bool self-attention mask, broadcastable to (N, H, T, T_keys), True = may attend.
             cache: Self-attention cache; the new keys/values are appended and all cached ones attended.
             layer: Index of this layer in ``cache``.
@@ -230,7 +267,11 @@ class TFDecoderLayer(nn.Module):
         if cache is not None:
             keys, values = cache.append(layer, keys, values)
         x = x + self.self_attn.attend(h, keys, values, self_mask)
-        x = x + self.enc_attn.attend(self.norm2(x), *memory_kv)
+        h = self.norm2(x)
+        if isinstance(memory_kv, torch.Tensor):
+            x = x + self.enc_attn.attend_memory(h, memory_kv)
+        else:
+            x = x + self.enc_attn.attend(h, *memory_kv)
         return x + self.mlp(self.norm3(x))
 
 
@@ -280,7 +321,7 @@ class TransformerTextDecoder(nn.Module):
         self.bos_idx = num_classes
         self.trg_word_emb = nn.Embedding(num_classes + 1, d_model)
         self.position_enc = PositionalEncoding(d_model, n_position)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.layer_stack = nn.ModuleList([
             TFDecoderLayer(d_model, d_inner, n_head, d_k, d_v, dropout, qkv_bias, layer_norm_eps)
             for _ in range(n_layers)
@@ -293,15 +334,31 @@ class TransformerTextDecoder(nn.Module):
         """Longest target the position table supports."""
         return self.position_enc.position_table.shape[1]
 
-    def memory_kv(self, memory: torch.Tensor) -> List[KV]:
-        """Cross-attention keys/values of ``memory`` (N, S, D) for every layer (computed once per image)."""
-        return [layer.enc_attn.project_kv(memory) for layer in self.layer_stack]
+    def memory_kv(self, memory: torch.Tensor, queries_per_image: Optional[int] = None) -> List[MemoryKV]:
+        """What every layer's cross-attention reads of ``memory`` (N, S, D), prepared once per image.
+
+        Args:
+            memory: Encoder output (N, S, D).
+            queries_per_image: Most cross-attention queries an image will make with the result (e.g.
+                steps x beams), or None.
+
+        Returns:
+            One entry per layer: the memory itself, for :meth:`MultiHeadAttention.attend_memory`, when
+            an image makes fewer queries than ``d_k`` (folding then does fewer multiply-adds than
+            projecting) and the batch's memory has at least as many tokens as the folded weights
+            ``H x (d_k + d_v)`` have rows (each step re-reads those weights; for one image they
+            would cost more than they save); else the projected keys/values.
+        """
+        attn = self.layer_stack[0].enc_attn
+        fold = (queries_per_image is not None and queries_per_image < attn.d_k
+                and memory.shape[0] * memory.shape[1] >= attn.n_head * (attn.d_k + attn.d_v))
+        return [memory if fold else layer.enc_attn.project_kv(memory) for layer in self.layer_stack]
 
     def new_cache(self, max_len: int) -> KVCache:
         """An empty self-attention cache for up to ``max_len`` steps."""
         return KVCache(len(self.layer_stack), max_len)
 
-    def _decode(self, tokens: torch.Tensor, memory_kv: List[KV], self_mask: Optional[torch.Tensor] = None,
+    def _decode(self, tokens: torch.Tensor, memory_kv: List[MemoryKV], self_mask: Optional[torch.Tensor] = None,
                 cache: Optional[KVCache] = None) -> torch.Tensor:
         """Embed ``tokens`` (N, T) at the cache's position, run the layers -> logits (N, T, C)."""
         offset = cache.length if cache is not None else 0
@@ -330,7 +387,7 @@ class TransformerTextDecoder(nn.Module):
             torch.ones(steps, steps, dtype=torch.bool, device=tokens.device).tril()
         return self._decode(tokens, self.memory_kv(memory), mask)
 
-    def step(self, tokens: torch.Tensor, memory_kv: List[KV], cache: KVCache) -> torch.Tensor:
+    def step(self, tokens: torch.Tensor, memory_kv: List[MemoryKV], cache: KVCache) -> torch.Tensor:
         """One decoding step with cached keys/values.
 
         Args:
@@ -345,6 +402,6 @@ class TransformerTextDecoder(nn.Module):
 
 
 __all__ = [
-    'KV', 'KVCache', 'MultiHeadAttention', 'PositionalEncoding', 'PositionwiseFeedForward', 'TFDecoderLayer',
-    'TransformerTextDecoder', 'sinusoid_table', 'target_mask'
+    'KV', 'KVCache', 'MemoryKV', 'MultiHeadAttention', 'PositionalEncoding', 'PositionwiseFeedForward',
+    'TFDecoderLayer', 'TransformerTextDecoder', 'sinusoid_table', 'target_mask'
 ]

@@ -1,7 +1,9 @@
 """Autoregressive decoding of :class:`TransformerTextDecoder`: cached greedy and beam search.
 
-Both decode with cached keys/values: the memory's cross-attention keys/values are projected once,
-and each step runs the decoder on the newest token only, appending its self-attention keys/values.
+Both decode with cached keys/values: the memory's cross-attention keys/values are projected once
+(or, for few queries per image as in greedy decoding, not at all: the projections are folded into
+the queries, see :meth:`TransformerTextDecoder.memory_kv`), and each step runs the decoder on the
+newest token only, appending its self-attention keys/values.
 
 Scores and lengths: a sequence's score is the sum of the log-probabilities of its tokens up to and
 including the first EOS (no length normalisation; the score is the log-probability of the whole
@@ -67,7 +69,7 @@ def greedy_decode(decoder: TransformerTextDecoder, memory: torch.Tensor, max_len
     """
     _check_steps(decoder, max_len)
     n = memory.shape[0]
-    memory_kv = decoder.memory_kv(memory)
+    memory_kv = decoder.memory_kv(memory, queries_per_image=max_len)
     cache = decoder.new_cache(max_len)
     tokens = torch.full((n, ), decoder.bos_idx, dtype=torch.long, device=memory.device)
     ended = torch.zeros(n, dtype=torch.bool, device=memory.device)
@@ -110,7 +112,8 @@ def beam_search(decoder: TransformerTextDecoder, memory: torch.Tensor, max_len: 
     if not 1 <= beam_width <= classes:
         raise ValueError(f'beam_width must be in [1, {classes}], got {beam_width}')
     n, device = memory.shape[0], memory.device
-    memory_kv = decoder.memory_kv(memory)  # shared by the beam_width rows of each sample, not copied
+    # shared by the beam_width rows of each sample, not copied
+    memory_kv = decoder.memory_kv(memory, queries_per_image=max_len * beam_width)
     cache = decoder.new_cache(max_len)
     first_beam = torch.arange(n, device=device)[:, None] * beam_width  # (N, 1) row of each sample's beam 0
     # Only beam 0 is alive at the start, so the first step does not pick one token several times.

@@ -1,7 +1,9 @@
 """Pre-norm ViT building blocks (timm naming, so authors' weights map key for key)."""
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
+
+from .attention import attention
+from .dropout import Dropout
 
 
 def drop_path(x: torch.Tensor, drop_prob: float, training: bool) -> torch.Tensor:
@@ -37,7 +39,7 @@ class DropPath(nn.Module):
 
 
 class Attention(nn.Module):
-    """Multi-head self-attention with a fused qkv projection, run by ``scaled_dot_product_attention``.
+    """Multi-head self-attention with a fused qkv projection, run by :func:`~lmim_mm.models.layers.attention.attention`.
 
     Args:
         dim: Token width.
@@ -57,7 +59,7 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
         self.attn_drop = attn_drop
         self.proj = nn.Linear(dim, dim)
-        self.proj_drop = nn.Dropout(proj_drop)
+        self.proj_drop = Dropout(proj_drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, L, C) -> (N, L, C)."""
@@ -65,7 +67,7 @@ class Attention(nn.Module):
         # unbind (not qkv[0], qkv[1], ...): its backward stacks the three gradients instead of
         # zero-filling a full-size tensor per slice (about 10% of a ViT-S block's forward + backward on CPU)
         q, k, v = self.qkv(x).reshape(n, length, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4).unbind(0)
-        out = F.scaled_dot_product_attention(q, k, v, dropout_p=self.attn_drop if self.training else 0.0)
+        out = attention(q, k, v, dropout_p=self.attn_drop if self.training else 0.0)
         return self.proj_drop(self.proj(out.transpose(1, 2).reshape(n, length, channels)))
 
 
@@ -77,7 +79,7 @@ class Mlp(nn.Module):
         self.fc1 = nn.Linear(dim, hidden_dim)
         self.act = nn.GELU()
         self.fc2 = nn.Linear(hidden_dim, dim)
-        self.drop = nn.Dropout(drop)
+        self.drop = Dropout(drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.drop(self.fc2(self.drop(self.act(self.fc1(x)))))

@@ -3,16 +3,17 @@ from typing import List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from lmim_mm.registry import register
+from ..layers.attention import attention
+from ..layers.dropout import Dropout
 from ..layers.pos_embed import PosGrid
 from ..layers.transformer import Attention, Mlp
 from .mae_decoder import MaskedTokenDecoder
 
 
 class CrossAttention(nn.Module):
-    """Multi-head attention of queries ``x`` over ``memory``, run by ``scaled_dot_product_attention``.
+    """Multi-head attention of queries ``x`` over ``memory``, run by :func:`~lmim_mm.models.layers.attention.attention`.
 
     The key/value projection is fused (``kv``); together with ``q`` it holds the rows of
     ``nn.MultiheadAttention.in_proj_weight`` (``q`` = the first third, ``kv`` = the rest).
@@ -36,7 +37,7 @@ class CrossAttention(nn.Module):
         self.kv = nn.Linear(dim, dim * 2, bias=qkv_bias)
         self.attn_drop = attn_drop
         self.proj = nn.Linear(dim, dim)
-        self.proj_drop = nn.Dropout(proj_drop)
+        self.proj_drop = Dropout(proj_drop)
 
     def forward(self, x: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
         """(N, Lq, C) queries, (N, Lk, C) memory -> (N, Lq, C)."""
@@ -44,7 +45,7 @@ class CrossAttention(nn.Module):
         q = self.q(x).reshape(n, num_q, self.num_heads, self.head_dim).transpose(1, 2)
         kv = self.kv(memory).reshape(n, memory.shape[1], 2, self.num_heads, self.head_dim)
         k, v = kv.permute(2, 0, 3, 1, 4).unbind(0)  # unbind: see Attention.forward
-        out = F.scaled_dot_product_attention(q, k, v, dropout_p=self.attn_drop if self.training else 0.0)
+        out = attention(q, k, v, dropout_p=self.attn_drop if self.training else 0.0)
         return self.proj_drop(self.proj(out.transpose(1, 2).reshape(n, num_q, channels)))
 
 
