@@ -55,7 +55,7 @@ def dropout(x: torch.Tensor, drop_prob: float, training: bool) -> torch.Tensor:
         return x * 0.0
     if x.device.type != 'cpu':
         return F.dropout(x, drop_prob, training=True)
-    return x.masked_fill(dropout_mask(x.shape, drop_prob, x.device), 0.0).mul_(1.0 / (1.0 - drop_prob))
+    return x.mul(1.0 / (1.0 - drop_prob)).masked_fill_(dropout_mask(x.shape, drop_prob, x.device), 0.0)
 
 
 class Dropout(nn.Dropout):
