@@ -9,7 +9,8 @@ a few samples at a time so that each block's scores stay in cache, with the chea
 :func:`~lmim_mm.models.layers.dropout.dropout_mask`: ~3x faster. Everything else (no dropout, or a
 GPU, whose fused kernels handle dropout) goes to ``F.scaled_dot_product_attention``.
 """
-from typing import Optional, Sequence, Tuple
+import math
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -23,10 +24,7 @@ BLOCK_BYTES = 4 * 2**20
 
 def _rows_per_block(probs_shape: Tuple[int, ...], element_size: int) -> int:
     """Samples per block so that a block's (H, Lq, Lk) probabilities take about :data:`BLOCK_BYTES`."""
-    per_sample = element_size
-    for size in probs_shape[1:]:
-        per_sample *= size
-    return max(1, BLOCK_BYTES // per_sample)
+    return max(1, BLOCK_BYTES // (element_size * math.prod(probs_shape[1:])))
 
 
 def _block_mask(attn_mask: Optional[torch.Tensor], start: int, end: int) -> Optional[torch.Tensor]:
