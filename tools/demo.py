@@ -8,7 +8,10 @@
    budget;
 5. both evaluated on the synthetic test split and on real IIIT5K / SVT test images (or a folder given
    with --data): one table (WAICS, case-sensitive accuracy, 1-NED), also in
-   work_dirs/demo/results.json.
+   work_dirs/demo/results.json;
+6. how distinct the patch tokens of each encoder (random init, MAE teacher, LMIM student, the two
+   fine-tuned ones) are on the synthetic test words (tools/analysis/token_stats.py): a collapsed
+   pretrained encoder explains a pretrained recognizer that starts worse than a random one.
 
 Each stage runs the real tools (tools/train.py, tools/test.py) on the configs in configs/demo/.
 DEMO_SCALE (env or --scale) multiplies data sizes and iterations, for a bigger run on a GPU.
@@ -148,8 +151,9 @@ def machine_description() -> str:
     return f'{device} ({platform.machine()}), torch {torch.__version__}'
 
 
-def report(results: Dict[str, dict], work_dir: str, scale: float, seconds: float) -> None:
-    """Print the pretrained-vs-scratch table and write results.json."""
+def report(results: Dict[str, dict], token_stats: Dict[str, dict], work_dir: str, scale: float,
+           seconds: float) -> None:
+    """Print the pretrained-vs-scratch table and the encoders' token statistics; write results.json."""
     sets = [key.split('/')[0] for key in next(iter(results.values()))['metrics']
             if key.endswith(METRICS['WAICS']) and not key.startswith(('mean/', 'wmean/'))]
     header = f'{"set":<10} {"recognizer":<11} ' + ' '.join(f'{m:>9}' for m in METRICS)
@@ -160,9 +164,13 @@ def report(results: Dict[str, dict], work_dir: str, scale: float, seconds: float
             values = {m: round(100 * res['metrics'][f'{set_name}/{suffix}'], 2) for m, suffix in METRICS.items()}
             table.setdefault(set_name, {})[model] = values
             lines.append(f'{set_name:<10} {model:<11} ' + ' '.join(f'{v:9.2f}' for v in values.values()))
+    stat_names = ('cos_within', 'within_image_var', 'position_var', 'effective_rank')
+    header = f'\n{"encoder (patch tokens)":<22} ' + ' '.join(f'{name:>16}' for name in stat_names)
+    lines += [header, '-' * len(header.strip())]
+    lines += [f'{name:<22} ' + ' '.join(f'{stats[key]:16.3f}' for key in stat_names) for name, stats in token_stats.items()]
     print('\n'.join(lines))
     out = dict(date=time.strftime('%Y-%m-%d %H:%M'), scale=scale, minutes=round(seconds / 60, 1),
-               machine=machine_description(), table=table, runs=results)
+               machine=machine_description(), table=table, token_stats=token_stats, runs=results)
     path = osp.join(work_dir, 'results.json')
     with open(path, 'w') as f:
         json.dump(out, f, indent=2)
@@ -205,8 +213,22 @@ def main() -> None:
         run_stage(f'5/5 test {name}', [py, 'tools/test.py', recog_config, ckpt, '--work-dir', test_dir],
                   osp.join(test_dir, 'test.log'))
         results[name] = dict(checkpoint=ckpt, config=recog_config, metrics=read_test_metrics(test_dir))
+    encoders = {'random init': None, 'MAE teacher': teacher, 'LMIM student': student,
+                **{f'fine-tuned {name}': res['checkpoint'] for name, res in results.items()}}
+    token_stats = measure_token_stats(wd, recog_config, f'{data_root}/test', encoders)
     save_pictures(wd, mae_dir, lmim_dir)
-    report(results, wd, scale, time.time() - start)
+    report(results, token_stats, wd, scale, time.time() - start)
+
+
+def measure_token_stats(work_dir: str, config: str, data: str, encoders: Dict[str, Optional[str]]) -> Dict[str, dict]:
+    """tools/analysis/token_stats.py on the encoders (name -> checkpoint, None = random init)."""
+    out = osp.join(work_dir, 'token_stats.json')
+    checkpoints = [ckpt for ckpt in encoders.values() if ckpt]
+    run_stage('encoder token stats', [sys.executable, 'tools/analysis/token_stats.py', config, *checkpoints, '--random',
+                                      '--data', data, '--out', out], osp.join(work_dir, 'token_stats.log'))
+    with open(out) as f:
+        measured = json.load(f)
+    return {name: measured[ckpt or 'random'] for name, ckpt in encoders.items()}
 
 
 def newest(pattern: str) -> str:
