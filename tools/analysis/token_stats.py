@@ -16,13 +16,14 @@ recognizer. ``--random`` adds the randomly initialised backbone as a reference.
 import argparse
 import json
 import os.path as osp
+from itertools import islice
+from pathlib import Path
 from typing import Dict, List
 
 import cv2
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.logging import MMLogger
 
 from lmim_mm.datasets.folder_dataset import list_folder_samples
 from lmim_mm.datasets.lmdb_utils import decode_image, iter_lmdb
@@ -56,30 +57,24 @@ def read_images(path: str, num: int, img_size: tuple) -> torch.Tensor:
     """
     if not osp.exists(path):
         raise FileNotFoundError(f'data not found: {path}')
+    if osp.isfile(osp.join(path, 'data.mdb')):
+        encoded = ((f'{path}: sample {index}', img_bytes) for index, (img_bytes, _) in enumerate(iter_lmdb(path), 1))
+    else:
+        encoded = ((file, Path(file).read_bytes()) for file, _ in list_folder_samples(path, labeled=False))
     height, width = img_size
     images: List[np.ndarray] = []
-    if osp.isfile(osp.join(path, 'data.mdb')):
-        for index, (img_bytes, _) in enumerate(iter_lmdb(path), start=1):
-            if len(images) == num:
-                break
-            img = decode_image(img_bytes)
-            if img is None:
-                raise ValueError(f'{path}: sample {index} is not a decodable image')
-            images.append(img)
-    else:
-        for file, _ in list_folder_samples(path, labeled=False)[:num]:
-            img = cv2.imread(file, cv2.IMREAD_COLOR)
-            if img is None:
-                raise ValueError(f'cannot read image {file}')
-            images.append(img)
+    for name, img_bytes in islice(encoded, num):
+        img = decode_image(img_bytes)
+        if img is None:
+            raise ValueError(f'cannot decode image {name}')
+        images.append(cv2.resize(img, (width, height), interpolation=cv2.INTER_CUBIC)[..., ::-1])
     if not images:
         raise FileNotFoundError(f'no image in {path}')
-    batch = np.stack([cv2.resize(img, (width, height), interpolation=cv2.INTER_CUBIC)[..., ::-1] for img in images])
-    return (torch.from_numpy(batch).permute(0, 3, 1, 2).float() - PIXEL_MEAN) / PIXEL_STD
+    return (torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() - PIXEL_MEAN) / PIXEL_STD
 
 
 def build_backbone(config: str) -> TextViT:
-    """``model.backbone`` of ``config`` with all tokens as output and no pretrained init."""
+    """``model.backbone`` of ``config`` with all tokens as output and its random init (no pretrained init)."""
     cfg = dict(Config.fromfile(config).model.backbone)
     if cfg.pop('type', None) != 'TextViT':
         raise ValueError(f'{config}: model.backbone must be a TextViT')
@@ -99,14 +94,12 @@ def main() -> Dict[str, Dict[str, float]]:
     args = parse_args()
     if not args.checkpoints and not args.random:
         raise SystemExit('nothing to measure: give checkpoints and/or --random')
-    MMLogger.get_instance('token_stats', log_level='WARNING')  # no per-parameter init report
     backbone = build_backbone(args.config)
     images = read_images(args.data, args.num_images, backbone.patch_embed.img_size)
     results: Dict[str, Dict[str, float]] = {}
     for checkpoint in ([None] if args.random else []) + args.checkpoints:
         torch.manual_seed(args.seed)
         backbone = build_backbone(args.config)
-        backbone.init_weights()
         if checkpoint:
             load_pretrained(backbone, checkpoint, prefix=args.prefix or None)
         name = checkpoint or 'random'
