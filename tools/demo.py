@@ -10,7 +10,7 @@
    with --data): one table (WAICS, case-sensitive accuracy, 1-NED), also in
    work_dirs/demo/results.json;
 6. how distinct the patch tokens of each encoder (random init, MAE teacher, LMIM student, the two
-   fine-tuned ones) are on the synthetic test words (tools/analysis/token_stats.py): a collapsed
+   fine-tuned ones) are on the synthetic test words (tools/analysis_tools/token_stats.py): a collapsed
    pretrained encoder explains a pretrained recognizer that starts worse than a random one.
 
 Each stage runs the real tools (tools/train.py, tools/test.py) on the configs in configs/demo/.
@@ -221,10 +221,10 @@ def main() -> None:
 
 
 def measure_token_stats(work_dir: str, config: str, data: str, encoders: Dict[str, Optional[str]]) -> Dict[str, dict]:
-    """tools/analysis/token_stats.py on the encoders (name -> checkpoint, None = random init)."""
+    """tools/analysis_tools/token_stats.py on the encoders (name -> checkpoint, None = random init)."""
     out = osp.join(work_dir, 'token_stats.json')
     checkpoints = [ckpt for ckpt in encoders.values() if ckpt]
-    run_stage('encoder token stats', [sys.executable, 'tools/analysis/token_stats.py', config, *checkpoints, '--random',
+    run_stage('encoder token stats', [sys.executable, 'tools/analysis_tools/token_stats.py', config, *checkpoints, '--random',
                                       '--data', data, '--out', out], osp.join(work_dir, 'token_stats.log'))
     with open(out) as f:
         measured = json.load(f)

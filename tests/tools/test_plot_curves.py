@@ -1,4 +1,4 @@
-"""tools/analysis/plot_curves.py and lmim_mm.visualization.curves on synthetic mmengine logs."""
+"""tools/analysis_tools/plot_curves.py and lmim_mm.visualization.curves on synthetic mmengine logs."""
 import json
 import runpy
 import subprocess
@@ -12,7 +12,7 @@ from PIL import Image
 from lmim_mm.visualization.curves import find_scalars, key_series, plot_curves, read_scalars
 
 REPO = Path(__file__).resolve().parents[2]
-TOOL = REPO / 'tools' / 'analysis' / 'plot_curves.py'
+TOOL = REPO / 'tools' / 'analysis_tools' / 'plot_curves.py'
 ACC = 'IIIT5K/recog/word_acc_ignore_case_symbol'
 
 

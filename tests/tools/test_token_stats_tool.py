@@ -1,4 +1,4 @@
-"""tools/analysis/token_stats.py on real IIIT5K words with the demo's ViT-Tiny/8."""
+"""tools/analysis_tools/token_stats.py on real IIIT5K words with the demo's ViT-Tiny/8."""
 import json
 import runpy
 import sys
@@ -8,7 +8,7 @@ import pytest
 import torch
 
 REPO = Path(__file__).resolve().parents[2]
-TOOL = REPO / 'tools' / 'analysis' / 'token_stats.py'
+TOOL = REPO / 'tools' / 'analysis_tools' / 'token_stats.py'
 CONFIG = str(REPO / 'configs' / 'demo' / 'recognizer_tiny.py')
 
 

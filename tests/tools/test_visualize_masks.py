@@ -1,4 +1,4 @@
-"""tools/analysis/visualize_masks.py on a real IIIT5K word."""
+"""tools/analysis_tools/visualize_masks.py on a real IIIT5K word."""
 import runpy
 import sys
 from pathlib import Path
@@ -9,7 +9,7 @@ from PIL import Image
 
 from lmim_mm.visualization.images import LINE_HEIGHT
 
-TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'analysis' / 'visualize_masks.py'
+TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'analysis_tools' / 'visualize_masks.py'
 
 
 def run_tool(monkeypatch, *args: str) -> None:

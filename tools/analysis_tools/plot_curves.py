@@ -2,7 +2,7 @@
 
 Usage::
 
-    python tools/analysis/plot_curves.py work_dirs/pretrained work_dirs/scratch \
+    python tools/analysis_tools/plot_curves.py work_dirs/pretrained work_dirs/scratch \
         --keys loss IIIT5K/recog/word_acc_ignore_case_symbol --labels pretrained scratch --out curves.png
 
 Each work dir's newest ``<timestamp>/vis_data/scalars.json`` is read (a ``scalars.json`` path is

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python tools/analysis/visualize_masks.py ../shared/data/real_benchmarks/iiit5k_test/IMG/1.png \
+    python tools/analysis_tools/visualize_masks.py ../shared/data/real_benchmarks/iiit5k_test/IMG/1.png \
         --ratio 0.75 --num 4 --out masks.png
 
 The image is resized to ``--img-size`` (32 x 128); per generator a title line (name, masked / all

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python tools/analysis/token_stats.py CONFIG [CHECKPOINT ...] --data LMDB_OR_FOLDER \
+    python tools/analysis_tools/token_stats.py CONFIG [CHECKPOINT ...] --data LMDB_OR_FOLDER \
         [--num-images 256] [--prefix backbone.] [--random] [--out stats.json]
 
 Builds ``model.backbone`` of CONFIG (a TextViT) once per checkpoint, loads the checkpoint's tensors
