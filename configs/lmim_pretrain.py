@@ -5,4 +5,4 @@
 # The authors' flags: --mask_ratio -> model.mask_ratio, --blr -> optim_wrapper.optimizer.lr (per 256,
 # scaled by auto_scale_lr), --warmup_epochs / --epochs -> param_scheduler / train_cfg,
 # --accum_iter -> optim_wrapper.accumulative_counts, --teacher_weight -> model.teacher_checkpoint.
-_base_ = ['lmim/lmim_vit-s_8xb64_union14m-u_10e.py']
+_base_ = ['lmim/lmim_vit-s-p4_8xb64-amp-coslr-10e_union14m-u.py']

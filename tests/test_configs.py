@@ -43,8 +43,8 @@ def point_data_roots(node: Any, roots: Dict[str, Path]) -> None:
 
 def test_every_config_is_covered():
     names = {p.relative_to(REPO / 'configs').as_posix() for p in CONFIGS}
-    assert {'lmim_pretrain.py', 'lmim/lmim_vit-s_8xb64_union14m-u_10e.py', 'mae/mae_vit-s_8xb128_union14m-u_20e.py',
-            'mms/mms_vit-s_8xb128_union14m-u_20e.py'} <= names
+    assert {'lmim_pretrain.py', 'lmim/lmim_vit-s-p4_8xb64-amp-coslr-10e_union14m-u.py', 'mae/mae_vit-s-p4_8xb128-amp-coslr-20e_union14m-u.py',
+            'mms/mms_vit-s-p4_8xb128-amp-coslr-20e_union14m-u.py'} <= names
     assert any(n.startswith('textrecog/') and 'fudanvi' in n for n in names)
 
 

@@ -44,7 +44,7 @@ default_hooks = dict(logger=dict(interval=1))
 
 def tiny_recognizer_config(tmp_path: Path, data: Path) -> Path:
     return write(tmp_path / 'tiny_recognizer.py', f"""
-_base_ = [{str(REPO / 'configs' / 'textrecog' / 'lmim_vit-s_tfdec_8xb64_union14m-l_10e.py')!r}]
+_base_ = [{str(REPO / 'configs' / 'textrecog' / 'vit-s-p4_lmim-pre_tf-decoder_8xb64-amp-coslr-10e_union14m-l.py')!r}]
 model = dict(backbone=dict(_delete_=True, **{TINY_VIT}), encoder=dict(in_channels=32, out_channels=32),
              decoder=dict(n_layers=1, d_model=32, n_head=2, d_k=16, d_v=16, d_inner=32))
 tiny_set = dict(type='LabeledLMDBDataset', data_root={str(data / 'labeled')!r}, test_mode=True, pipeline=None)
@@ -117,7 +117,7 @@ def test_resume_reaches_identical_weights(tmp_path, tiny_data):
     from lmim_mm.utils.run_config import use_cpu_settings
 
     def tiny_mae(work_dir: Path, resume_from=None) -> dict:
-        cfg = Config.fromfile(str(REPO / 'configs' / 'mae' / 'mae_vit-s_8xb128_union14m-u_20e.py'))
+        cfg = Config.fromfile(str(REPO / 'configs' / 'mae' / 'mae_vit-s-p4_8xb128-amp-coslr-20e_union14m-u.py'))
         cfg.model.backbone = Config(eval(TINY_VIT)).to_dict()
         cfg.model.neck.update(in_channels=32, embed_dim=32, depth=1, num_heads=2)
         cfg.train_dataloader.update(batch_size=4, num_workers=0, persistent_workers=False, pin_memory=False)

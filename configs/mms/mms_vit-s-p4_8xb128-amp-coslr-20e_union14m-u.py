@@ -1,7 +1,7 @@
 # MMS: MAE pixel reconstruction where each sample's mask comes from random patch, blockwise or span
 # masking (per-sample choice). Same schedule as the MAE recipe. The members share one ratio (0.75:
 # 192 of 256 tokens, span = 24 whole columns) so that a batch mixing strategies stacks.
-_base_ = ['../mae/mae_vit-s_8xb128_union14m-u_20e.py']
+_base_ = ['../mae/mae_vit-s-p4_8xb128-amp-coslr-20e_union14m-u.py']
 model = dict(
     _delete_=True,
     type='MMS',

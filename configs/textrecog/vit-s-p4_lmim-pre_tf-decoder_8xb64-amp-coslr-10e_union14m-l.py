@@ -1,6 +1,6 @@
 # Fine-tune the LMIM-pretrained ViT-S + 6-layer Transformer decoder on Union14M-L (5 subsets), validate
 # on the six common benchmarks, test on the Union14M-Benchmark subsets (plus their averages).
-#   tools/dist_train.sh configs/textrecog/lmim_vit-s_tfdec_8xb64_union14m-l_10e.py 8 \
+#   tools/dist_train.sh configs/textrecog/vit-s-p4_lmim-pre_tf-decoder_8xb64-amp-coslr-10e_union14m-l.py 8 \
 #       --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/lmim_pretrain/epoch_10.pth
 # The authors' flags: --fixed_encoder_layers -> model.backbone.frozen_stages, --smoothing ->
 # model.decoder.module_loss.label_smoothing, --num_samples -> train_dataloader.dataset.datasets.0.num_samples,
