@@ -1,0 +1,278 @@
+"""onnxruntime recognizer: the exported encoder and decoder step, greedy and beam-search decoding.
+
+The decoding functions mirror :mod:`lmim_mm.models.layers.text_decoding` step for step (same
+stopping rule, same beam bookkeeping, float32 scores), so they give the PyTorch decoders' words.
+The graphs (written by ``tools/deployment/pytorch2onnx.py``):
+
+- ``encoder.onnx``: ``images`` (N, 3, H, W) -> ``memory_keys`` (L, N, heads, S, d_k) and
+  ``memory_values`` (L, N, heads, S, d_v): every decoder layer's cross-attention keys/values;
+- ``decoder_step.onnx``: ``tokens`` (B,), the memory keys/values, ``past_keys`` /
+  ``past_values`` (L, B, heads, T, d) -> ``logits`` (B, C) of the next token and ``present_keys`` /
+  ``present_values`` (L, B, heads, T + 1, d). B = N x beams: the rows of one image come together
+  and share its memory.
+"""
+from pathlib import Path
+from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import onnxruntime as ort
+
+from .preprocess import read_image, to_input
+from .settings import DECODER_FILE, ENCODER_FILE, METADATA_KEY, DeploySettings
+
+
+class Memory(NamedTuple):
+    """Cross-attention keys (L, N, heads, S, d_k) and values (L, N, heads, S, d_v) of N images."""
+
+    keys: np.ndarray
+    values: np.ndarray
+
+
+class Cache(NamedTuple):
+    """Self-attention keys (L, B, heads, T, d_k) and values (L, B, heads, T, d_v) of T decoded steps."""
+
+    keys: np.ndarray
+    values: np.ndarray
+
+    def select(self, rows: np.ndarray) -> 'Cache':
+        """Keep rows ``rows`` (int, (B',)) in that order, e.g. the parents of new beams."""
+        return Cache(self.keys[:, rows], self.values[:, rows])
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, float32."""
+    shifted = np.exp(logits - logits.max(-1, keepdims=True))
+    return shifted / shifted.sum(-1, keepdims=True)
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Log-softmax over the last axis, float32."""
+    shifted = logits - logits.max(-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+
+
+def _session(path: Path, threads: Optional[int]) -> ort.InferenceSession:
+    if not path.is_file():
+        raise FileNotFoundError(f'{path} not found: export a recognizer with tools/deployment/pytorch2onnx.py')
+    options = ort.SessionOptions()
+    if threads is not None:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
+
+
+def _settings(session: ort.InferenceSession, path: Path) -> DeploySettings:
+    metadata = session.get_modelmeta().custom_metadata_map
+    if METADATA_KEY not in metadata:
+        raise ValueError(f'{path} has no {METADATA_KEY!r} metadata: not an lmim_mm export')
+    return DeploySettings.from_json(metadata[METADATA_KEY], source=str(path))
+
+
+class ONNXRecognizer:
+    """The exported recognizer on onnxruntime (CPU).
+
+    Args:
+        model_dir: Export folder holding ``encoder.onnx`` and ``decoder_step.onnx``.
+        threads: Intra-op threads of each session (None: onnxruntime's default, the physical cores).
+
+    Raises:
+        FileNotFoundError: a graph is missing.
+        ValueError: a graph lacks the settings, or the two graphs carry different settings.
+    """
+
+    def __init__(self, model_dir: Union[str, Path], threads: Optional[int] = None) -> None:
+        model_dir = Path(model_dir)
+        self.encoder = _session(model_dir / ENCODER_FILE, threads)
+        self.decoder = _session(model_dir / DECODER_FILE, threads)
+        self.settings = _settings(self.encoder, model_dir / ENCODER_FILE)
+        if _settings(self.decoder, model_dir / DECODER_FILE) != self.settings:
+            raise ValueError(f'{model_dir}: {ENCODER_FILE} and {DECODER_FILE} come from different exports')
+        shapes = {i.name: i.shape for i in self.decoder.get_inputs()}
+        self._cache_dims = {name: (shapes[name][0], shapes[name][2], shapes[name][4])
+                            for name in ('past_keys', 'past_values')}
+
+    @property
+    def bos_idx(self) -> int:
+        """Start token."""
+        return self.settings.bos_idx
+
+    @property
+    def num_classes(self) -> int:
+        """Output classes."""
+        return self.settings.num_classes
+
+    def encode(self, images: np.ndarray) -> Memory:
+        """Normalised images (N, 3, H, W) (:func:`~lmim_mm.deploy.preprocess.to_input`) -> :class:`Memory`."""
+        keys, values = self.encoder.run(['memory_keys', 'memory_values'], {'images': images})
+        return Memory(keys, values)
+
+    def empty_cache(self, rows: int) -> Cache:
+        """A cache of zero steps for ``rows`` sequences."""
+        (layers, heads, d_k), (_, _, d_v) = self._cache_dims['past_keys'], self._cache_dims['past_values']
+        return Cache(np.zeros((layers, rows, heads, 0, d_k), np.float32),
+                     np.zeros((layers, rows, heads, 0, d_v), np.float32))
+
+    def step(self, tokens: np.ndarray, memory: Memory, cache: Cache) -> Tuple[np.ndarray, Cache]:
+        """One decoding step.
+
+        Args:
+            tokens: The latest token of each row, int64 (B,); B a multiple of the memory's N.
+            memory: From :meth:`encode`.
+            cache: The previous steps' keys/values of the B rows.
+
+        Returns:
+            Logits of the next token (B, C) and the cache with this step appended.
+        """
+        logits, keys, values = self.decoder.run(
+            ['logits', 'present_keys', 'present_values'],
+            dict(tokens=tokens, memory_keys=memory.keys, memory_values=memory.values, past_keys=cache.keys,
+                 past_values=cache.values))
+        return logits, Cache(keys, values)
+
+    def decode(self, images: np.ndarray, beam_width: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
+        """Greedy decoding or beam search on normalised images.
+
+        Args:
+            images: (N, 3, H, W) float32.
+            beam_width: 0 or 1 greedy, more beam search; None: the export's default.
+
+        Returns:
+            Token ids (N, T) and the probability of each (N, T).
+        """
+        width = self.settings.beam_width if beam_width is None else beam_width
+        memory = self.encode(images)
+        steps, eos = self.settings.max_seq_len, self.settings.end_idx
+        if width <= 1:
+            ids, probs = greedy_decode(self, memory, steps, eos)
+            return ids, np.take_along_axis(probs, ids[..., None], 2)[..., 0]
+        ids, token_probs, _ = beam_search(self, memory, steps, eos, width)
+        return ids, token_probs
+
+    def read(self, images: Sequence[np.ndarray], beam_width: Optional[int] = None) -> List[Tuple[str, float]]:
+        """Words and confidences of RGB images (uint8 (h, w, 3), any sizes), as mmocr's postprocessor gives them."""
+        ids, token_probs = self.decode(to_input(images, self.settings), beam_width)
+        return postprocess(ids, token_probs, self.settings)
+
+    def read_files(self, paths: Sequence[Union[str, Path]], batch_size: int = 64,
+                   beam_width: Optional[int] = None) -> List[Tuple[str, float]]:
+        """:meth:`read` on image files, ``batch_size`` at a time."""
+        if batch_size < 1:
+            raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+        out = []
+        for start in range(0, len(paths), batch_size):
+            out += self.read([read_image(p) for p in paths[start:start + batch_size]], beam_width)
+        return out
+
+
+def greedy_decode(model: ONNXRecognizer, memory: Memory, max_len: int, eos_idx: int,
+                  stop_at_eos: bool = True) -> Tuple[np.ndarray, np.ndarray]:
+    """Greedy decoding from BOS, as :func:`lmim_mm.models.layers.text_decoding.greedy_decode`.
+
+    Args:
+        model: Supplies :meth:`ONNXRecognizer.step`, ``empty_cache`` and ``bos_idx``.
+        memory: Encoded images (N of them).
+        max_len: Most steps.
+        eos_idx: End token.
+        stop_at_eos: Stop once every sequence has emitted EOS.
+
+    Returns:
+        ids int64 (N, T) and per-step class probabilities float32 (N, T, C), T <= ``max_len``.
+    """
+    n = memory.keys.shape[1]
+    cache = model.empty_cache(n)
+    tokens = np.full(n, model.bos_idx, dtype=np.int64)
+    ended = np.zeros(n, dtype=bool)
+    ids, probs = [], []
+    for _ in range(max_len):
+        logits, cache = model.step(tokens, memory, cache)
+        step_probs = softmax(logits)
+        tokens = step_probs.argmax(-1)
+        ids.append(tokens)
+        probs.append(step_probs)
+        ended |= tokens == eos_idx
+        if stop_at_eos and ended.all():
+            break
+    return np.stack(ids, 1), np.stack(probs, 1)
+
+
+def beam_search(model: ONNXRecognizer, memory: Memory, max_len: int, eos_idx: int, beam_width: int,
+                stop_at_eos: bool = True) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batched beam search with the cache reordered to each beam's parent, as
+    :func:`lmim_mm.models.layers.text_decoding.beam_search` (see there for the scoring).
+
+    Args:
+        model: Supplies :meth:`ONNXRecognizer.step`, ``empty_cache``, ``bos_idx`` and ``num_classes``.
+        memory: Encoded images (N of them).
+        max_len: Most steps.
+        eos_idx: End token.
+        beam_width: Beams per image, in [1, num_classes].
+        stop_at_eos: Stop once every image's best beam has finished.
+
+    Returns:
+        ids (N, T) of the best beam, the probability of each of its tokens (N, T) (1 after its EOS)
+        and its log-probability (N,).
+    """
+    classes = model.num_classes
+    if not 1 <= beam_width <= classes:
+        raise ValueError(f'beam_width must be in [1, {classes}], got {beam_width}')
+    n = memory.keys.shape[1]
+    first_beam = np.arange(n)[:, None] * beam_width  # (N, 1) row of each image's beam 0
+    scores = np.full((n, beam_width), -np.inf, dtype=np.float32)
+    scores[:, 0] = 0  # only beam 0 is alive at the start
+    tokens = np.full(n * beam_width, model.bos_idx, dtype=np.int64)
+    finished = np.zeros(n * beam_width, dtype=bool)
+    ids = np.zeros((n * beam_width, 0), dtype=np.int64)
+    token_probs = np.zeros((n * beam_width, 0), dtype=np.float32)
+    after_end = np.full(classes, -np.inf, dtype=np.float32)
+    after_end[eos_idx] = 0
+    cache = model.empty_cache(n * beam_width)
+    for _ in range(max_len):
+        logits, cache = model.step(tokens, memory, cache)
+        log_probs = np.where(finished[:, None], after_end, log_softmax(logits))
+        candidates = (scores.reshape(-1, 1) + log_probs).reshape(n, beam_width * classes)
+        flat = np.argsort(-candidates, axis=1, kind='stable')[:, :beam_width]
+        scores = np.take_along_axis(candidates, flat, 1)
+        parents = (first_beam + flat // classes).reshape(-1)
+        tokens = (flat % classes).reshape(-1)
+        cache = cache.select(parents)
+        ids = np.concatenate([ids[parents], tokens[:, None]], 1)
+        chosen = np.exp(log_probs[parents, tokens])
+        token_probs = np.concatenate([token_probs[parents], chosen[:, None]], 1)
+        finished = finished[parents] | (tokens == eos_idx)
+        if stop_at_eos and finished[first_beam[:, 0]].all():
+            break
+    best = first_beam[:, 0]
+    return ids[best], token_probs[best], scores[:, 0]
+
+
+def postprocess(ids: np.ndarray, token_probs: np.ndarray, settings: DeploySettings) -> List[Tuple[str, float]]:
+    """Words and confidences as mmocr's ``AttentionPostprocessor`` makes them.
+
+    Each row is read up to its first EOS, skipping ``ignore_indexes``; the confidence is the mean
+    probability of the kept tokens (NaN for an empty word, as mmocr's inferencer prints it).
+
+    Args:
+        ids: Token ids (N, T).
+        token_probs: Their probabilities (N, T).
+        settings: Dictionary and special ids.
+
+    Returns:
+        ``(word, confidence)`` per row.
+    """
+    ignore = set(settings.ignore_indexes)
+    out = []
+    for row, probs in zip(ids.tolist(), token_probs.tolist()):
+        kept = []
+        for index, prob in zip(row, probs):
+            if index in ignore:
+                continue
+            if index == settings.end_idx:
+                break
+            kept.append((index, prob))
+        word = ''.join(settings.classes[i] for i, _ in kept)
+        out.append((word, float(np.mean([p for _, p in kept])) if kept else float('nan')))
+    return out
+
+
+__all__ = ['Cache', 'Memory', 'ONNXRecognizer', 'beam_search', 'greedy_decode', 'log_softmax', 'postprocess',
+           'softmax']
