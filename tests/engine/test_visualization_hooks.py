@@ -9,17 +9,18 @@ import pytest
 import torch
 import torch.nn as nn
 from mmengine.dataset import Compose
+from mmengine.evaluator import Evaluator
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from mmengine.structures import LabelData
-from mmocr.registry import TRANSFORMS
+from mmocr.registry import METRICS, TRANSFORMS
 from mmocr.structures import TextRecogDataSample
 from mmpretrain.structures import DataSample
 from PIL import Image
 
 import lmim_mm.models.textrecog  # noqa: F401  (registers the recognizer parts)
 from lmim_mm.engine.hooks.visualization import (PretrainVisualizationHook, RecognitionSamplesHook, first_samples,
-                                                lmim_similarity, mae_reconstruction, mean_score, words_match)
+                                                lmim_similarity, mae_reconstruction, mean_score)
 from lmim_mm.models.selfsup import LMIM, TextMAE
 from lmim_mm.visualization.images import GREEN, LINE_HEIGHT, RED, letterbox, upscale
 
@@ -248,15 +249,20 @@ def test_recognition_samples_in_validation_and_test(recog_samples, tmp_path):
     assert not (picture[PAD + cell_h + PAD + cell_h:] != 255).any()  # nothing below the 2nd row
 
 
-def test_recognition_colours_follow_case_and_symbol_insensitive_match(recog_samples, tmp_path):
+@pytest.mark.parametrize('metric, preds, gt', [
+    (dict(type='WordMetric', mode=['exact', 'ignore_case_symbol'], valid_symbol='[^A-Za-z0-9]'), ['CAT.', 'dog'],
+     'cat'),  # case and symbols ignored, as WAICS counts
+    (dict(type='ChineseRecogMetric'), ['中華', '中文'], '中华'),  # traditional -> simplified; a wrong word is wrong
+])
+def test_recognition_colours_follow_the_evaluator_metric(recog_samples, tmp_path, metric, preds, gt):
     hook = RecognitionSamplesHook(num_samples=2, num_cols=2, cell_size=(32, 128))
     hook.before_test_epoch(None)
-    outputs = []
-    for pred, sample in zip(['CAT.', 'dog'], recog_samples):
-        outputs.append(TextRecogDataSample(pred_text=LabelData(item=pred, score=[0.5, 1.0]),
-                                           gt_text=LabelData(item='cat')))
+    outputs = [TextRecogDataSample(pred_text=LabelData(item=pred, score=[0.5, 1.0]), gt_text=LabelData(item=gt))
+               for pred in preds]
     hook.after_test_iter(None, 0, {'inputs': [s['inputs'] for s in recog_samples[:3]]}, outputs)
-    path = hook.save(SimpleNamespace(work_dir=str(tmp_path), _train_loop=None), 'test')
+    loop = SimpleNamespace(evaluator=Evaluator([METRICS.build(metric)]))
+    runner = SimpleNamespace(work_dir=str(tmp_path), _train_loop=None, test_loop=loop)
+    path = hook.save(runner, 'test')
     assert path == tmp_path / 'vis' / 'samples_test.png'
     picture = read_rgb(path)
     assert picture.shape == (32 + 2 * LINE_HEIGHT + 2 * PAD, 2 * 128 + 3 * PAD, 3)
@@ -265,6 +271,5 @@ def test_recognition_colours_follow_case_and_symbol_insensitive_match(recog_samp
     assert (wrong == RED).all(-1).any() and not (wrong == GREEN).all(-1).any()
 
 
-def test_word_match_and_score():
-    assert words_match('Hello!', "hello") and words_match('', '--') and not words_match('he1lo', 'hello')
+def test_mean_score():
     assert mean_score([0.5, 1.0]) == 0.75 and mean_score(torch.tensor([])) == 0.0

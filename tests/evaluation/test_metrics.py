@@ -1,7 +1,7 @@
 from mmengine.structures import LabelData
 from mmocr.structures import TextRecogDataSample
 
-from lmim_mm.evaluation import ChineseRecogMetric, LabelLengthMetric, normalize_chinese
+from lmim_mm.evaluation import LabelLengthMetric
 
 
 def sample(pred: str, gt: str) -> dict:
@@ -9,21 +9,6 @@ def sample(pred: str, gt: str) -> dict:
     data.pred_text = LabelData(item=pred)
     data.gt_text = LabelData(item=gt)
     return data.to_dict()
-
-
-def test_chinese_normalisation():
-    assert normalize_chinese('ＡＢＣ　１２３') == 'abc123'  # full width -> half width, no spaces
-    assert normalize_chinese('中華人民共和國') == '中华人民共和国'  # traditional -> simplified
-    assert normalize_chinese('Hello World') == 'helloworld'
-
-
-def test_chinese_metric_accuracy_and_ned():
-    metric = ChineseRecogMetric()
-    metric.process([], [sample('中華 ABC', '中华abc'), sample('中文字', '中文'), sample('', '中文')])
-    res = metric.compute_metrics(metric.results)
-    assert res['sentence_acc'] == round(1 / 3, 4)
-    # NED: 0, 1/3, 1 -> 1 - mean = 1 - 4/9
-    assert res['1-N.E.D'] == round(1 - (0 + 1 / 3 + 1) / 3, 4)
 
 
 def test_label_length_metric_counts_long_labels():

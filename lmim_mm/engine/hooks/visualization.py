@@ -4,13 +4,13 @@
   TextMAE / MMS, the reconstruction (visible patches of the input + predicted patches) or, for LMIM,
   the per-token cosine similarity of prediction and target plus the guidance view.
 - :class:`RecognitionSamplesHook`: the first images of an evaluation with prediction, score and
-  ground truth, green where the word is right (as ``word_acc_ignore_case_symbol`` counts), red where not.
+  ground truth, green where the word is right by the run's own evaluator metrics (WAICS for Latin
+  scripts, the Chinese metric for Chinese: :class:`~lmim_mm.evaluation.TextScorer`), red where not.
 
 Images are assumed to be loaded in BGR order, as mmcv loads them; the data preprocessor's
 ``bgr_to_rgb`` / ``to_rgb`` setting and its mean / std tell how the model's inputs relate to them.
 """
 import random
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
@@ -24,6 +24,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import IterBasedTrainLoop
 from torch.utils.data import DataLoader
 
+from lmim_mm.evaluation.scoring import TextScorer
 from lmim_mm.models.selfsup.base import as_views
 from lmim_mm.registry import register
 from lmim_mm.visualization import (captioned, colorbar_strip, compose, grey_out, heatmap, save_rgb, text_strip,
@@ -36,8 +37,6 @@ if TYPE_CHECKING:  # imported at run time in ``panels``: lmim_mm.models imports 
 
 #: Title of LMIM's similarity column, drawn with a colour bar from -1 to 1.
 SIMILARITY_TITLE = 'cos(pred, target)'
-#: Characters mmocr's ``WordMetric`` removes for ``ignore_case_symbol`` (its ``valid_symbol`` default).
-IGNORED_SYMBOLS = re.compile('[^A-Z^a-z^0-9^\u4e00-\u9fa5]')
 
 
 def unwrap(model: nn.Module) -> nn.Module:
@@ -275,11 +274,6 @@ class RecognitionSample(NamedTuple):
     gt: str
 
 
-def words_match(pred: str, gt: str) -> bool:
-    """Whether ``pred`` counts as right for ``word_acc_ignore_case_symbol`` (case and symbols ignored)."""
-    return IGNORED_SYMBOLS.sub('', pred.lower()) == IGNORED_SYMBOLS.sub('', gt.lower())
-
-
 def mean_score(score: Union[Sequence[float], torch.Tensor]) -> float:
     """Mean of per-character scores (mmocr's word score); 0 for an empty prediction."""
     score = torch.as_tensor(score, dtype=torch.float64).flatten()
@@ -292,7 +286,9 @@ class RecognitionSamplesHook(Hook):
 
     The images are the dataloader's raw inputs (uint8 BGR, before the data preprocessor). Each cell
     shows the image letterboxed into ``cell_size`` and two lines: ``pred (mean char score)`` and
-    ``gt: ...``, green when they match as ``word_acc_ignore_case_symbol`` counts, red otherwise.
+    ``gt: ...``, green when the word is right by copies of the loop's evaluator metrics
+    (:meth:`~lmim_mm.evaluation.TextScorer.from_evaluator`: ``word_acc_ignore_case_symbol`` of mmocr's
+    ``WordMetric``, ``sentence_acc`` of ``ChineseRecogMetric``), red otherwise.
     Written on the main process (its shard of the data) to
     ``<work_dir>/<out_dir>/samples_{val|test}_{epoch_<k>|iter_<k>}.png`` during training (by the
     loop type) and ``samples_{val|test}.png`` in evaluation-only runs.
@@ -359,9 +355,11 @@ class RecognitionSamplesHook(Hook):
         """
         if not self._samples:
             return None
+        scorer = TextScorer.from_evaluator(getattr(runner, f'{phase}_loop').evaluator)
+        right = scorer.correct([s.pred for s in self._samples], [s.gt for s in self._samples])
         cells = []
-        for s in self._samples:
-            colour = GREEN if words_match(s.pred, s.gt) else RED
+        for s, ok in zip(self._samples, right):
+            colour = GREEN if ok else RED
             cells.append(captioned(s.image, [(f'{s.pred}  ({s.score:.2f})', colour), (f'gt: {s.gt}', colour)],
                                    self.cell_size))
         rows = [cells[i:i + self.num_cols] for i in range(0, len(cells), self.num_cols)]

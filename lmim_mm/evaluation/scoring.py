@@ -1,0 +1,101 @@
+"""One scoring rule for predicted words: the metric objects of the config's evaluator.
+
+``tools/test.py`` scores with the evaluator of a config; ``tools/infer.py`` (a labeled folder) and
+:class:`~lmim_mm.engine.hooks.RecognitionSamplesHook` (right / wrong colours) score through
+:class:`TextScorer`, which builds the same metric objects from the same config entry, so the three
+never disagree: mmocr's ``WordMetric`` / ``OneMinusNEDMetric`` for Latin scripts,
+:class:`~lmim_mm.evaluation.ChineseRecogMetric` for Chinese.
+"""
+import copy
+from typing import Dict, List, Sequence, Union
+
+from mmengine.evaluator import BaseMetric
+from mmocr.registry import METRICS
+
+#: Metrics of ``configs/_base_/datasets/recog_evaluator.py``, for readers that have a dictionary but no
+#: config (ONNX exports): Latin scripts, and Chinese (a dictionary with CJK ideographs).
+LATIN_METRICS = (dict(type='WordMetric', mode=['exact', 'ignore_case_symbol'], valid_symbol='[^A-Za-z0-9]'),
+                 dict(type='OneMinusNEDMetric', valid_symbol='[^A-Za-z0-9]'))
+CHINESE_METRICS = (dict(type='ChineseRecogMetric'), )
+#: Keys of a word's accuracy, the one that decides whether a word is right first.
+ACCURACY_KEYS = ('word_acc_ignore_case_symbol', 'sentence_acc', 'word_acc_ignore_case', 'word_acc')
+
+
+def metric_configs(evaluator: Union[dict, Sequence[dict]]) -> List[dict]:
+    """The metric configs of an evaluator config (``metrics`` of an evaluator, one metric, or a list)."""
+    if isinstance(evaluator, dict) and 'metrics' in evaluator:
+        evaluator = evaluator['metrics']
+    return [evaluator] if isinstance(evaluator, dict) else list(evaluator)
+
+
+def is_chinese(chars: Sequence[str]) -> bool:
+    """Whether a dictionary holds CJK unified ideographs (U+4E00-U+9FFF)."""
+    return any(len(char) == 1 and '\u4e00' <= char <= '\u9fff' for char in chars)
+
+
+class TextScorer:
+    """Score predicted words against labels with text-recognition metric objects.
+
+    Args:
+        metrics: Metric configs (built from mmocr's ``METRICS`` registry) or metric objects.
+    """
+
+    def __init__(self, metrics: Sequence[Union[dict, BaseMetric]]) -> None:
+        self.metrics = [METRICS.build(copy.deepcopy(m)) if isinstance(m, dict) else m for m in metrics]
+        if not self.metrics:
+            raise ValueError('TextScorer needs at least one metric')
+
+    @classmethod
+    def from_config(cls, cfg, phase: str = 'test') -> 'TextScorer':
+        """The metrics of ``cfg.<phase>_evaluator`` (``test`` or ``val``).
+
+        Raises:
+            KeyError: The config has no such evaluator.
+        """
+        evaluator = cfg.get(f'{phase}_evaluator')
+        if not evaluator:
+            raise KeyError(f'the config has no {phase}_evaluator to score words with')
+        return cls(metric_configs(evaluator))
+
+    @classmethod
+    def from_evaluator(cls, evaluator) -> 'TextScorer':
+        """Copies of the metric objects of a built evaluator (``evaluator.metrics``), results left alone."""
+        return cls([copy.deepcopy(metric) for metric in evaluator.metrics])
+
+    @classmethod
+    def for_dictionary(cls, chars: Sequence[str]) -> 'TextScorer':
+        """:data:`CHINESE_METRICS` for a dictionary with CJK ideographs, else :data:`LATIN_METRICS`."""
+        return cls(CHINESE_METRICS if is_chinese(chars) else LATIN_METRICS)
+
+    def score(self, preds: Sequence[str], gts: Sequence[str]) -> Dict[str, float]:
+        """Every metric's figures (without prefix) for the pairs ``(preds[i], gts[i])``.
+
+        Raises:
+            ValueError: ``preds`` and ``gts`` differ in length.
+        """
+        if len(preds) != len(gts):
+            raise ValueError(f'{len(preds)} predictions but {len(gts)} labels')
+        samples = [dict(pred_text=dict(item=p), gt_text=dict(item=g)) for p, g in zip(preds, gts)]
+        scores = {}
+        for metric in self.metrics:
+            metric.results.clear()
+            metric.process([], samples)
+            scores.update(metric.compute_metrics(metric.results))
+            metric.results.clear()
+        return scores
+
+    def correct(self, preds: Sequence[str], gts: Sequence[str]) -> List[bool]:
+        """Whether each prediction is right by the first of :data:`ACCURACY_KEYS` the metrics report.
+
+        Raises:
+            KeyError: No metric reports a word accuracy.
+        """
+        flags = []
+        for pred, gt in zip(preds, gts):
+            scores = self.score([pred], [gt])
+            key = next((k for k in ACCURACY_KEYS if k in scores), None)
+            if key is None:
+                raise KeyError(f'none of the metrics reports a word accuracy ({", ".join(ACCURACY_KEYS)}); got '
+                               f'{sorted(scores)}')
+            flags.append(scores[key] == 1)
+        return flags
