@@ -414,6 +414,49 @@ def load_mmocr_json(ann_file: PathLike, img_root: Optional[PathLike] = None) -> 
     return samples
 
 
+def load_gt_txt(gt_file: PathLike, img_root: Optional[PathLike] = None) -> List[FileSample]:
+    """Read a ground-truth text file of ``image_path<TAB>label`` or ``image_path label`` lines.
+
+    The format of clovaai's ``create_lmdb_dataset.py``, PARSeq and Union14M: a line with a tab splits
+    at its first tab (labels may hold spaces), one without at its first space. Labels are kept as
+    they are (only the line break is removed); empty lines are skipped.
+
+    Args:
+        gt_file: The text file (UTF-8).
+        img_root: Directory that relative image paths start from (default: the text file's folder).
+
+    Returns:
+        ``(image path, label)`` for every line, in file order.
+
+    Raises:
+        DatasetFormatError: naming the file and listing every bad line by number (no separator, an
+            empty path or label, an image file that does not exist, not UTF-8).
+    """
+    gt_file = Path(gt_file)
+    root = Path(img_root) if img_root is not None else gt_file.parent
+    samples, bad = [], []
+    with open(gt_file, 'rb') as f:
+        for number, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode('utf-8').rstrip('\r\n')
+            except UnicodeDecodeError:
+                bad.append(f'line {number}: not UTF-8: {raw[:80]!r}')
+                continue
+            if not line:
+                continue
+            rel_path, sep, label = line.partition('\t' if '\t' in line else ' ')
+            if not sep or not rel_path or not label:
+                bad.append(f'line {number}: expected "path<TAB>label" or "path label": {line[:80]!r}')
+            elif not (root / rel_path).is_file():
+                bad.append(f'line {number}: image not found: {root / rel_path}')
+            else:
+                samples.append((str(root / rel_path), label))
+    if bad:
+        shown = '\n  '.join(bad[:20]) + (f'\n  ... and {len(bad) - 20} more' if len(bad) > 20 else '')
+        raise DatasetFormatError(f'{gt_file}: {len(bad)} bad line(s):\n  {shown}')
+    return samples
+
+
 def export_lmdb(lmdb_path: PathLike, out_dir: PathLike, json_name: str = 'labels.json',
                 progress: bool = True) -> Path:
     """Write the images of an LMDB as files plus an MMOCR 1.x JSON that lists them.

@@ -1,6 +1,7 @@
-"""folder_to_lmdb, json_to_lmdb and lmdb_to_json on real benchmark images."""
+"""folder_to_lmdb, json_to_lmdb, lmdb_to_json and txt_to_lmdb on real benchmark images."""
 import importlib.util
 import json
+import shutil
 from pathlib import Path
 
 import lmdb
@@ -84,3 +85,56 @@ def test_json_to_lmdb_names_missing_image(tmp_path):
 def test_lmdb_to_json_names_non_lmdb(tmp_path, toy_data_dir):
     with pytest.raises(DatasetFormatError, match=f'{toy_data_dir / "imgs"} is not an LMDB directory'):
         load_tool('lmdb_to_json').main([str(toy_data_dir / 'imgs'), str(tmp_path / 'out')])
+
+
+def test_txt_tab_and_space_lines_are_stored_unchanged(tmp_path, real_data_dir):
+    src = real_data_dir / 'svt_test'
+    gt = tmp_path / 'gt.txt'
+    # tab lines keep spaces inside labels; a space line splits at its first space; CRLF endings
+    gt.write_bytes('IMG/1.jpg\tNew York\r\nIMG/2.jpg café\n\nIMG/3.jpg\t x \nIMG/4.jpg PUBLIC\n'.encode('utf-8'))
+    load_tool('txt_to_lmdb').main([str(gt), str(tmp_path / 'out'), '--root', str(src), '--verify'])
+    stored = raw_lmdb(tmp_path / 'out')
+    assert stored.pop('num-samples') == b'4'
+    labels = ['New York', 'café', ' x ', 'PUBLIC']
+    for i, label in enumerate(labels, start=1):
+        assert stored[f'image-{i:09d}'] == (src / 'IMG' / f'{i}.jpg').read_bytes()
+        assert stored[f'label-{i:09d}'].decode('utf-8') == label
+
+
+def test_txt_root_defaults_to_the_text_files_folder(tmp_path, real_data_dir):
+    (tmp_path / 'imgs').mkdir()
+    shutil.copy(real_data_dir / 'svt_test' / 'IMG' / '7.jpg', tmp_path / 'imgs' / 'a.jpg')
+    (tmp_path / 'gt.txt').write_text('imgs/a.jpg\tword\n', encoding='utf-8')
+    load_tool('txt_to_lmdb').main([str(tmp_path / 'gt.txt'), str(tmp_path / 'out')])
+    img = (tmp_path / 'imgs' / 'a.jpg').read_bytes()
+    assert raw_lmdb(tmp_path / 'out') == {'num-samples': b'1', 'image-000000001': img, 'label-000000001': b'word'}
+
+
+def test_txt_bad_lines_are_reported_by_number(tmp_path, real_data_dir):
+    gt = tmp_path / 'gt.txt'
+    gt.write_bytes(b'IMG/1.jpg\tgood\n'          # 1 fine
+                   b'IMG/2.jpg\n'                # 2 no separator
+                   b'IMG/3.jpg\t\n'              # 3 empty label
+                   b'IMG/missing.jpg\tword\n'    # 4 no such image
+                   b'IMG/5.jpg\t\xff\xfe\n'      # 5 not UTF-8
+                   b'IMG/6.jpg six\n')           # 6 fine
+    with pytest.raises(DatasetFormatError) as err:
+        load_tool('txt_to_lmdb').main([str(gt), str(tmp_path / 'out'), '--root', str(real_data_dir / 'svt_test')])
+    message = str(err.value)
+    assert message.startswith(f'{gt}: 4 bad line(s)')
+    for number in (2, 3, 4, 5):
+        assert f'line {number}:' in message
+    assert 'line 1:' not in message and 'line 6:' not in message
+    assert 'missing.jpg' in message and 'not UTF-8' in message
+    assert not (tmp_path / 'out').exists()  # nothing written
+
+
+def test_txt_existing_lmdb_is_not_overwritten(tmp_path, real_data_dir):
+    gt = tmp_path / 'gt.txt'
+    gt.write_text('IMG/1.jpg\tone\n', encoding='utf-8')
+    tool = load_tool('txt_to_lmdb')
+    tool.main([str(gt), str(tmp_path / 'out'), '--root', str(real_data_dir / 'svt_test')])
+    with pytest.raises(FileExistsError, match=str(tmp_path / 'out')):
+        tool.main([str(gt), str(tmp_path / 'out'), '--root', str(real_data_dir / 'svt_test')])
+    with lmdb.open(str(tmp_path / 'out'), readonly=True, lock=False) as env:
+        assert env.stat()['entries'] == 3
