@@ -9,7 +9,12 @@ _base_ = [
     '../_base_/schedules/finetune_adamw_cosine.py',
     '../_base_/recog_runtime.py',
 ]
-chinese_dictionary = dict(_base_.dictionary, dict_file='{{ fileDirname }}/../../dicts/chinese_fudanvi.txt')
+# the benchmark's alphabet, in its order; generated (not committed): make setup, or the command below
+chinese_dictionary = dict(
+    _base_.dictionary, type='GeneratedDictionary', dict_file='{{ fileDirname }}/../../dicts/chinese_fudanvi.txt',
+    how_to_make='python tools/data/fudanvi_dict.py BENCHMARK/models/CRNN/data/benchmark.txt --out '
+    'dicts/chinese_fudanvi.txt (BENCHMARK: a checkout of FudanVI/benchmarking-chinese-text-recognition; '
+    'make setup does it from ../shared/data/fudanvi/alphabet.txt)')
 model = dict(
     # the pretrained student: --cfg-options model.backbone.init_cfg.checkpoint=PATH (None = from scratch)
     backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=None, prefix='backbone.')),

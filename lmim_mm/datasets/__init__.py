@@ -4,6 +4,7 @@ The model-side mask generators live in :mod:`lmim_mm.models.utils.masking`; the
 :class:`~lmim_mm.datasets.transforms.MaskGenerate` transform runs them in data workers.
 """
 from .collate import skip_collate
+from .dictionary import GeneratedDictionary
 from .folder_dataset import RecogFolderDataset
 from .labeled_lmdb import LabeledLMDBDataset
 from .lazy_dataset import LazyImageDataset, LazyRecogDataset
@@ -12,7 +13,7 @@ from .transforms import (ColorJitterView, GuidanceAugment, LMIMTwoView, MaskGene
 from .unlabeled_lmdb import UnlabeledLMDBDataset
 
 __all__ = [
-    'ColorJitterView', 'GuidanceAugment', 'LMIMTwoView', 'LabeledLMDBDataset', 'LazyImageDataset',
-    'LazyRecogDataset', 'MaskGenerate', 'PackTwoViewInputs', 'RandomGrayscaleView', 'RecogFolderDataset',
-    'ResizeViews', 'UnlabeledLMDBDataset', 'skip_collate'
+    'ColorJitterView', 'GeneratedDictionary', 'GuidanceAugment', 'LMIMTwoView', 'LabeledLMDBDataset',
+    'LazyImageDataset', 'LazyRecogDataset', 'MaskGenerate', 'PackTwoViewInputs', 'RandomGrayscaleView',
+    'RecogFolderDataset', 'ResizeViews', 'UnlabeledLMDBDataset', 'skip_collate'
 ]

@@ -1,0 +1,112 @@
+"""Character dictionaries: mmocr's one-character-a-line files, made from an alphabet or from labels.
+
+mmocr's ``Dictionary`` reads a file with one character per line (line ends stripped, empty lines
+skipped). :func:`write_dict` writes such files, :func:`read_dict_chars` reads them the same way,
+:func:`alphabet_chars` turns a one-line alphabet (the FudanVI benchmark's ``benchmark.txt``) into
+its characters, :func:`chars_by_frequency` makes an alphabet from labels. :class:`GeneratedDictionary`
+is mmocr's ``Dictionary`` for a file that is generated, not committed: a missing file is an error
+that says how to make it.
+"""
+import collections
+import os
+from pathlib import Path
+from typing import Iterable, List, Union
+
+from mmocr.models.common.dictionary import Dictionary
+
+from lmim_mm.registry import register
+
+PathLike = Union[str, os.PathLike]
+
+
+def check_chars(chars: List[str], where: str) -> None:
+    """Raise ``ValueError`` (naming ``where``) unless ``chars`` are distinct single non-newline characters."""
+    for position, char in enumerate(chars):
+        if len(char) != 1 or char in '\r\n':
+            raise ValueError(f'{where}: entry {position} is {char!r}, expected one character other than a line end')
+    if len(set(chars)) != len(chars):
+        seen, repeated = set(), []
+        for char in chars:
+            if char in seen:
+                repeated.append(char)
+            seen.add(char)
+        raise ValueError(f'{where}: characters repeated: {"".join(repeated)!r}')
+
+
+def alphabet_chars(path: PathLike) -> List[str]:
+    """The characters of an alphabet file that holds them all on one line, in order.
+
+    One trailing line end is allowed; a line end elsewhere, or a repeated character, is an error.
+
+    Raises:
+        ValueError: Naming the file.
+    """
+    text = Path(path).read_text(encoding='utf-8')
+    text = text[:-2] if text.endswith('\r\n') else text[:-1] if text.endswith('\n') else text
+    chars = list(text)
+    check_chars(chars, f'{path} (expected all characters on one line)')
+    return chars
+
+
+def read_dict_chars(path: PathLike) -> List[str]:
+    """The characters of a one-character-a-line dictionary, read as mmocr's ``Dictionary`` reads them.
+
+    Raises:
+        ValueError: A line holds more than one character or a character repeats (file and line named).
+    """
+    chars = []
+    with open(path, encoding='utf-8', newline='') as f:
+        for number, line in enumerate(f, 1):
+            line = line.rstrip('\r\n')
+            if len(line) > 1:
+                raise ValueError(f'{path}:{number}: {line!r} holds {len(line)} characters, expected one')
+            if line:
+                chars.append(line)
+    check_chars(chars, str(path))
+    return chars
+
+
+def write_dict(chars: Iterable[str], path: PathLike) -> int:
+    """Write one character per line (atomically: a temporary file, then renamed).
+
+    Args:
+        chars: Distinct single characters, in class order.
+        path: Output file; its folder is created.
+
+    Returns:
+        The number of characters written.
+    """
+    chars = list(chars)
+    check_chars(chars, str(path))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f'{path.name}.tmp{os.getpid()}')
+    with open(tmp, 'w', encoding='utf-8', newline='\n') as f:
+        f.write(''.join(f'{char}\n' for char in chars))
+    os.replace(tmp, path)
+    return len(chars)
+
+
+def chars_by_frequency(labels: Iterable[str]) -> List[str]:
+    """Every character of ``labels`` (line ends excluded), the most frequent first, ties by code point."""
+    counts = collections.Counter(char for label in labels for char in label if char not in '\r\n')
+    return sorted(counts, key=lambda char: (-counts[char], ord(char)))
+
+
+@register('TASK_UTILS')
+class GeneratedDictionary(Dictionary):
+    """mmocr's ``Dictionary`` for a dictionary file that is generated rather than committed.
+
+    Args:
+        dict_file: The dictionary file.
+        how_to_make: The command (or words) that make ``dict_file``; shown when it is missing.
+        **kwargs: Other arguments of mmocr's ``Dictionary``.
+
+    Raises:
+        FileNotFoundError: ``dict_file`` does not exist; the message says how to make it.
+    """
+
+    def __init__(self, dict_file: str, how_to_make: str, **kwargs) -> None:
+        if not Path(dict_file).is_file():
+            raise FileNotFoundError(f'dictionary {dict_file} not found; make it with: {how_to_make}')
+        super().__init__(dict_file, **kwargs)
