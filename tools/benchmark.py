@@ -11,25 +11,32 @@ Prints one JSON line per result with ``name``, ``case``, ``ours``, ``reference``
 further fields (``machine``, ``threads``, ``repeats``, parity checks such as ``loss_abs_diff`` and
 ``identical_predictions``). Measurements: ``pretrain_step``, ``mae_step``, ``mms_step``,
 ``recognize``, ``data_two_view``, ``mask_gen``; the protocol is described in
-:mod:`lmim_mm.utils.benchmark`. Progress goes to stderr.
+:mod:`lmim_mm.utils.benchmark`. ``--only deploy_recognize`` (not part of the default run) measures
+the ONNX export on onnxruntime against PyTorch eager, with PP-OCRv4 for context
+(:mod:`benchmarks.deploy_recognize`). Progress goes to stderr.
 """
 import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Iterable
 
 import torch
 
-from lmim_mm.utils.benchmark import FULL_CPU, FULL_CUDA, MEASUREMENTS, QUICK, BenchmarkSettings, run_benchmarks
+from lmim_mm.utils.benchmark import (FULL_CPU, FULL_CUDA, MEASUREMENTS, QUICK, BenchmarkSettings, Measurement,
+                                    run_benchmarks)
 
-DATA_ROOT = Path(__file__).resolve().parents[1] / '..' / 'shared' / 'data' / 'real_benchmarks'
+REPO = Path(__file__).resolve().parents[1]
+DATA_ROOT = REPO / '..' / 'shared' / 'data' / 'real_benchmarks'
+#: Measurements of ``benchmarks/`` run only when named with ``--only``.
+EXTRA_MEASUREMENTS = ('deploy_recognize', )
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--quick', action='store_true', help='tiny models and 2 repeats (smoke test)')
-    parser.add_argument('--only', action='append', choices=MEASUREMENTS, metavar='NAME',
-                        help=f'run only this measurement (repeatable): {", ".join(MEASUREMENTS)}')
+    parser.add_argument('--only', action='append', choices=MEASUREMENTS + EXTRA_MEASUREMENTS, metavar='NAME',
+                        help=f'run only this measurement (repeatable): {", ".join(MEASUREMENTS + EXTRA_MEASUREMENTS)}')
     parser.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
     parser.add_argument('--dtype', choices=('fp32', 'bf16'), default='fp32', help='bf16: autocast')
     parser.add_argument('--threads', type=int, default=None, help='torch intra-op threads (default: torch\'s)')
@@ -48,10 +55,20 @@ def main() -> int:
     settings = BenchmarkSettings(device=args.device, dtype=args.dtype, sizes=sizes, repeats=repeats,
                                  data_root=args.data_root.resolve())
     start = time.perf_counter()
-    for result in run_benchmarks(settings, args.only or MEASUREMENTS):
-        print(result.to_json(), flush=True)
-        print(f'[{time.perf_counter() - start:7.1f} s] {result.name} {result.case or ""} done', file=sys.stderr,
-              flush=True)
+
+    def emit(results: Iterable[Measurement]) -> None:
+        for result in results:
+            print(result.to_json(), flush=True)
+            print(f'[{time.perf_counter() - start:7.1f} s] {result.name} {result.case or ""} done', file=sys.stderr,
+                  flush=True)
+
+    names = args.only or MEASUREMENTS
+    emit(run_benchmarks(settings, [n for n in names if n in MEASUREMENTS]))
+    if 'deploy_recognize' in names:
+        sys.path.insert(0, str(REPO))
+        from benchmarks.deploy_recognize import measure_deploy_recognize
+
+        emit(measure_deploy_recognize(settings))
     return 0
 
 

@@ -53,7 +53,7 @@ fi
 "${PIP[@]}" install --no-deps "$mmcv_dir"/mmcv-*.whl
 
 echo "[setup] OpenMMLab stack and project"
-"${PIP[@]}" install -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt"
+"${PIP[@]}" install -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/deploy.txt"
 "${PIP[@]}" install --no-deps -r "$ROOT/requirements/nodeps.txt"
 "${PIP[@]}" install "setuptools>=77,<82"
 "${PIP[@]}" install --no-deps --no-build-isolation -e "$ROOT"

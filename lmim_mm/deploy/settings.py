@@ -5,7 +5,7 @@ the metadata of both graphs under :data:`METADATA_KEY`; the runtime (:mod:`lmim_
 reads it back, so reading words needs neither the config nor the checkpoint.
 """
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Tuple
 
 #: Key of the settings JSON in the graphs' ``metadata_props``.
@@ -33,6 +33,8 @@ class DeploySettings:
         channel_order: ``'rgb'`` or ``'bgr'``: the channel order the model reads.
         mean: Per-channel mean, in ``channel_order``.
         std: Per-channel std, in ``channel_order``.
+        metrics: The config's test metrics (mmocr ``METRICS`` configs), so that ``tools/infer.py
+            --onnx`` scores a labeled folder as the PyTorch path does; empty: chosen by the dictionary.
         format_version: :data:`FORMAT_VERSION` of the exporter.
     """
 
@@ -46,6 +48,7 @@ class DeploySettings:
     channel_order: str
     mean: Tuple[float, ...]
     std: Tuple[float, ...]
+    metrics: Tuple[dict, ...] = ()
     format_version: int = FORMAT_VERSION
 
     def __post_init__(self) -> None:
@@ -81,11 +84,13 @@ class DeploySettings:
         """
         data = json.loads(text)
         names = {f.name for f in fields(cls)}
-        missing = sorted(names - set(data) - {'format_version'})
+        required = {f.name for f in fields(cls) if f.default is MISSING}
+        missing = sorted(required - set(data))
         unknown = sorted(set(data) - names)
         if missing or unknown:
             raise ValueError(f'{source}: settings lack {missing} / have unknown keys {unknown}')
-        tuples = {name: tuple(data[name]) for name in ('classes', 'ignore_indexes', 'img_size', 'mean', 'std')}
+        listed = ('classes', 'ignore_indexes', 'img_size', 'mean', 'std', 'metrics')
+        tuples = {name: tuple(data[name]) for name in listed if name in data}
         try:
             return cls(**{**data, **tuples})
         except ValueError as err:
