@@ -4,3 +4,8 @@ default_hooks = dict(visualization=dict(type='VisualizationHook', interval=1, en
                                         draw_gt=False, draw_pred=False))
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='TextRecogLocalVisualizer', name='visualizer', vis_backends=vis_backends)
+# before training / validation / testing every dataset's labels are checked against the recognizer's
+# dictionary (DictCoverageHook): a dataset with more than 5% of labels holding characters it lacks (they
+# would silently become UNKNOWN) stops the run, naming it
+custom_hooks = [dict(type='ExactResumeHook'), dict(type='SkipReportHook'),
+                dict(type='DictCoverageHook', max_oov_share=0.05)]

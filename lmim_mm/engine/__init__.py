@@ -1,4 +1,4 @@
 from . import fileio  # noqa: F401  (registers the 'atomic_local' backend)
-from .hooks import ExactResumeHook, PretrainVisualizationHook, RecognitionSamplesHook
+from .hooks import DictCoverageHook, ExactResumeHook, PretrainVisualizationHook, RecognitionSamplesHook
 
-__all__ = ['ExactResumeHook', 'PretrainVisualizationHook', 'RecognitionSamplesHook']
+__all__ = ['DictCoverageHook', 'ExactResumeHook', 'PretrainVisualizationHook', 'RecognitionSamplesHook']
