@@ -4,21 +4,19 @@ Usage: python tools/infer.py CONFIG CHECKPOINT PATH [--batch-size 64] [--device 
 
 PATH is an image, a folder of images, or a labeled folder (``IMG/`` + ``label/``). Prints
 ``<image> <word> <confidence>`` per image; for a labeled folder it ends with one JSON line
-``{"n", "waics", "acc_case", "one_minus_ned"}``. Runs mmocr's ``TextRecInferencer`` on the config
+``{"n", ...}`` with the figures of the config's test metrics (:class:`~lmim_mm.evaluation.TextScorer`:
+``word_acc``, ``word_acc_ignore_case_symbol``, ``1-N.E.D`` for Latin scripts, ``sentence_acc``,
+``1-N.E.D`` for Chinese). Runs mmocr's ``TextRecInferencer`` on the config
 and checkpoint, so anything that works here works in mmocr's own inference API.
 """
 import argparse
 import json
 import os.path as osp
-import re
 import sys
 from pathlib import Path
 from typing import List, Optional, Tuple
 
-from rapidfuzz.distance import Levenshtein
-
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
-NON_ALNUM = re.compile('[^A-Za-z0-9]')
 
 
 def parse_args() -> argparse.Namespace:
@@ -53,22 +51,11 @@ def collect_inputs(path: str) -> Tuple[List[str], Optional[List[str]]]:
     return images, None
 
 
-def summarize(preds: List[str], labels: List[str]) -> dict:
-    """WAICS, case-sensitive accuracy and 1-NED (on the case- and symbol-free strings, as mmocr)."""
-    def strip(text: str) -> str:
-        return NON_ALNUM.sub('', text.lower())
-
-    n = len(labels)
-    waics = sum(strip(p) == strip(g) for p, g in zip(preds, labels)) / n
-    acc_case = sum(p == g for p, g in zip(preds, labels)) / n
-    ned = sum(Levenshtein.normalized_distance(strip(p), strip(g)) for p, g in zip(preds, labels)) / n
-    return dict(n=n, waics=round(waics, 4), acc_case=round(acc_case, 4), one_minus_ned=round(1 - ned, 4))
-
-
 def main() -> int:
     args = parse_args()
     from mmocr.apis import TextRecInferencer
 
+    from lmim_mm.evaluation import TextScorer
     from lmim_mm.utils import register_all_modules
 
     register_all_modules(init_default_scope=False)
@@ -82,7 +69,7 @@ def main() -> int:
     for image, pred in zip(images, result['predictions']):
         print(f'{image}\t{pred["text"]}\t{pred["scores"]:.4f}')
     if labels is not None:
-        print(json.dumps(summarize(preds, labels)))
+        print(json.dumps(dict(n=len(labels), **TextScorer.from_config(inferencer.cfg).score(preds, labels))))
     return 0
 
 

@@ -1,7 +1,10 @@
-"""Synthetic word images: real English words rendered with real fonts, for tests and demos.
+"""Synthetic word images: real English or Chinese words rendered with real fonts, for tests and demos.
 
-Words come from wordfreq's frequency list (data inside the wheel), with numbers, mixed case and
-punctuation mixed in; fonts are the DejaVu and STIX families that matplotlib ships. Each image draws
+Words come from wordfreq's frequency lists (data inside the wheel). English (``lang='en'``): with
+numbers, mixed case and punctuation mixed in, in the DejaVu and STIX families that matplotlib ships.
+Chinese (``lang='zh'``): one to three of the most frequent Chinese words (CJK ideographs only), in the
+CJK fonts of the system (Debian ``fonts-wqy-zenhei`` or ``fonts-noto-cjk``, installed by ``make
+setup``). Each image draws
 its own font, size, colours (low contrast and gradients included), stroke, rotation, shear,
 perspective, padding/crop, blur, down-sampling, noise and JPEG quality from a generator seeded with
 ``(seed, split, index)``, so a sample's bytes depend only on these numbers (and the difficulty) - not
@@ -34,6 +37,11 @@ SPLITS: Dict[str, int] = dict(train=0, val=1, test=2, unlabeled=3)
 #: Characters a label may hold: the 94-character English charset (digits, letters, punctuation).
 CHARSET = frozenset(string.digits + string.ascii_letters + string.punctuation)
 MAX_LABEL_LEN = 24
+#: Languages of the rendered words.
+LANGUAGES = ('en', 'zh')
+#: Where CJK fonts are looked for, and their file patterns (WenQuanYi, Noto CJK).
+FONT_ROOT = Path('/usr/share/fonts')
+CJK_FONT_PATTERNS = ('wqy-*.tt[cf]', 'Noto*CJK*.tt[cf]')
 
 
 @functools.lru_cache(maxsize=1)
@@ -51,6 +59,20 @@ def font_paths() -> Tuple[str, ...]:
     return tuple(str(p) for p in fonts)
 
 
+@functools.lru_cache(maxsize=1)
+def cjk_font_paths() -> Tuple[str, ...]:
+    """The CJK fonts under :data:`FONT_ROOT` (WenQuanYi, Noto CJK).
+
+    Raises:
+        FileNotFoundError: There is none; says which Debian package to install.
+    """
+    fonts = sorted({str(p) for pattern in CJK_FONT_PATTERNS for p in FONT_ROOT.rglob(pattern)})
+    if not fonts:
+        raise FileNotFoundError(f'no CJK font ({", ".join(CJK_FONT_PATTERNS)}) under {FONT_ROOT}: install the '
+                                'Debian package fonts-wqy-zenhei (make setup does) or fonts-noto-cjk')
+    return tuple(fonts)
+
+
 @functools.lru_cache(maxsize=None)
 def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size)
@@ -61,6 +83,18 @@ def english_words(num_words: int = 30000) -> Tuple[str, ...]:
     """The most frequent English words (wordfreq) whose characters are all in :data:`CHARSET`."""
     words = (w for w in top_n_list('en', num_words) if 0 < len(w) <= MAX_LABEL_LEN)
     return tuple(w for w in words if set(w) <= CHARSET)
+
+
+@functools.lru_cache(maxsize=4)
+def chinese_words(num_words: int = 20000) -> Tuple[str, ...]:
+    """The most frequent Chinese words (wordfreq) made of CJK unified ideographs (U+4E00-U+9FFF) only."""
+    return tuple(w for w in top_n_list('zh', num_words) if all('\u4e00' <= c <= '\u9fff' for c in w))
+
+
+def sample_chinese_text(rng: np.random.Generator, words: Sequence[str]) -> str:
+    """Draw a Chinese label: one to three words (probabilities 0.5, 0.35, 0.15) run together."""
+    count = int(rng.choice(3, p=(0.5, 0.35, 0.15))) + 1
+    return ''.join(words[int(i)] for i in rng.integers(len(words), size=count))[:MAX_LABEL_LEN]
 
 
 def _digits(rng: np.random.Generator, lo: int, hi: int) -> str:
@@ -206,12 +240,18 @@ def check_difficulty(difficulty: float, split: str = '') -> None:
         raise ValueError(f'difficulty{where} must be in [0, 1], got {difficulty}')
 
 
+def check_language(lang: str) -> None:
+    """Raise ``KeyError`` unless ``lang`` is one of :data:`LANGUAGES`."""
+    if lang not in LANGUAGES:
+        raise KeyError(f'unknown language {lang!r}; expected one of {list(LANGUAGES)}')
+
+
 def sample_rng(seed: int, split: str, index: int) -> np.random.Generator:
     """The generator of one sample: depends on the seed, the split and the index only."""
     return np.random.default_rng([seed, SPLITS[split], index])
 
 
-def render_sample(index: int, seed: int, split: str, difficulty: float = 1.0) -> Sample:
+def render_sample(index: int, seed: int, split: str, difficulty: float = 1.0, lang: str = 'en') -> Sample:
     """Encoded JPEG bytes and label of sample ``index`` of a split (label ``None`` for unlabeled).
 
     Args:
@@ -220,17 +260,23 @@ def render_sample(index: int, seed: int, split: str, difficulty: float = 1.0) ->
         split: One of :data:`SPLITS`.
         difficulty: Scale of the nuisances in [0, 1] (see the module docstring); the JPEG quality is
             drawn from ``[40 + 50 * (1 - difficulty), 96)``.
+        lang: One of :data:`LANGUAGES`.
 
     Returns:
         ``(jpeg_bytes, label or None)``.
 
     Raises:
         ValueError: ``difficulty`` is outside [0, 1].
+        KeyError: ``lang`` is not one of :data:`LANGUAGES`.
     """
     check_difficulty(difficulty, split)
+    check_language(lang)
     rng = sample_rng(seed, split, index)
-    text = sample_text(rng, english_words(), difficulty)
-    img = render_word(rng, text, font_paths(), difficulty)
+    if lang == 'zh':
+        text, fonts = sample_chinese_text(rng, chinese_words()), cjk_font_paths()
+    else:
+        text, fonts = sample_text(rng, english_words(), difficulty), font_paths()
+    img = render_word(rng, text, fonts, difficulty)
     quality = int(rng.integers(40 + round(50 * (1 - difficulty)), 96))
     ok, buf = cv2.imencode('.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
@@ -239,7 +285,7 @@ def render_sample(index: int, seed: int, split: str, difficulty: float = 1.0) ->
 
 
 def iter_samples(split: str, num: int, seed: int, workers: int = 1, chunksize: int = 64,
-                 difficulty: float = 1.0) -> Iterator[Sample]:
+                 difficulty: float = 1.0, lang: str = 'en') -> Iterator[Sample]:
     """Yield samples ``0..num-1`` of a split in order, made by ``workers`` processes.
 
     Workers fork from a fresh server process that has imported this module once (``forkserver``):
@@ -254,10 +300,11 @@ def iter_samples(split: str, num: int, seed: int, workers: int = 1, chunksize: i
         workers: Worker processes (1 renders in this process).
         chunksize: Samples per task sent to a worker.
         difficulty: Scale of the nuisances in [0, 1] (see the module docstring).
+        lang: One of :data:`LANGUAGES`.
     """
     if split not in SPLITS:
         raise KeyError(f'unknown split {split!r}; expected one of {list(SPLITS)}')
-    render = functools.partial(render_sample, seed=seed, split=split, difficulty=difficulty)
+    render = functools.partial(render_sample, seed=seed, split=split, difficulty=difficulty, lang=lang)
     if workers <= 1:
         yield from map(render, range(num))
         return
@@ -270,7 +317,7 @@ def iter_samples(split: str, num: int, seed: int, workers: int = 1, chunksize: i
 
 
 def make_synthetic(out_dir: PathLike, sizes: Dict[str, int], seed: int, workers: int = 1, progress: bool = True,
-                   difficulty: Optional[Dict[str, float]] = None) -> Dict[str, int]:
+                   difficulty: Optional[Dict[str, float]] = None, lang: str = 'en') -> Dict[str, int]:
     """Write one LMDB per split under ``out_dir`` (``train``/``val``/``test`` labeled, ``unlabeled``).
 
     Args:
@@ -281,6 +328,7 @@ def make_synthetic(out_dir: PathLike, sizes: Dict[str, int], seed: int, workers:
         progress: Show tqdm progress bars.
         difficulty: Nuisance scale per split in [0, 1] (see the module docstring); 1 for the splits
             it does not name.
+        lang: Language of the words, one of :data:`LANGUAGES`.
 
     Returns:
         Samples written per split.
@@ -291,9 +339,10 @@ def make_synthetic(out_dir: PathLike, sizes: Dict[str, int], seed: int, workers:
         raise KeyError(f'difficulty names unknown split(s) {sorted(unknown)}; expected some of {list(SPLITS)}')
     for split, value in difficulty.items():  # before any LMDB is written
         check_difficulty(value, split)
+    check_language(lang)
     written = {}
     for split, num in sizes.items():
         if num > 0:
-            samples = iter_samples(split, num, seed, workers, difficulty=difficulty.get(split, 1.0))
+            samples = iter_samples(split, num, seed, workers, difficulty=difficulty.get(split, 1.0), lang=lang)
             written[split] = write_lmdb(samples, Path(out_dir) / split, total=num, progress=progress)
     return written

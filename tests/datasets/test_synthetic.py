@@ -1,8 +1,12 @@
 """Synthetic word rendering: determinism per (seed, split, index), labels, variety."""
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from lmim_mm.datasets.lmdb_utils import decode_image
-from lmim_mm.datasets.synthetic import CHARSET, MAX_LABEL_LEN, english_words, font_paths, iter_samples, render_sample
+from lmim_mm.datasets.synthetic import (CHARSET, MAX_LABEL_LEN, chinese_words, cjk_font_paths, english_words, font_paths,
+                                        iter_samples, render_sample)
 
 
 def test_fonts_and_words_come_from_installed_packages():
@@ -61,8 +65,6 @@ def test_difficulty_keeps_the_words_and_fonts_and_removes_the_nuisances():
 
 
 def test_bad_difficulty_names_the_problem(tmp_path):
-    import pytest
-
     from lmim_mm.datasets.synthetic import make_synthetic
     with pytest.raises(ValueError, match='difficulty'):
         render_sample(0, seed=0, split='train', difficulty=1.5)
@@ -73,3 +75,19 @@ def test_bad_difficulty_names_the_problem(tmp_path):
     with pytest.raises(ValueError, match="split 'test'"):  # checked before any LMDB is written
         make_synthetic(tmp_path, dict(train=1, test=1), seed=0, difficulty=dict(test=2.0))
     assert not any(tmp_path.iterdir())
+
+
+def test_chinese_words_in_a_cjk_font(shared_dir):
+    fonts = cjk_font_paths()  # fonts-wqy-zenhei, installed by make setup
+    assert fonts and all(Path(f).is_file() for f in fonts)
+    alphabet = set((shared_dir / 'data' / 'fudanvi' / 'alphabet.txt').read_text(encoding='utf-8'))
+    words = chinese_words()
+    assert len(words) > 15000 and '中国' in words
+    assert sum(set(w) <= alphabet for w in words) / len(words) > 0.999  # wordfreq's words, the benchmark's alphabet
+    samples = [render_sample(i, seed=0, split='train', lang='zh') for i in range(8)]
+    assert samples == [render_sample(i, seed=0, split='train', lang='zh') for i in range(8)]  # deterministic
+    for img, label in samples:
+        assert 1 <= len(label) <= 24 and all('\u4e00' <= c <= '\u9fff' for c in label)
+        assert decode_image(img).shape[0] >= 16
+    with pytest.raises(KeyError, match="unknown language 'fr'"):
+        render_sample(0, seed=0, split='train', lang='fr')

@@ -1,7 +1,8 @@
 """Render a synthetic word-image dataset: labeled LMDBs train/val/test and an unlabeled LMDB.
 
 Real English words (wordfreq) plus numbers, mixed case and punctuation, drawn with matplotlib's
-DejaVu/STIX fonts under random colours, gradients, blur, noise, rotation, perspective and crops
+DejaVu/STIX fonts, or with ``--lang zh`` real Chinese words (wordfreq) in the system's CJK fonts
+(``fonts-wqy-zenhei``, installed by ``make setup``), under random colours, gradients, blur, noise, rotation, perspective and crops
 (see :mod:`lmim_mm.datasets.synthetic`). The same seed gives byte-identical LMDB values whatever
 ``--workers`` is. ``--difficulty`` scales those nuisances per split, from 1 (full variety, the
 default) down to 0 (clean words in their font and colours).
@@ -9,12 +10,13 @@ default) down to 0 (clean words in their font and colours).
 Example:
     python tools/data/make_synthetic.py --out data/synth --num-train 100000 --num-val 2000 \
         --num-test 2000 --num-unlabeled 200000 --seed 0 --workers 8 --difficulty train=0.3 test=0.3
+    python tools/data/make_synthetic.py --out data/synth_zh --lang zh --num-train 100000 --num-test 2000
 """
 import argparse
 import time
 from typing import List, Optional, Tuple
 
-from lmim_mm.datasets.synthetic import make_synthetic
+from lmim_mm.datasets.synthetic import LANGUAGES, make_synthetic
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -26,6 +28,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--workers', type=int, default=1, help='rendering processes')
     parser.add_argument('--difficulty', nargs='*', default=[], metavar='SPLIT=VALUE', type=split_value,
                         help='nuisance scale in [0, 1] per split (default 1 for every split)')
+    parser.add_argument('--lang', default='en', choices=LANGUAGES, help='language of the words (default: en)')
     return parser.parse_args(argv)
 
 
@@ -42,7 +45,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     sizes = dict(train=args.num_train, val=args.num_val, test=args.num_test, unlabeled=args.num_unlabeled)
     start = time.perf_counter()
-    written = make_synthetic(args.out, sizes, args.seed, args.workers, difficulty=dict(args.difficulty))
+    written = make_synthetic(args.out, sizes, args.seed, args.workers, difficulty=dict(args.difficulty),
+                             lang=args.lang)
     seconds = time.perf_counter() - start
     total = sum(written.values())
     print(f'{total} images ({written}) in {seconds:.1f} s, {60 * total / max(seconds, 1e-9):.0f} images/min '
