@@ -12,10 +12,9 @@ import json
 import sys
 from typing import Callable, Dict
 
-import torch
-
 from lmim_mm.testing.parity_pretrain import check_pretrain_fixture
 from lmim_mm.testing.parity_recognizer import check_recognizer_fixture
+from lmim_mm.utils.checkpoint import torch_load
 
 #: fixture kind -> (keys that identify it, checker)
 KINDS: Dict[str, tuple] = {
@@ -37,7 +36,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('fixture', help='fixture .pt file')
     args = parser.parse_args()
-    fixture = torch.load(args.fixture, map_location='cpu', weights_only=True)
+    fixture = torch_load(args.fixture)
     if not isinstance(fixture, dict):
         raise ValueError(f'{args.fixture}: expected a dict, got {type(fixture).__name__}')
     kind = detect_kind(fixture, args.fixture)

@@ -55,16 +55,22 @@ def main() -> int:
     args = parse_args()
     from mmocr.apis import TextRecInferencer
 
+    from lmim_mm.datasets.image_io import read_image
     from lmim_mm.evaluation import TextScorer
     from lmim_mm.utils import register_all_modules
+    from lmim_mm.utils.checkpoint import check_state_dict, load_state_dict_file
 
     register_all_modules(init_default_scope=False)
     for name in (args.config, args.checkpoint):
         if not osp.isfile(name):
             raise FileNotFoundError(f'not found: {name}')
     images, labels = collect_inputs(args.path)
+    # images are read as in training and testing: an unusable one is an error naming it
+    arrays = [read_image(Path(image).read_bytes(), image) for image in images]
     inferencer = TextRecInferencer(model=args.config, weights=args.checkpoint, device=args.device)
-    result = inferencer(images, batch_size=args.batch_size, progress_bar=False)
+    # mmocr loads weights leniently (a log warning); refuse a checkpoint that does not fit, as test.py does
+    check_state_dict(inferencer.model, load_state_dict_file(args.checkpoint), source=args.checkpoint)
+    result = inferencer(arrays, batch_size=args.batch_size, progress_bar=False)
     preds = [p['text'] for p in result['predictions']]
     for image, pred in zip(images, result['predictions']):
         print(f'{image}\t{pred["text"]}\t{pred["scores"]:.4f}')

@@ -5,13 +5,14 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # checkpoints are written atomically (temporary file + rename)
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3,
-                    backend_args=dict(backend='atomic_local')),
+    # crash-safe: atomic writes (temporary file + fsync + rename), last_checkpoint updated the same
+    # way, old checkpoints deleted only afterwards; --resume falls back to the newest complete one
+    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
-# weights_only-loadable checkpoints, strict key checks on load, exact resume (RNG states)
-custom_hooks = [dict(type='ExactResumeHook')]
+# weights_only-loadable checkpoints, strict key and shape checks on load, exact resume (RNG states);
+# per-epoch totals of the unreadable training images skipped (all workers and ranks)
+custom_hooks = [dict(type='ExactResumeHook'), dict(type='SkipReportHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,

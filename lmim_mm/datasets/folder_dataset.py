@@ -15,7 +15,7 @@ def read_label_file(path: Path) -> str:
     """The label in a one-line UTF-8 file; only the line terminator is removed (spaces are kept).
 
     Raises:
-        DatasetFormatError: the file is not UTF-8 or holds more than one line.
+        DatasetFormatError: the file is not UTF-8, is empty or holds more than one line.
     """
     try:
         text = path.read_bytes().decode('utf-8')
@@ -25,6 +25,8 @@ def read_label_file(path: Path) -> str:
     text = text[:-1] if text.endswith('\r') else text
     if '\n' in text or '\r' in text:
         raise DatasetFormatError(f'{path}: label file holds more than one line: {text!r}')
+    if not text:
+        raise DatasetFormatError(f'{path}: empty label file (every image needs its text)')
     return text
 
 

@@ -10,15 +10,18 @@ import copy
 import logging
 import operator
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Tuple, Union
 
 import numpy as np
+import torch
 from mmengine.dataset import Compose
 from mmengine.logging import print_log
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, get_worker_info
 
-from .lmdb_utils import DatasetFormatError, LMDBReader, decode_image, image_key
+from .image_io import MAX_IMAGE_PIXELS, ImageDecodeError, read_image
+from .lmdb_utils import DatasetFormatError, LMDBReader, image_key
 
 Roots = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]
 
@@ -70,11 +73,28 @@ class LMDBSource:
 
 @dataclass
 class SourceStats:
-    """What one process has read from one source."""
+    """What was read from one source: images decoded or refused, samples dropped by the filter."""
 
     seen: int = 0
     skipped: int = 0
     filtered: int = 0
+
+
+#: Rows of the shared counts: the main process, then one per data loader worker (worker ``i`` -> row
+#: ``i + 1``; workers beyond the last row share it).
+COUNT_ROWS = 65
+_SEEN, _SKIPPED, _FILTERED = range(3)
+
+
+def warn_every_rank(message: str) -> None:
+    """Log a warning on whichever rank it happens (mmengine's logger shows only rank 0's warnings)."""
+    from mmengine.dist import get_rank
+
+    rank = get_rank()
+    if rank == 0:
+        print_log(message, logger='current', level=logging.WARNING)
+    else:
+        print(f'[rank {rank}] WARNING - {message}', file=sys.stderr, flush=True)
 
 
 def subset_size(total: int, num_samples: Union[None, int, float], root: str) -> int:
@@ -108,10 +128,13 @@ class LazyImageDataset(Dataset):
 
     ``__getitem__`` returns the pipeline output of ``dict(img, img_shape, ori_shape, img_path,
     sample_idx)`` (plus what :meth:`get_data_info` of a subclass adds), ``img`` being ``(H, W, 3)``
-    uint8 BGR as :func:`mmcv.imfrombytes` gives it. An undecodable image is logged with its key and
-    root and ``None`` is returned; with ``test_mode=True`` it raises instead (test samples are never
-    dropped). A root whose share of undecodable images (in this process) exceeds
-    ``max_skip_fraction`` raises: ``skipped > max_skip_fraction * max(seen, min(skip_check_after,
+    uint8 BGR as :func:`mmcv.imfrombytes` gives it. Images are read by
+    :func:`~.image_io.read_image`; one it refuses (empty, undecodable, truncated, over ``max_pixels``)
+    is logged with its key, root and reason, on whichever rank reads it, counted, and ``None`` is
+    returned; with ``test_mode=True`` it raises instead (test samples are never dropped). Counts live
+    in shared memory, one row per process, so the main process sums its workers'
+    (:meth:`epoch_stats`, reported per epoch by :class:`~lmim_mm.engine.hooks.SkipReportHook`). A root
+    whose share of unreadable images (in one process) exceeds ``max_skip_fraction`` raises: ``skipped > max_skip_fraction * max(seen, min(skip_check_after,
     size))`` - the floor keeps one bad image among the first few reads of a big LMDB from stopping a
     run, while a root that is broken throughout fails within ``skip_check_after`` reads.
 
@@ -126,6 +149,7 @@ class LazyImageDataset(Dataset):
         metainfo: Extra meta information, merged into :attr:`METAINFO`.
         color_type: ``flag`` of :func:`mmcv.imfrombytes`.
         imdecode_backend: Backend of :func:`mmcv.imfrombytes`.
+        max_pixels: Largest image (width x height) read; larger ones are refused.
     """
 
     METAINFO: dict = dict()
@@ -139,7 +163,8 @@ class LazyImageDataset(Dataset):
                  test_mode: bool = False,
                  metainfo: Optional[dict] = None,
                  color_type: str = 'color',
-                 imdecode_backend: str = 'cv2') -> None:
+                 imdecode_backend: str = 'cv2',
+                 max_pixels: int = MAX_IMAGE_PIXELS) -> None:
         roots = [data_root] if isinstance(data_root, (str, os.PathLike)) else list(data_root)
         if not roots:
             raise ValueError(f'{type(self).__name__}: data_root is empty')
@@ -147,6 +172,10 @@ class LazyImageDataset(Dataset):
             raise ValueError(f'max_skip_fraction={max_skip_fraction} is not in [0, 1]')
         self.sources: List[ImageSource] = [self._open_source(os.fspath(r)) for r in roots]
         self.sizes = [subset_size(len(s), num_samples, s.root) for s in self.sources]
+        empty = [s.root for s, size in zip(self.sources, self.sizes) if size == 0]
+        if empty:
+            raise DatasetFormatError(f'{type(self).__name__}: no sample to read in {empty} (num-samples is 0, '
+                                     f'or num_samples={num_samples!r} selects none)')
         self._ends = np.cumsum(self.sizes)
         self.pipeline = Compose(pipeline)
         self.max_skip_fraction = max_skip_fraction
@@ -154,9 +183,11 @@ class LazyImageDataset(Dataset):
         self.test_mode = test_mode
         self.color_type = color_type
         self.imdecode_backend = imdecode_backend
+        self.max_pixels = max_pixels
         self._metainfo = dict(copy.deepcopy(self.METAINFO), **(metainfo or {}))
-        self._stats: Dict[str, SourceStats] = {}
-        self._stats_pid: Optional[int] = None
+        # (process row, source, seen / skipped / filtered) in shared memory, so that the counts of
+        # data loader workers reach the main process (see :meth:`epoch_stats`)
+        self._counts = torch.zeros(COUNT_ROWS, len(self.sources), 3, dtype=torch.int64).share_memory_()
 
     def _open_source(self, root: str) -> ImageSource:
         """Open one root (subclasses choose the format)."""
@@ -192,46 +223,60 @@ class LazyImageDataset(Dataset):
         """Whether a sample passes the dataset's filter (none here)."""
         return True
 
-    def stats(self) -> Dict[str, SourceStats]:
-        """Per root: images seen, skipped as undecodable and filtered, by this process."""
-        if self._stats_pid != os.getpid():  # counts of a parent process do not carry into workers
-            self._stats = {s.root: SourceStats() for s in self.sources}
-            self._stats_pid = os.getpid()
-        return self._stats
+    def _row(self) -> torch.Tensor:
+        """This process's (num_sources, 3) counts: row 0 in the main process, ``id + 1`` in a worker."""
+        info = get_worker_info()
+        return self._counts[0 if info is None else min(info.id + 1, COUNT_ROWS - 1)]
 
-    def _record_skip(self, src: int, img_path: str) -> None:
-        """Count and log an undecodable image; raise if its root exceeds ``max_skip_fraction``."""
+    def _as_stats(self, counts: torch.Tensor) -> Dict[str, SourceStats]:
+        return {s.root: SourceStats(*map(int, counts[i])) for i, s in enumerate(self.sources)}
+
+    def stats(self) -> Dict[str, SourceStats]:
+        """Per root: images seen, skipped as unreadable and filtered, by this process."""
+        return self._as_stats(self._row())
+
+    def epoch_stats(self) -> Dict[str, SourceStats]:
+        """Per root: the counts of this process and its data loader workers since :meth:`reset_stats`."""
+        return self._as_stats(self._counts.sum(0))
+
+    def reset_stats(self) -> None:
+        """Zero the counts of every process (call it before the workers of an epoch start)."""
+        self._counts.zero_()
+
+    def _record_skip(self, src: int, error: ImageDecodeError) -> None:
+        """Count and log a refused image; raise if its root exceeds ``max_skip_fraction``."""
         root = self.sources[src].root
         if self.test_mode:
-            raise DatasetFormatError(f'{root}: undecodable image {img_path!r} (test samples are never '
-                                     f'skipped)')
-        stats = self.stats()[root]
-        stats.skipped += 1
-        print_log(f'{type(self).__name__}: skipped undecodable image {img_path!r} of {root} '
-                  f'({stats.skipped} of {stats.seen} read from it in this process)', logger='current',
-                  level=logging.WARNING)
+            raise DatasetFormatError(f'undecodable image {error} (test samples are never skipped)') from error
+        counts = self._row()[src]
+        counts[_SKIPPED] += 1
+        skipped, seen = int(counts[_SKIPPED]), int(counts[_SEEN])
+        warn_every_rank(f'{type(self).__name__}: skipped undecodable image {error} ({skipped} of {seen} read from {root} '
+                        f'in this process)')
         floor = min(self.skip_check_after, self.sizes[src])
-        if stats.skipped > self.max_skip_fraction * max(stats.seen, floor):
+        if skipped > self.max_skip_fraction * max(seen, floor):
             raise DatasetFormatError(
-                f'{root}: {stats.skipped} of {stats.seen} images read are undecodable, more than '
+                f'{root}: {skipped} of {seen} images read are undecodable or refused, more than '
                 f'max_skip_fraction={self.max_skip_fraction}; the data is broken or not an image LMDB')
 
     def __getitem__(self, idx: int) -> Optional[Any]:
         """Pipeline output of sample ``idx``, or ``None`` (skip marker) if it is dropped."""
         data_info = self.get_data_info(idx)
         _, src, index = self._locate(idx)
-        stats = self.stats()[self.sources[src].root]
+        counts = self._row()[src]
         if not self._keep(data_info):
-            stats.filtered += 1
-            if stats.filtered == 1:
+            counts[_FILTERED] += 1
+            if counts[_FILTERED] == 1:
                 print_log(f'{type(self).__name__}: {self.sources[src].root}: dropping training samples '
                           f'that the filter rejects (first: {data_info["img_path"]!r}); counted in '
                           f'stats()', logger='current', level=logging.INFO)
             return None
-        stats.seen += 1
-        img = decode_image(self.sources[src].image(index), self.color_type, self.imdecode_backend)
-        if img is None:
-            self._record_skip(src, data_info['img_path'])
+        counts[_SEEN] += 1
+        try:
+            img = read_image(self.sources[src].image(index), data_info['img_path'], self.color_type,
+                             self.imdecode_backend, self.max_pixels)
+        except ImageDecodeError as error:
+            self._record_skip(src, error)
             return None
         data_info.update(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2])
         return self.pipeline(data_info)
@@ -246,7 +291,8 @@ class LazyRecogDataset(LazyImageDataset):
     Args:
         max_label_len: In training (``test_mode=False``), samples whose label is longer are dropped
             (``None`` returned, counted in :meth:`stats` as filtered). Never applied in test mode:
-            long test labels are kept and count as recognition errors.
+            long test labels are kept and count as recognition errors. Samples with an empty label
+            are dropped and counted the same way in training, and are an error in test mode.
         **kwargs: Arguments of :class:`LazyImageDataset`.
     """
 
@@ -262,5 +308,7 @@ class LazyRecogDataset(LazyImageDataset):
         return dict(super().get_data_info(idx), instances=[dict(text=self.sources[src].label(index))])
 
     def _keep(self, data_info: dict) -> bool:
-        return (self.test_mode or self.max_label_len is None
-                or len(data_info['instances'][0]['text']) <= self.max_label_len)
+        text = data_info['instances'][0]['text']
+        if not text and self.test_mode:
+            raise DatasetFormatError(f'{data_info["img_path"]}: empty label (a test sample must have its text)')
+        return bool(text) and (self.test_mode or self.max_label_len is None or len(text) <= self.max_label_len)

@@ -9,11 +9,11 @@ import os
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
-import cv2
 import lmdb
-import mmcv
 import numpy as np
 from tqdm import tqdm
+
+from .image_io import ImageDecodeError, read_image
 
 PathLike = Union[str, os.PathLike]
 #: One sample to write: encoded image bytes and its label (``None`` for unlabeled LMDBs).
@@ -40,26 +40,21 @@ def label_key(index: int) -> str:
 
 def decode_image(img_bytes: Optional[bytes], color_type: str = 'color',
                  backend: str = 'cv2') -> Optional[np.ndarray]:
-    """Decode encoded image bytes as :func:`mmcv.imfrombytes` does.
+    """:func:`~.image_io.read_image` (same rules), with ``None`` instead of an error for tools that only
+    need to know whether the bytes are a usable image.
 
     Args:
-        img_bytes: Encoded JPEG/PNG/... bytes (``None`` or empty counts as undecodable).
+        img_bytes: Encoded JPEG/PNG/... bytes.
         color_type: ``flag`` of :func:`mmcv.imfrombytes` (``'color'`` gives 3 channels).
         backend: Decoding backend of :func:`mmcv.imfrombytes` (``'cv2'``, ``'pillow'``, ...).
 
     Returns:
-        The image, ``(H, W, 3)`` uint8 BGR for ``'color'``, or ``None`` if the bytes are not a
-        decodable image.
+        The image, ``(H, W, 3)`` uint8 BGR for ``'color'``, or ``None`` if :func:`read_image` refuses it.
     """
-    if not img_bytes:
-        return None
     try:
-        img = mmcv.imfrombytes(img_bytes, flag=color_type, backend=backend)
-    except (cv2.error, OSError, ValueError):  # PIL's UnidentifiedImageError is an OSError
+        return read_image(img_bytes, 'image', color_type, backend)
+    except ImageDecodeError:
         return None
-    if img is None or img.size == 0:
-        return None
-    return img
 
 
 def _check_lmdb_dir(path: PathLike) -> Path:

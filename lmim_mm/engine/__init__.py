@@ -1,4 +1,6 @@
-from . import fileio  # noqa: F401  (registers the 'atomic_local' backend)
-from .hooks import DictCoverageHook, ExactResumeHook, PretrainVisualizationHook, RecognitionSamplesHook
+from . import fileio  # noqa: F401  (registers the 'atomic_local' backend and the safe checkpoint loader)
+from .hooks import (AtomicCheckpointHook, DictCoverageHook, ExactResumeHook, PretrainVisualizationHook,
+                    RecognitionSamplesHook, SkipReportHook)
 
-__all__ = ['DictCoverageHook', 'ExactResumeHook', 'PretrainVisualizationHook', 'RecognitionSamplesHook']
+__all__ = ['AtomicCheckpointHook', 'DictCoverageHook', 'ExactResumeHook', 'PretrainVisualizationHook',
+           'RecognitionSamplesHook', 'SkipReportHook']

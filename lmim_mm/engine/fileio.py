@@ -1,24 +1,48 @@
-"""Atomic local file backend for checkpoints.
+"""Checkpoint files: atomic writes, leftover clean-up, the checkpoint to resume, safe local loading.
 
-``CheckpointHook(backend_args=dict(backend='atomic_local'))`` (our default runtime config) makes
-every checkpoint and ``last_checkpoint`` appear whole or not at all: bytes go to a temporary file in
-the same folder, are flushed to disk, then renamed over the target. A run killed mid-save leaves the
-previous checkpoint intact.
+``CheckpointHook(backend_args=dict(backend='atomic_local'))`` (used by our
+:class:`~lmim_mm.engine.hooks.AtomicCheckpointHook`) makes every checkpoint appear whole or not at
+all: bytes go to a temporary file in the same folder, are flushed to disk, then renamed over the
+target. A run killed mid-save leaves a hidden ``.<name>.<random>.tmp`` file, which
+:func:`remove_temp_files` deletes at the next start.
+
+Importing this module also replaces mmengine's loader of local checkpoint files (``load_from``,
+``resume``, ``init_cfg=dict(type='Pretrained')``, mmocr's inferencers) by
+:func:`~lmim_mm.utils.checkpoint.torch_load`: ``weights_only=True``, and errors that name the file.
 """
+import logging
 import os
+import re
 import tempfile
+import zipfile
 from pathlib import Path
-from typing import Union
+from typing import List, Optional, Union
 
 from mmengine.fileio import LocalBackend, register_backend
+from mmengine.logging import print_log
+from mmengine.runner import CheckpointLoader
+
+from lmim_mm.utils.checkpoint import torch_load
+
+PathLike = Union[str, os.PathLike]
+
+#: Temporary files of :func:`atomic_write_bytes` (``tempfile.mkstemp`` adds 8 random characters).
+_TEMP_FILE = re.compile(r'^\..+\.[a-z0-9_]{8}\.tmp$')
+#: Checkpoints that mmengine's CheckpointHook names ``epoch_<n>.pth`` / ``iter_<n>.pth``.
+_CHECKPOINT_FILE = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
+LAST_CHECKPOINT = 'last_checkpoint'
 
 
-def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
+def atomic_write_bytes(data: bytes, filepath: PathLike) -> None:
     """Write ``data`` to ``filepath`` atomically (temporary file + fsync + ``os.replace``).
 
     Args:
         data: Bytes to write.
         filepath: Destination; its folder is created if needed.
+
+    Raises:
+        OSError: naming ``filepath`` (e.g. ``ENOSPC`` on a full disk); the previous content of
+            ``filepath`` is left as it was and the temporary file is removed.
     """
     filepath = Path(filepath)
     filepath.parent.mkdir(parents=True, exist_ok=True)
@@ -29,20 +53,116 @@ def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, filepath)
-    except BaseException:
+    except BaseException as err:
         if os.path.exists(tmp):
             os.remove(tmp)
+        if isinstance(err, OSError) and err.errno is not None:
+            raise OSError(err.errno, f'{err.strerror} (while writing {filepath})', str(filepath)) from err
         raise
+    _fsync_dir(filepath.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_temp_files(folder: PathLike) -> List[str]:
+    """Delete the temporary files that :func:`atomic_write_bytes` left behind when killed.
+
+    Args:
+        folder: Folder to clean (nothing happens if it does not exist).
+
+    Returns:
+        The names of the removed files.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed = [p.name for p in folder.iterdir() if p.is_file() and _TEMP_FILE.match(p.name)]
+    for name in removed:
+        (folder / name).unlink(missing_ok=True)
+    if removed:
+        print_log(f'removed {len(removed)} unfinished temporary file(s) of an interrupted write in {folder}: '
+                  f'{removed}', logger='current', level=logging.WARNING)
+    return removed
+
+
+def is_complete_checkpoint(path: PathLike) -> bool:
+    """Whether ``path`` is a whole ``torch.save`` file (its zip directory, at the end, is readable)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return bool(archive.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def checkpoint_step(path: PathLike) -> Optional[int]:
+    """The ``n`` of an ``epoch_<n>.pth`` / ``iter_<n>.pth`` name, ``None`` for other names."""
+    match = _CHECKPOINT_FILE.match(Path(path).name)
+    return int(match.group(2)) if match else None
+
+
+def find_resume_checkpoint(work_dir: PathLike) -> Optional[str]:
+    """The checkpoint to resume a run in ``work_dir`` from.
+
+    ``work_dir/last_checkpoint`` is used when it names a complete checkpoint. When it is missing,
+    empty, unreadable or names a missing or truncated file, the newest complete ``epoch_<n>.pth`` /
+    ``iter_<n>.pth`` (highest ``n``, then newest file) of ``work_dir`` (and of the folder that
+    ``last_checkpoint`` names) is used instead, and a warning says so.
+
+    Args:
+        work_dir: The run's work dir.
+
+    Returns:
+        The checkpoint path, or ``None`` if there is no complete checkpoint.
+    """
+    work_dir = Path(work_dir)
+    marker = work_dir / LAST_CHECKPOINT
+    named, problem = '', f'{marker} does not exist'
+    if marker.is_file():
+        try:
+            named = marker.read_text(encoding='utf-8').strip()
+            problem = f'{marker} names {named!r}, which is missing or truncated'
+        except (OSError, UnicodeDecodeError) as err:
+            problem = f'{marker} is unreadable ({err})'
+    if named and is_complete_checkpoint(named):
+        return named
+    folders = {work_dir} | ({Path(named).parent} if named else set())
+    candidates = [p for folder in folders if folder.is_dir() for p in folder.iterdir()
+                  if checkpoint_step(p) is not None and is_complete_checkpoint(p)]
+    if not candidates:
+        print_log(f'{problem} and there is no complete checkpoint in {sorted(map(str, folders))}',
+                  logger='current', level=logging.WARNING)
+        return None
+    newest = max(candidates, key=lambda p: (checkpoint_step(p), p.stat().st_mtime))
+    print_log(f'{problem}; resuming from the newest complete checkpoint instead: {newest}', logger='current',
+              level=logging.WARNING)
+    return str(newest)
 
 
 class AtomicLocalBackend(LocalBackend):
     """mmengine ``LocalBackend`` whose writes are atomic."""
 
-    def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
+    def put(self, obj: bytes, filepath: PathLike) -> None:
         atomic_write_bytes(obj, filepath)
 
-    def put_text(self, obj: str, filepath: Union[str, Path], encoding: str = 'utf-8') -> None:
+    def put_text(self, obj: str, filepath: PathLike, encoding: str = 'utf-8') -> None:
         atomic_write_bytes(obj.encode(encoding), filepath)
 
 
 register_backend('atomic_local', AtomicLocalBackend, force=True)
+
+
+@CheckpointLoader.register_scheme(prefixes='', force=True)
+def load_from_local_safely(filename: str, map_location=None):
+    """mmengine's local checkpoint loader (logged as "local_safely") reading with
+    :func:`~lmim_mm.utils.checkpoint.torch_load`."""
+    return torch_load(os.path.expanduser(filename), map_location)

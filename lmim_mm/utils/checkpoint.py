@@ -7,6 +7,29 @@ import torch.nn as nn
 from mmengine.logging import print_log
 
 
+def torch_load(path: str, map_location: Any = 'cpu') -> Any:
+    """``torch.load(path, weights_only=True)`` whose errors name the file.
+
+    Args:
+        path: Checkpoint path.
+        map_location: As for :func:`torch.load`.
+
+    Returns:
+        The loaded object.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: torch cannot read the file or refuses it (e.g. a pickle that needs globals
+            outside ``weights_only``'s allow-list), with the file name and torch's reason.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'checkpoint not found: {path}')
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # torch's unpickling / zip errors name no file; add it
+        raise ValueError(f'cannot read checkpoint {path}: {type(err).__name__}: {err}') from err
+
+
 def load_state_dict_file(path: str) -> Dict[str, torch.Tensor]:
     """Read the model state dict of a checkpoint file with ``weights_only=True``.
 
@@ -23,12 +46,7 @@ def load_state_dict_file(path: str) -> Dict[str, torch.Tensor]:
         FileNotFoundError: the file does not exist.
         ValueError: the file holds no state dict.
     """
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f'checkpoint not found: {path}')
-    try:
-        ckpt: Any = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as err:  # unpickling errors name no file; add it
-        raise ValueError(f'cannot read checkpoint {path}: {err}') from err
+    ckpt = torch_load(path)
     if isinstance(ckpt, Mapping):
         for key in ('state_dict', 'model'):
             if key in ckpt and isinstance(ckpt[key], Mapping):
@@ -38,17 +56,17 @@ def load_state_dict_file(path: str) -> Dict[str, torch.Tensor]:
     raise ValueError(f'{path} holds no state dict (looked for "state_dict", "model" or a tensor dict)')
 
 
-def load_strict(module: nn.Module, state_dict: Mapping[str, torch.Tensor], source: str = 'state dict') -> None:
-    """``load_state_dict(strict=True)`` with one clear error naming every missing and unexpected key.
+def check_state_dict(module: nn.Module, state_dict: Mapping[str, torch.Tensor], source: str = 'state dict') -> None:
+    """Check that ``state_dict`` fits ``module`` exactly: the same keys, every tensor of the same shape.
 
     Args:
         module: Target module.
-        state_dict: Tensors to load.
-        source: Where they come from, for the error message.
+        state_dict: Tensors meant for it.
+        source: Where they come from (e.g. the checkpoint file), for the error message.
 
     Raises:
-        KeyError: keys are missing or unexpected.
-        ValueError: a tensor has the wrong shape.
+        KeyError: keys are missing or unexpected (all of them listed).
+        ValueError: tensors have the wrong shape (all of them listed).
     """
     own = module.state_dict()
     missing = sorted(set(own) - set(state_dict))
@@ -59,7 +77,20 @@ def load_strict(module: nn.Module, state_dict: Mapping[str, torch.Tensor], sourc
     wrong = [f'{k}: {tuple(state_dict[k].shape)} vs {tuple(v.shape)}' for k, v in own.items()
              if tuple(state_dict[k].shape) != tuple(v.shape)]
     if wrong:
-        raise ValueError(f'{source} has tensors of the wrong shape for {type(module).__name__}: {wrong}')
+        raise ValueError(f'{source} has tensors of the wrong shape for {type(module).__name__} (checkpoint vs '
+                         f'model): {wrong}')
+
+
+def load_strict(module: nn.Module, state_dict: Mapping[str, torch.Tensor], source: str = 'state dict') -> None:
+    """``load_state_dict(strict=True)`` after :func:`check_state_dict` (one clear error listing every
+    missing, unexpected and wrongly shaped tensor).
+
+    Args:
+        module: Target module.
+        state_dict: Tensors to load.
+        source: Where they come from, for the error message.
+    """
+    check_state_dict(module, state_dict, source)
     module.load_state_dict(state_dict, strict=True)
 
 

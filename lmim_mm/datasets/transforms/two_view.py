@@ -31,6 +31,7 @@ from mmcv.transforms import BaseTransform
 from mmpretrain.datasets.transforms import PackInputs
 
 from lmim_mm.registry import register
+from lmim_mm.utils.options import check_bounds, check_number
 
 Range = Tuple[float, float]
 
@@ -142,13 +143,19 @@ class GuidanceAugment(BaseTransform):
             raise ValueError(f'GuidanceAugment: need 0 <= min_ops <= max_ops <= {len(self.ops)}, '
                              f'got {min_ops} and {max_ops}')
         self.min_ops = min_ops
-        self.contrast, self.blur_sigma = contrast, blur_sigma
-        self.crop_vertical, self.crop_horizontal = crop_vertical, crop_horizontal
-        self.sharpen_alpha, self.sharpen_lightness = sharpen_alpha, sharpen_lightness
-        self.rotate = rotate
-        self.piecewise_scale, self.perspective_scale = piecewise_scale, perspective_scale
-        self.solarize_threshold, self.solarize_prob = solarize_threshold, solarize_prob
-        self.grayscale_alpha = grayscale_alpha
+        owner = type(self).__name__
+        self.contrast = check_bounds(owner, 'contrast', contrast, 0.0)
+        self.blur_sigma = check_bounds(owner, 'blur_sigma', blur_sigma, 0.0)
+        self.crop_vertical = check_bounds(owner, 'crop_vertical', crop_vertical, 0.0, 0.45)
+        self.crop_horizontal = check_bounds(owner, 'crop_horizontal', crop_horizontal, 0.0, 0.45)
+        self.sharpen_alpha = check_bounds(owner, 'sharpen_alpha', sharpen_alpha, 0.0, 1.0)
+        self.sharpen_lightness = check_bounds(owner, 'sharpen_lightness', sharpen_lightness, 0.0)
+        self.rotate = check_number(owner, 'rotate', rotate, 0.0, 180.0)
+        self.piecewise_scale = check_bounds(owner, 'piecewise_scale', piecewise_scale, 0.0)
+        self.perspective_scale = check_bounds(owner, 'perspective_scale', perspective_scale, 0.0)
+        self.solarize_threshold = check_bounds(owner, 'solarize_threshold', solarize_threshold, 0.0, 256.0)
+        self.solarize_prob = check_number(owner, 'solarize_prob', solarize_prob, 0.0, 1.0)
+        self.grayscale_alpha = check_bounds(owner, 'grayscale_alpha', grayscale_alpha, 0.0, 1.0)
         self.src_key, self.dst_key = src_key, dst_key
         self._apply: Dict[str, Callable[[np.ndarray], np.ndarray]] = {name: getattr(self, f'_{name}') for name in ops}
 
@@ -238,6 +245,8 @@ class ResizeViews(BaseTransform):
 
     def __init__(self, size: Sequence[int] = (32, 128), keys: Sequence[str] = ('img', 'img_guidance'),
                  interpolation: str = 'bicubic', backend: str = 'cv2') -> None:
+        if len(size) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in size):
+            raise ValueError(f'ResizeViews: size must be two positive ints (H, W), got {size!r}')
         self.size = (int(size[0]), int(size[1]))
         self.keys = tuple(keys)
         self.interpolation = interpolation
@@ -272,10 +281,12 @@ class ColorJitterView(BaseTransform):
 
     def __init__(self, brightness: float = 0.4, contrast: float = 0.4, saturation: float = 0.2, hue: float = 0.1,
                  prob: float = 0.8, key: str = 'img_guidance') -> None:
-        if not 0 <= hue <= 0.5:
-            raise ValueError(f'ColorJitterView: hue must be in [0, 0.5], got {hue}')
-        self.strengths = (brightness, contrast, saturation, hue)
-        self.prob = prob
+        owner = type(self).__name__
+        self.strengths = (check_number(owner, 'brightness', brightness, 0.0),
+                          check_number(owner, 'contrast', contrast, 0.0),
+                          check_number(owner, 'saturation', saturation, 0.0),
+                          check_number(owner, 'hue', hue, 0.0, 0.5))
+        self.prob = check_number(owner, 'prob', prob, 0.0, 1.0)
         self.key = key
 
     def transform(self, results: dict) -> dict:

@@ -1,14 +1,16 @@
 """Checkpoints that load with ``torch.load(weights_only=True)`` and resume exactly."""
 import random
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Iterator, Optional
 
 import numpy as np
 import torch
 from mmengine.hooks import Hook
 from mmengine.logging import HistoryBuffer
 from mmengine.model import is_model_wrapper
+from mmengine.runner import IterBasedTrainLoop
 
 from lmim_mm.registry import register
+from lmim_mm.utils.checkpoint import check_state_dict
 
 _BUFFER_TAG = '__history_buffer__'
 
@@ -76,6 +78,28 @@ def set_rng_state(state: Dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state['cuda'])
 
 
+class _RestoreRngBeforeFetch:
+    """An iteration-based loop's data iterator that restores RNG states right before fetching the first
+    batch trained on after a resume (after the ``skip`` batches the loop advances past), i.e. where
+    the uninterrupted run drew from them: a new epoch's iterator seeds itself (and its workers) from
+    the global RNG, and single-process pipelines draw their augmentations from it."""
+
+    def __init__(self, iterator: Iterator, skip: int, state: Dict[str, Any]) -> None:
+        self._iterator, self._skip, self._state = iterator, skip, state
+
+    def __iter__(self) -> '_RestoreRngBeforeFetch':
+        return self
+
+    def __next__(self) -> Any:
+        if self._state is not None:
+            if self._skip == 0:
+                set_rng_state(self._state)
+                self._state = None
+            else:
+                self._skip -= 1
+        return next(self._iterator)
+
+
 @register('HOOKS')
 class ExactResumeHook(Hook):
     """Make mmengine checkpoints safe to load on torch >= 2.6 and resumption exact.
@@ -84,12 +108,18 @@ class ExactResumeHook(Hook):
       tensors, so ``torch.load(weights_only=True)`` (the torch default mmengine relies on) reads the
       file without allow-listing any global; the global RNG states are stored.
     - ``after_load_checkpoint``: buffers are rebuilt; the model's keys are checked against the
-      checkpoint's and any missing or unexpected key is an error (mmengine's ``load_from`` would only
-      warn); when resuming, RNG states are restored before the next training iteration (with
-      dataloader workers, whose streams the skipped batches re-create, the run continues exactly).
+      checkpoint's and any missing or unexpected key or wrongly shaped tensor is an error (mmengine's
+      ``load_from`` would only warn).
+    - When resuming, the RNG states are restored where the uninterrupted run next drew from them:
+      before the first batch is fetched (iteration-based loops, after the batches the loop skips) or
+      before the epoch's data loader iterator is created (epoch-based loops). So the run continues
+      exactly, also across epoch ends and with data loader workers (seeded from the global RNG).
+    - Validation leaves the global RNG states as it found them, so training does not depend on when
+      (or whether) it validates, and a resumed run needs no replay of past validations.
 
     Args:
-        strict: Raise on missing / unexpected keys when a checkpoint is loaded into the model.
+        strict: Raise on missing / unexpected keys and wrong shapes when a checkpoint is loaded into
+            the model.
     """
 
     priority = 'VERY_LOW'
@@ -97,6 +127,7 @@ class ExactResumeHook(Hook):
     def __init__(self, strict: bool = True) -> None:
         self.strict = strict
         self._pending_rng: Optional[Dict[str, Any]] = None
+        self._rng_before_val: Optional[Dict[str, Any]] = None
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint['rng_state'] = rng_state()
@@ -112,14 +143,23 @@ class ExactResumeHook(Hook):
         self._pending_rng = saved_rng if getattr(runner, '_resume', False) else None
         if self.strict and 'state_dict' in checkpoint:
             model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-            own = set(model.state_dict())
-            theirs = {k[len('module.'):] if k.startswith('module.') else k for k in checkpoint['state_dict']}
-            missing, unexpected = sorted(own - theirs), sorted(theirs - own)
-            if missing or unexpected:
-                raise KeyError(f'checkpoint does not fit {type(model).__name__}: missing keys {missing}, '
-                               f'unexpected keys {unexpected}')
+            theirs = {k[len('module.'):] if k.startswith('module.') else k: v
+                      for k, v in checkpoint['state_dict'].items()}
+            check_state_dict(model, theirs, source=f'checkpoint {runner._load_from}')
 
-    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        if self._pending_rng is not None:
+    def before_train(self, runner) -> None:
+        loop = runner.train_loop
+        if self._pending_rng is not None and isinstance(loop, IterBasedTrainLoop):
+            loop.dataloader_iterator = _RestoreRngBeforeFetch(loop.dataloader_iterator, loop.iter, self._pending_rng)
+            self._pending_rng = None
+
+    def before_train_epoch(self, runner) -> None:
+        if self._pending_rng is not None:  # epoch-based loops: before the epoch's iterator seeds itself
             set_rng_state(self._pending_rng)
             self._pending_rng = None
+
+    def before_val(self, runner) -> None:
+        self._rng_before_val = rng_state()
+
+    def after_val(self, runner) -> None:
+        set_rng_state(self._rng_before_val)

@@ -9,6 +9,7 @@ from lmim_mm.registry import register
 from ..layers.dropout import Dropout
 from ..layers.pos_embed import PosGrid, sincos_2d_table
 from ..layers.transformer import Block, init_vit_weights
+from ..utils.masking import num_kept
 
 #: name -> (embed_dim, depth, num_heads)
 ARCH_SETTINGS: Dict[str, Tuple[int, int, int]] = {
@@ -173,7 +174,8 @@ class TextViT(BaseModule):
         Args:
             tokens: Patch tokens with positions, (N, L, D).
             mask: Explicit mask (N, L), 1 = removed, same count per row. Takes precedence.
-            mask_ratio: Fraction to remove at random (MAE): ``int(L * (1 - ratio))`` tokens kept.
+            mask_ratio: Fraction to remove at random (MAE): ``int(L * (1 - ratio))`` tokens kept; it
+                must mask at least one token and keep one.
             generator: Random generator for the random mask.
 
         Returns:
@@ -185,7 +187,7 @@ class TextViT(BaseModule):
                 raise ValueError(f'mask must have shape {(n, length)}, got {tuple(mask.shape)}')
             ids_shuffle, num_keep = shuffle_from_mask(mask.to(tokens.device))
         else:
-            num_keep = int(length * (1 - float(mask_ratio)))
+            num_keep = num_kept(length, mask_ratio, type(self).__name__, 'mask_ratio', partial=True)
             ids_shuffle = random_keep_order(n, length, num_keep, tokens.device, generator)
         ids_restore = torch.argsort(ids_shuffle, dim=1)
         ids_keep = ids_shuffle[:, :num_keep]

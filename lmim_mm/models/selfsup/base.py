@@ -9,7 +9,7 @@ from mmpretrain.structures import DataSample
 
 from .. import backbones, heads, necks  # noqa: F401  (registers the components the algorithms build)
 from ..losses.reconstruction import Reduction
-from ..utils.masking import BaseMaskGenerator, build_mask_generator
+from ..utils.masking import BaseMaskGenerator, build_mask_generator, num_kept
 
 Inputs = Union[torch.Tensor, Sequence[torch.Tensor]]
 
@@ -58,6 +58,13 @@ class MaskedSelfSupervisor(BaseSelfSupervisor):
                              f'{self.backbone.out_type!r}')
         self.mask_ratio = mask_ratio
         self.mask_generator = None if mask_generator is None else build_mask_generator(mask_generator)
+        # masks that hide no token (NaN loss) or all of them are refused now, not at the first loss
+        if self.mask_generator is None:
+            num_kept(self.backbone.num_patches, mask_ratio, type(self).__name__, 'mask_ratio', partial=True)
+        elif not 0 < self.mask_generator.num_masked < self.mask_generator.num_tokens:
+            raise ValueError(f'{type(self).__name__}: mask_generator {self.mask_generator} masks '
+                             f'{self.mask_generator.num_masked} of {self.mask_generator.num_tokens} tokens; it '
+                             f'must mask at least one and leave at least one visible')
         self.eval_mask_seed = eval_mask_seed
 
     def encode_masked(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None,

@@ -23,24 +23,35 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Type, Unio
 import torch
 
 from lmim_mm.registry import register
+from lmim_mm.utils.options import check_number
 
 Device = Optional[Union[str, torch.device]]
 GridSize = Tuple[int, int]
 
 
-def num_kept(units: int, ratio: float) -> int:
+def num_kept(units: int, ratio: float, owner: str = 'mask generator', name: str = 'ratio',
+             partial: bool = False) -> int:
     """MAE's count of kept units: ``int(units * (1 - ratio))``.
 
     Args:
         units: Number of maskable units (tokens, or columns).
         ratio: Masking ratio in [0, 1].
+        owner, name: The class and option that gave ``ratio``, for error messages.
+        partial: Also require at least one unit masked and one visible (what training needs: a loss
+            over no masked token is NaN, an encoder that sees no token learns nothing).
 
     Returns:
         Number of units left visible.
+
+    Raises:
+        ValueError: naming the option and its allowed range.
     """
-    if not 0.0 <= ratio <= 1.0:
-        raise ValueError(f'mask ratio must be in [0, 1], got {ratio}')
-    return int(units * (1 - ratio))
+    ratio = check_number(owner, name, ratio, 0.0, 1.0)
+    kept = int(units * (1 - ratio))
+    if partial and not 0 < kept < units:
+        raise ValueError(f'{owner}: {name}={ratio} masks {units - kept} of {units} units; it must mask at least '
+                         f'one and leave at least one visible')
+    return kept
 
 
 class BaseMaskGenerator:
@@ -62,7 +73,7 @@ class BaseMaskGenerator:
         self.ratio = float(ratio)
         self.grid_size: GridSize = (int(grid_size[0]), int(grid_size[1]))
         self.num_tokens = self.grid_size[0] * self.grid_size[1]
-        self.num_masked = self.num_tokens - num_kept(self.num_tokens, self.ratio)
+        self.num_masked = self.num_tokens - num_kept(self.num_tokens, self.ratio, type(self).__name__)
 
     def __call__(self, batch_size: int, device: Device = None,
                  generator: Optional[torch.Generator] = None) -> torch.Tensor:
@@ -516,7 +527,7 @@ class SpanMaskGenerator(RectangleMaskGenerator):
                  grid_size: Sequence[int] = (8, 32)) -> None:
         super().__init__(ratio, grid_size)
         height, width = self.grid_size
-        self.num_masked_columns = width - num_kept(width, self.ratio)
+        self.num_masked_columns = width - num_kept(width, self.ratio, type(self).__name__)
         self.num_masked = self.num_masked_columns * height
         if not 0.0 < p < 1.0:
             raise ValueError(f'SpanMaskGenerator: p must be in (0, 1), got {p}')

@@ -1,0 +1,100 @@
+"""The one way images are read, in training, testing and inference.
+
+:func:`read_image` refuses, with an error that names the image and says why: empty data, bytes no
+decoder reads, JPEG / PNG files cut short (OpenCV would fill the missing part with grey and only
+print a libjpeg warning) and images of more than ``max_pixels`` pixels (checked from the header,
+before anything is decoded). Images with an alpha channel are composited on white, so a word drawn
+only in the alpha channel (black RGB under it) stays readable. Training datasets skip and count the
+images it refuses; test datasets and ``tools/infer.py`` stop with its error.
+"""
+import io
+from typing import Optional, Tuple
+
+import cv2
+import mmcv
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+#: Default pixel limit (width x height): 64 Mpixel, far above any word image, far below what
+#: exhausts memory when decoded (OpenCV's own limit is 2^30).
+MAX_IMAGE_PIXELS = 1 << 26
+_ALPHA_MODES = frozenset({'RGBA', 'LA', 'PA', 'RGBa', 'La'})
+
+
+class ImageDecodeError(ValueError):
+    """An image that cannot be used; the message names it and says why."""
+
+
+def _is_truncated(img_bytes: bytes) -> bool:
+    """Whether JPEG / PNG bytes end before their end marker (decoders fill the rest silently).
+
+    In JPEG entropy-coded data every 0xFF byte is stuffed (0xFF00) and restart markers are
+    0xFFD0-0xFFD7, so the end-of-image marker 0xFFD9 after the last start-of-scan 0xFFDA is reliable.
+    """
+    if img_bytes.startswith(b'\xff\xd8'):
+        return img_bytes.find(b'\xff\xd9', max(img_bytes.rfind(b'\xff\xda'), 0)) < 0
+    if img_bytes.startswith(b'\x89PNG\r\n\x1a\n'):
+        return img_bytes.rfind(b'IEND') < 0
+    return False
+
+
+def _header(img_bytes: bytes, name: str, max_pixels: int) -> Tuple[Image.Image, str]:
+    """The lazily opened image (only its header is read) and its format."""
+    try:
+        img = Image.open(io.BytesIO(img_bytes))
+    except Image.DecompressionBombError as err:  # Pillow's own limit, far above ours
+        raise ImageDecodeError(f'{name}: too large ({err}), more than max_pixels={max_pixels}') from err
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
+        raise ImageDecodeError(f'{name}: not a decodable image ({type(err).__name__}: {err})') from err
+    return img, img.format or 'image'
+
+
+def _on_white(img: Image.Image) -> np.ndarray:
+    """An image with alpha composited on white, as (H, W, 3) uint8 BGR (EXIF orientation applied, as
+    OpenCV does for the other images)."""
+    rgba = ImageOps.exif_transpose(img).convert('RGBA')
+    white = Image.new('RGBA', rgba.size, (255, 255, 255, 255))
+    rgb = np.asarray(Image.alpha_composite(white, rgba).convert('RGB'))
+    return np.ascontiguousarray(rgb[..., ::-1])
+
+
+def read_image(img_bytes: Optional[bytes], name: str, color_type: str = 'color', backend: str = 'cv2',
+               max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
+    """Decode encoded image bytes, refusing anything that would give a wrong or partial image.
+
+    Args:
+        img_bytes: Encoded JPEG / PNG / ... bytes (``None``: the image is absent).
+        name: The image's file path or LMDB key, for error messages.
+        color_type: ``flag`` of :func:`mmcv.imfrombytes` (``'color'``: (H, W, 3) BGR). With
+            ``'color'``, images with an alpha channel are composited on white.
+        backend: Decoding backend of :func:`mmcv.imfrombytes` for images without alpha.
+        max_pixels: Largest width x height accepted.
+
+    Returns:
+        The image, uint8, (H, W, 3) BGR for ``'color'``.
+
+    Raises:
+        ImageDecodeError: naming ``name``: empty, undecodable, truncated or too large.
+    """
+    if not img_bytes:
+        raise ImageDecodeError(f'{name}: empty image (0 bytes)')
+    img, kind = _header(img_bytes, name, max_pixels)
+    with img:
+        width, height = img.size
+        if width * height > max_pixels:
+            raise ImageDecodeError(f'{name}: {kind} of {width} x {height} = {width * height} pixels, more than '
+                                   f'max_pixels={max_pixels}')
+        if _is_truncated(img_bytes):
+            raise ImageDecodeError(f'{name}: truncated {kind} (the file ends before its end marker)')
+        if color_type == 'color' and (img.mode in _ALPHA_MODES or 'transparency' in img.info):
+            try:
+                return _on_white(img)
+            except (OSError, ValueError) as err:
+                raise ImageDecodeError(f'{name}: cannot decode {kind} ({err})') from err
+    try:
+        decoded = mmcv.imfrombytes(img_bytes, flag=color_type, backend=backend)
+    except (cv2.error, OSError, ValueError) as err:
+        raise ImageDecodeError(f'{name}: cannot decode {kind} ({type(err).__name__}: {err})') from err
+    if decoded is None or decoded.size == 0:
+        raise ImageDecodeError(f'{name}: cannot decode {kind}')
+    return decoded

@@ -1,0 +1,85 @@
+"""mmengine's ``CheckpointHook`` made crash-safe: a kill or a full disk never loses the last checkpoint."""
+import os.path as osp
+from pathlib import Path
+from typing import List
+
+from mmengine.dist import is_main_process
+from mmengine.hooks import CheckpointHook
+
+from lmim_mm.engine.fileio import (LAST_CHECKPOINT, atomic_write_bytes, checkpoint_step, find_resume_checkpoint,
+                                   remove_temp_files)
+from lmim_mm.registry import register
+
+
+@register('HOOKS')
+class AtomicCheckpointHook(CheckpointHook):
+    """``CheckpointHook`` whose checkpoints survive ``kill -9`` and full disks at any moment.
+
+    mmengine 0.10.7 deletes the oldest kept checkpoint *before* writing the new one and rewrites
+    ``last_checkpoint`` in place, so with ``max_keep_ckpts=1`` a kill (or ``ENOSPC``) during a save
+    loses the whole run. Here a save is:
+
+    1. the new checkpoint written atomically (``atomic_local`` backend: temporary file, fsync, rename);
+    2. ``work_dir/last_checkpoint`` replaced the same way;
+    3. only then the checkpoint that fell out of ``max_keep_ckpts`` deleted.
+
+    At start (``before_run``), a run with ``resume=True`` and no explicit checkpoint resumes from
+    :func:`~lmim_mm.engine.fileio.find_resume_checkpoint` (the newest complete checkpoint when
+    ``last_checkpoint`` is missing, empty or stale, with a warning); temporary files of interrupted
+    writes are deleted, and so are checkpoints a killed run had already dropped from its kept list.
+    A failed write raises an ``OSError`` naming the file, and the previous checkpoint stays.
+
+    Args:
+        backend_args: File backend of the checkpoints (default: ``dict(backend='atomic_local')``).
+        **kwargs: Arguments of mmengine's ``CheckpointHook``.
+    """
+
+    def __init__(self, *args, backend_args=None, **kwargs) -> None:
+        super().__init__(*args, backend_args=backend_args or dict(backend='atomic_local'), **kwargs)
+
+    def before_run(self, runner) -> None:
+        if runner._resume and runner._load_from is None:  # mmengine's "auto resume"
+            runner._load_from = find_resume_checkpoint(runner.work_dir)
+            runner._resume = runner._load_from is not None
+            if not runner._resume:
+                runner.logger.warning(f'nothing to resume in {runner.work_dir}: training from the start')
+
+    def before_train(self, runner) -> None:
+        super().before_train(runner)
+        if not is_main_process():
+            return
+        for folder in {runner.work_dir, self.out_dir}:
+            remove_temp_files(folder)
+        for path in self._dropped_checkpoints():
+            runner.logger.warning(f'removing {path}: a checkpoint the interrupted run had already dropped')
+            Path(path).unlink()
+
+    def _dropped_checkpoints(self) -> List[str]:
+        """Checkpoints older than the newest kept one that are not kept (left by a kill before pruning)."""
+        kept = list(getattr(self, 'keep_ckpt_ids', []))
+        if not kept or not osp.isdir(self.out_dir):
+            return []
+        steps = sorted({checkpoint_step(path) for path in Path(self.out_dir).iterdir()} - {None})
+        paths = [osp.join(self.out_dir, self.filename_tmpl.format(s)) for s in steps if s < kept[-1] and s not in kept]
+        return [path for path in paths if osp.isfile(path)]
+
+    def _save_checkpoint_with_step(self, runner, step: int, meta: dict) -> None:
+        dropped = []
+        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
+            if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
+                dropped.append(self.keep_ckpt_ids.popleft())
+            self.keep_ckpt_ids.append(step)
+            runner.message_hub.update_info('keep_ckpt_ids', list(self.keep_ckpt_ids))
+        filename = self.filename_tmpl.format(step)
+        self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
+        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        runner.save_checkpoint(self.out_dir, filename, self.file_client_args, save_optimizer=self.save_optimizer,
+                               save_param_scheduler=self.save_param_scheduler, meta=meta, by_epoch=self.by_epoch,
+                               backend_args=self.backend_args, **self.args)
+        if not is_main_process():
+            return
+        atomic_write_bytes(self.last_ckpt.encode('utf-8'), osp.join(runner.work_dir, LAST_CHECKPOINT))
+        for old in dropped:
+            path = self.file_backend.join_path(self.out_dir, self.filename_tmpl.format(old))
+            if self.file_backend.isfile(path):
+                self.file_backend.remove(path)

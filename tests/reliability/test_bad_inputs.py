@@ -1,0 +1,167 @@
+"""Bad images, labels and options: an error naming the file / option, or a skip that is logged and counted."""
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageDraw
+
+from lmim_mm.datasets import LabeledLMDBDataset, UnlabeledLMDBDataset
+from lmim_mm.datasets.folder_dataset import list_folder_samples
+from lmim_mm.datasets.image_io import ImageDecodeError, read_image
+from lmim_mm.datasets.lmdb_utils import DatasetFormatError, write_lmdb
+from lmim_mm.datasets.transforms.two_view import ColorJitterView, GuidanceAugment, ResizeViews
+from lmim_mm.models.backbones import TextViT
+from lmim_mm.models.selfsup import LMIM, TextMAE
+from lmim_mm.models.utils.masking import RandomPatchMaskGenerator, SpanMaskGenerator
+
+TINY_VIT = dict(type='TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2))
+PREPROCESSOR = dict(type='SelfSupDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3, to_rgb=True)
+
+
+@pytest.fixture(scope='module')
+def jpeg(real_data_dir) -> bytes:
+    return next(p for p in sorted((real_data_dir / 'svt_test' / 'IMG').iterdir()) if p.suffix == '.jpg').read_bytes()
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A valid PNG whose header says ``width`` x ``height`` (pixel rows left out: never decoded)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+
+    ihdr = struct.pack('>IIBBBBB', width, height, 8, 0, 0, 0, 0)
+    return b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', ihdr) + chunk(b'IDAT', zlib.compress(b'\0')) + chunk(b'IEND', b'')
+
+
+def alpha_only_word() -> bytes:
+    """A PNG word drawn only in the alpha channel: the RGB values are black everywhere."""
+    alpha = Image.new('L', (128, 32), 0)
+    ImageDraw.Draw(alpha).text((10, 8), 'WORD', fill=255)
+    rgba = Image.merge('RGBA', (*[Image.new('L', (128, 32), 0)] * 3, alpha))
+    buffer = io.BytesIO()
+    rgba.save(buffer, format='PNG')
+    return buffer.getvalue()
+
+
+# ------------------------------------------------------------------ images
+def test_empty_image_names_file():
+    with pytest.raises(ImageDecodeError, match=r'^IMG/7\.jpg: empty image'):
+        read_image(b'', 'IMG/7.jpg')
+
+
+def test_truncated_jpeg_refused(jpeg):
+    half = jpeg[:len(jpeg) // 2]
+    assert cv2.imdecode(np.frombuffer(half, np.uint8), cv2.IMREAD_COLOR) is not None  # OpenCV: silent grey fill
+    with pytest.raises(ImageDecodeError, match=r'^IMG/1\.jpg: truncated JPEG'):
+        read_image(half, 'IMG/1.jpg')
+    assert read_image(jpeg, 'IMG/1.jpg').shape[2] == 3
+
+
+def test_over_large_image_refused_before_decoding():
+    with pytest.raises(ImageDecodeError, match=r'^huge\.png: .*3600000000 pixels.*, more than max_pixels='):
+        read_image(png_header_only(60000, 60000), 'huge.png')
+    with pytest.raises(ImageDecodeError, match=r'^big\.png: PNG of 10000 x 8000 = 80000000 pixels, more than '
+                                               r'max_pixels=67108864'):
+        read_image(png_header_only(10000, 8000), 'big.png')
+    with pytest.raises(ImageDecodeError, match='max_pixels=100'):
+        read_image(png_header_only(20, 10), 'small.png', max_pixels=100)
+
+
+def test_alpha_is_composited_on_white():
+    data = alpha_only_word()
+    assert cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR).max() == 0  # what OpenCV alone reads
+    img = read_image(data, 'word.png')
+    assert img.shape == (32, 128, 3) and img.dtype == np.uint8
+    assert (img == 255).all(axis=2).mean() > 0.8 and img.min() < 64  # white page, dark word
+
+
+def write_image_lmdb(path: Path, images, labels=None) -> Path:
+    write_lmdb(zip(images, labels or [None] * len(images)), path, progress=False)
+    return path
+
+
+def test_training_skips_and_counts_test_refuses_naming_key(tmp_path, jpeg):
+    images = [jpeg, jpeg[:len(jpeg) // 2], png_header_only(60000, 60000), jpeg]
+    root = write_image_lmdb(tmp_path / 'u.lmdb', images)
+    train = UnlabeledLMDBDataset(str(root), pipeline=[], max_skip_fraction=1.0)
+    assert [train[i] is None for i in range(4)] == [False, True, True, False]
+    assert train.stats()[str(root)].skipped == 2 and train.epoch_stats()[str(root)].seen == 4
+    labeled = write_image_lmdb(tmp_path / 'l.lmdb', images, ['a', 'b', 'c', 'd'])
+    test = LabeledLMDBDataset(str(labeled), pipeline=[], test_mode=True)
+    with pytest.raises(DatasetFormatError, match=r'l\.lmdb/image-000000002: truncated JPEG'):
+        test[1]
+    with pytest.raises(DatasetFormatError, match=r'l\.lmdb/image-000000003: too large .*3600000000 pixels'):
+        test[2]
+
+
+# ------------------------------------------------------------------ labels and LMDBs
+def test_empty_label_file_is_an_error_naming_it(tmp_path, jpeg):
+    for sub in ('IMG', 'label'):
+        (tmp_path / sub).mkdir()
+    for i, text in enumerate(['word', ''], 1):
+        (tmp_path / 'IMG' / f'{i}.jpg').write_bytes(jpeg)
+        (tmp_path / 'label' / f'{i}.txt').write_text(text)
+    with pytest.raises(DatasetFormatError, match=r'label/2\.txt: empty label file'):
+        list_folder_samples(tmp_path)
+
+
+def test_empty_lmdb_label_refused_in_test_dropped_in_training(tmp_path, jpeg):
+    root = write_image_lmdb(tmp_path / 'l.lmdb', [jpeg, jpeg], ['word', ''])
+    with pytest.raises(DatasetFormatError, match=r'l\.lmdb/image-000000002: empty label'):
+        LabeledLMDBDataset(str(root), pipeline=[], test_mode=True)[1]
+    train = LabeledLMDBDataset(str(root), pipeline=[])
+    assert train[0] is not None and train[1] is None and train.stats()[str(root)].filtered == 1
+
+
+def test_lmdb_without_samples_is_an_error_naming_it(tmp_path):
+    root = write_image_lmdb(tmp_path / 'empty.lmdb', [])
+    with pytest.raises(DatasetFormatError, match=r"no sample to read in \['.*empty\.lmdb'\]"):
+        UnlabeledLMDBDataset(str(root), pipeline=[])
+
+
+# ------------------------------------------------------------------ options
+@pytest.mark.parametrize('algorithm', ['TextMAE', 'LMIM'])
+@pytest.mark.parametrize('ratio', [1.5, 0, -0.5, 1.0])
+def test_mask_ratio_out_of_range_refused_at_build(algorithm, ratio):
+    if algorithm == 'LMIM':
+        neck = dict(type='AlignmentDecoder', in_channels=32, embed_dim=32, depth=1, num_heads=2, ffn_dim=64)
+        build = lambda: LMIM(backbone=TINY_VIT, neck=neck, head=dict(type='LMIMHead'),  # noqa: E731
+                             data_preprocessor=PREPROCESSOR, mask_ratio=ratio)
+    else:
+        neck = dict(type='TextMAEDecoder', in_channels=32, embed_dim=32, depth=1, num_heads=2)
+        build = lambda: TextMAE(backbone=TINY_VIT, neck=neck, head=dict(type='TextMAEHead'),  # noqa: E731
+                                data_preprocessor=PREPROCESSOR, mask_ratio=ratio)
+    with pytest.raises(ValueError, match=f'{algorithm}: mask_ratio'):
+        build()
+
+
+def test_text_vit_random_masking_checks_ratio():
+    vit = TextViT(arch=dict(embed_dims=32, num_layers=1, num_heads=2))
+    with pytest.raises(ValueError, match=r'TextViT: mask_ratio must be a number in \[0, 1\], got 1.5'):
+        vit.forward_masked(torch.zeros(1, 3, 32, 128), mask_ratio=1.5)
+    with pytest.raises(ValueError, match='TextViT: mask_ratio=0.999 masks 256 of 256 units'):
+        vit.forward_masked(torch.zeros(1, 3, 32, 128), mask_ratio=0.999)
+
+
+@pytest.mark.parametrize('build, option', [
+    (lambda: RandomPatchMaskGenerator(ratio=-0.1), 'RandomPatchMaskGenerator: ratio must be a number in [0, 1]'),
+    (lambda: SpanMaskGenerator(ratio=1.5), 'SpanMaskGenerator: ratio must be a number in [0, 1]'),
+    (lambda: TextMAE(backbone=TINY_VIT, neck=dict(type='TextMAEDecoder', in_channels=32, embed_dim=32, depth=1,
+                                                  num_heads=2), head=dict(type='TextMAEHead'),
+                     data_preprocessor=PREPROCESSOR, mask_generator=dict(type='BlockwiseMaskGenerator', ratio=0.0)),
+     'TextMAE: mask_generator BlockwiseMaskGenerator'),
+    (lambda: GuidanceAugment(solarize_prob=1.5), 'GuidanceAugment: solarize_prob must be a number in [0, 1]'),
+    (lambda: GuidanceAugment(crop_vertical=(0.2, 0.1)), 'GuidanceAugment: crop_vertical must be a pair lo <= hi'),
+    (lambda: GuidanceAugment(grayscale_alpha=(0, 2)), 'GuidanceAugment: grayscale_alpha'),
+    (lambda: ColorJitterView(prob=-0.1), 'ColorJitterView: prob must be a number in [0, 1]'),
+    (lambda: ColorJitterView(brightness=float('nan')), 'ColorJitterView: brightness'),
+    (lambda: ResizeViews(size=(0, 128)), 'ResizeViews: size must be two positive ints'),
+])
+def test_bad_options_name_the_option_and_range(build, option):
+    with pytest.raises(ValueError) as info:
+        build()
+    assert option in str(info.value)
