@@ -17,8 +17,29 @@ fi
 VPY="$VENV/bin/python"
 PIP=("$VPY" -m pip --disable-pip-version-check -q)
 stamp="$VENV/.lmim_stamp"
+
+# Chinese: a CJK font for the synthetic Chinese words (Debian fonts-wqy-zenhei), and the FudanVI
+# dictionary, made from the benchmark's alphabet (not redistributed with the project) where ../shared has it.
+chinese_extras() {
+  if ! find /usr/share/fonts \( -name 'wqy-*.tt[cf]' -o -name 'Noto*CJK*.tt[cf]' \) 2>/dev/null | grep -q .; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "[setup] installing the CJK font fonts-wqy-zenhei"
+      apt-get install -y -q fonts-wqy-zenhei >/dev/null 2>&1 \
+        || { apt-get update -q >/dev/null && apt-get install -y -q fonts-wqy-zenhei >/dev/null; }
+    else
+      echo "[setup] no CJK font found under /usr/share/fonts: install one as root, e.g." \
+           "'sudo apt-get install fonts-wqy-zenhei' (Chinese synthetic words and their tests need it)" >&2
+      exit 1
+    fi
+  fi
+  local alphabet="$ROOT/../shared/data/fudanvi/alphabet.txt" dict="$ROOT/dicts/chinese_fudanvi.txt"
+  if [ -f "$alphabet" ] && { [ ! -f "$dict" ] || [ "$alphabet" -nt "$dict" ]; }; then
+    "$VPY" "$ROOT/tools/data/fudanvi_dict.py" "$alphabet" --out "$dict"
+  fi
+}
 want="$(cat "$ROOT/requirements/"*.txt "$ROOT/setup.py" "$0" | sha1sum | cut -c1-16)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$VPY" -c "import lmim_mm, mmcv.ops, mmocr.models, mmpretrain.models" 2>/dev/null; then
+  chinese_extras
   echo "[setup] $VENV is up to date"
   exit 0
 fi
@@ -63,5 +84,6 @@ echo "[setup] OpenMMLab stack and project"
 site="$("$VPY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 ln -sfn "$ROOT/lmim_mm" "$site/lmim_mm"
 "$VPY" -c "import lmim_mm, mmcv.ops, mmocr.models, mmpretrain.models"
+chinese_extras
 echo "$want" > "$stamp"
 echo "[setup] done: $VENV"
