@@ -62,3 +62,15 @@ def test_losses_are_float32_under_half_inputs():
     teacher, pred = torch.randn(1, 257, 8).half(), torch.randn(1, 256, 8).half()
     out = head.loss(pred, teacher, torch.ones(1, 256), torch.randn(1, 8).half(), torch.randn(1, 8).half())
     assert all(v.dtype == torch.float32 for v in out.values())
+
+
+def test_lmim_instance_norm_target_removes_what_all_tokens_of_an_image_share():
+    teacher = torch.randn(2, 257, 16)
+    shifted = teacher + torch.randn(2, 1, 16) * 5  # a per-image offset shared by every token
+    plain, inorm = LMIMHead(), LMIMHead(target_instance_norm=True)
+    patches = teacher[:, 1:]
+    std = (patches.var(1, unbiased=False, keepdim=True) + 1e-5).sqrt()
+    standardised = (patches - patches.mean(1, keepdim=True)) / std
+    torch.testing.assert_close(inorm.construct_target(teacher), F.layer_norm(standardised, (16, ), eps=1e-5))
+    torch.testing.assert_close(inorm.construct_target(shifted), inorm.construct_target(teacher), atol=1e-4, rtol=0)
+    assert not torch.allclose(plain.construct_target(shifted), plain.construct_target(teacher), atol=1e-2)

@@ -142,6 +142,17 @@ def test_teacher_checkpoint_is_loaded_by_init_weights(fixture, tmp_path):
     assert set(model.state_dict()) == set(state_dict)
 
 
+def test_student_can_start_from_the_teacher(fixture, tmp_path):
+    path = tmp_path / 'maerec_pretrain.pth'
+    torch.save(fixture['teacher_mae_checkpoint'], path)
+    kwargs = lmim_kwargs(fixture['config'], fixture['decoder_ffn_dim'])
+    model = LMIM(**kwargs, teacher_checkpoint=str(path), init_student_from_teacher=True)
+    model.init_weights()
+    teacher = model.teacher.state_dict()
+    assert all(torch.equal(value, teacher[key]) for key, value in model.backbone.state_dict().items())
+    assert all(p.requires_grad for p in model.backbone.parameters())  # the default keeps them apart: see above
+
+
 # ---------------------------------------------------------------- training and modes
 @pytest.mark.parametrize('algorithm', ['TextMAE', 'MMS', 'LMIM'])
 def test_overfits_a_fixed_batch(algorithm, words):

@@ -111,3 +111,51 @@ def test_strict_pretrained_loading_lists_bad_keys(tmp_path):
     torch.save({'state_dict': state}, path)
     other.init_weights()
     assert torch.equal(other.norm.bias, torch.full((32, ), 0.5))
+
+
+def test_hmlp_stem_is_patch_local_so_masking_stays_exact():
+    torch.manual_seed(0)
+    vit = tiny_vit(stem='hmlp').eval()
+    assert sum(isinstance(m, torch.nn.Conv2d) for m in vit.patch_embed.modules()) == 3
+    x = torch.randn(2, 3, 32, 128)
+    tokens = vit.embed(x)
+    changed = x.clone()
+    changed[:, :, 4:8, 8:12] += 1.0  # inside patch (row 1, column 2) of the 4x4 grid
+    moved = (vit.embed(changed) - tokens).abs().amax(dim=(0, 2)) > 1e-6
+    assert moved.nonzero().flatten().tolist() == [1 * 32 + 2]
+    # the visible tokens of a masked forward are exactly the embedded tokens at those positions
+    mask = torch.zeros(2, 256).scatter_(1, torch.rand(2, 256).argsort(1)[:, :192], 1.0)
+    visible, _, _ = vit.mask_tokens(tokens, mask=mask)
+    kept = tokens[mask == 0].view(2, 64, 32)
+    torch.testing.assert_close(visible, kept)
+    assert vit(x)[0].shape == (2, 257, 32)
+    with pytest.raises(ValueError, match='divisible by 4'):
+        TextViT(dict(embed_dims=32, num_layers=1, num_heads=4), img_size=(30, 120), patch_size=6, stem='hmlp')
+    with pytest.raises(ValueError, match="'linear', 'hmlp' or 'conv'"):
+        tiny_vit(stem='cnn')
+
+
+def test_grayscale_input_and_channel_check():
+    gray = tiny_vit(in_channels=1)
+    assert gray(torch.randn(2, 1, 32, 128))[0].shape == (2, 257, 32)
+    with pytest.raises(ValueError, match=r'\(N, 1, 32, 128\)'):
+        gray(torch.randn(2, 3, 32, 128))
+
+
+def test_conv_stem_never_sees_masked_pixels():
+    torch.manual_seed(0)
+    vit = tiny_vit(stem='conv').eval()
+    assert [m.stride for m in vit.patch_embed.proj if isinstance(m, torch.nn.Conv2d)] == [(2, 2)] * 2 + [(1, 1)]
+    x = torch.randn(2, 3, 32, 128)
+    mask = torch.zeros(2, 256)
+    mask[:, 33] = 1.0  # patch (row 1, column 1) of the 8x32 grid, pixels 4:8 x 4:8
+    mask[:, 200:255] = 1.0
+    latent, _, _ = vit.forward_masked(x, mask=mask)
+    changed = x.clone()
+    changed[:, :, 4:8, 4:8] = 5.0
+    torch.testing.assert_close(vit.forward_masked(changed, mask=mask)[0], latent)
+    assert not torch.allclose(vit(changed)[0], vit(x)[0])  # unmasked, the stem does see them
+    latent, random, _ = vit.forward_masked(x, mask_ratio=0.75)
+    assert latent.shape == (2, 1 + 64, 32) and torch.equal(random.sum(1), torch.full((2, ), 192.0))
+    with pytest.raises(ValueError, match='power-of-2'):
+        TextViT(dict(embed_dims=32, num_layers=1, num_heads=4), img_size=(30, 120), patch_size=6, stem='conv')

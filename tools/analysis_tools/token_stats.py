@@ -15,24 +15,12 @@ recognizer. ``--random`` adds the randomly initialised backbone as a reference.
 """
 import argparse
 import json
-import os.path as osp
-from itertools import islice
-from pathlib import Path
-from typing import Dict, List
+from typing import Dict
 
-import cv2
-import numpy as np
 import torch
-from mmengine.config import Config
 
-from lmim_mm.datasets.folder_dataset import list_folder_samples
-from lmim_mm.datasets.lmdb_utils import decode_image, iter_lmdb
+from lmim_mm.evaluation.encoders import build_backbone, encode_patch_tokens, read_word_images
 from lmim_mm.evaluation.token_stats import token_feature_stats
-from lmim_mm.models.backbones import TextViT
-from lmim_mm.utils.checkpoint import load_pretrained
-
-#: normalisation of every config here (mean = std = 127.5 on [0, 255])
-PIXEL_MEAN = PIXEL_STD = 127.5
 
 
 def parse_args() -> argparse.Namespace:
@@ -48,62 +36,19 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def read_images(path: str, num: int, img_size: tuple) -> torch.Tensor:
-    """The first ``num`` images of an LMDB or folder as a normalised RGB batch (N, 3, H, W).
-
-    Raises:
-        FileNotFoundError: ``path`` does not exist, or holds no image.
-        ValueError: an image cannot be decoded (naming it).
-    """
-    if not osp.exists(path):
-        raise FileNotFoundError(f'data not found: {path}')
-    if osp.isfile(osp.join(path, 'data.mdb')):
-        encoded = ((f'{path}: sample {index}', img_bytes) for index, (img_bytes, _) in enumerate(iter_lmdb(path), 1))
-    else:
-        encoded = ((file, Path(file).read_bytes()) for file, _ in list_folder_samples(path, labeled=False))
-    height, width = img_size
-    images: List[np.ndarray] = []
-    for name, img_bytes in islice(encoded, num):
-        img = decode_image(img_bytes)
-        if img is None:
-            raise ValueError(f'cannot decode image {name}')
-        images.append(cv2.resize(img, (width, height), interpolation=cv2.INTER_CUBIC)[..., ::-1])
-    if not images:
-        raise FileNotFoundError(f'no image in {path}')
-    return (torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() - PIXEL_MEAN) / PIXEL_STD
-
-
-def build_backbone(config: str) -> TextViT:
-    """``model.backbone`` of ``config`` with all tokens as output and its random init (no pretrained init)."""
-    cfg = dict(Config.fromfile(config).model.backbone)
-    if cfg.pop('type', None) != 'TextViT':
-        raise ValueError(f'{config}: model.backbone must be a TextViT')
-    cfg.pop('init_cfg', None)
-    return TextViT(**dict(cfg, out_type='raw'))
-
-
-@torch.no_grad()
-def encoder_stats(backbone: TextViT, images: torch.Tensor, batch_size: int = 128) -> Dict[str, float]:
-    """:func:`token_feature_stats` of the patch tokens (no [cls]) of ``images``."""
-    backbone.eval()
-    tokens = torch.cat([backbone(images[i:i + batch_size])[0][:, 1:] for i in range(0, len(images), batch_size)])
-    return token_feature_stats(tokens)
-
-
 def main() -> Dict[str, Dict[str, float]]:
     args = parse_args()
     if not args.checkpoints and not args.random:
         raise SystemExit('nothing to measure: give checkpoints and/or --random')
     backbone = build_backbone(args.config)
-    images = read_images(args.data, args.num_images, backbone.patch_embed.img_size)
+    images, _ = read_word_images(args.data, args.num_images, backbone.patch_embed.img_size,
+                                 backbone.patch_embed.in_channels)
     results: Dict[str, Dict[str, float]] = {}
     for checkpoint in ([None] if args.random else []) + args.checkpoints:
         torch.manual_seed(args.seed)
-        backbone = build_backbone(args.config)
-        if checkpoint:
-            load_pretrained(backbone, checkpoint, prefix=args.prefix or None)
+        backbone = build_backbone(args.config, checkpoint, args.prefix)
         name = checkpoint or 'random'
-        results[name] = dict(num_images=len(images), **encoder_stats(backbone, images))
+        results[name] = dict(num_images=len(images), **token_feature_stats(encode_patch_tokens(backbone, images)))
         print(json.dumps(dict(encoder=name, **{k: round(v, 4) for k, v in results[name].items()})), flush=True)
     if args.out:
         with open(args.out, 'w') as f:

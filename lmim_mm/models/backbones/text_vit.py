@@ -20,29 +20,92 @@ ARCH_SETTINGS: Dict[str, Tuple[int, int, int]] = {
 }
 
 
+class ChannelLayerNorm(nn.LayerNorm):
+    """LayerNorm over the channels of each pixel of a (N, C, H, W) map (nothing mixes pixels)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+def hmlp_stem(patch_size: int, in_channels: int, embed_dim: int) -> nn.Sequential:
+    """Hierarchical MLP stem (Touvron et al., "Three things everyone should know about ViTs", ECCV
+    2022): three non-overlapping convolutions of kernel = stride ``patch_size / 4``, 2 and 2, widths
+    ``embed_dim / 4``, ``embed_dim / 4`` and ``embed_dim``, each of the first two followed by a
+    per-pixel LayerNorm and GELU. No operation crosses a patch border, so a patch's token depends on
+    its own pixels only and masking tokens after the stem stays exact, as with a linear projection.
+
+    Raises:
+        ValueError: ``patch_size`` is not a multiple of 4 or ``embed_dim`` not of 4.
+    """
+    if patch_size % 4 or embed_dim % 4:
+        raise ValueError(f"the hMLP stem needs patch_size and embed_dim divisible by 4, got {patch_size} and "
+                         f'{embed_dim}')
+    hidden = embed_dim // 4
+    first = patch_size // 4
+    return nn.Sequential(
+        nn.Conv2d(in_channels, hidden, kernel_size=first, stride=first), ChannelLayerNorm(hidden), nn.GELU(),
+        nn.Conv2d(hidden, hidden, kernel_size=2, stride=2), ChannelLayerNorm(hidden), nn.GELU(),
+        nn.Conv2d(hidden, embed_dim, kernel_size=2, stride=2))
+
+
+def conv_stem(patch_size: int, in_channels: int, embed_dim: int) -> nn.Sequential:
+    """Early convolutions (Xiao et al., "Early convolutions help transformers see better", NeurIPS
+    2021): ``log2(patch_size)`` 3x3 convolutions of stride 2 with BatchNorm and ReLU, widths doubling
+    up to ``embed_dim``, then a 1x1 convolution to ``embed_dim``. Receptive fields overlap neighbouring
+    patches, so :meth:`TextViT.forward_masked` blanks the pixels of masked patches before this stem.
+
+    Raises:
+        ValueError: ``patch_size`` is not a power of 2 (>= 2).
+    """
+    num = patch_size.bit_length() - 1
+    if patch_size < 2 or patch_size != 2**num:
+        raise ValueError(f'the conv stem needs a power-of-2 patch_size, got {patch_size}')
+    layers: List[nn.Module] = []
+    channels = in_channels
+    for index in range(num):
+        width = max(1, embed_dim // 2**(num - 1 - index))
+        layers += [nn.Conv2d(channels, width, kernel_size=3, stride=2, padding=1, bias=False), nn.BatchNorm2d(width),
+                   nn.ReLU(inplace=True)]
+        channels = width
+    return nn.Sequential(*layers, nn.Conv2d(channels, embed_dim, kernel_size=1))
+
+
 class PatchEmbed(nn.Module):
-    """Non-overlapping patches -> tokens with one strided convolution.
+    """Non-overlapping patches -> tokens: one strided convolution, or the patch-local hMLP stem.
 
     Args:
         img_size: (H, W) of the input.
         patch_size: Square patch side.
         in_channels: Image channels.
         embed_dim: Token width.
+        stem: ``'linear'``: one ``patch_size``-strided convolution (ViT, the authors' encoder);
+            ``'hmlp'``: :func:`hmlp_stem`; ``'conv'``: :func:`conv_stem`.
     """
 
-    def __init__(self, img_size: Tuple[int, int], patch_size: int, in_channels: int, embed_dim: int) -> None:
+    STEMS = {'hmlp': hmlp_stem, 'conv': conv_stem}
+
+    def __init__(self, img_size: Tuple[int, int], patch_size: int, in_channels: int, embed_dim: int,
+                 stem: str = 'linear') -> None:
         super().__init__()
         if img_size[0] % patch_size or img_size[1] % patch_size:
             raise ValueError(f'img_size {img_size} is not divisible by patch_size {patch_size}')
+        if stem not in ('linear', *self.STEMS):
+            raise ValueError(f"stem must be 'linear', 'hmlp' or 'conv', got {stem!r}")
         self.img_size = tuple(img_size)
+        self.patch_size = patch_size
+        #: whether a token depends on its own patch's pixels only
+        self.patch_local = stem != 'conv'
+        self.in_channels = in_channels
         self.grid_size = (img_size[0] // patch_size, img_size[1] // patch_size)
         self.num_patches = self.grid_size[0] * self.grid_size[1]
-        self.proj = nn.Conv2d(in_channels, embed_dim, kernel_size=patch_size, stride=patch_size)
+        self.proj = (nn.Conv2d(in_channels, embed_dim, kernel_size=patch_size, stride=patch_size)
+                     if stem == 'linear' else self.STEMS[stem](patch_size, in_channels, embed_dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C, H, W) -> (N, H/p * W/p, D), row-major tokens."""
-        if tuple(x.shape[-2:]) != self.img_size:
-            raise ValueError(f'expected images of size {self.img_size}, got {tuple(x.shape[-2:])}')
+        if tuple(x.shape[-3:]) != (self.in_channels, *self.img_size):
+            raise ValueError(f'expected images of shape (N, {self.in_channels}, {self.img_size[0]}, '
+                             f'{self.img_size[1]}), got {tuple(x.shape)}')
         return self.proj(x).flatten(2).transpose(1, 2)
 
 
@@ -55,6 +118,14 @@ def random_keep_order(batch: int, num_tokens: int, num_keep: int, device: torch.
     """
     noise = torch.rand(batch, num_tokens, device=device, generator=generator)
     return torch.argsort(noise, dim=1)
+
+
+def random_mask(batch: int, num_tokens: int, mask_ratio: float, device: torch.device,
+                generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """The mask that :func:`random_keep_order` draws, as (N, L) float with 1 = removed."""
+    num_keep = int(num_tokens * (1 - float(mask_ratio)))
+    ranks = torch.argsort(random_keep_order(batch, num_tokens, num_keep, device, generator), dim=1)
+    return (ranks >= num_keep).float()
 
 
 def shuffle_from_mask(mask: torch.Tensor) -> Tuple[torch.Tensor, int]:
@@ -87,7 +158,8 @@ class TextViT(BaseModule):
             ``num_layers``, ``num_heads``.
         img_size: Input (H, W).
         patch_size: Patch side.
-        in_channels: Image channels.
+        in_channels: Image channels: 3 (RGB, the authors') or 1 (grayscale: pair it with a
+            pipeline that loads grayscale images and one-value ``mean`` / ``std``).
         mlp_ratio: MLP width ratio.
         qkv_bias: Bias in qkv projections.
         drop_rate: Dropout after projections and on the embedded tokens.
@@ -101,6 +173,8 @@ class TextViT(BaseModule):
         norm_eps: LayerNorm epsilon.
         out_type: ``'raw'``: all tokens (N, 1 + L, D) - what the recognizer and LMIM use;
             ``'cls_token'``: (N, D); ``'featmap'``: patch tokens as (N, D, H', W').
+        stem: Patch embedding: ``'linear'`` (one strided convolution, the authors') or ``'hmlp'``
+            (patch-local hierarchical MLP, :func:`hmlp_stem`; masking stays exact).
         init_cfg: mmengine init config (e.g. ``dict(type='Pretrained', checkpoint=..., prefix=...)``).
     """
 
@@ -108,7 +182,7 @@ class TextViT(BaseModule):
                  in_channels: int = 3, mlp_ratio: float = 4.0, qkv_bias: bool = True, drop_rate: float = 0.0,
                  attn_drop_rate: float = 0.0, drop_path_rate: float = 0.0, pos_grid: PosGrid = 'true',
                  final_norm: bool = True, norm_eps: float = 1e-6, out_type: str = 'raw', frozen_stages: int = 0,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+                 stem: str = 'linear', init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if isinstance(arch, str):
             if arch.lower() not in ARCH_SETTINGS:
@@ -127,7 +201,7 @@ class TextViT(BaseModule):
         self.out_type = out_type
         self.pos_grid = pos_grid
 
-        self.patch_embed = PatchEmbed(tuple(img_size), patch_size, in_channels, embed_dim)
+        self.patch_embed = PatchEmbed(tuple(img_size), patch_size, in_channels, embed_dim, stem)
         self.grid_size = self.patch_embed.grid_size
         self.num_patches = self.patch_embed.num_patches
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
@@ -144,9 +218,12 @@ class TextViT(BaseModule):
         self.freeze_blocks(frozen_stages)
 
     def _init_default_weights(self) -> None:
-        """MAE initialisation (patch projection as a Linear, cls token N(0, 0.02))."""
-        nn.init.xavier_uniform_(self.patch_embed.proj.weight.view(self.embed_dims, -1))
-        nn.init.zeros_(self.patch_embed.proj.bias)
+        """MAE initialisation (patch convolutions as Linears, cls token N(0, 0.02))."""
+        for conv in self.patch_embed.modules():
+            if isinstance(conv, nn.Conv2d):
+                nn.init.xavier_uniform_(conv.weight.view(conv.out_channels, -1))
+                if conv.bias is not None:
+                    nn.init.zeros_(conv.bias)
         nn.init.normal_(self.cls_token, std=0.02)
         self.blocks.apply(init_vit_weights)
         self.norm.apply(init_vit_weights)
@@ -226,8 +303,18 @@ class TextViT(BaseModule):
         """
         if mask is None and mask_ratio is None:
             raise ValueError('forward_masked needs a mask or a mask_ratio')
+        if not self.patch_embed.patch_local:  # the stem must not see the masked patches' pixels
+            if mask is None:
+                mask = random_mask(x.shape[0], self.num_patches, mask_ratio, x.device, generator)
+            x = self.hide_patches(x, mask)
         visible, mask, ids_restore = self.mask_tokens(self.embed(x), mask, mask_ratio, generator)
         return self.encode(visible), mask, ids_restore
+
+    def hide_patches(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Set the pixels of the masked patches to 0 (the normalised mean): (N, C, H, W) -> same."""
+        p = self.patch_embed.patch_size
+        keep = 1 - mask.to(x.dtype).view(x.shape[0], 1, *self.grid_size)
+        return x * keep.repeat_interleave(p, dim=2).repeat_interleave(p, dim=3)
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor]:
         """Encode all tokens.

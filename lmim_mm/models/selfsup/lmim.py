@@ -41,7 +41,8 @@ class LMIM(MaskedSelfSupervisor):
     The teacher has the backbone's architecture. Its weights are buffers (see
     :func:`freeze_as_buffers`): never trained, never handed to an optimizer, saved in checkpoints
     as ``teacher.*``; it runs in eval mode whatever ``train()`` sets, under ``torch.no_grad``.
-    Its weights come from ``teacher_checkpoint`` in :meth:`init_weights`, else from the student.
+    Its weights come from ``teacher_checkpoint`` in :meth:`init_weights`, else from the student;
+    with ``init_student_from_teacher`` the student then starts from the teacher's weights.
 
     Args:
         backbone: Student TextViT config (``out_type='raw'``).
@@ -56,18 +57,24 @@ class LMIM(MaskedSelfSupervisor):
         mask_generator: Optional mask generator config (e.g. blockwise masking).
         eval_mask_seed: Seed of the masks in ``'predict'`` mode.
         data_preprocessor: Defaults to ``SelfSupDataPreprocessor``.
+        init_student_from_teacher: Start the student from the weights loaded from
+            ``teacher_checkpoint``: it begins with the teacher's features instead of a random
+            encoder's (without a checkpoint the teacher is a copy of the student anyway). False (the
+            authors): the student starts from its random init.
         init_cfg: mmengine init config.
     """
 
     def __init__(self, backbone: dict, neck: dict, head: dict, teacher_checkpoint: Optional[str] = None,
                  teacher_momentum: Optional[float] = None, mask_ratio: float = 0.8,
                  mask_generator: Optional[Union[dict, BaseMaskGenerator]] = None, eval_mask_seed: int = 0,
-                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None) -> None:
+                 data_preprocessor: Optional[dict] = None, init_student_from_teacher: bool = False,
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(backbone, neck, head, mask_ratio, mask_generator, eval_mask_seed, data_preprocessor,
                          init_cfg)
         if teacher_momentum is not None and not 0.0 <= teacher_momentum <= 1.0:
             raise ValueError(f'teacher_momentum must be in [0, 1] or None, got {teacher_momentum}')
         self.teacher_checkpoint = teacher_checkpoint
+        self.init_student_from_teacher = init_student_from_teacher
         self.teacher_momentum = teacher_momentum
         self.teacher = copy.deepcopy(self.backbone)
         self.teacher.init_cfg = None
@@ -75,12 +82,15 @@ class LMIM(MaskedSelfSupervisor):
         self.teacher.eval()
 
     def init_weights(self) -> None:
-        """Initialise student and decoder, then the teacher from ``teacher_checkpoint`` or the student."""
+        """Initialise student and decoder, then the teacher from ``teacher_checkpoint`` or the student
+        (and, with ``init_student_from_teacher``, the student from the loaded teacher)."""
         super().init_weights()
         if self.teacher_checkpoint is None:
             self.teacher.load_state_dict(self.backbone.state_dict())
-        else:
-            self.load_teacher(self.teacher_checkpoint)
+            return
+        self.load_teacher(self.teacher_checkpoint)
+        if self.init_student_from_teacher:
+            self.backbone.load_state_dict(self.teacher.state_dict())
 
     def load_teacher(self, path: str) -> None:
         """Load the teacher strictly from an lmim_mm pretraining checkpoint (its ``backbone.*``, e.g. a
