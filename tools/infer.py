@@ -1,20 +1,27 @@
 """Read words with a trained recognizer.
 
-Usage: python tools/infer.py CONFIG CHECKPOINT PATH [--batch-size 64] [--device cpu]
+Usage: python tools/infer.py CONFIG CHECKPOINT PATH [--batch-size 64] [--device cpu] [--out preds.jsonl]
 
 PATH is an image, a folder of images, or a labeled folder (``IMG/`` + ``label/``). Prints
 ``<image> <word> <confidence>`` per image; for a labeled folder it ends with one JSON line
 ``{"n", ...}`` with the figures of the config's test metrics (:class:`~lmim_mm.evaluation.TextScorer`:
 ``word_acc``, ``word_acc_ignore_case_symbol``, ``1-N.E.D`` for Latin scripts, ``sentence_acc``,
-``1-N.E.D`` for Chinese). Runs mmocr's ``TextRecInferencer`` on the config
-and checkpoint, so anything that works here works in mmocr's own inference API.
+``1-N.E.D`` for Chinese); ``--out`` also writes one JSON line per image (``{"image", "text",
+"score"}``, plus ``"label"`` for a labeled folder), and a progress bar runs on stderr. Runs mmocr's
+``TextRecInferencer`` on the config and checkpoint, so anything that works here works in mmocr's own
+inference API.
 """
 import argparse
 import json
 import os.path as osp
 import sys
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, List, Optional, Tuple
+
+from tqdm import tqdm
+
+if TYPE_CHECKING:
+    from lmim_mm.evaluation import TextScorer
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
@@ -26,6 +33,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('path', help='image, folder of images, or labeled folder (IMG/ + label/)')
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--device', default=None, help='cpu / cuda (default: cuda when available)')
+    parser.add_argument('--out', help='also write one JSON line per image to this file (.jsonl)')
     return parser.parse_args()
 
 
@@ -51,6 +59,35 @@ def collect_inputs(path: str) -> Tuple[List[str], Optional[List[str]]]:
     return images, None
 
 
+def read_in_batches(read: Callable[[list], list], items: list, batch_size: int) -> list:
+    """``read`` applied to consecutive batches of ``items``, results concatenated; a progress bar on stderr."""
+    results = []
+    with tqdm(total=len(items), desc='reading', unit='img', file=sys.stderr) as bar:
+        for start in range(0, len(items), batch_size):
+            batch = items[start:start + batch_size]
+            results += read(batch)
+            bar.update(len(batch))
+    return results
+
+
+def report(images: List[str], predictions: List[dict], labels: Optional[List[str]], scorer: 'TextScorer',
+           out: Optional[str] = None) -> None:
+    """Print ``<image> <word> <confidence>`` per image and, with labels, the JSON summary of ``scorer``'s
+    metrics; with ``out``, also write ``{"image", "text", "score"[, "label"]}`` per image as JSON lines to
+    that file."""
+    for image, pred in zip(images, predictions):
+        print(f'{image}\t{pred["text"]}\t{pred["scores"]:.4f}')
+    if labels is not None:
+        print(json.dumps(dict(n=len(labels), **scorer.score([p['text'] for p in predictions], labels))))
+    if out is not None:
+        with open(out, 'w', encoding='utf-8') as f:
+            for index, (image, pred) in enumerate(zip(images, predictions)):
+                line = dict(image=image, text=pred['text'], score=float(pred['scores']))
+                if labels is not None:
+                    line['label'] = labels[index]
+                f.write(json.dumps(line, ensure_ascii=False) + '\n')
+
+
 def main() -> int:
     args = parse_args()
     from mmocr.apis import TextRecInferencer
@@ -70,12 +107,10 @@ def main() -> int:
     inferencer = TextRecInferencer(model=args.config, weights=args.checkpoint, device=args.device)
     # mmocr loads weights leniently (a log warning); refuse a checkpoint that does not fit, as test.py does
     check_state_dict(inferencer.model, load_state_dict_file(args.checkpoint), source=args.checkpoint)
-    result = inferencer(arrays, batch_size=args.batch_size, progress_bar=False)
-    preds = [p['text'] for p in result['predictions']]
-    for image, pred in zip(images, result['predictions']):
-        print(f'{image}\t{pred["text"]}\t{pred["scores"]:.4f}')
-    if labels is not None:
-        print(json.dumps(dict(n=len(labels), **TextScorer.from_config(inferencer.cfg).score(preds, labels))))
+    predictions = read_in_batches(
+        lambda batch: inferencer(batch, batch_size=args.batch_size, progress_bar=False)['predictions'], arrays,
+        args.batch_size)
+    report(images, predictions, labels, TextScorer.from_config(inferencer.cfg), args.out)
     return 0
 
 

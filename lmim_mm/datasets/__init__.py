@@ -7,13 +7,14 @@ from .collate import skip_collate
 from .dictionary import GeneratedDictionary
 from .folder_dataset import RecogFolderDataset
 from .labeled_lmdb import LabeledLMDBDataset
+from .lmdb_backend import LMDBImageBackend
 from .lazy_dataset import LazyImageDataset, LazyRecogDataset
 from .transforms import (ColorJitterView, GuidanceAugment, LMIMTwoView, MaskGenerate, PackTwoViewInputs,
                          RandomGrayscaleView, ResizeViews)
 from .unlabeled_lmdb import UnlabeledLMDBDataset
 
 __all__ = [
-    'ColorJitterView', 'GeneratedDictionary', 'GuidanceAugment', 'LMIMTwoView', 'LabeledLMDBDataset',
-    'LazyImageDataset', 'LazyRecogDataset', 'MaskGenerate', 'PackTwoViewInputs', 'RandomGrayscaleView',
-    'RecogFolderDataset', 'ResizeViews', 'UnlabeledLMDBDataset', 'skip_collate'
+    'ColorJitterView', 'GeneratedDictionary', 'GuidanceAugment', 'LMDBImageBackend', 'LMIMTwoView',
+    'LabeledLMDBDataset', 'LazyImageDataset', 'LazyRecogDataset', 'MaskGenerate', 'PackTwoViewInputs',
+    'RandomGrayscaleView', 'RecogFolderDataset', 'ResizeViews', 'UnlabeledLMDBDataset', 'skip_collate'
 ]

@@ -148,3 +148,33 @@ def test_resume_reaches_identical_weights(tmp_path, tiny_data):
     # and the weights did change over iterations 4-6, so the check has teeth
     ckpt3 = torch.load(resumed_dir / 'iter_3.pth', weights_only=True)['state_dict']
     assert not all(torch.equal(ckpt3[k], straight[k]) for k in straight)
+
+
+def test_infer_out_jsonl_and_progress_bar(recognizer_checkpoint, tiny_data, tmp_path):
+    config, ckpt = recognizer_checkpoint
+    out = tmp_path / 'preds.jsonl'
+    proc = run([sys.executable, 'tools/infer.py', str(config), str(ckpt), str(tiny_data / 'folder'), '--batch-size', '4',
+                '--out', str(out)])
+    lines = [json.loads(line) for line in out.read_text(encoding='utf-8').splitlines()]
+    printed = [line.split('\t') for line in proc.stdout.splitlines() if '\t' in line]
+    assert len(lines) == len(printed) == 6
+    for line, (image, text, score) in zip(lines, printed):
+        assert set(line) == {'image', 'text', 'score', 'label'}
+        assert (line['image'], line['text']) == (image, text) and abs(line['score'] - float(score)) < 1e-4
+    labels = [(tiny_data / 'folder' / 'label' / f'{i}.txt').read_text(encoding='utf-8') for i in range(1, 7)]
+    assert [line['label'] for line in lines] == labels
+    assert '6/6' in proc.stderr and '6/6' not in proc.stdout  # the bar (two batches) goes to stderr
+
+
+def test_test_show_dir_saves_prediction_pictures(recognizer_checkpoint, tmp_path):
+    import cv2
+
+    config, ckpt = recognizer_checkpoint
+    show_dir = tmp_path / 'show'
+    run([sys.executable, 'tools/test.py', str(config), str(ckpt), '--work-dir', str(tmp_path / 'work'),
+         '--show-dir', str(show_dir)])
+    pictures = sorted((show_dir / 'vis_data' / 'vis_image').glob('*.png'))
+    assert len(pictures) == 16  # every test image, read from the LMDB by its img_path
+    assert {p.name.split('_')[0] for p in pictures} == {f'image-{i:09d}' for i in range(1, 17)}
+    img = cv2.imread(str(pictures[0]))
+    assert img.shape[0] == 3 * 64  # the word (64 pixels high) above its ground truth and prediction
