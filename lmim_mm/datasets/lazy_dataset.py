@@ -134,9 +134,10 @@ class LazyImageDataset(Dataset):
     returned; with ``test_mode=True`` it raises instead (test samples are never dropped). Counts live
     in shared memory, one row per process, so the main process sums its workers'
     (:meth:`epoch_stats`, reported per epoch by :class:`~lmim_mm.engine.hooks.SkipReportHook`). A root
-    whose share of unreadable images (in one process) exceeds ``max_skip_fraction`` raises: ``skipped > max_skip_fraction * max(seen, min(skip_check_after,
-    size))`` - the floor keeps one bad image among the first few reads of a big LMDB from stopping a
-    run, while a root that is broken throughout fails within ``skip_check_after`` reads.
+    whose share of refused images (in one process) exceeds ``max_skip_fraction`` raises:
+    ``skipped > max_skip_fraction * max(seen, min(skip_check_after, size))`` - the floor keeps one bad
+    image among the first few reads of a big LMDB from stopping a run, while a root that is broken
+    throughout fails within ``skip_check_after`` reads.
 
     Args:
         data_root: A root or a list of roots, concatenated in order.
@@ -251,8 +252,8 @@ class LazyImageDataset(Dataset):
         counts = self._row()[src]
         counts[_SKIPPED] += 1
         skipped, seen = int(counts[_SKIPPED]), int(counts[_SEEN])
-        warn_every_rank(f'{type(self).__name__}: skipped undecodable image {error} ({skipped} of {seen} read from {root} '
-                        f'in this process)')
+        warn_every_rank(f'{type(self).__name__}: skipped undecodable image {error} ({skipped} of {seen} read '
+                        f'from {root} in this process)')
         floor = min(self.skip_check_after, self.sizes[src])
         if skipped > self.max_skip_fraction * max(seen, floor):
             raise DatasetFormatError(
