@@ -8,6 +8,8 @@ import warnings
 from setuptools import find_packages, setup
 
 ROOT = osp.dirname(osp.abspath(__file__))
+# mmdet 3.1 asserts mmcv < 2.1.0; tested with 2.0.1, built by tools/setup_env.sh (installed before the rest)
+MMCV_REQUIREMENT = 'mmcv>=2.0.1,<2.1.0'
 
 
 def get_version() -> str:
@@ -29,7 +31,9 @@ def parse_requirements(fname: str) -> list:
 
 
 def add_mim_extension() -> None:
-    """Place ``configs/``, ``tools/`` and ``dicts/`` in ``lmim_mm/.mim`` so ``mim train/test`` find them.
+    """Place ``configs/``, ``tools/``, ``dicts/`` and ``model-index.yml`` in ``lmim_mm/.mim`` for ``mim``.
+
+    ``mim train/test`` find the tools and configs there, ``mim search`` the model index.
 
     Copies for a normal install or wheel build, symlinks for ``develop`` (as mmocr and mmpretrain do).
     """
@@ -41,7 +45,7 @@ def add_mim_extension() -> None:
         return
     mim_path = osp.join(ROOT, 'lmim_mm', '.mim')
     os.makedirs(mim_path, exist_ok=True)
-    for name in ('configs', 'tools', 'dicts'):
+    for name in ('configs', 'tools', 'dicts', 'model-index.yml'):
         src = osp.join(ROOT, name)
         dst = osp.join(mim_path, name)
         if osp.islink(dst) or osp.isfile(dst):
@@ -52,6 +56,8 @@ def add_mim_extension() -> None:
             continue
         if mode == 'symlink':
             os.symlink(osp.relpath(src, mim_path), dst)
+        elif osp.isfile(src):
+            shutil.copyfile(src, dst)
         else:
             shutil.copytree(src, dst)
             if not osp.exists(dst):
@@ -70,7 +76,7 @@ if __name__ == '__main__':
         python_requires='>=3.10',
         packages=find_packages(exclude=('configs', 'tools', 'tests', 'demo', 'benchmarks')),
         include_package_data=True,
-        install_requires=parse_requirements('runtime.txt') + ['mmcv==2.0.1'],
+        install_requires=parse_requirements('runtime.txt') + [MMCV_REQUIREMENT],
         extras_require={'tests': parse_requirements('tests.txt'), 'deploy': parse_requirements('deploy.txt')},
         zip_safe=False,
     )
