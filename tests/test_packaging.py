@@ -33,9 +33,9 @@ def install_requires() -> List[Requirement]:
     return [Requirement(r) for r in setup.parse_requirements('runtime.txt') + [setup.MMCV_REQUIREMENT]]
 
 
-def pip(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, '-m', 'pip', *args], cwd=cwd, capture_output=True, text=True, timeout=600)
-    return proc
+def pip(*args: str) -> subprocess.CompletedProcess:
+    """Run this environment's pip."""
+    return subprocess.run([sys.executable, '-m', 'pip', *args], cwd=REPO, capture_output=True, text=True, timeout=600)
 
 
 def test_ranges_admit_the_tested_set_and_pin_nothing():

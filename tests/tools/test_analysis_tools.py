@@ -1,7 +1,6 @@
 """tools/analysis_tools/{browse_dataset,print_config,get_flops}.py on the demo's tiny configs and real words."""
 import json
 import runpy
-import sys
 from pathlib import Path
 
 import cv2
@@ -48,7 +47,7 @@ def num_masked(cfg: Config) -> int:
     return tokens - int(tokens * (1 - cfg.model.mask_ratio))
 
 
-def test_browse_two_view_pipeline_with_the_models_masks(tiny_data, tmp_path):
+def test_browse_two_view_pipeline_with_the_models_masks(tiny_data):
     root, _ = tiny_data
     tool = load_tool('browse_dataset')
     cfg = Config.fromfile(str(DEMO / 'lmim_tiny.py'))
@@ -83,7 +82,7 @@ def test_browse_single_view_and_recognition_pipelines(tiny_data):
     assert browsed.columns['input'][0].shape == (32, 128, 3)  # the pipeline's Resize to 32 x 128
 
 
-def test_browse_dataset_cli_writes_the_picture(tiny_data, tmp_path, monkeypatch):
+def test_browse_dataset_cli_writes_the_picture(tiny_data, tmp_path):
     root, _ = tiny_data
     argv = [str(DEMO / 'lmim_tiny.py'), '--num', '3', '--output-dir', str(tmp_path), '--scale', '1',
             '--cfg-options', f'train_dataloader.dataset.data_root={root / "unlabeled"}']
