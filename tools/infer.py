@@ -1,6 +1,7 @@
 """Read words with a trained recognizer.
 
 Usage: python tools/infer.py CONFIG CHECKPOINT PATH [--batch-size 64] [--device cpu] [--out preds.jsonl]
+       python tools/infer.py --onnx EXPORT_DIR PATH [--batch-size 64] [--out preds.jsonl]
 
 PATH is an image, a folder of images, or a labeled folder (``IMG/`` + ``label/``). Prints
 ``<image> <word> <confidence>`` per image; for a labeled folder it ends with one JSON line
@@ -9,7 +10,9 @@ PATH is an image, a folder of images, or a labeled folder (``IMG/`` + ``label/``
 ``1-N.E.D`` for Chinese); ``--out`` also writes one JSON line per image (``{"image", "text",
 "score"}``, plus ``"label"`` for a labeled folder), and a progress bar runs on stderr. Runs mmocr's
 ``TextRecInferencer`` on the config and checkpoint, so anything that works here works in mmocr's own
-inference API.
+inference API. With ``--onnx`` it reads with an export of ``tools/deployment/pytorch2onnx.py`` on
+onnxruntime (:mod:`lmim_mm.deploy`): the dictionary, settings and test metrics come from the export,
+no config or checkpoint is needed.
 """
 import argparse
 import json
@@ -28,13 +31,20 @@ IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config')
-    parser.add_argument('checkpoint')
-    parser.add_argument('path', help='image, folder of images, or labeled folder (IMG/ + label/)')
+    parser.add_argument('inputs', nargs='+', metavar='CONFIG CHECKPOINT PATH',
+                        help='CONFIG CHECKPOINT PATH, or PATH alone with --onnx; PATH: image, folder of images, '
+                        'or labeled folder (IMG/ + label/)')
+    parser.add_argument('--onnx', metavar='DIR', default=None,
+                        help='read with this ONNX export (tools/deployment/pytorch2onnx.py) on onnxruntime')
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--device', default=None, help='cpu / cuda (default: cuda when available)')
     parser.add_argument('--out', help='also write one JSON line per image to this file (.jsonl)')
-    return parser.parse_args()
+    args = parser.parse_args()
+    if len(args.inputs) != (1 if args.onnx else 3):
+        parser.error('expected CONFIG CHECKPOINT PATH, or --onnx DIR PATH')
+    args.config, args.checkpoint = (None, None) if args.onnx else args.inputs[:2]
+    args.path = args.inputs[-1]
+    return args
 
 
 def collect_inputs(path: str) -> Tuple[List[str], Optional[List[str]]]:
@@ -88,8 +98,25 @@ def report(images: List[str], predictions: List[dict], labels: Optional[List[str
                 f.write(json.dumps(line, ensure_ascii=False) + '\n')
 
 
+def onnx_main(args: argparse.Namespace) -> int:
+    """Read with an ONNX export on onnxruntime."""
+    from lmim_mm.deploy import ONNXRecognizer
+    from lmim_mm.evaluation import TextScorer
+
+    images, labels = collect_inputs(args.path)
+    recognizer = ONNXRecognizer(args.onnx)
+    settings = recognizer.settings  # the export's test metrics score as the PyTorch path, else the dictionary's
+    words = read_in_batches(lambda batch: recognizer.read_files(batch, batch_size=args.batch_size), images,
+                            args.batch_size)
+    scorer = TextScorer(settings.metrics) if settings.metrics else TextScorer.for_dictionary(settings.classes)
+    report(images, [dict(text=text, scores=score) for text, score in words], labels, scorer, args.out)
+    return 0
+
+
 def main() -> int:
     args = parse_args()
+    if args.onnx:
+        return onnx_main(args)
     from mmocr.apis import TextRecInferencer
 
     from lmim_mm.datasets.image_io import read_image
