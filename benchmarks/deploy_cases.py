@@ -1,19 +1,18 @@
 """The cases of ``deploy_recognize`` (see :mod:`benchmarks.deploy_recognize`), loadable one at a time.
 
-This module imports numpy and :mod:`lmim_mm.deploy` only; PyTorch is imported by the ``pytorch_*``
-cases alone, so the peak memory of an onnxruntime case (``python benchmarks/deploy_cases.py FOLDER
-CASE BATCH THREADS`` prints it) holds no PyTorch.
+This module imports numpy only; each case imports what it runs (PyTorch: the ``pytorch_*`` cases,
+:mod:`lmim_mm.deploy`: ours, ``rapidocr_onnxruntime``: ``ppocrv4``), so the peak memory of a case
+(``python benchmarks/deploy_cases.py FOLDER CASE BATCH THREADS`` prints it) holds only what it needs.
+``import lmim_mm`` imports the OpenMMLab stack where it is installed, so the benchmark runs our
+onnxruntime cases where only their packages can be imported (:mod:`lmim_mm.testing.isolated_env`).
 """
 import argparse
 import json
-import resource
 import sys
 from pathlib import Path
 from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
-
-from lmim_mm.deploy import DeploySettings, postprocess
 
 #: Decodings: name -> beam width.
 DECODINGS = {'greedy': 1, 'beam5': 5}
@@ -89,13 +88,21 @@ class Workspace:
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
-        info = json.loads((self.folder / 'workspace.json').read_text(encoding='utf-8'))
-        self.files: List[str] = info['files']
-        self.sizes: Dict[str, List[int]] = info['sizes']
-        self.settings = DeploySettings.from_json(json.dumps(info['settings']), source=str(self.folder))
+        self.info = json.loads((self.folder / 'workspace.json').read_text(encoding='utf-8'))
+        self.files: List[str] = self.info['files']
+        self.sizes: Dict[str, List[int]] = self.info['sizes']
+
+    @property
+    def settings(self):
+        """The export's :class:`~lmim_mm.deploy.DeploySettings`."""
+        from lmim_mm.deploy import DeploySettings
+
+        return DeploySettings.from_json(json.dumps(self.info['settings']), source=str(self.folder))
 
     def words(self, ids: np.ndarray) -> List[str]:
         """Words of token ids (N, T)."""
+        from lmim_mm.deploy import postprocess
+
         return [word for word, _ in postprocess(ids, np.ones(ids.shape, np.float32), self.settings)]
 
     def case(self, case: str, batch: int, threads: int) -> Run:
@@ -127,7 +134,9 @@ def peak_rss_mb(folder: Path, case: str, batch: int, threads: int) -> float:
     run = Workspace(folder).case(case, batch, threads)
     run(2)  # warm-up, as in the timed runs
     run(batch)
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10  # KiB on Linux
+    # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over from the parent across fork + exec
+    status = Path('/proc/self/status').read_text()
+    return int(next(line for line in status.splitlines() if line.startswith('VmHWM:')).split()[1]) / 2**10
 
 
 def main() -> int:

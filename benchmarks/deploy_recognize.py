@@ -17,8 +17,9 @@ runs), ``onnx_{greedy,beam5}`` and ``onnx_int8_{greedy,beam5}``
 images, its own resize and normalisation inside the timed call. Peak memory: the peak resident set
 of a fresh process that loads one case alone (onnxruntime cases without PyTorch) and decodes the
 batch after a warm-up: weights, runtime and libraries included, what a deployment of it costs;
-the onnxruntime cases and PP-OCRv4 run where only their packages can be imported
-(:mod:`lmim_mm.testing.isolated_env`), as in a deployment without PyTorch.
+our onnxruntime cases run where only numpy, Pillow, onnxruntime and lmim_mm can be imported
+(:mod:`lmim_mm.testing.isolated_env`), as in a deployment without PyTorch; PP-OCRv4 imports only
+``rapidocr_onnxruntime`` and its needs.
 
 Lines: ``name='deploy_recognize'``; ``ours`` = images/s of the case; ``reference`` = PyTorch eager
 with the same decoding (None for ``pytorch_*`` and ``ppocrv4``); ``peak_mem_mb`` and
@@ -30,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -39,8 +40,6 @@ from lmim_mm.utils.benchmark import BenchmarkSettings, Measurement, Sizes, image
 from .deploy_cases import CASES, EXPORTS, Workspace, build_recognizer
 
 CASES_SCRIPT = Path(__file__).resolve().parent / 'deploy_cases.py'
-#: What ``rapidocr_onnxruntime`` imports besides numpy, onnxruntime and Pillow.
-PPOCR_PACKAGES = ('rapidocr_onnxruntime', 'cv2', 'yaml', 'shapely', 'pyclipper', 'six', 'tqdm')
 
 
 def prepare_workspace(folder: Path, image_folder: Path, sizes: Sizes, count: int) -> Workspace:
@@ -62,18 +61,17 @@ def prepare_workspace(folder: Path, image_folder: Path, sizes: Sizes, count: int
 
 
 def peak_memories(folder: Path, cases: Sequence[str], batch: int, threads: int) -> Dict[str, float]:
-    """Peak memory (MiB) of each case, each in a fresh process (``benchmarks/deploy_cases.py``); all but
-    the PyTorch cases see only :data:`DEPLOY_PACKAGES` (and PP-OCRv4 its own packages)."""
+    """Peak memory (MiB) of each case, each in a fresh process (``benchmarks/deploy_cases.py``); our
+    onnxruntime cases see only :data:`~lmim_mm.testing.isolated_env.DEPLOY_PACKAGES`."""
     from lmim_mm.testing.isolated_env import DEPLOY_PACKAGES, isolated_command, link_packages
 
     peaks = {}
     with tempfile.TemporaryDirectory() as tmp:
-        sites = {name: link_packages(Path(tmp) / name, packages) for name, packages in
-                 (('onnx', DEPLOY_PACKAGES), ('ppocrv4', DEPLOY_PACKAGES + PPOCR_PACKAGES))}
+        site = link_packages(Path(tmp) / 'site', DEPLOY_PACKAGES)
         for case in cases:
             args = (str(folder), case, str(batch), str(threads))
-            command = [sys.executable, str(CASES_SCRIPT), *args] if case.startswith('pytorch') else \
-                isolated_command(sites['ppocrv4' if case == 'ppocrv4' else 'onnx'], CASES_SCRIPT, *args)
+            command = isolated_command(site, CASES_SCRIPT, *args) if case.startswith('onnx') else \
+                [sys.executable, str(CASES_SCRIPT), *args]
             proc = subprocess.run(command, capture_output=True, text=True, check=False)
             if proc.returncode:
                 raise RuntimeError(f'peak memory of {case} (batch {batch}) failed:\n{proc.stderr[-2000:]}')
@@ -90,14 +88,14 @@ def waics(preds: Sequence[str], labels: Sequence[str]) -> float:
     return metric.compute_metrics(metric.results)['word_acc_ignore_case_symbol']
 
 
-def measure_deploy_recognize(settings: BenchmarkSettings) -> List[Measurement]:
-    """Images/s and peak memory of every case at every ``recognize_batches`` size (see the module docstring)."""
+def measure_deploy_recognize(settings: BenchmarkSettings) -> Iterator[Measurement]:
+    """Images/s and peak memory of every case at every ``recognize_batches`` size (see the module docstring),
+    yielded batch size after batch size."""
     if settings.device != 'cpu' or settings.dtype != 'fp32':
         raise ValueError('deploy_recognize measures fp32 models on the CPU (onnxruntime CPUExecutionProvider)')
     threads = torch.get_num_threads()
     batches = settings.sizes.recognize_batches
     image_folder = settings.data_root / 'iiit5k_test' / 'IMG'
-    results = []
     with tempfile.TemporaryDirectory() as tmp:
         workspace = prepare_workspace(Path(tmp), image_folder, settings.sizes, max(batches))
         for batch in batches:
@@ -120,10 +118,9 @@ def measure_deploy_recognize(settings: BenchmarkSettings) -> List[Measurement]:
                     if torch_case != case:
                         reference = batch / timings.median(torch_case)
                         extra['reference_peak_mem_mb'] = peaks[torch_case]
-                results.append(Measurement('deploy_recognize', case, batch / timings.median(case), reference,
-                                           'images/s', device='cpu', dtype='int8' if 'int8' in case else 'fp32',
-                                           batch=batch, peak_mem_mb=peaks[case], extra=extra))
-    return results
+                yield Measurement('deploy_recognize', case, batch / timings.median(case), reference, 'images/s',
+                                  device='cpu', dtype='int8' if 'int8' in case else 'fp32', batch=batch,
+                                  peak_mem_mb=peaks[case], extra=extra)
 
 
 __all__ = ['measure_deploy_recognize', 'peak_memories', 'prepare_workspace', 'waics']

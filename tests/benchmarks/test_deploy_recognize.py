@@ -26,6 +26,6 @@ def test_workspace_reloads_from_its_folder(workspace):
     assert again.settings == workspace.settings and again.files == workspace.files and len(again.files) == 4
 
 
-def test_peak_memory_of_an_onnxruntime_case(workspace):
-    (peak, ) = peak_memories(workspace.folder, ['onnx_greedy'], 4, 1).values()
-    assert 10 < peak < 2000
+def test_peak_memory_of_the_runtimes_without_pytorch(workspace):
+    peaks = peak_memories(workspace.folder, ['onnx_greedy', 'ppocrv4'], 4, 1)
+    assert all(10 < peak < 1000 for peak in peaks.values()), peaks  # PyTorch alone takes more
