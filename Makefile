@@ -3,7 +3,9 @@ PY := .venv/bin/python
 SETUP_STAMP := .venv/.lmim_stamp
 DEMO_SCALE ?= 1
 
-.PHONY: setup test demo benchmark clean-demo
+.PHONY: setup test demo demo-compare benchmark clean-demo
+# `make demo GPU=1`: the scale-up preset for one large GPU (bf16, bigger batches, more data and steps)
+DEMO_ARGS = --preset $(if $(GPU),gpu,cpu) $(if $(DATA),--data $(DATA),)
 
 $(SETUP_STAMP): tools/setup_env.sh setup.py requirements/*.txt
 	bash tools/setup_env.sh
@@ -15,7 +17,11 @@ test: $(SETUP_STAMP)
 	$(PY) -m pytest -ra tests
 
 demo: $(SETUP_STAMP)
-	DEMO_SCALE=$(DEMO_SCALE) $(PY) tools/demo.py $(if $(DATA),--data $(DATA),)
+	DEMO_SCALE=$(DEMO_SCALE) $(PY) tools/demo.py $(DEMO_ARGS)
+
+# after `make demo`: low-label fine-tuning from its LMIM student vs scratch, two seeds each
+demo-compare: $(SETUP_STAMP)
+	DEMO_SCALE=$(DEMO_SCALE) $(PY) tools/demo.py --compare $(DEMO_ARGS)
 
 benchmark: $(SETUP_STAMP)
 	$(PY) tools/benchmark.py

@@ -1,7 +1,7 @@
-"""The main job (`make demo`): LMIM pretraining shown end to end on this machine.
+"""The main job (`make demo`): LMIM pretraining end to end, and recognizers that read.
 
-1. synthetic word images (labeled train/test + unlabeled) and the real IIIT5K/SVT *train* images,
-   without their labels, as unlabeled data;
+1. synthetic word images (labeled train/test + unlabeled, all at one ``difficulty``) and the real
+   IIIT5K/SVT *train* images, without their labels, as unlabeled data;
 2. an MAE teacher (TextMAE) on the unlabeled images;
 3. LMIM with that teacher;
 4. the recognizer fine-tuned from the LMIM student, and the same recognizer from scratch with the same
@@ -9,12 +9,17 @@
 5. both evaluated on the synthetic test split and on real IIIT5K / SVT test images (or a folder given
    with --data): one table (WAICS, case-sensitive accuracy, 1-NED), also in
    work_dirs/demo/results.json;
-6. how distinct the patch tokens of each encoder (random init, MAE teacher, LMIM student, the two
-   fine-tuned ones) are on the synthetic test words (tools/analysis_tools/token_stats.py): a collapsed
-   pretrained encoder explains a pretrained recognizer that starts worse than a random one.
+6. how distinct the patch tokens of each encoder are (tools/analysis_tools/token_stats.py) and how
+   readable they are to a linear CTC probe on the frozen encoder, two seeds
+   (tools/analysis_tools/probe_encoder.py): random init, MAE teacher, LMIM student.
+
+``--compare`` (`make demo-compare`, after the demo) fine-tunes from the demo's LMIM student and from
+scratch on only ``low_label`` labeled words, two seeds each, and prints that table (also in
+work_dirs/demo/results_compare.json): the regime where self-supervised pretraining helps most.
 
 Each stage runs the real tools (tools/train.py, tools/test.py) on the configs in configs/demo/.
-DEMO_SCALE (env or --scale) multiplies data sizes and iterations, for a bigger run on a GPU.
+``--preset gpu`` (`make demo GPU=1`) is the scale-up for one large GPU (bf16, bigger batches, more data
+and steps); DEMO_SCALE (env or --scale) multiplies data sizes and iterations of either preset.
 """
 import argparse
 import glob
@@ -27,7 +32,7 @@ import shutil
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from tqdm import tqdm
 
@@ -35,12 +40,28 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 ITER_PATTERN = re.compile(r'Iter\((train|test)\)\s*\[\s*(\d+)/\s*(\d+)\]')
 #: reported metric -> key suffix in the evaluator output
 METRICS = {'WAICS': 'recog/word_acc_ignore_case_symbol', 'acc_case': 'recog/word_acc', '1-NED': 'recog/1-N.E.D'}
+#: Sizes (images), iterations and batch sizes of each preset; --scale multiplies sizes and iterations.
+#: 'cpu' fits `make demo` into ~25 minutes of a 2-core CPU; 'gpu' is sized for ~8 minutes of one
+#: H200-class GPU in bf16 from the CPU step costs (README, "Scale-up").
+PRESETS: Dict[str, Dict[str, float]] = {
+    'cpu': dict(train=20000, test=1000, unlabeled=6000, difficulty=0.3, mae=300, lmim=150, recog=1400, batch=64,
+                low_label=1000, low_label_recog=600, probe_train=2000, probe_steps=300, workers=1),
+    'gpu': dict(train=100000, test=2000, unlabeled=100000, difficulty=0.3, mae=1500, lmim=800, recog=2500,
+                batch=256, low_label=1000, low_label_recog=1000, probe_train=5000, probe_steps=500, workers=8),
+}
+SEEDS = (0, 1)
+#: probe results shown in the table (held-out words: word accuracy and 1-NED in %, CTC loss)
+PROBE_COLUMNS = ('test_acc', 'test_one_minus_ned', 'test_loss')
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='lmim_mm demo: MAE teacher -> LMIM -> fine-tune vs scratch')
+    parser.add_argument('--preset', choices=sorted(PRESETS), default=os.environ.get('DEMO_PRESET', 'cpu'),
+                        help="'cpu' (~25 min on 2 cores) or 'gpu' (~8 min on one H200, bf16) (env DEMO_PRESET)")
     parser.add_argument('--scale', type=float, default=float(os.environ.get('DEMO_SCALE', 1)),
                         help='multiplies data sizes and iterations (env DEMO_SCALE)')
+    parser.add_argument('--compare', action='store_true',
+                        help='after the demo: low-label fine-tuning, pretrained vs scratch, two seeds each')
     parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'demo'))
     parser.add_argument('--data', default=os.environ.get('DATA') or None,
                         help='extra labeled test folder (IMG/ + label/), reported as "custom"')
@@ -50,8 +71,24 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def run_stage(name: str, cmd: List[str], log_path: str) -> None:
-    """Run a tool, log its output to ``log_path`` and show its iterations as a progress bar."""
+def demo_plan(preset: str, scale: float) -> Dict[str, Any]:
+    """Sizes, difficulty, iterations and batch size of a run: the preset scaled by ``scale``."""
+    base = PRESETS[preset]
+    sizes = dict(train=int(base['train'] * scale), test=int(base['test'] * min(scale, 2)),
+                 unlabeled=int(base['unlabeled'] * scale))
+    iters = {key: max(2, int(base[key] * scale)) for key in ('mae', 'lmim', 'recog', 'low_label_recog')}
+    return dict(sizes=sizes, iters=iters, difficulty=base['difficulty'], batch=int(base['batch']),
+                low_label=max(2, int(base['low_label'] * min(scale, 1))), workers=int(base['workers']),
+                probe_train=max(8, int(base['probe_train'] * min(scale, 1))),
+                probe_steps=max(2, int(base['probe_steps'] * min(scale, 1))), amp=preset == 'gpu')
+
+
+def run_stage(name: str, cmd: List[str], log_path: str, output: Optional[str] = None) -> None:
+    """Run a tool, log its output to ``log_path`` and show its iterations as a progress bar; skip it
+    when its ``output`` file exists already (a re-run goes on where an interrupted demo stopped)."""
+    if output and osp.exists(output):
+        print(f'  {name}: reusing {osp.relpath(output, REPO)}')
+        return
     mode = 'test' if 'tools/test.py' in cmd else 'train'
     os.makedirs(osp.dirname(log_path), exist_ok=True)
     bar = tqdm(desc=f'{name:<24}', unit='it', dynamic_ncols=True)
@@ -74,36 +111,39 @@ def run_stage(name: str, cmd: List[str], log_path: str) -> None:
     print(f'  {name} done in {time.time() - start:.0f} s (log: {osp.relpath(log_path, REPO)})')
 
 
-def prepare_data(args: argparse.Namespace, sizes: Dict[str, int]) -> str:
+def prepare_data(args: argparse.Namespace, sizes: Dict[str, int], difficulty: float) -> str:
     """Synthetic LMDBs + the real train images as an unlabeled LMDB (reused when already made)."""
     from lmim_mm.datasets.folder_dataset import list_folder_samples
     from lmim_mm.datasets.lmdb_utils import files_to_lmdb
     from lmim_mm.datasets.synthetic import make_synthetic
 
     data_root = osp.join(args.work_dir, 'data')
-    stamp = osp.join(data_root, '.done_' + '_'.join(f'{k}{v}' for k, v in sorted(sizes.items())))
+    stamp = osp.join(data_root, '.done_' + '_'.join(f'{k}{v}' for k, v in sorted(sizes.items())) + f'_d{difficulty}')
     if osp.exists(stamp):
         print(f'  data: reusing {data_root}')
         return data_root
     if osp.isdir(data_root):  # made for other sizes (or interrupted): start again
         shutil.rmtree(data_root)
     start = time.time()
-    make_synthetic(data_root, sizes, seed=0, workers=args.workers)
+    make_synthetic(data_root, sizes, seed=0, workers=args.workers, difficulty={split: difficulty for split in sizes})
     real = [(path, None) for split in ('iiit5k_train', 'svt_train')
             for path, _ in list_folder_samples(osp.join(args.real_root, split))]
     files_to_lmdb(real, osp.join(data_root, 'real_unlabeled'), progress=True)
     open(stamp, 'w').close()
-    print(f'  data: {sizes} synthetic + {len(real)} real unlabeled images in {time.time() - start:.0f} s')
+    print(f'  data: {sizes} synthetic words (difficulty {difficulty}) + {len(real)} real unlabeled images '
+          f'in {time.time() - start:.0f} s')
     return data_root
 
 
-def schedule_options(iters: int, extra: Optional[List[str]] = None) -> List[str]:
-    """``--cfg-options`` that set an iteration budget (loop, warm-up, cosine, checkpoint)."""
-    warmup = max(1, min(50, iters // 10))
-    return ['--cfg-options', f'train_cfg.max_iters={iters}', f'param_scheduler.0.end={warmup}',
-            f'param_scheduler.1.begin={warmup}', f'param_scheduler.1.end={iters}',
+def schedule_options(iters: int, plan: Dict[str, Any], extra: Optional[List[str]] = None) -> List[str]:
+    """``--cfg-options`` that set an iteration budget (loop, warm-up, cosine, checkpoint) and the
+    batch size / data workers of ``plan``; ``--amp`` for the GPU preset."""
+    warmup = max(1, min(100, iters // 10))
+    return [*(['--amp'] if plan['amp'] else []), '--cfg-options', f'train_cfg.max_iters={iters}',
+            f'param_scheduler.0.end={warmup}', f'param_scheduler.1.begin={warmup}', f'param_scheduler.1.end={iters}',
             f'default_hooks.logger.interval={max(1, min(25, iters // 10))}',
-            f'default_hooks.checkpoint.interval={iters}', *(extra or [])]
+            f'default_hooks.checkpoint.interval={iters}', f'train_dataloader.batch_size={plan["batch"]}',
+            f'train_dataloader.num_workers={plan["workers"]}', *(extra or [])]
 
 
 def pretrain_data_options(data_root: str) -> List[str]:
@@ -151,73 +191,139 @@ def machine_description() -> str:
     return f'{device} ({platform.machine()}), torch {torch.__version__}'
 
 
-def report(results: Dict[str, dict], token_stats: Dict[str, dict], work_dir: str, scale: float,
-           seconds: float) -> None:
-    """Print the pretrained-vs-scratch table and the encoders' token statistics; write results.json."""
+def fine_tune_and_test(stage: str, run_dir: str, config: str, init: Optional[str], iters: int, plan: Dict[str, Any],
+                       extra: Sequence[str] = ()) -> Dict[str, Any]:
+    """tools/train.py on the recognizer config from ``init`` (None: scratch), then tools/test.py."""
+    run_stage(f'{stage} fine-tune', [sys.executable, 'tools/train.py', config, '--work-dir', run_dir,
+                                     *schedule_options(iters, plan, [f'model.backbone.init_cfg.checkpoint={init}',
+                                                                     f'train_cfg.val_interval={max(1, iters // 4)}',
+                                                                     *extra])],
+              osp.join(run_dir, 'train.log'), osp.join(run_dir, f'iter_{iters}.pth'))
+    ckpt = osp.join(run_dir, f'iter_{iters}.pth')
+    test_dir = osp.join(run_dir, 'test')
+    run_stage(f'{stage} test', [sys.executable, 'tools/test.py', config, ckpt, '--work-dir', test_dir],
+              osp.join(test_dir, 'test.log'))
+    return dict(checkpoint=ckpt, config=config, metrics=read_test_metrics(test_dir))
+
+
+def metric_table(results: Dict[str, dict]) -> Dict[str, Dict[str, Dict[str, float]]]:
+    """{set: {run: {metric: %}}} from the runs' test metrics (averages over sets left out)."""
     sets = [key.split('/')[0] for key in next(iter(results.values()))['metrics']
             if key.endswith(METRICS['WAICS']) and not key.startswith(('mean/', 'wmean/'))]
-    header = f'{"set":<10} {"recognizer":<11} ' + ' '.join(f'{m:>9}' for m in METRICS)
+    return {set_name: {run: {m: round(100 * res['metrics'][f'{set_name}/{suffix}'], 2) for m, suffix in METRICS.items()}
+                       for run, res in results.items()} for set_name in sets}
+
+
+def format_table(table: Dict[str, Dict[str, Dict[str, float]]], run_width: int = 11) -> List[str]:
+    header = f'{"set":<10} {"recognizer":<{run_width}} ' + ' '.join(f'{m:>9}' for m in METRICS)
     lines = ['', header, '-' * len(header)]
-    table: Dict[str, Dict[str, Dict[str, float]]] = {}
-    for set_name in sets:
-        for model, res in results.items():
-            values = {m: round(100 * res['metrics'][f'{set_name}/{suffix}'], 2) for m, suffix in METRICS.items()}
-            table.setdefault(set_name, {})[model] = values
-            lines.append(f'{set_name:<10} {model:<11} ' + ' '.join(f'{v:9.2f}' for v in values.values()))
+    for set_name, runs in table.items():
+        lines += [f'{set_name:<10} {run:<{run_width}} ' + ' '.join(f'{v:9.2f}' for v in values.values())
+                  for run, values in runs.items()]
+    return lines
+
+
+def format_probe(probe: Dict[str, Dict[str, Dict[str, float]]]) -> List[str]:
+    header = f'\n{"linear CTC probe":<22} {"seed":>4} ' + ' '.join(f'{m:>13}' for m in PROBE_COLUMNS)
+    lines = [header, '-' * len(header.strip())]
+    lines += [f'{name:<22} {seed:>4} ' + ' '.join(f'{stats[m]:13.2f}' for m in PROBE_COLUMNS)
+              for name, per_seed in probe.items() for seed, stats in per_seed.items()]
+    return lines
+
+
+def report(results: Dict[str, dict], token_stats: Dict[str, dict], probe: Dict[str, dict], work_dir: str,
+           args: argparse.Namespace, plan: Dict[str, Any], seconds: float) -> None:
+    """Print the pretrained-vs-scratch table, the token statistics and the probe; write results.json."""
+    table = metric_table(results)
+    lines = format_table(table)
     stat_names = ('cos_within', 'within_image_var', 'position_var', 'effective_rank')
     header = f'\n{"encoder (patch tokens)":<22} ' + ' '.join(f'{name:>16}' for name in stat_names)
     lines += [header, '-' * len(header.strip())]
     lines += [f'{name:<22} ' + ' '.join(f'{stats[key]:16.3f}' for key in stat_names) for name, stats in token_stats.items()]
+    lines += format_probe(probe)
     print('\n'.join(lines))
-    out = dict(date=time.strftime('%Y-%m-%d %H:%M'), scale=scale, minutes=round(seconds / 60, 1),
-               machine=machine_description(), table=table, token_stats=token_stats, runs=results)
+    out = dict(date=time.strftime('%Y-%m-%d %H:%M'), preset=args.preset, scale=args.scale, plan=plan,
+               minutes=round(seconds / 60, 1), machine=machine_description(), table=table, token_stats=token_stats,
+               probe=probe, runs=results)
     path = osp.join(work_dir, 'results.json')
     with open(path, 'w') as f:
         json.dump(out, f, indent=2)
-    print(f'\n{len(sets)} sets, {seconds / 60:.1f} min; table and metrics in {path}')
+    print(f'\n{len(table)} sets, {seconds / 60:.1f} min; table and metrics in {path}')
+
+
+def checkpoints(work_dir: str, plan: Dict[str, Any]) -> Tuple[str, str]:
+    """The MAE teacher's and the LMIM student's final checkpoints of the demo in ``work_dir``."""
+    return (osp.join(work_dir, 'mae_teacher', f'iter_{plan["iters"]["mae"]}.pth'),
+            osp.join(work_dir, 'lmim', f'iter_{plan["iters"]["lmim"]}.pth'))
 
 
 def main() -> None:
     args = parse_args()
     start = time.time()
-    scale, py, wd = args.scale, sys.executable, osp.abspath(args.work_dir)
-    sizes = dict(train=int(6000 * scale), test=int(1000 * min(scale, 2)), unlabeled=int(6000 * scale))
-    iters = dict(mae=max(1, int(600 * scale)), lmim=max(1, int(400 * scale)), recog=max(1, int(1200 * scale)))
+    plan = demo_plan(args.preset, args.scale)
+    wd = osp.abspath(args.work_dir)
     os.makedirs(wd, exist_ok=True)
-    print(f'lmim_mm demo (scale {scale}): data {sizes}, iterations {iters}, work dir {wd}')
-    data_root = prepare_data(args, sizes)
-
-    mae_dir, lmim_dir = osp.join(wd, 'mae_teacher'), osp.join(wd, 'lmim')
-    run_stage('1/5 MAE teacher', [py, 'tools/train.py', 'configs/demo/mae_teacher_tiny.py', '--work-dir', mae_dir,
-                                  *schedule_options(iters['mae'], pretrain_data_options(data_root))],
-              osp.join(mae_dir, 'train.log'))
-    teacher = osp.join(mae_dir, f'iter_{iters["mae"]}.pth')
+    print(f'lmim_mm demo ({args.preset} preset, scale {args.scale}): data {plan["sizes"]} at difficulty '
+          f'{plan["difficulty"]}, iterations {plan["iters"]}, batch {plan["batch"]}, work dir {wd}')
+    data_root = prepare_data(args, plan['sizes'], plan['difficulty'])
+    if args.compare:
+        compare(args, plan, data_root, wd, start)
+        return
+    teacher, student = checkpoints(wd, plan)
+    run_stage('1/5 MAE teacher', [sys.executable, 'tools/train.py', 'configs/demo/mae_teacher_tiny.py', '--work-dir',
+                                  osp.dirname(teacher), *schedule_options(plan['iters']['mae'], plan,
+                                                                          pretrain_data_options(data_root))],
+              osp.join(osp.dirname(teacher), 'train.log'), teacher)
     run_stage('2/5 LMIM pretraining',
-              [py, 'tools/train.py', 'configs/demo/lmim_tiny.py', '--work-dir', lmim_dir,
-               *schedule_options(iters['lmim'], [f'model.teacher_checkpoint={teacher}',
-                                                 *pretrain_data_options(data_root)])],
-              osp.join(lmim_dir, 'train.log'))
-    student = osp.join(lmim_dir, f'iter_{iters["lmim"]}.pth')
+              [sys.executable, 'tools/train.py', 'configs/demo/lmim_tiny.py', '--work-dir', osp.dirname(student),
+               *schedule_options(plan['iters']['lmim'], plan, [f'model.teacher_checkpoint={teacher}',
+                                                              *pretrain_data_options(data_root)])],
+              osp.join(osp.dirname(student), 'train.log'), student)
 
     recog_config = write_recognizer_config(wd, data_root, args)
+    results = {name: fine_tune_and_test(f'{stage} {name}', osp.join(wd, f'recognizer_{name}'), recog_config, init,
+                                        plan['iters']['recog'], plan)
+               for stage, name, init in (('3/5', 'pretrained', student), ('4/5', 'scratch', None))}
+    encoders = {'random init': None, 'MAE teacher': teacher, 'LMIM student': student}
+    token_stats = measure_token_stats(wd, recog_config, f'{data_root}/test', {
+        **encoders, **{f'fine-tuned {name}': res['checkpoint'] for name, res in results.items()}})
+    probe = measure_probe(wd, recog_config, data_root, encoders, plan)
+    save_pictures(wd, osp.dirname(teacher), osp.dirname(student))
+    report(results, token_stats, probe, wd, args, plan, time.time() - start)
+
+
+def compare(args: argparse.Namespace, plan: Dict[str, Any], data_root: str, wd: str, start: float) -> None:
+    """Low-label fine-tuning from the demo's LMIM student and from scratch, two seeds each."""
+    _, student = checkpoints(wd, plan)
+    if not osp.isfile(student):
+        raise FileNotFoundError(f'{student} not found: run `make demo` (same preset and scale) first')
+    recog_config = write_recognizer_config(wd, data_root, args)
+    iters, labels = plan['iters']['low_label_recog'], plan['low_label']
     results = {}
-    for stage, name, init in (('3/5', 'pretrained', student), ('4/5', 'scratch', None)):
-        run_dir = osp.join(wd, f'recognizer_{name}')
-        run_stage(f'{stage} fine-tune {name}',
-                  [py, 'tools/train.py', recog_config, '--work-dir', run_dir,
-                   *schedule_options(iters['recog'], [f'model.backbone.init_cfg.checkpoint={init}',
-                                                      f'train_cfg.val_interval={max(1, iters["recog"] // 4)}'])],
-                  osp.join(run_dir, 'train.log'))
-        ckpt = osp.join(run_dir, f'iter_{iters["recog"]}.pth')
-        test_dir = osp.join(run_dir, 'test')
-        run_stage(f'5/5 test {name}', [py, 'tools/test.py', recog_config, ckpt, '--work-dir', test_dir],
-                  osp.join(test_dir, 'test.log'))
-        results[name] = dict(checkpoint=ckpt, config=recog_config, metrics=read_test_metrics(test_dir))
-    encoders = {'random init': None, 'MAE teacher': teacher, 'LMIM student': student,
-                **{f'fine-tuned {name}': res['checkpoint'] for name, res in results.items()}}
-    token_stats = measure_token_stats(wd, recog_config, f'{data_root}/test', encoders)
-    save_pictures(wd, mae_dir, lmim_dir)
-    report(results, token_stats, wd, scale, time.time() - start)
+    for seed in SEEDS:
+        for name, init in (('pretrained', student), ('scratch', None)):
+            run = f'{name} s{seed}'
+            results[run] = fine_tune_and_test(
+                f'{labels} labels, {run}', osp.join(wd, 'compare', f'{name}_seed{seed}'), recog_config, init, iters,
+                plan, [f'train_dataloader.dataset.num_samples={labels}', f'randomness.seed={seed}'])
+    table = metric_table(results)
+    summary = {set_name: {name: {m: [runs[f'{name} s{seed}'][m] for seed in SEEDS] for m in METRICS}
+                          for name in ('pretrained', 'scratch')} for set_name, runs in table.items()}
+    lines = format_table(table, run_width=13)
+    lines.append(f'\nWAICS with {labels} labels, {iters} iterations: mean (seeds {", ".join(map(str, SEEDS))})')
+    for set_name, per_run in summary.items():
+        pre, scr = (per_run[name]['WAICS'] for name in ('pretrained', 'scratch'))
+        lines.append(f'{set_name:<10} pretrained {sum(pre) / len(pre):6.2f} {pre}  scratch {sum(scr) / len(scr):6.2f} '
+                     f'{scr}  gap {sum(pre) / len(pre) - sum(scr) / len(scr):+6.2f}')
+    print('\n'.join(lines))
+    seconds = time.time() - start
+    out = dict(date=time.strftime('%Y-%m-%d %H:%M'), preset=args.preset, scale=args.scale, plan=plan,
+               minutes=round(seconds / 60, 1), machine=machine_description(), labels=labels, iterations=iters,
+               table=table, summary=summary, runs=results)
+    path = osp.join(wd, 'results_compare.json')
+    with open(path, 'w') as f:
+        json.dump(out, f, indent=2)
+    print(f'\n{seconds / 60:.1f} min; table and metrics in {path}')
 
 
 def measure_token_stats(work_dir: str, config: str, data: str, encoders: Dict[str, Optional[str]]) -> Dict[str, dict]:
@@ -226,6 +332,21 @@ def measure_token_stats(work_dir: str, config: str, data: str, encoders: Dict[st
     checkpoints = [ckpt for ckpt in encoders.values() if ckpt]
     run_stage('encoder token stats', [sys.executable, 'tools/analysis_tools/token_stats.py', config, *checkpoints, '--random',
                                       '--data', data, '--out', out], osp.join(work_dir, 'token_stats.log'))
+    with open(out) as f:
+        measured = json.load(f)
+    return {name: measured[ckpt or 'random'] for name, ckpt in encoders.items()}
+
+
+def measure_probe(work_dir: str, config: str, data_root: str, encoders: Dict[str, Optional[str]],
+                  plan: Dict[str, Any]) -> Dict[str, Dict[str, Dict[str, float]]]:
+    """tools/analysis_tools/probe_encoder.py: a linear CTC probe per encoder and seed, trained on
+    labeled synthetic train words, measured on the synthetic test split."""
+    out = osp.join(work_dir, 'probe.json')
+    checkpoints = [ckpt for ckpt in encoders.values() if ckpt]
+    run_stage('linear CTC probe', [sys.executable, 'tools/analysis_tools/probe_encoder.py', config, *checkpoints,
+                                   '--random', '--data', f'{data_root}/train', '--test-data', f'{data_root}/test',
+                                   '--num-train', str(plan['probe_train']), '--steps', str(plan['probe_steps']),
+                                   '--seeds', *map(str, SEEDS), '--out', out], osp.join(work_dir, 'probe.log'))
     with open(out) as f:
         measured = json.load(f)
     return {name: measured[ckpt or 'random'] for name, ckpt in encoders.items()}

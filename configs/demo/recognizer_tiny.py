@@ -13,7 +13,7 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.999), weight_decay=0.05),
     constructor='mmpretrain.LearningRateDecayOptimWrapperConstructor',
-    paramwise_cfg=dict(layer_decay_rate=0.75, bias_decay_mult=0.0, norm_decay_mult=0.0, flat_decay_mult=0.0,
+    paramwise_cfg=dict(layer_decay_rate=0.9, bias_decay_mult=0.0, norm_decay_mult=0.0, flat_decay_mult=0.0,
                        custom_keys={'cls_token': dict(decay_mult=0.0)}))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=50),

@@ -1,9 +1,13 @@
 """The main job, tools/demo.py (`make demo`), end to end at a tiny scale."""
 import json
+import runpy
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Tuple
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SPLITS = ('iiit5k_train', 'svt_train', 'iiit5k_test', 'svt_test')
@@ -21,13 +25,26 @@ def small_real_root(real_data_dir: Path, root: Path, per_split: int = 6) -> Path
     return root
 
 
-def test_demo_pretrains_fine_tunes_and_reports(real_data_dir, tmp_path):
-    work_dir = tmp_path / 'demo'
-    real_root = small_real_root(real_data_dir, tmp_path / 'real')
+def run_demo(work_dir: Path, real_root: Path, *args: str) -> subprocess.CompletedProcess:
     proc = subprocess.run([sys.executable, 'tools/demo.py', '--scale', '0.005', '--work-dir', str(work_dir),
-                           '--real-root', str(real_root), '--workers', '1'],
+                           '--real-root', str(real_root), '--workers', '1', *args],
                           cwd=REPO, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+@pytest.fixture(scope='module')
+def demo(real_data_dir, tmp_path_factory) -> Tuple[Path, Path, subprocess.CompletedProcess]:
+    """The demo run once at tiny scale: its work dir, the real-data root and the finished process."""
+    root = tmp_path_factory.mktemp('demo')
+    work_dir, real_root = root / 'demo', small_real_root(real_data_dir, root / 'real')
+    with pytest.raises(AssertionError, match='run `make demo`'):  # the comparison needs the demo's student
+        run_demo(work_dir, real_root, '--compare')
+    return work_dir, real_root, run_demo(work_dir, real_root)
+
+
+def test_demo_pretrains_fine_tunes_probes_and_reports(demo):
+    work_dir, _, proc = demo
     results = json.loads((work_dir / 'results.json').read_text())
     assert set(results['table']) == {'synthetic', 'IIIT5K', 'SVT'}
     for per_model in results['table'].values():
@@ -42,3 +59,29 @@ def test_demo_pretrains_fine_tunes_and_reports(real_data_dir, tmp_path):
     assert pictures == {'mae_reconstruction.png', 'lmim_similarity.png', 'samples_pretrained.png',
                         'samples_scratch.png', 'curves_pretraining.png', 'curves_finetuning.png'}
     assert 'encoder (patch tokens)' in proc.stdout and 'synthetic  pretrained' in proc.stdout
+    assert list(results['probe']) == ['random init', 'MAE teacher', 'LMIM student']
+    for per_seed in results['probe'].values():
+        assert list(per_seed) == ['0', '1'] and all(0 <= r['test_acc'] <= 100 for r in per_seed.values())
+    assert results['plan']['difficulty'] >= 0.3 and 'linear CTC probe' in proc.stdout
+
+
+def test_demo_compare_fine_tunes_on_few_labels_with_two_seeds(demo):
+    work_dir, real_root, _ = demo
+    proc = run_demo(work_dir, real_root, '--compare')
+    compared = json.loads((work_dir / 'results_compare.json').read_text())
+    assert set(compared['table']) == {'synthetic', 'IIIT5K', 'SVT'}
+    assert set(compared['table']['synthetic']) == {'pretrained s0', 'scratch s0', 'pretrained s1', 'scratch s1'}
+    assert all(len(per_run[run]['WAICS']) == 2 for per_run in compared['summary'].values()
+               for run in ('pretrained', 'scratch'))
+    assert 'reusing' in proc.stdout and f"{compared['labels']} labels" in proc.stdout
+
+
+def test_gpu_preset_is_bigger_and_uses_bf16():
+    demo = runpy.run_path(str(REPO / 'tools' / 'demo.py'))
+    cpu, gpu = demo['demo_plan']('cpu', 1.0), demo['demo_plan']('gpu', 1.0)
+    assert gpu['batch'] > cpu['batch'] and gpu['sizes']['train'] > cpu['sizes']['train']
+    assert all(gpu['iters'][k] * gpu['batch'] > cpu['iters'][k] * cpu['batch'] for k in cpu['iters'])
+    assert gpu['difficulty'] >= 0.3 and cpu['difficulty'] >= 0.3
+    assert demo['schedule_options'](100, gpu)[0] == '--amp' and '--amp' not in demo['schedule_options'](100, cpu)
+    tiny = demo['demo_plan']('cpu', 0.005)
+    assert tiny['iters']['recog'] == 7 and tiny['low_label'] == 5
