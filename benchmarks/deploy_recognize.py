@@ -80,12 +80,10 @@ def peak_memories(folder: Path, cases: Sequence[str], batch: int, threads: int) 
 
 
 def waics(preds: Sequence[str], labels: Sequence[str]) -> float:
-    """Word accuracy ignoring case and symbols (mmocr's ``WordMetric``, ``ignore_case_symbol``)."""
-    from mmocr.evaluation import WordMetric
+    """Word accuracy ignoring case and symbols, as the recognizer's test computes it."""
+    from lmim_mm.evaluation.scoring import LATIN_METRICS, TextScorer
 
-    metric = WordMetric(mode='ignore_case_symbol')
-    metric.process(None, [dict(pred_text=dict(item=p), gt_text=dict(item=g)) for p, g in zip(preds, labels)])
-    return metric.compute_metrics(metric.results)['word_acc_ignore_case_symbol']
+    return TextScorer(LATIN_METRICS).score(preds, labels)['word_acc_ignore_case_symbol']
 
 
 def measure_deploy_recognize(settings: BenchmarkSettings) -> Iterator[Measurement]:

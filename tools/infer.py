@@ -129,14 +129,16 @@ def main() -> int:
         if not osp.isfile(name):
             raise FileNotFoundError(f'not found: {name}')
     images, labels = collect_inputs(args.path)
-    # images are read as in training and testing: an unusable one is an error naming it
-    arrays = [read_image(Path(image).read_bytes(), image) for image in images]
     inferencer = TextRecInferencer(model=args.config, weights=args.checkpoint, device=args.device)
     # mmocr loads weights leniently (a log warning); refuse a checkpoint that does not fit, as test.py does
     check_state_dict(inferencer.model, load_state_dict_file(args.checkpoint), source=args.checkpoint)
-    predictions = read_in_batches(
-        lambda batch: inferencer(batch, batch_size=args.batch_size, progress_bar=False)['predictions'], arrays,
-        args.batch_size)
+
+    def read(paths: List[str]) -> list:
+        # images are read as in training and testing (an unusable one is an error naming it), a batch at a time
+        arrays = [read_image(Path(path).read_bytes(), path) for path in paths]
+        return inferencer(arrays, batch_size=args.batch_size, progress_bar=False)['predictions']
+
+    predictions = read_in_batches(read, images, args.batch_size)
     report(images, predictions, labels, TextScorer.from_config(inferencer.cfg), args.out)
     return 0
 

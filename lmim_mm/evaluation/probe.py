@@ -14,14 +14,15 @@ from typing import Dict, List, Sequence, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from rapidfuzz.distance import Levenshtein
+
+from .scoring import LATIN_METRICS, TextScorer
 
 #: the probe's alphabet; class 0 is the CTC blank, character ``i`` is class ``i + 1``
 PROBE_CHARSET = string.digits + string.ascii_lowercase
 
 
 def normalize_word(text: str) -> str:
-    """Lower case, digits and letters only (how WAICS compares words)."""
+    """A label as the probe's CTC target: lower case, digits and letters only (what WAICS counts)."""
     return re.sub(r'[^0-9a-z]', '', text.lower())
 
 
@@ -93,12 +94,9 @@ def ctc_loss(probe: LinearCTCProbe, features: torch.Tensor, words: Sequence[str]
 
 @torch.no_grad()
 def evaluate_probe(probe: LinearCTCProbe, features: torch.Tensor, words: Sequence[str]) -> Dict[str, float]:
-    """Word accuracy and 1-NED in % (case and symbols ignored, as WAICS) and the CTC loss."""
-    predicted = greedy_ctc_decode(probe(features))
-    truth = [normalize_word(w) for w in words]
-    return dict(acc=100 * sum(p == t for p, t in zip(predicted, truth)) / len(words),
-                one_minus_ned=100 * sum(1 - Levenshtein.normalized_distance(p, t) for p, t in zip(predicted, truth))
-                / len(words),
+    """WAICS and 1-NED in % (mmocr's metrics, as the recognizer's test) and the CTC loss."""
+    scores = TextScorer(LATIN_METRICS).score(greedy_ctc_decode(probe(features)), words)
+    return dict(acc=100 * scores['word_acc_ignore_case_symbol'], one_minus_ned=100 * scores['1-N.E.D'],
                 loss=ctc_loss(probe, features, words).item())
 
 

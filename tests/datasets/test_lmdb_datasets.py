@@ -1,4 +1,5 @@
 """Lazy LMDB datasets: multi-root indexing, workers, skipping of undecodable images, registries."""
+import logging
 import pickle
 from collections import Counter
 from functools import partial
@@ -11,6 +12,7 @@ import mmpretrain.registry
 import numpy as np
 import pytest
 import torch
+from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from mmocr.datasets import RecogLMDBDataset
@@ -48,7 +50,20 @@ def _epoch_indices(loader):
     return seen
 
 
-def test_two_workers_yield_each_valid_index_once(two_roots, capfd):
+@pytest.fixture
+def log_file(tmp_path):
+    """A file that receives mmengine's current logger, in this process and in forked loader workers
+    (its console stream is bound to whichever stdout existed when the logger was made)."""
+    path = tmp_path / 'log.txt'
+    handler = logging.FileHandler(path)
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    yield path
+    logger.removeHandler(handler)
+    handler.close()
+
+
+def test_two_workers_yield_each_valid_index_once(two_roots, log_file):
     roots, images = two_roots
     for root in roots:
         LMDBReader(root).close()
@@ -62,7 +77,7 @@ def test_two_workers_yield_each_valid_index_once(two_roots, capfd):
     for _ in range(2):
         counts = Counter(_epoch_indices(loader))
         assert sorted(counts) == valid and set(counts.values()) == {1}
-    log = ''.join(capfd.readouterr())
+    log = log_file.read_text()
     assert f"{roots[0]}/image-000000013" in log and 'undecodable' in log
     assert "image-000000014" not in log
 

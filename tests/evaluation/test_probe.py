@@ -10,9 +10,9 @@ from lmim_mm.evaluation.probe import (PROBE_CHARSET, column_features, evaluate_p
 GRID = (2, 8)  # 2 rows x 8 columns of tokens
 
 
-def readable_tokens(words, channels: int = 40, noise: float = 0.1):
+def readable_tokens(words, channels: int = 40, noise: float = 0.1, seed: int = 0):
     """Tokens whose top row holds character i of a word one-hot at column 2i (a code the probe can read)."""
-    tokens = noise * torch.randn(len(words), GRID[0] * GRID[1], channels)
+    tokens = noise * torch.randn(len(words), GRID[0] * GRID[1], channels, generator=torch.Generator().manual_seed(seed))
     for n, word in enumerate(words):
         for i, char in enumerate(word):
             tokens[n, 2 * i, PROBE_CHARSET.index(char)] += 1.0
@@ -37,10 +37,11 @@ def test_words_columns_and_decoding():
 
 def test_probe_reads_a_linear_code_and_not_a_blind_encoder():
     train_words, test_words = random_words(400, seed=0), random_words(100, seed=1)
-    readable = probe_encoder(readable_tokens(train_words), train_words, readable_tokens(test_words), test_words,
-                             GRID, steps=300, batch_size=64)
-    blind = probe_encoder(0.1 * torch.randn(400, 16, 40), train_words, 0.1 * torch.randn(100, 16, 40), test_words,
-                          GRID, steps=300, batch_size=64)
+    readable = probe_encoder(readable_tokens(train_words, seed=0), train_words, readable_tokens(test_words, seed=1),
+                             test_words, GRID, steps=300, batch_size=64)
+    noise = torch.Generator().manual_seed(2)
+    blind = probe_encoder(0.1 * torch.randn(400, 16, 40, generator=noise), train_words,
+                          0.1 * torch.randn(100, 16, 40, generator=noise), test_words, GRID, steps=300, batch_size=64)
     assert readable['test_acc'] > 90 and readable['test_one_minus_ned'] > 95
     assert blind['test_acc'] < 25 and blind['test_loss'] > 2 * readable['test_loss']
     assert set(readable) == {f'{split}_{name}' for split in ('train', 'test')
