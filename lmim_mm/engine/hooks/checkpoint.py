@@ -1,7 +1,7 @@
 """mmengine's ``CheckpointHook`` made crash-safe: a kill or a full disk never loses the last checkpoint."""
 import os.path as osp
 from pathlib import Path
-from typing import List
+from typing import Dict, List, Optional
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
@@ -22,6 +22,8 @@ class AtomicCheckpointHook(CheckpointHook):
     1. the new checkpoint written atomically (``atomic_local`` backend: temporary file, fsync, rename);
     2. ``work_dir/last_checkpoint`` replaced the same way;
     3. only then the checkpoint that fell out of ``max_keep_ckpts`` deleted.
+
+    Best checkpoints (``save_best``) likewise: the new best is written before the previous one goes.
 
     At start (``before_run``), a run with ``resume=True`` and no explicit checkpoint resumes from
     :func:`~lmim_mm.engine.fileio.find_resume_checkpoint` (the newest complete checkpoint when
@@ -62,6 +64,41 @@ class AtomicCheckpointHook(CheckpointHook):
         steps = sorted({checkpoint_step(path) for path in Path(self.out_dir).iterdir()} - {None})
         paths = [osp.join(self.out_dir, self.filename_tmpl.format(s)) for s in steps if s < kept[-1] and s not in kept]
         return [path for path in paths if osp.isfile(path)]
+
+    def _best_paths(self) -> Dict[str, Optional[str]]:
+        """The current best checkpoint of each ``save_best`` indicator (``None``: none yet)."""
+        if len(self.key_indicators) == 1:
+            return {self.key_indicators[0]: self.best_ckpt_path}
+        return {key: self.best_ckpt_path_dict.get(key) for key in self.key_indicators}
+
+    def _set_best_paths(self, paths: Dict[str, Optional[str]]) -> None:
+        if len(self.key_indicators) == 1:
+            self.best_ckpt_path = paths[self.key_indicators[0]]
+        else:
+            self.best_ckpt_path_dict.update(paths)
+
+    def _save_best_checkpoint(self, runner, metrics: dict) -> None:
+        """mmengine's, except that a previous best checkpoint is deleted only after the new one is written.
+
+        mmengine deletes it first, so a kill or a full disk in between leaves no best checkpoint. Here
+        mmengine's method runs with no previous best known to it (so it deletes nothing); the previous
+        best of each indicator that got a new one is deleted afterwards.
+        """
+        if not self.save_best:
+            return
+        previous = self._best_paths()
+        self._set_best_paths(dict.fromkeys(previous))
+        try:
+            super()._save_best_checkpoint(runner, metrics)
+        finally:
+            written = self._best_paths()
+            self._set_best_paths({key: written[key] or previous[key] for key in previous})
+        if not is_main_process():
+            return
+        for key, old in previous.items():
+            if old and written[key] and written[key] != old and self.file_backend.isfile(old):
+                self.file_backend.remove(old)
+                runner.logger.info(f'The previous best checkpoint {old} is removed')
 
     def _save_checkpoint_with_step(self, runner, step: int, meta: dict) -> None:
         dropped = []
