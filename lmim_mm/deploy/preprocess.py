@@ -15,29 +15,40 @@ from PIL import Image, ImageOps
 from .settings import DeploySettings
 
 PathLike = Union[str, Path]
+#: Largest width x height read, the limit of the PyTorch path (``lmim_mm.datasets.image_io``).
+MAX_IMAGE_PIXELS = 1 << 26
 
 
-def read_image(path: PathLike) -> np.ndarray:
+def read_image(path: PathLike, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
     """Decode an image file to RGB: EXIF orientation applied, transparency composited on white.
+
+    The rules of the PyTorch path: empty, undecodable and truncated files (Pillow refuses them) and
+    images over ``max_pixels`` (checked from the header, before decoding) are errors naming the file.
 
     Args:
         path: Image file.
+        max_pixels: Largest width x height accepted.
 
     Returns:
         uint8 (H, W, 3), RGB.
 
     Raises:
-        ValueError: the file cannot be decoded, or the image is empty; the message names the file.
+        ValueError: the file cannot be decoded, is too large, or the image is empty; the message names
+            the file.
     """
     try:
         with Image.open(path) as img:
+            if img.width * img.height > max_pixels:
+                raise ValueError(f'{img.width}x{img.height} pixels, more than max_pixels={max_pixels}')
             img = ImageOps.exif_transpose(img)
             if img.mode in ('RGBA', 'LA', 'PA') or (img.mode == 'P' and 'transparency' in img.info):
                 rgba = img.convert('RGBA')
                 white = Image.new('RGBA', rgba.size, (255, 255, 255, 255))
                 img = Image.alpha_composite(white, rgba)
             array = np.asarray(img.convert('RGB'))
-    except (OSError, SyntaxError, ValueError) as err:  # Pillow's errors for unreadable / truncated files
+    except Image.DecompressionBombError as err:  # Pillow's own limit, far above ours
+        raise ValueError(f'cannot decode image {path}: too large ({err}), more than max_pixels={max_pixels}') from err
+    except (OSError, SyntaxError, ValueError) as err:  # unreadable, truncated or too large
         raise ValueError(f'cannot decode image {path}: {err}') from err
     if array.size == 0:
         raise ValueError(f'empty image {path} ({array.shape[1]}x{array.shape[0]})')

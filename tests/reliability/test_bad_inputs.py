@@ -165,3 +165,22 @@ def test_bad_options_name_the_option_and_range(build, option):
     with pytest.raises(ValueError) as info:
         build()
     assert option in str(info.value)
+
+
+def test_onnx_runtime_reader_follows_the_same_rules(tmp_path, real_data_dir):
+    """``infer.py --onnx`` reads with lmim_mm.deploy (Pillow): the same refusals, named, the same limit."""
+    from lmim_mm.datasets import image_io
+    from lmim_mm.deploy import preprocess
+
+    assert preprocess.MAX_IMAGE_PIXELS == image_io.MAX_IMAGE_PIXELS
+    jpeg = (real_data_dir / 'svt_test' / 'IMG' / '1.jpg').read_bytes()
+    cases = {'empty.jpg': b'', 'half.jpg': jpeg[:len(jpeg) // 2], 'huge.png': png_header_only(60000, 60000)}
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(ValueError, match=name.replace('.', r'\.')):
+            preprocess.read_image(tmp_path / name)
+    with pytest.raises(ValueError, match=r'huge\.png: too large .*3600000000 pixels.*more than max_pixels=67108864'):
+        preprocess.read_image(tmp_path / 'huge.png')
+    (tmp_path / 'word.png').write_bytes(alpha_only_word())
+    word = preprocess.read_image(tmp_path / 'word.png')
+    assert word.min() < 64 and word.max() == 255  # a dark word on white, not a blank image
