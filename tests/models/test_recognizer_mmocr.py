@@ -170,3 +170,90 @@ def test_tiny_recognizer_overfits_a_batch(batch):
     optim = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=2e-3))
     losses = [model.train_step(copy.deepcopy(batch), optim)['loss_ce'].item() for _ in range(50)]
     assert losses[-1] < losses[0] / 2, losses
+
+
+# ColumnCTCDecoder and the recognizer's auxiliary decoder (joint CTC-attention)
+CTC_DICTIONARY = dict(type='Dictionary', dict_file=ENGLISH_DICT, with_start=False, with_end=True,
+                      with_padding=True, with_unknown=True)
+
+
+def ctc_decoder(**kwargs) -> torch.nn.Module:
+    with DefaultScope.overwrite_default_scope('mmocr'):
+        cfg = dict(type='ColumnCTCDecoder', in_channels=8, dictionary=CTC_DICTIONARY, grid_size=(2, 4))
+        return MODELS.build(copy.deepcopy(dict(cfg, **kwargs)))
+
+
+def joint_cfg(weight: float = 1.0) -> dict:
+    cfg = recognizer_cfg(dropout=0.0)
+    return dict(cfg, type='ViTRecognizer', aux_decoder=dict(type='ColumnCTCDecoder', in_channels=32),
+                aux_loss_weight=weight)
+
+
+def test_columns_are_averaged_and_read_left_to_right():
+    decoder = ctc_decoder(steps_per_column=2)
+    tokens = torch.randn(3, 1 + 2 * 4, 8)  # [cls] + a 2 x 4 grid, row-major
+    logits = decoder.forward_train(None, tokens)
+    assert logits.shape == (3, 4 * 2, 97)
+    columns = tokens[:, 1:].reshape(3, 2, 4, 8).mean(1)
+    expected = decoder.classifier(columns).reshape(3, 4, 2, 97).reshape(3, 8, 97)
+    torch.testing.assert_close(logits, expected)
+    # a change in column 2 moves steps 4 and 5 only
+    moved = tokens.clone()
+    moved[:, 1 + 2] += 1.0
+    changed = (decoder.forward_train(None, moved) - logits).abs().sum((0, 2)) > 0
+    assert changed.tolist() == [False, False, False, False, True, True, False, False]
+
+
+def test_bad_inputs_are_named():
+    with pytest.raises(ValueError, match='padding class'):
+        ctc_decoder(dictionary=dict(CTC_DICTIONARY, with_padding=False))
+    with pytest.raises(ValueError, match='steps_per_column'):
+        ctc_decoder(steps_per_column=0)
+    with pytest.raises(ValueError, match=r'grid \(2, 4\)'):
+        ctc_decoder().forward_train(None, torch.randn(1, 5, 8))
+
+
+def test_aux_loss_is_added_weighted_and_trains_the_encoder(batch):
+    torch.manual_seed(0)
+    model = build(joint_cfg(weight=1.0)).train()
+    assert model.aux_decoder.grid_size == tuple(model.backbone.grid_size)
+    assert model.aux_decoder.dictionary is model.decoder.dictionary
+    inputs = model.data_preprocessor(copy.deepcopy(batch), training=True)
+    losses = model.loss(inputs['inputs'], inputs['data_samples'])
+    assert set(losses) == {'loss_ce', 'aux_loss_ctc'} and torch.isfinite(losses['aux_loss_ctc'])
+    model.aux_loss_weight = 2.5
+    doubled = model.loss(inputs['inputs'], inputs['data_samples'])
+    torch.testing.assert_close(doubled['aux_loss_ctc'], 2.5 * losses['aux_loss_ctc'])
+    torch.testing.assert_close(doubled['loss_ce'], losses['loss_ce'])
+    model.zero_grad()
+    doubled['aux_loss_ctc'].backward()
+    assert model.backbone.blocks[0].attn.qkv.weight.grad.abs().sum() > 0
+    assert all(p.grad is None or p.grad.abs().sum() == 0 for p in model.decoder.parameters())
+
+
+def test_prediction_ignores_the_aux_decoder(batch):
+    torch.manual_seed(0)
+    joint = build(joint_cfg()).eval()
+    plain = build(recognizer_cfg()).eval()
+    plain.load_state_dict({k: v for k, v in joint.state_dict().items() if not k.startswith('aux_decoder.')})
+    inputs = joint.data_preprocessor(copy.deepcopy(batch), training=False)
+    with torch.no_grad():
+        ours = [s.pred_text.item for s in joint.predict(inputs['inputs'], copy.deepcopy(inputs['data_samples']))]
+        theirs = [s.pred_text.item for s in plain.predict(inputs['inputs'], copy.deepcopy(inputs['data_samples']))]
+    assert ours == theirs
+
+
+def test_ctc_decoder_fits_a_batch_alone(batch):
+    """The CTC path learns: 60 steps on eight words cut its loss by more than half."""
+    torch.manual_seed(0)
+    model = build(joint_cfg()).train()
+    inputs = model.data_preprocessor(copy.deepcopy(batch), training=True)
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    first = None
+    for _ in range(60):
+        loss = model.loss(inputs['inputs'], copy.deepcopy(inputs['data_samples']))['aux_loss_ctc']
+        first = first if first is not None else loss.item()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < 0.5 * first

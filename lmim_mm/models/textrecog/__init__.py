@@ -4,8 +4,8 @@ The recognizer is :class:`ViTRecognizer` (mmocr's ``EncoderDecoderRecognizer`` +
 layer-wise lr decay) with ``TextViT`` (backbone), ``LinearNorm`` (encoder slot) and
 :class:`ViTTransformerDecoder`.
 """
-from .decoders import ViTTransformerDecoder
+from .decoders import ColumnCTCDecoder, ViTTransformerDecoder
 from .module_losses import SmoothCEModuleLoss
 from .recognizers import ViTRecognizer
 
-__all__ = ['SmoothCEModuleLoss', 'ViTRecognizer', 'ViTTransformerDecoder']
+__all__ = ['ColumnCTCDecoder', 'SmoothCEModuleLoss', 'ViTRecognizer', 'ViTTransformerDecoder']

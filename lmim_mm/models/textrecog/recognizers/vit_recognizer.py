@@ -1,7 +1,11 @@
-"""The LMIM recognizer: mmocr's encoder-decoder recognizer with layer-wise lr decay support."""
-from typing import Tuple
+"""The LMIM recognizer: mmocr's encoder-decoder recognizer with layer-wise lr decay support and an
+optional auxiliary CTC decoder."""
+from typing import Dict, Optional, Sequence, Tuple
 
+import torch
 from mmocr.models.textrecog.recognizers import EncoderDecoderRecognizer
+from mmocr.registry import MODELS
+from mmocr.structures import TextRecogDataSample
 
 from lmim_mm.registry import register
 
@@ -10,10 +14,37 @@ from lmim_mm.registry import register
 class ViTRecognizer(EncoderDecoderRecognizer):
     """``TextViT`` backbone + ``LinearNorm`` (encoder slot) + ``ViTTransformerDecoder``.
 
-    Identical to mmocr's ``EncoderDecoderRecognizer`` plus :meth:`get_layer_depth`, which
-    mmpretrain's ``LearningRateDecayOptimWrapperConstructor`` (layer-wise lr decay 0.75 in the
-    fine-tuning recipe) asks the model for.
+    mmocr's ``EncoderDecoderRecognizer`` plus :meth:`get_layer_depth`, which mmpretrain's
+    ``LearningRateDecayOptimWrapperConstructor`` (layer-wise lr decay 0.75 in the fine-tuning recipe)
+    asks the model for, and an optional auxiliary decoder trained beside the main one (joint
+    CTC-attention: ``aux_decoder=dict(type='ColumnCTCDecoder', in_channels=...)``). The auxiliary
+    decoder reads the encoder output, shares the main decoder's dictionary, gets the backbone's
+    ``grid_size``, adds its losses (prefixed ``aux_``, times ``aux_loss_weight``) in training and is
+    not used for prediction. None (the default, the authors' recognizer) trains the decoder alone.
+
+    Args:
+        aux_decoder: Config of the auxiliary decoder, or None.
+        aux_loss_weight: Weight of the auxiliary losses.
+        **kwargs: mmocr ``EncoderDecoderRecognizer`` arguments.
     """
+
+    def __init__(self, aux_decoder: Optional[Dict] = None, aux_loss_weight: float = 1.0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.aux_decoder = None
+        self.aux_loss_weight = aux_loss_weight
+        if aux_decoder is not None:
+            self.aux_decoder = MODELS.build(
+                dict(aux_decoder, dictionary=self.decoder.dictionary, grid_size=tuple(self.backbone.grid_size)))
+
+    def loss(self, inputs: torch.Tensor, data_samples: Sequence[TextRecogDataSample], **kwargs) -> Dict:
+        """The decoder's losses, plus the weighted auxiliary losses when there is an auxiliary decoder."""
+        feat = self.extract_feat(inputs)
+        out_enc = self.encoder(feat, data_samples) if self.with_encoder else None
+        losses = self.decoder.loss(feat, out_enc, data_samples)
+        if self.aux_decoder is not None:
+            aux = self.aux_decoder.loss(feat, out_enc, data_samples)
+            losses.update({f'aux_{name}': self.aux_loss_weight * value for name, value in aux.items()})
+        return losses
 
     def get_layer_depth(self, param_name: str) -> Tuple[int, int]:
         """Layer of a parameter: backbone embeddings 0, block ``i`` -> ``i + 1``, all else the top."""
