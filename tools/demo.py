@@ -9,13 +9,13 @@
 5. both evaluated on the synthetic test split and on real IIIT5K / SVT test images (or a folder given
    with --data): one table (WAICS, case-sensitive accuracy, 1-NED), also in
    work_dirs/demo/results.json;
-6. how distinct the patch tokens of each encoder are (tools/analysis_tools/token_stats.py) and how
-   readable they are to a linear CTC probe on the frozen encoder, two seeds
-   (tools/analysis_tools/probe_encoder.py): random init, MAE teacher, LMIM student.
+6. how distinct the patch tokens of each encoder are (tools/analysis_tools/token_stats.py).
 
 ``--compare`` (`make demo-compare`, after the demo) fine-tunes from the demo's LMIM student and from
-scratch on only ``low_label`` labeled words, two seeds each, and prints that table (also in
-work_dirs/demo/results_compare.json): the regime where self-supervised pretraining helps most.
+scratch on only ``low_label`` labeled words, two seeds each (the regime where self-supervised
+pretraining helps most), and measures how readable the frozen encoders' tokens are to a linear CTC
+probe, two seeds (tools/analysis_tools/probe_encoder.py: random init, MAE teacher, LMIM student);
+both tables also in work_dirs/demo/results_compare.json.
 
 Each stage runs the real tools (tools/train.py, tools/test.py) on the configs in configs/demo/.
 ``--preset gpu`` (`make demo GPU=1`) is the scale-up for one large GPU (bf16, bigger batches, more data
@@ -40,15 +40,18 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 ITER_PATTERN = re.compile(r'Iter\((train|test)\)\s*\[\s*(\d+)/\s*(\d+)\]')
 #: reported metric -> key suffix in the evaluator output
 METRICS = {'WAICS': 'recog/word_acc_ignore_case_symbol', 'acc_case': 'recog/word_acc', '1-NED': 'recog/1-N.E.D'}
-#: Sizes (images), iterations and batch sizes of each preset; --scale multiplies sizes and iterations.
-#: 'cpu' fits `make demo` into ~25 minutes of a 2-core CPU; 'gpu' is sized for ~8 minutes of one
-#: H200-class GPU in bf16 from the CPU step costs (README, "Scale-up").
+#: Sizes (images), iterations and batch sizes (pretraining / recognizer) of each preset; --scale
+#: multiplies sizes and iterations. 'cpu' fits `make demo` into ~25 minutes of a 2-core CPU; 'gpu' is
+#: sized for ~8 minutes of one H200-class GPU in bf16 from the CPU step costs (README, "Scale-up").
+#: The recognizer warms up over the first eighth of its iterations.
 PRESETS: Dict[str, Dict[str, float]] = {
-    'cpu': dict(train=20000, test=1000, unlabeled=6000, difficulty=0.3, mae=300, lmim=150, recog=1400, batch=64,
-                low_label=1000, low_label_recog=600, probe_train=2000, probe_steps=300, workers=1),
-    'gpu': dict(train=100000, test=2000, unlabeled=100000, difficulty=0.3, mae=1500, lmim=800, recog=2500,
-                batch=256, low_label=1000, low_label_recog=1000, probe_train=5000, probe_steps=500, workers=8),
+    'cpu': dict(train=20000, test=1000, unlabeled=6000, difficulty=0.3, mae=100, lmim=50, recog=2400, batch=64,
+                recog_batch=48, low_label=1000, low_label_recog=1200, probe_train=2000, probe_steps=300, workers=1),
+    'gpu': dict(train=100000, test=2000, unlabeled=100000, difficulty=0.3, mae=1500, lmim=800, recog=4000,
+                batch=256, recog_batch=128, low_label=1000, low_label_recog=2000, probe_train=5000, probe_steps=500,
+                workers=8),
 }
+RECOG_WARMUP_SHARE = 1 / 8
 SEEDS = (0, 1)
 #: probe results shown in the table (held-out words: word accuracy and 1-NED in %, CTC loss)
 PROBE_COLUMNS = ('test_acc', 'test_one_minus_ned', 'test_loss')
@@ -78,6 +81,7 @@ def demo_plan(preset: str, scale: float) -> Dict[str, Any]:
                  unlabeled=int(base['unlabeled'] * scale))
     iters = {key: max(2, int(base[key] * scale)) for key in ('mae', 'lmim', 'recog', 'low_label_recog')}
     return dict(sizes=sizes, iters=iters, difficulty=base['difficulty'], batch=int(base['batch']),
+                recog_batch=int(base['recog_batch']),
                 low_label=max(2, int(base['low_label'] * min(scale, 1))), workers=int(base['workers']),
                 probe_train=max(8, int(base['probe_train'] * min(scale, 1))),
                 probe_steps=max(2, int(base['probe_steps'] * min(scale, 1))), amp=preset == 'gpu')
@@ -135,14 +139,17 @@ def prepare_data(args: argparse.Namespace, sizes: Dict[str, int], difficulty: fl
     return data_root
 
 
-def schedule_options(iters: int, plan: Dict[str, Any], extra: Optional[List[str]] = None) -> List[str]:
+def schedule_options(iters: int, plan: Dict[str, Any], extra: Optional[List[str]] = None,
+                     recognizer: bool = False) -> List[str]:
     """``--cfg-options`` that set an iteration budget (loop, warm-up, cosine, checkpoint) and the
-    batch size / data workers of ``plan``; ``--amp`` for the GPU preset."""
-    warmup = max(1, min(100, iters // 10))
+    batch size / data workers of ``plan`` (the recognizer's batch and warm-up when ``recognizer``);
+    ``--amp`` for the GPU preset."""
+    warmup = max(1, int(iters * RECOG_WARMUP_SHARE) if recognizer else min(100, iters // 10))
+    batch = plan['recog_batch'] if recognizer else plan['batch']
     return [*(['--amp'] if plan['amp'] else []), '--cfg-options', f'train_cfg.max_iters={iters}',
             f'param_scheduler.0.end={warmup}', f'param_scheduler.1.begin={warmup}', f'param_scheduler.1.end={iters}',
             f'default_hooks.logger.interval={max(1, min(25, iters // 10))}',
-            f'default_hooks.checkpoint.interval={iters}', f'train_dataloader.batch_size={plan["batch"]}',
+            f'default_hooks.checkpoint.interval={iters}', f'train_dataloader.batch_size={batch}',
             f'train_dataloader.num_workers={plan["workers"]}', *(extra or [])]
 
 
@@ -197,7 +204,7 @@ def fine_tune_and_test(stage: str, run_dir: str, config: str, init: Optional[str
     run_stage(f'{stage} fine-tune', [sys.executable, 'tools/train.py', config, '--work-dir', run_dir,
                                      *schedule_options(iters, plan, [f'model.backbone.init_cfg.checkpoint={init}',
                                                                      f'train_cfg.val_interval={max(1, iters // 4)}',
-                                                                     *extra])],
+                                                                     *extra], recognizer=True)],
               osp.join(run_dir, 'train.log'), osp.join(run_dir, f'iter_{iters}.pth'))
     ckpt = osp.join(run_dir, f'iter_{iters}.pth')
     test_dir = osp.join(run_dir, 'test')
@@ -231,20 +238,19 @@ def format_probe(probe: Dict[str, Dict[str, Dict[str, float]]]) -> List[str]:
     return lines
 
 
-def report(results: Dict[str, dict], token_stats: Dict[str, dict], probe: Dict[str, dict], work_dir: str,
-           args: argparse.Namespace, plan: Dict[str, Any], seconds: float) -> None:
-    """Print the pretrained-vs-scratch table, the token statistics and the probe; write results.json."""
+def report(results: Dict[str, dict], token_stats: Dict[str, dict], work_dir: str, args: argparse.Namespace,
+           plan: Dict[str, Any], seconds: float) -> None:
+    """Print the pretrained-vs-scratch table and the token statistics; write results.json."""
     table = metric_table(results)
     lines = format_table(table)
     stat_names = ('cos_within', 'within_image_var', 'position_var', 'effective_rank')
     header = f'\n{"encoder (patch tokens)":<22} ' + ' '.join(f'{name:>16}' for name in stat_names)
     lines += [header, '-' * len(header.strip())]
     lines += [f'{name:<22} ' + ' '.join(f'{stats[key]:16.3f}' for key in stat_names) for name, stats in token_stats.items()]
-    lines += format_probe(probe)
     print('\n'.join(lines))
     out = dict(date=time.strftime('%Y-%m-%d %H:%M'), preset=args.preset, scale=args.scale, plan=plan,
                minutes=round(seconds / 60, 1), machine=machine_description(), table=table, token_stats=token_stats,
-               probe=probe, runs=results)
+               runs=results)
     path = osp.join(work_dir, 'results.json')
     with open(path, 'w') as f:
         json.dump(out, f, indent=2)
@@ -287,16 +293,17 @@ def main() -> None:
     encoders = {'random init': None, 'MAE teacher': teacher, 'LMIM student': student}
     token_stats = measure_token_stats(wd, recog_config, f'{data_root}/test', {
         **encoders, **{f'fine-tuned {name}': res['checkpoint'] for name, res in results.items()}})
-    probe = measure_probe(wd, recog_config, data_root, encoders, plan)
     save_pictures(wd, osp.dirname(teacher), osp.dirname(student))
-    report(results, token_stats, probe, wd, args, plan, time.time() - start)
+    report(results, token_stats, wd, args, plan, time.time() - start)
 
 
 def compare(args: argparse.Namespace, plan: Dict[str, Any], data_root: str, wd: str, start: float) -> None:
-    """Low-label fine-tuning from the demo's LMIM student and from scratch, two seeds each."""
-    _, student = checkpoints(wd, plan)
-    if not osp.isfile(student):
-        raise FileNotFoundError(f'{student} not found: run `make demo` (same preset and scale) first')
+    """Low-label fine-tuning from the demo's LMIM student and from scratch, two seeds each; the linear
+    CTC probe on the frozen random, MAE-teacher and LMIM-student encoders, two seeds each."""
+    teacher, student = checkpoints(wd, plan)
+    for ckpt in (teacher, student):
+        if not osp.isfile(ckpt):
+            raise FileNotFoundError(f'{ckpt} not found: run `make demo` (same preset and scale) first')
     recog_config = write_recognizer_config(wd, data_root, args)
     iters, labels = plan['iters']['low_label_recog'], plan['low_label']
     results = {}
@@ -315,11 +322,14 @@ def compare(args: argparse.Namespace, plan: Dict[str, Any], data_root: str, wd: 
         pre, scr = (per_run[name]['WAICS'] for name in ('pretrained', 'scratch'))
         lines.append(f'{set_name:<10} pretrained {sum(pre) / len(pre):6.2f} {pre}  scratch {sum(scr) / len(scr):6.2f} '
                      f'{scr}  gap {sum(pre) / len(pre) - sum(scr) / len(scr):+6.2f}')
+    probe = measure_probe(wd, recog_config, data_root,
+                          {'random init': None, 'MAE teacher': teacher, 'LMIM student': student}, plan)
+    lines += format_probe(probe)
     print('\n'.join(lines))
     seconds = time.time() - start
     out = dict(date=time.strftime('%Y-%m-%d %H:%M'), preset=args.preset, scale=args.scale, plan=plan,
                minutes=round(seconds / 60, 1), machine=machine_description(), labels=labels, iterations=iters,
-               table=table, summary=summary, runs=results)
+               table=table, summary=summary, probe=probe, runs=results)
     path = osp.join(wd, 'results_compare.json')
     with open(path, 'w') as f:
         json.dump(out, f, indent=2)

@@ -43,7 +43,7 @@ def demo(real_data_dir, tmp_path_factory) -> Tuple[Path, Path, subprocess.Comple
     return work_dir, real_root, run_demo(work_dir, real_root)
 
 
-def test_demo_pretrains_fine_tunes_probes_and_reports(demo):
+def test_demo_pretrains_fine_tunes_and_reports(demo):
     work_dir, _, proc = demo
     results = json.loads((work_dir / 'results.json').read_text())
     assert set(results['table']) == {'synthetic', 'IIIT5K', 'SVT'}
@@ -59,13 +59,12 @@ def test_demo_pretrains_fine_tunes_probes_and_reports(demo):
     assert pictures == {'mae_reconstruction.png', 'lmim_similarity.png', 'samples_pretrained.png',
                         'samples_scratch.png', 'curves_pretraining.png', 'curves_finetuning.png'}
     assert 'encoder (patch tokens)' in proc.stdout and 'synthetic  pretrained' in proc.stdout
-    assert list(results['probe']) == ['random init', 'MAE teacher', 'LMIM student']
-    for per_seed in results['probe'].values():
-        assert list(per_seed) == ['0', '1'] and all(0 <= r['test_acc'] <= 100 for r in per_seed.values())
-    assert results['plan']['difficulty'] >= 0.3 and 'linear CTC probe' in proc.stdout
+    assert results['plan']['difficulty'] >= 0.3
+    log = (work_dir / 'recognizer_scratch' / 'train.log').read_text()
+    assert 'aux_loss_ctc' in log  # the demo recognizer trains with its auxiliary CTC decoder
 
 
-def test_demo_compare_fine_tunes_on_few_labels_with_two_seeds(demo):
+def test_demo_compare_fine_tunes_on_few_labels_and_probes_with_two_seeds(demo):
     work_dir, real_root, _ = demo
     proc = run_demo(work_dir, real_root, '--compare')
     compared = json.loads((work_dir / 'results_compare.json').read_text())
@@ -74,6 +73,10 @@ def test_demo_compare_fine_tunes_on_few_labels_with_two_seeds(demo):
     assert all(len(per_run[run]['WAICS']) == 2 for per_run in compared['summary'].values()
                for run in ('pretrained', 'scratch'))
     assert 'reusing' in proc.stdout and f"{compared['labels']} labels" in proc.stdout
+    assert list(compared['probe']) == ['random init', 'MAE teacher', 'LMIM student']
+    for per_seed in compared['probe'].values():
+        assert list(per_seed) == ['0', '1'] and all(0 <= r['test_acc'] <= 100 for r in per_seed.values())
+    assert 'linear CTC probe' in proc.stdout
 
 
 def test_gpu_preset_is_bigger_and_uses_bf16():
@@ -84,4 +87,7 @@ def test_gpu_preset_is_bigger_and_uses_bf16():
     assert gpu['difficulty'] >= 0.3 and cpu['difficulty'] >= 0.3
     assert demo['schedule_options'](100, gpu)[0] == '--amp' and '--amp' not in demo['schedule_options'](100, cpu)
     tiny = demo['demo_plan']('cpu', 0.005)
-    assert tiny['iters']['recog'] == 7 and tiny['low_label'] == 5
+    assert tiny['iters']['recog'] == 12 and tiny['low_label'] == 5
+    assert gpu['recog_batch'] > cpu['recog_batch']
+    warmup = demo['schedule_options'](2400, cpu, recognizer=True)
+    assert 'param_scheduler.0.end=300' in warmup and 'train_dataloader.batch_size=48' in warmup
