@@ -2,11 +2,10 @@
 from typing import Tuple
 
 from mmocr.models.textrecog.recognizers import EncoderDecoderRecognizer
+from mmocr.registry import MODELS
 
-from lmim_mm.registry import register
 
-
-@register('MODELS', scopes=('mmocr', ))
+@MODELS.register_module()
 class ViTRecognizer(EncoderDecoderRecognizer):
     """``TextViT`` backbone + ``LinearNorm`` (encoder slot) + ``ViTTransformerDecoder``.
 
