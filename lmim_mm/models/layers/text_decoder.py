@@ -1,15 +1,12 @@
 """The LMIM recognizer's Transformer decoder on mmocr's layers, plus key/value-cached decoding steps.
 
-The layout is mmocr's ``NRTRDecoder`` as the authors use it, checked against their fixture
-(``../shared/fixtures/lmim_official/lmim_recognizer_seed0.pt``): token embedding (no scale) + mmocr's
-``PositionalEncoding``, mmocr's ``TFDecoderLayer`` in pre-norm order with GELU, a final LayerNorm
-(eps 1e-6) and a classifier; the self-attention mask is "causal AND key index < target length".
-Submodule names are mmocr's, which are the authors', so their weights map key for key.
-
-Teacher forcing runs mmocr's layers unchanged. What they lack is added here: one decoding step at a
-time over cached self-attention keys/values (:class:`KVCache`, :func:`layer_step`), with the memory's
-cross-attention keys/values projected once per image, or folded into the queries
-(:func:`attend_memory`). mmocr's ``MultiHeadAttention`` needs ``d_model = n_head * d_k = n_head * d_v``.
+mmocr's ``NRTRDecoder`` layout as the authors use it (checked against their fixture
+``lmim_official/lmim_recognizer_seed0.pt``): embedding + ``PositionalEncoding``, pre-norm GELU
+``TFDecoderLayer`` s, LayerNorm (eps 1e-6), classifier; mask "causal AND key index < target length".
+Submodule names are mmocr's = the authors', so their weights map key for key. Teacher forcing runs
+mmocr's layers unchanged; added here is what they lack: decoding steps over cached self-attention
+keys/values (:class:`KVCache`, :func:`layer_step`), the memory's keys/values projected once per image
+or folded into the queries (:func:`attend_memory`).
 """
 from typing import List, Optional, Tuple, Union
 
@@ -35,12 +32,6 @@ def project_kv(attn: MultiHeadAttention, x: torch.Tensor) -> KV:
     return keys, attn.linear_v(x).view(n, length, attn.n_head, attn.d_v).transpose(1, 2)
 
 
-def _check_groups(rows: int, n: int) -> None:
-    """Raise unless ``rows`` query rows split into groups over ``n`` key sequences."""
-    if rows % n:
-        raise ValueError(f'{rows} query rows for {n} key sequences or memories: the rows must be a multiple of them')
-
-
 def attend(attn: MultiHeadAttention, x: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
     """Queries from ``x`` attend, unmasked and with SDPA, to projected keys/values (decoding).
 
@@ -58,7 +49,8 @@ def attend(attn: MultiHeadAttention, x: torch.Tensor, keys: torch.Tensor, values
         (N * G, Lq, D).
     """
     rows, len_q, _ = x.shape
-    _check_groups(rows, keys.shape[0])
+    if rows % keys.shape[0]:
+        raise ValueError(f'{rows} query rows for {keys.shape[0]} key sequences: the rows must be a multiple of them')
     queries = attn.linear_q(x).view(keys.shape[0], -1, attn.n_head, attn.d_k).transpose(1, 2)
     out = F.scaled_dot_product_attention(queries, keys, values)
     return attn.proj_drop(attn.fc(out.transpose(1, 2).reshape(rows, len_q, attn.dim_v)))
@@ -83,7 +75,8 @@ def attend_memory(attn: MultiHeadAttention, x: torch.Tensor, memory: torch.Tenso
     """
     rows, len_q, _ = x.shape
     n, _, width = memory.shape
-    _check_groups(rows, n)
+    if rows % n:
+        raise ValueError(f'{rows} query rows for {n} memories: the rows must be a multiple of them')
     queries = attn.linear_q(x).view(n, -1, attn.n_head, attn.d_k) * attn.d_k**-0.5
     folded = torch.einsum('nqhk,hkd->nhqd', queries, attn.linear_k.weight.view(attn.n_head, attn.d_k, width))
     probs = torch.bmm(folded.reshape(n, -1, width), memory.transpose(1, 2)).softmax(-1)
@@ -95,9 +88,7 @@ def attend_memory(attn: MultiHeadAttention, x: torch.Tensor, memory: torch.Tenso
 
 
 class KVCache:
-    """Self-attention keys/values of every decoder layer, preallocated for ``max_len`` steps.
-
-    The buffers are allocated at the first :meth:`append`, with the keys' device and dtype.
+    """Self-attention keys/values of every decoder layer for ``max_len`` steps, allocated at the first append.
 
     Args:
         n_layers: Decoder layers.
@@ -175,9 +166,7 @@ def target_mask(lengths: torch.Tensor, num_steps: int) -> torch.Tensor:
 class TransformerTextDecoder(nn.Module):
     """Token embedding + sinusoidal positions + mmocr pre-norm layers + final LayerNorm + classifier.
 
-    The embedding has ``num_classes + 1`` rows; the last one, ``bos_idx = num_classes``, is the
-    input-only start token. Dropout (mmocr's places): after embedding + positions, on attention
-    weights, after each attention output and after the FFN.
+    The embedding's last row, ``bos_idx = num_classes``, is the input-only start token.
 
     Args:
         num_classes: Output classes (characters and EOS / padding / unknown).
