@@ -10,7 +10,7 @@ _base_ = [
     '../_base_/models/recognizer_vit_s.py', '_tiny_settings.py'
 ]
 model = dict(
-    backbone=dict(_base_.tiny_backbone, _delete_=True, init_cfg=dict(type='Pretrained', checkpoint=None, prefix='backbone.')),
+    backbone=dict(_base_.tiny_backbone, _delete_=True, type='mmpretrain.TextViT', init_cfg=dict(type='Pretrained', checkpoint=None, prefix='backbone.')),
     encoder=dict(in_channels=128, out_channels=128),
     decoder=dict(n_layers=1, d_model=128, n_head=4, d_k=32, d_v=32, d_inner=256, dropout=0.0),
     aux_decoder=dict(type='ColumnCTCDecoder', in_channels=128),

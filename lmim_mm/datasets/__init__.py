@@ -9,12 +9,11 @@ from .folder_dataset import RecogFolderDataset
 from .labeled_lmdb import LabeledLMDBDataset
 from .lmdb_backend import LMDBImageBackend
 from .lazy_dataset import LazyImageDataset, LazyRecogDataset
-from .transforms import (ColorJitterView, GuidanceAugment, LMIMTwoView, MaskGenerate, PackTwoViewInputs,
-                         RandomGrayscaleView, ResizeViews)
+from .transforms import GuidanceAugment, LMIMTwoView, MaskGenerate
 from .unlabeled_lmdb import UnlabeledLMDBDataset
 
 __all__ = [
-    'ColorJitterView', 'GeneratedDictionary', 'GuidanceAugment', 'LMDBImageBackend', 'LMIMTwoView',
-    'LabeledLMDBDataset', 'LazyImageDataset', 'LazyRecogDataset', 'MaskGenerate', 'PackTwoViewInputs',
-    'RandomGrayscaleView', 'RecogFolderDataset', 'ResizeViews', 'UnlabeledLMDBDataset', 'skip_collate'
+    'GeneratedDictionary', 'GuidanceAugment', 'LMDBImageBackend', 'LMIMTwoView', 'LabeledLMDBDataset',
+    'LazyImageDataset', 'LazyRecogDataset', 'MaskGenerate', 'RecogFolderDataset', 'UnlabeledLMDBDataset',
+    'skip_collate'
 ]

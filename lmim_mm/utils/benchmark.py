@@ -587,21 +587,22 @@ def one_worker_thread() -> Iterator[None]:
 def measure_data_two_view(settings: BenchmarkSettings) -> List[Measurement]:
     """LMDB read + decode + clean and guidance views, images/s of one single-threaded worker.
 
-    Ours: bytes -> ``decode_image`` (OpenCV) -> ``LMIMTwoView`` -> ``PackTwoViewInputs`` (uint8
+    Ours: bytes -> ``decode_image`` (OpenCV) -> ``LMIMTwoView`` -> ``PackInputs`` (uint8
     tensors; normalisation happens batched in the model's data preprocessor). Reference: bytes ->
     PIL -> ``ReferenceTwoView`` (imgaug + torchvision, normalised tensors), as the authors' workers.
     The LMDB is built in a temporary folder from ``iiit5k_train/IMG``.
     """
     import numpy as np
+    from mmpretrain.datasets.transforms import PackInputs
     from PIL import Image
 
     from lmim_mm.datasets.lmdb_utils import LMDBReader, decode_image, read_file_samples, write_lmdb
-    from lmim_mm.datasets.transforms.two_view import LMIMTwoView, PackTwoViewInputs
+    from lmim_mm.datasets.transforms.two_view import LMIMTwoView
     from lmim_mm.testing.reference_aug import ReferenceTwoView
 
     count = settings.sizes.data_images
     files = image_files(settings.data_root / 'iiit5k_train' / 'IMG', count)
-    ours_views, pack, reference_views = LMIMTwoView(), PackTwoViewInputs(), ReferenceTwoView()
+    ours_views, pack, reference_views = LMIMTwoView(), PackInputs(), ReferenceTwoView()
     with tempfile.TemporaryDirectory() as tmp:
         write_lmdb(read_file_samples((str(p), None) for p in files), Path(tmp) / 'lmdb', total=count, progress=False)
         reader = LMDBReader(Path(tmp) / 'lmdb')

@@ -1,4 +1,5 @@
 """LMIM two-view pipeline, MaskGenerate and packing for mmpretrain's SelfSupDataPreprocessor."""
+import random
 from pathlib import Path
 
 import cv2
@@ -6,15 +7,16 @@ import imgaug.augmenters as iaa
 import numpy as np
 import pytest
 import torch
+from mmcv.transforms import RandomApply, RandomGrayscale, Resize
 from mmengine.dataset import default_collate
+from mmpretrain.datasets.transforms import ColorJitter, PackInputs
 from mmpretrain.models.utils import SelfSupDataPreprocessor
 from mmpretrain.registry import TRANSFORMS
 from PIL import Image
 from torchvision.transforms import functional as TF
 
 from lmim_mm.datasets.transforms.mask_transform import MaskGenerate
-from lmim_mm.datasets.transforms.two_view import (GUIDANCE_OPS, ColorJitterView, GuidanceAugment, LMIMTwoView,
-                                                  PackTwoViewInputs, RandomGrayscaleView, ResizeViews)
+from lmim_mm.datasets.transforms.two_view import GUIDANCE_OPS, GuidanceAugment, LMIMTwoView
 from lmim_mm.testing.reference_aug import ReferenceTwoView
 
 
@@ -32,18 +34,29 @@ def run(transform, img: np.ndarray, path: str = 'word.png') -> dict:
 def test_two_views_shapes_dtypes_and_clean_view_is_a_plain_resize(images):
     np.random.seed(0)
     for img, path in images:
-        out = run(LMIMTwoView(), img, path)
-        for key in ('img', 'img_guidance'):
-            assert out[key].shape == (32, 128, 3) and out[key].dtype == np.uint8
-        np.testing.assert_array_equal(out['img'], cv2.resize(img, (128, 32), interpolation=cv2.INTER_CUBIC))
-        assert not np.array_equal(out['img'], out['img_guidance'])
-        assert out['img_shape'] == (32, 128)
+        clean, guidance = run(LMIMTwoView(), img, path)['img']
+        for view in (clean, guidance):
+            assert view.shape == (32, 128, 3) and view.dtype == np.uint8
+        np.testing.assert_array_equal(clean, cv2.resize(img, (128, 32), interpolation=cv2.INTER_CUBIC))
+        assert not np.array_equal(clean, guidance)
 
 
-def test_views_are_reproducible_under_a_numpy_seed(images):
+def test_guidance_pipeline_is_mmpretrains_with_the_papers_settings():
+    clean, guidance = LMIMTwoView().pipelines
+    assert [type(t) for t in clean.transforms] == [Resize]
+    augment, resize, jitter, gray = guidance.transforms
+    assert isinstance(augment, GuidanceAugment) and isinstance(resize, Resize) and resize.scale == (128, 32)
+    assert isinstance(jitter, RandomApply) and jitter.prob == 0.8
+    color = jitter.transforms.transforms[0]
+    assert isinstance(color, ColorJitter) and color.brightness == (0.6, 1.4) and color.hue == (-0.1, 0.1)
+    assert isinstance(gray, RandomGrayscale) and gray.prob == 0.2 and gray.keep_channels
+
+
+def test_views_are_reproducible_under_the_worker_seeds(images):
     def views(seed):
         np.random.seed(seed)
-        return [run(LMIMTwoView(), img)['img_guidance'] for img, _ in images]
+        random.seed(seed)  # RandomGrayscale draws from Python's RNG; mmengine seeds both in workers
+        return [run(LMIMTwoView(), img)['img'][1] for img, _ in images]
 
     first, again, other = views(3), views(3), views(4)
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
@@ -55,15 +68,15 @@ def test_every_operation_keeps_a_valid_image(images):
     np.random.seed(1)
     for name in GUIDANCE_OPS:
         for img, _ in images[:4]:
-            out = augment._apply[name](img)
+            out = augment.apply(name, img)
             assert out.dtype == np.uint8 and out.ndim == 3 and out.shape[2] == 3
 
 
 def test_three_or_more_distinct_operations_in_random_order(images):
     augment = GuidanceAugment()
     calls = []
-    for name, op in augment._apply.items():
-        augment._apply[name] = lambda img, name=name, op=op: calls.append(name) or op(img)
+    apply = augment.apply
+    augment.apply = lambda name, img: calls.append(name) or apply(name, img)
     np.random.seed(2)
     orders = set()
     for _ in range(300):
@@ -74,7 +87,7 @@ def test_three_or_more_distinct_operations_in_random_order(images):
     assert len(orders) > 250
     assert {len(order) for order in orders} == set(range(3, 11))
     inverted = GuidanceAugment(ops=('solarize', ), min_ops=1, solarize_prob=1.0, solarize_threshold=(0, 0))
-    np.testing.assert_array_equal(run(inverted, images[0][0])['img_guidance'], 255 - images[0][0])
+    np.testing.assert_array_equal(run(inverted, images[0][0])['img'], 255 - images[0][0])
 
 
 @pytest.mark.parametrize('name,ours,theirs', [
@@ -88,7 +101,7 @@ def test_photometric_operations_match_the_authors_imgaug_augmenters(images, name
     augment = GuidanceAugment(ops=(name, ), min_ops=1, **ours)
     for img, _ in images[:4]:
         expected = theirs(image=np.ascontiguousarray(img[..., ::-1]))[..., ::-1]  # imgaug works on RGB
-        got = augment._apply[name](img)
+        got = augment.apply(name, img)
         assert np.abs(got.astype(int) - expected.astype(int)).max() <= 1
 
 
@@ -97,43 +110,47 @@ def test_geometric_operations_without_strength_are_identities(images):
     still = GuidanceAugment(crop_vertical=(0, 0), crop_horizontal=(0, 0), rotate=0, piecewise_scale=(0, 0),
                             perspective_scale=(0, 0))
     for name in ('crop_vertical', 'crop_horizontal', 'rotate', 'piecewise_affine', 'perspective'):
-        np.testing.assert_array_equal(still._apply[name](img), img)
-    rotated = GuidanceAugment(rotate=15)._apply['rotate'](img)
+        np.testing.assert_array_equal(still.apply(name, img), img)
+    rotated = GuidanceAugment(rotate=15).apply('rotate', img)
     assert rotated.shape[0] > img.shape[0] and rotated.shape[1] >= img.shape[1]  # output fits the rotation
-    cropped = GuidanceAugment(crop_vertical=(0.1, 0.1))._apply['crop_vertical'](img)
+    cropped = GuidanceAugment(crop_vertical=(0.1, 0.1)).apply('crop_vertical', img)
     h = img.shape[0]
     inner = img[round(0.1 * h):h - round(0.1 * h)]
     np.testing.assert_array_equal(cropped, cv2.resize(inner, img.shape[1::-1], interpolation=cv2.INTER_CUBIC))
 
 
-@pytest.mark.parametrize('op,factor', [('_brightness', 1.3), ('_contrast', 0.7), ('_saturation', 1.2),
-                                       ('_hue', 0.08)])
-def test_color_jitter_matches_torchvision_on_pil(images, op, factor):
-    reference = {'_brightness': TF.adjust_brightness, '_contrast': TF.adjust_contrast,
-                 '_saturation': TF.adjust_saturation, '_hue': TF.adjust_hue}[op]
+@pytest.mark.filterwarnings('ignore:Only use')  # mmcv's pillow saturation
+@pytest.mark.parametrize('backend', ['cv2', 'pillow'])
+@pytest.mark.parametrize('name,factor,reference', [('brightness', 1.3, TF.adjust_brightness),
+                                                   ('contrast', 0.7, TF.adjust_contrast),
+                                                   ('saturation', 1.2, TF.adjust_saturation),
+                                                   ('hue', 0.08, TF.adjust_hue)])
+def test_color_jitter_follows_the_authors_torchvision_on_pil(images, name, factor, reference, backend):
+    fixed = {**dict(brightness=0, contrast=0, saturation=0, hue=0, backend=backend), name: (factor, factor)}
+    jitter = LMIMTwoView(color_jitter=fixed, color_jitter_prob=1.0).pipelines[1].transforms[2]
     for img, _ in images[:4]:
         small = cv2.resize(img, (128, 32), interpolation=cv2.INTER_CUBIC)
-        expected = np.asarray(reference(Image.fromarray(small[..., ::-1].copy()), factor))[..., ::-1]
-        got = getattr(ColorJitterView, op)(small, factor)
-        error = np.abs(got.astype(int) - expected.astype(int))
-        if op == '_hue':  # 8-bit HSV round trips of OpenCV and PIL differ slightly, even without a shift
-            effect = np.abs(expected.astype(int) - small).mean()
-            assert error.mean() < min(1.0, 0.1 * effect)
+        expected = np.asarray(reference(Image.fromarray(small[..., ::-1].copy()), factor))[..., ::-1].astype(int)
+        error = np.abs(jitter({'img': small})['img'].astype(int) - expected)
+        if backend == 'pillow':
+            assert error.max() == 0
+        elif name == 'hue':  # 8-bit HSV round trips of OpenCV and PIL differ slightly, even without a shift
+            assert error.mean() < min(1.0, 0.1 * np.abs(expected - small).mean())
         else:
             assert error.max() <= 1
 
 
-def test_color_transforms_probability_and_keys(images):
+def test_grayscale_view_is_luma_in_three_channels(images):
     img = cv2.resize(images[0][0], (128, 32))
-    np.testing.assert_array_equal(run(ColorJitterView(prob=0.0, key='img'), img)['img'], img)
-    gray = run(RandomGrayscaleView(prob=1.0, key='img'), img)['img']
+    gray = LMIMTwoView(grayscale_prob=1.0, color_jitter_prob=0.0).pipelines[1].transforms[-1]({'img': img})['img']
     assert (gray[..., 0] == gray[..., 1]).all() and (gray[..., 1] == gray[..., 2]).all()
-    np.testing.assert_array_equal(run(RandomGrayscaleView(prob=0.0, key='img'), img)['img'], img)
+    expected = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(int)
+    assert np.abs(gray[..., 0].astype(int) - expected).max() <= 1
 
 
 def test_bad_input_and_configs_name_the_problem():
-    with pytest.raises(KeyError, match="img_path='word.png' has no 'img_guidance'"):
-        ResizeViews()({'img': np.zeros((10, 20, 3), np.uint8), 'img_path': 'word.png'})
+    with pytest.raises(ValueError, match="'img' of img_path='word.png'.* got NoneType"):
+        GuidanceAugment()({'img_path': 'word.png'})
     with pytest.raises(ValueError, match="'img' of img_path='gray.png'"):
         LMIMTwoView()({'img': np.zeros((10, 20), np.uint8), 'img_path': 'gray.png'})
     with pytest.raises(ValueError, match='unknown'):
@@ -160,8 +177,8 @@ def test_pack_collate_and_selfsup_data_preprocessor(images):
     pipeline = [TRANSFORMS.build(dict(type='LMIMTwoView')),
                 TRANSFORMS.build(dict(type='MaskGenerate', mask_generator=dict(type='RandomPatchMaskGenerator',
                                                                                ratio=0.8))),
-                TRANSFORMS.build(dict(type='PackTwoViewInputs'))]
-    assert isinstance(pipeline[-1], PackTwoViewInputs)
+                TRANSFORMS.build(dict(type='PackInputs'))]
+    assert isinstance(pipeline[0], LMIMTwoView) and type(pipeline[-1]) is PackInputs
     np.random.seed(0)
     samples = []
     for img, path in images[:4]:

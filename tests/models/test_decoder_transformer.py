@@ -2,7 +2,9 @@
 import pytest
 import torch
 
-from lmim_mm.models.layers.text_decoder import MultiHeadAttention, TransformerTextDecoder, sinusoid_table, target_mask
+from mmocr.models.common.modules import MultiHeadAttention
+
+from lmim_mm.models.layers.text_decoder import TransformerTextDecoder, attend, attend_memory, project_kv, target_mask
 from lmim_mm.models.layers.text_decoding import beam_search, first_eos_mask, greedy_decode, sequence_log_prob
 from lmim_mm.testing.reference_recognizer import ReferenceDecoder
 
@@ -10,10 +12,11 @@ EOS = 3
 MAX_LEN = 20
 
 
-def tiny_decoder(seed: int, eos_bias: float = 0.5, d_k: int = 8) -> TransformerTextDecoder:
-    """Random tiny decoder (7 classes); the EOS bias makes sequences end at various steps."""
+def tiny_decoder(seed: int, eos_bias: float = 0.5, n_head: int = 4) -> TransformerTextDecoder:
+    """Random tiny decoder (7 classes, width 32); the EOS bias makes sequences end at various steps."""
     torch.manual_seed(seed)
-    decoder = TransformerTextDecoder(7, n_layers=2, d_model=32, n_head=4, d_k=d_k, d_v=6, d_inner=16).eval()
+    decoder = TransformerTextDecoder(7, n_layers=2, d_model=32, n_head=n_head, d_k=32 // n_head, d_v=32 // n_head,
+                                     d_inner=16).eval()
     with torch.no_grad():
         decoder.classifier.bias[EOS] += eos_bias
     return decoder
@@ -28,10 +31,10 @@ def teacher_forced_token_probs(decoder: TransformerTextDecoder, memory: torch.Te
     return probs.gather(2, ids[..., None])[..., 0]
 
 
-def test_sinusoid_table_interleaves_sin_and_cos():
-    table = sinusoid_table(50, 16)[0]
+def test_position_table_interleaves_sin_and_cos():
+    table = tiny_decoder(0).position_enc.position_table[0, :50, :16]
     pos = torch.arange(50, dtype=torch.float64)[:, None]
-    freq = 10000.0**(-torch.arange(0, 16, 2, dtype=torch.float64) / 16)
+    freq = 10000.0**(-torch.arange(0, 16, 2, dtype=torch.float64) / 32)
     torch.testing.assert_close(table[:, 0::2].double(), torch.sin(pos * freq), atol=1e-5, rtol=0)
     torch.testing.assert_close(table[:, 1::2].double(), torch.cos(pos * freq), atol=1e-5, rtol=0)
 
@@ -66,24 +69,24 @@ def test_cached_greedy_equals_full_rerun(seed):
 @pytest.mark.parametrize('group', [1, 3])
 def test_attend_memory_folds_the_projections(qkv_bias, group):
     torch.manual_seed(0)
-    attn = MultiHeadAttention(32, n_head=4, d_k=8, d_v=6, qkv_bias=qkv_bias).eval()
+    attn = MultiHeadAttention(n_head=4, d_model=32, d_k=8, d_v=8, qkv_bias=qkv_bias).eval()
     memory, x = torch.randn(5, 9, 32), torch.randn(5 * group, 2, 32)
-    torch.testing.assert_close(attn.attend_memory(x, memory), attn.attend(x, *attn.project_kv(memory)))
-    with pytest.raises(ValueError, match='multiple of the memories'):
-        attn.attend_memory(x[:4], memory)
+    torch.testing.assert_close(attend_memory(attn, x, memory), attend(attn, x, *project_kv(attn, memory)))
+    with pytest.raises(ValueError, match='must be a multiple'):
+        attend_memory(attn, x[:4], memory)
 
 
 def test_memory_kv_folds_only_for_few_queries_and_enough_memory():
-    decoder, memory = tiny_decoder(0, d_k=24), torch.randn(14, 9, 32)  # 126 tokens >= 4 heads x (24 + 6)
+    decoder, memory = tiny_decoder(0, n_head=1), torch.randn(8, 9, 32)  # 72 tokens >= 1 head x (32 + 32)
     assert all(isinstance(entry, torch.Tensor) for entry in decoder.memory_kv(memory, queries_per_image=MAX_LEN))
-    for queries, images in ((None, 14), (24, 14), (MAX_LEN * 5, 14), (MAX_LEN, 13)):
+    for queries, images in ((None, 8), (32, 8), (MAX_LEN * 5, 8), (MAX_LEN, 7)):
         entries = decoder.memory_kv(memory[:images], queries_per_image=queries)
         assert all(isinstance(entry, tuple) for entry in entries)
 
 
 @pytest.mark.parametrize('seed', range(3))
 def test_folded_greedy_equals_full_rerun(seed):
-    decoder = tiny_decoder(seed, d_k=24)  # MAX_LEN steps < d_k and 16 x 9 tokens: greedy decoding folds
+    decoder = tiny_decoder(seed, n_head=1)  # MAX_LEN steps < d_k = 32 and 16 x 9 tokens: greedy decoding folds
     memory = torch.randn(16, 9, 32) * 3
     assert isinstance(decoder.memory_kv(memory, queries_per_image=MAX_LEN)[0], torch.Tensor)
     ids, probs = greedy_decode(decoder, memory, MAX_LEN, EOS, stop_at_eos=False)
@@ -96,7 +99,7 @@ def test_folded_greedy_equals_full_rerun(seed):
 
 
 def test_greedy_stops_early_at_various_lengths():
-    ids, _ = greedy_decode(tiny_decoder(0), torch.randn(4, 9, 32) * 3, MAX_LEN, EOS)
+    ids, _ = greedy_decode(tiny_decoder(5, eos_bias=0.7), torch.randn(4, 9, 32) * 3, MAX_LEN, EOS)
     lengths = first_eos_mask(ids, EOS).sum(1)
     assert ids.shape[1] < MAX_LEN and (ids == EOS).any(1).all() and len(set(lengths.tolist())) > 2
 
@@ -159,3 +162,18 @@ def test_training_mode_backpropagates_through_every_parameter():
     assert logits.shape == (3, 6, 7)
     logits.logsumexp(-1).sum().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in decoder.parameters())
+
+
+def test_rejects_widths_mmocr_attention_cannot_take():
+    with pytest.raises(ValueError, match='n_head \\* d_k'):
+        TransformerTextDecoder(7, d_model=32, n_head=4, d_k=8, d_v=6)
+
+
+def test_teacher_forcing_is_mmocr_layers_and_cached_steps_agree():
+    decoder, memory = tiny_decoder(1), torch.randn(3, 9, 32)
+    tokens = torch.randint(0, 8, (3, 5))
+    logits = decoder(tokens, memory)
+    cache, memory_kv = decoder.new_cache(5), decoder.memory_kv(memory)
+    with torch.no_grad():
+        steps = torch.stack([decoder.step(tokens[:, t], memory_kv, cache) for t in range(5)], 1)
+    torch.testing.assert_close(steps, logits.detach(), atol=1e-5, rtol=1e-5)

@@ -14,7 +14,7 @@ from lmim_mm.datasets import LabeledLMDBDataset, UnlabeledLMDBDataset
 from lmim_mm.datasets.folder_dataset import list_folder_samples
 from lmim_mm.datasets.image_io import ImageDecodeError, read_image
 from lmim_mm.datasets.lmdb_utils import DatasetFormatError, write_lmdb
-from lmim_mm.datasets.transforms.two_view import ColorJitterView, GuidanceAugment, ResizeViews
+from lmim_mm.datasets.transforms.two_view import GuidanceAugment, LMIMTwoView
 from lmim_mm.models.backbones import TextViT
 from lmim_mm.models.selfsup import LMIM, TextMAE
 from lmim_mm.models.utils.masking import RandomPatchMaskGenerator, SpanMaskGenerator
@@ -157,9 +157,10 @@ def test_text_vit_random_masking_checks_ratio():
     (lambda: GuidanceAugment(solarize_prob=1.5), 'GuidanceAugment: solarize_prob must be a number in [0, 1]'),
     (lambda: GuidanceAugment(crop_vertical=(0.2, 0.1)), 'GuidanceAugment: crop_vertical must be a pair lo <= hi'),
     (lambda: GuidanceAugment(grayscale_alpha=(0, 2)), 'GuidanceAugment: grayscale_alpha'),
-    (lambda: ColorJitterView(prob=-0.1), 'ColorJitterView: prob must be a number in [0, 1]'),
-    (lambda: ColorJitterView(brightness=float('nan')), 'ColorJitterView: brightness'),
-    (lambda: ResizeViews(size=(0, 128)), 'ResizeViews: size must be two positive ints'),
+    (lambda: GuidanceAugment(swirl=(0, 1)), "GuidanceAugment: ops must be a non-empty subset"),
+    (lambda: LMIMTwoView(color_jitter_prob=-0.1), 'LMIMTwoView: color_jitter_prob must be a number in [0, 1]'),
+    (lambda: LMIMTwoView(grayscale_prob=float('nan')), 'LMIMTwoView: grayscale_prob'),
+    (lambda: LMIMTwoView(size=(0, 128)), 'LMIMTwoView: size must be two positive ints'),
 ])
 def test_bad_options_name_the_option_and_range(build, option):
     with pytest.raises(ValueError) as info:

@@ -1,5 +1,5 @@
 # LMIM input: a clean view (resize only) and a guidance view (METHOD.md sec. 3 "medium" augmentation).
-two_view_pipeline = [dict(type='LMIMTwoView', size=(32, 128)), dict(type='PackTwoViewInputs')]
+two_view_pipeline = [dict(type='LMIMTwoView', size=(32, 128)), dict(type='PackInputs')]
 # MAE / MMS input: one resized view.
 single_view_pipeline = [
     dict(type='Resize', scale=(128, 32), keep_ratio=False, interpolation='bicubic'),

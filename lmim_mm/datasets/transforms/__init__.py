@@ -1,8 +1,4 @@
 from .mask_transform import MaskGenerate
-from .two_view import (ColorJitterView, GuidanceAugment, LMIMTwoView, PackTwoViewInputs, RandomGrayscaleView,
-                       ResizeViews)
+from .two_view import GuidanceAugment, LMIMTwoView
 
-__all__ = [
-    'ColorJitterView', 'GuidanceAugment', 'LMIMTwoView', 'MaskGenerate', 'PackTwoViewInputs', 'RandomGrayscaleView',
-    'ResizeViews'
-]
+__all__ = ['GuidanceAugment', 'LMIMTwoView', 'MaskGenerate']

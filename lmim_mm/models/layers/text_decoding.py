@@ -1,13 +1,9 @@
-"""Autoregressive decoding of :class:`TransformerTextDecoder`: cached greedy and beam search.
+"""Cached greedy and beam-search decoding of :class:`TransformerTextDecoder`.
 
-Both decode with cached keys/values: the memory's cross-attention keys/values are projected once
-(or, for few queries per image as in greedy decoding, not at all: the projections are folded into
-the queries, see :meth:`TransformerTextDecoder.memory_kv`), and each step runs the decoder on the
-newest token only, appending its self-attention keys/values.
-
-Scores and lengths: a sequence's score is the sum of the log-probabilities of its tokens up to and
-including the first EOS (no length normalisation; the score is the log-probability of the whole
-word). A sequence without EOS after ``max_len`` steps is scored over all ``max_len`` tokens.
+The memory's cross-attention keys/values are prepared once (:meth:`TransformerTextDecoder.memory_kv`)
+and each step runs the decoder on the newest token only (:meth:`TransformerTextDecoder.step`). A
+sequence's score is the sum of its tokens' log-probabilities up to and including the first EOS (the
+log-probability of the whole word, no length normalisation), or over all ``max_len`` steps without EOS.
 """
 from typing import Tuple
 
@@ -23,30 +19,13 @@ def _check_steps(decoder: TransformerTextDecoder, max_len: int) -> None:
 
 
 def first_eos_mask(ids: torch.Tensor, eos_idx: int) -> torch.Tensor:
-    """Which steps belong to the sequence: all up to and including the first EOS.
-
-    Args:
-        ids: Token ids (N, T).
-        eos_idx: End token.
-
-    Returns:
-        Bool (N, T).
-    """
+    """Bool (N, T): which steps of ``ids`` (N, T) belong to the word, all up to and including the first EOS."""
     is_eos = (ids == eos_idx).long()
     return (is_eos.cumsum(1) - is_eos) == 0
 
 
 def sequence_log_prob(token_probs: torch.Tensor, ids: torch.Tensor, eos_idx: int) -> torch.Tensor:
-    """Score of decoded sequences: sum of log-probabilities up to and including the first EOS.
-
-    Args:
-        token_probs: Probability of each chosen token (N, T).
-        ids: Chosen tokens (N, T).
-        eos_idx: End token.
-
-    Returns:
-        (N,) log-probabilities.
-    """
+    """Scores (N,) of words ``ids`` (N, T) whose tokens had probabilities ``token_probs`` (N, T)."""
     keep = first_eos_mask(ids, eos_idx)
     return torch.where(keep, token_probs.float().log(), torch.zeros_like(token_probs, dtype=torch.float32)).sum(1)
 

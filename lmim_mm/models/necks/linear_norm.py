@@ -4,11 +4,10 @@ from typing import Any, Optional, Sequence, Union
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
+from mmocr.registry import MODELS
 
-from lmim_mm.registry import register
 
-
-@register('MODELS')
+@MODELS.register_module()
 class LinearNorm(BaseModule):
     """``LayerNorm(Linear(x))`` on every token (the authors' ``linear_norm``).
 

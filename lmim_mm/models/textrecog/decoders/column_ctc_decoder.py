@@ -5,12 +5,11 @@ import torch
 import torch.nn as nn
 from mmocr.models.common.dictionary import Dictionary
 from mmocr.models.textrecog.decoders import BaseDecoder
+from mmocr.registry import MODELS
 from mmocr.structures import TextRecogDataSample
 
-from lmim_mm.registry import register
 
-
-@register('MODELS', scopes=('mmocr', ))
+@MODELS.register_module()
 class ColumnCTCDecoder(BaseDecoder):
     """A linear CTC classifier over the token columns of a ViT, left to right.
 

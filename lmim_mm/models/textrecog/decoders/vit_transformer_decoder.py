@@ -5,14 +5,14 @@ import torch
 import torch.nn.functional as F
 from mmocr.models.common.dictionary import Dictionary
 from mmocr.models.textrecog.decoders import BaseDecoder
+from mmocr.registry import MODELS
 from mmocr.structures import TextRecogDataSample
 
 from lmim_mm.models.layers.text_decoder import TransformerTextDecoder
 from lmim_mm.models.layers.text_decoding import beam_search, greedy_decode
-from lmim_mm.registry import register
 
 
-@register('MODELS', scopes=('mmocr', ))
+@MODELS.register_module()
 class ViTTransformerDecoder(BaseDecoder):
     """Autoregressive pre-norm Transformer decoder over ViT tokens (LMIM / MAERec recognizer).
 

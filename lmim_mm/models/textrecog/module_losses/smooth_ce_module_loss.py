@@ -4,11 +4,10 @@ from typing import Dict, Union
 import torch.nn as nn
 from mmocr.models.common.dictionary import Dictionary
 from mmocr.models.textrecog.module_losses import CEModuleLoss
+from mmocr.registry import MODELS
 
-from lmim_mm.registry import register
 
-
-@register('MODELS', scopes=('mmocr', ))
+@MODELS.register_module()
 class SmoothCEModuleLoss(CEModuleLoss):
     """mmocr's ``CEModuleLoss`` with ``nn.CrossEntropyLoss(label_smoothing=...)`` (the authors' ``--smoothing``).
 

@@ -7,10 +7,8 @@ from mmocr.models.textrecog.recognizers import EncoderDecoderRecognizer
 from mmocr.registry import MODELS
 from mmocr.structures import TextRecogDataSample
 
-from lmim_mm.registry import register
 
-
-@register('MODELS', scopes=('mmocr', ))
+@MODELS.register_module()
 class ViTRecognizer(EncoderDecoderRecognizer):
     """``TextViT`` backbone + ``LinearNorm`` (encoder slot) + ``ViTTransformerDecoder``.
 
