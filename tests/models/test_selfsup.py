@@ -18,7 +18,7 @@ from lmim_mm.testing.parity_pretrain import check_pretrain_fixture, lmim_kwargs
 from lmim_mm.testing.reference_pretrain import ReferenceLMIM
 
 PREPROCESSOR = dict(type='SelfSupDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3, to_rgb=True)
-TINY_VIT = dict(type='TextViT', arch=dict(embed_dims=32, num_layers=2, num_heads=2))
+TINY_VIT = dict(type='mmpretrain.TextViT', arch=dict(embed_dims=32, num_layers=2, num_heads=2))
 
 
 def tiny(algorithm: str, **kwargs):
@@ -93,7 +93,7 @@ def test_parity_check_handles_other_sizes():
 
 
 def test_trainable_parameters_at_full_size():
-    model = LMIM(backbone=dict(type='TextViT', arch='s'), neck=dict(type='AlignmentDecoder'),
+    model = LMIM(backbone=dict(type='mmpretrain.TextViT', arch='s'), neck=dict(type='AlignmentDecoder'),
                  head=dict(type='LMIMHead'))
     assert sum(p.numel() for p in model.parameters() if p.requires_grad) == 30_314_368
     assert list(model.teacher.parameters()) == []

@@ -19,7 +19,7 @@ from lmim_mm.models.backbones import TextViT
 from lmim_mm.models.selfsup import LMIM, TextMAE
 from lmim_mm.models.utils.masking import RandomPatchMaskGenerator, SpanMaskGenerator
 
-TINY_VIT = dict(type='TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2))
+TINY_VIT = dict(type='mmpretrain.TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2))
 PREPROCESSOR = dict(type='SelfSupDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3, to_rgb=True)
 
 
