@@ -11,7 +11,7 @@ real_root = '../shared/data/real_benchmarks'
 # recognition plateau for 800 steps at batch 32 on the varied words, with an attention decoder and
 # with CTC alike, where a small CNN + CTC read 17% of them after 600 steps. Masked pretraining stays
 # exact: TextViT blanks the masked patches' pixels before a stem whose receptive fields overlap.
-tiny_backbone = dict(type='TextViT', arch=dict(embed_dims=128, num_layers=3, num_heads=4), img_size=(32, 128),
+tiny_backbone = dict(type='mmpretrain.TextViT', arch=dict(embed_dims=128, num_layers=3, num_heads=4), img_size=(32, 128),
                      patch_size=8, pos_grid='true', out_type='raw', stem='conv')
 tiny_grid = (4, 16)
 train_iters = 2400

@@ -12,7 +12,8 @@ from typing import Any, Dict, List, Mapping, Tuple
 import torch
 
 from .base import Rule, convert_keys
-from .maerec_mae import MAE_DECODER_KEYS, encoder_rules, model_state_dict
+from lmim_mm.utils.checkpoint import extract_state_dict
+from .maerec_mae import MAE_DECODER_KEYS, encoder_rules
 
 #: Source -> target key rules.
 RECOGNIZER_RULES: List[Rule] = encoder_rules('encoder.', 'backbone.') + [
@@ -42,7 +43,7 @@ def convert_lmim_recognizer(checkpoint: Mapping[str, Any],
     Raises:
         ConversionError: a key is neither mapped nor dropped on purpose.
     """
-    return convert_keys(model_state_dict(checkpoint, source), RECOGNIZER_RULES, RECOGNIZER_DROP, source=source)
+    return convert_keys(extract_state_dict(checkpoint, source), RECOGNIZER_RULES, RECOGNIZER_DROP, source=source)
 
 
 __all__ = ['RECOGNIZER_DROP', 'RECOGNIZER_RULES', 'convert_lmim_recognizer']

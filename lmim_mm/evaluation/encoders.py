@@ -26,7 +26,7 @@ def build_backbone(config: str, checkpoint: Optional[str] = None, prefix: Option
         ValueError: ``model.backbone`` is not a TextViT (naming the config).
     """
     cfg = dict(Config.fromfile(config).model.backbone)
-    if cfg.pop('type', None) != 'TextViT':
+    if cfg.pop('type', None) not in ('TextViT', 'mmpretrain.TextViT'):
         raise ValueError(f'{config}: model.backbone must be a TextViT')
     cfg.pop('init_cfg', None)
     backbone = TextViT(**dict(cfg, out_type='raw'))

@@ -40,7 +40,7 @@ def lmim_kwargs(config: Mapping[str, Any], decoder_ffn_dim: int = 2048, mask_rat
     img_size = tuple(config['img_size'])
     grid = (img_size[0] // config['patch_size'], img_size[1] // config['patch_size'])
     return dict(
-        backbone=dict(type='TextViT', arch=dict(embed_dims=config['embed_dim'], num_layers=config['depth'],
+        backbone=dict(type='mmpretrain.TextViT', arch=dict(embed_dims=config['embed_dim'], num_layers=config['depth'],
                                                 num_heads=config['num_heads']),
                       img_size=img_size, patch_size=config['patch_size'], mlp_ratio=config['mlp_ratio'],
                       pos_grid='legacy'),

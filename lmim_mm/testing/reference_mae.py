@@ -13,8 +13,7 @@ from typing import Dict, Optional, Sequence
 import torch
 import torch.nn as nn
 
-from lmim_mm.converters.base import convert_keys
-from lmim_mm.converters.maerec_mae import MAE_DECODER_KEYS, encoder_rules
+from lmim_mm.converters.maerec_mae import convert_maerec_mae
 from .reference_pretrain import _EPS, MAEEncoder, TimmBlock, sincos_table
 
 
@@ -98,11 +97,9 @@ class ReferenceMAE(MAEEncoder):
 def to_textmae_state_dict(state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
     """MAERec MAE keys (e.g. a :class:`ReferenceMAE` state dict) -> lmim_mm ``TextMAE`` keys.
 
-    The encoder goes to ``backbone.*``; the decoder keys keep their names under ``neck.*``
-    (:class:`~lmim_mm.models.necks.TextMAEDecoder` uses MAE's names).
+    The encoder goes to ``backbone.*``, the decoder to ``neck.*``.
     """
-    rules = encoder_rules('', 'backbone.') + [(f'({key})', r'neck.\1') for key in MAE_DECODER_KEYS]
-    return convert_keys(state_dict, rules, source='MAERec MAE state dict')[0]
+    return convert_maerec_mae(state_dict, prefix='backbone.', with_decoder=True, source='MAERec MAE state dict')[0]
 
 
 __all__ = ['ReferenceMAE', 'to_textmae_state_dict']

@@ -143,7 +143,7 @@ class ReferenceRecognizer(nn.Module):
         super().__init__()
         modules = build_recognizer_modules(encoder_config, decoder_config)
         self.backbone, self.encoder = modules['backbone'], modules['encoder']
-        for block in self.backbone.blocks:  # the authors' timm attention (same parameter names)
+        for block in self.backbone.layers:  # the authors' timm attention (same parameter names)
             block.attn = TimmAttention(encoder_config['embed_dim'], encoder_config['num_heads'],
                                        qkv_bias=encoder_config['qkv_bias'])
         self.decoder = ReferenceDecoder(modules['decoder']['transformer'])

@@ -462,7 +462,7 @@ def build_mae(sizes: Sizes) -> Dict[str, nn.Module]:
     dec_dim, dec_depth, dec_heads = sizes.mae_decoder
     reference = ReferenceMAE(embed_dim=dim, depth=depth, num_heads=heads, decoder_embed_dim=dec_dim,
                              decoder_depth=dec_depth, decoder_num_heads=dec_heads)
-    parts = dict(backbone=dict(type='TextViT', arch=dict(embed_dims=dim, num_layers=depth, num_heads=heads),
+    parts = dict(backbone=dict(type='mmpretrain.TextViT', arch=dict(embed_dims=dim, num_layers=depth, num_heads=heads),
                                pos_grid='legacy'),
                  neck=dict(type='TextMAEDecoder', in_channels=dim, embed_dim=dec_dim, depth=dec_depth,
                            num_heads=dec_heads, pos_grid='legacy'),

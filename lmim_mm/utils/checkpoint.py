@@ -1,26 +1,21 @@
-"""Checkpoint reading: safe ``torch.load`` and strict, prefix-aware loading into modules."""
+"""Checkpoint reading (``weights_only``, errors naming the file) and strict loading that lists every misfit."""
 import os
 from typing import Any, Dict, Mapping, Optional
 
 import torch
 import torch.nn as nn
 from mmengine.logging import print_log
+from mmengine.runner import CheckpointLoader
 
 
 def torch_load(path: str, map_location: Any = 'cpu') -> Any:
-    """``torch.load(path, weights_only=True)`` whose errors name the file.
-
-    Args:
-        path: Checkpoint path.
-        map_location: As for :func:`torch.load`.
-
-    Returns:
-        The loaded object.
+    """``torch.load(path, weights_only=True)`` whose errors name the file (:mod:`lmim_mm.engine.fileio`
+    registers it as mmengine's ``CheckpointLoader`` for local files).
 
     Raises:
         FileNotFoundError: the file does not exist.
-        ValueError: torch cannot read the file or refuses it (e.g. a pickle that needs globals
-            outside ``weights_only``'s allow-list), with the file name and torch's reason.
+        ValueError: torch cannot read the file or refuses it (e.g. a pickle that needs globals outside
+            ``weights_only``'s allow-list), with the file name and torch's reason.
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
@@ -30,47 +25,36 @@ def torch_load(path: str, map_location: Any = 'cpu') -> Any:
         raise ValueError(f'cannot read checkpoint {path}: {type(err).__name__}: {err}') from err
 
 
-def load_state_dict_file(path: str) -> Dict[str, torch.Tensor]:
-    """Read the model state dict of a checkpoint file with ``weights_only=True``.
-
-    Accepts mmengine checkpoints (``state_dict``), the authors' / MAERec's (``model``) and bare
-    state dicts.
-
-    Args:
-        path: Checkpoint path.
-
-    Returns:
-        The state dict.
+def extract_state_dict(checkpoint: Any, source: str) -> Dict[str, torch.Tensor]:
+    """The model state dict of a loaded checkpoint: mmengine's (``state_dict``), the authors' /
+    MAERec's (``model``) or a bare one.
 
     Raises:
-        FileNotFoundError: the file does not exist.
-        ValueError: the file holds no state dict.
+        ValueError: ``checkpoint`` holds no state dict (naming ``source``).
     """
-    ckpt = torch_load(path)
-    if isinstance(ckpt, Mapping):
+    if isinstance(checkpoint, Mapping):
         for key in ('state_dict', 'model'):
-            if key in ckpt and isinstance(ckpt[key], Mapping):
-                return dict(ckpt[key])
-        if ckpt and all(isinstance(v, torch.Tensor) for v in ckpt.values()):
-            return dict(ckpt)
-    raise ValueError(f'{path} holds no state dict (looked for "state_dict", "model" or a tensor dict)')
+            if isinstance(checkpoint.get(key), Mapping):
+                return dict(checkpoint[key])
+        if checkpoint and all(isinstance(v, torch.Tensor) for v in checkpoint.values()):
+            return dict(checkpoint)
+    raise ValueError(f'{source} holds no state dict (looked for "state_dict", "model" or a tensor dict)')
+
+
+def load_state_dict_file(path: str) -> Dict[str, torch.Tensor]:
+    """:func:`extract_state_dict` of a checkpoint file or URL read by mmengine's ``CheckpointLoader``."""
+    return extract_state_dict(CheckpointLoader.load_checkpoint(path, map_location='cpu'), path)
 
 
 def check_state_dict(module: nn.Module, state_dict: Mapping[str, torch.Tensor], source: str = 'state dict') -> None:
     """Check that ``state_dict`` fits ``module`` exactly: the same keys, every tensor of the same shape.
 
-    Args:
-        module: Target module.
-        state_dict: Tensors meant for it.
-        source: Where they come from (e.g. the checkpoint file), for the error message.
-
     Raises:
-        KeyError: keys are missing or unexpected (all of them listed).
-        ValueError: tensors have the wrong shape (all of them listed).
+        KeyError: keys are missing or unexpected (all of them listed, naming ``source``).
+        ValueError: tensors have the wrong shape (all of them listed, naming ``source``).
     """
     own = module.state_dict()
-    missing = sorted(set(own) - set(state_dict))
-    unexpected = sorted(set(state_dict) - set(own))
+    missing, unexpected = sorted(set(own) - set(state_dict)), sorted(set(state_dict) - set(own))
     if missing or unexpected:
         raise KeyError(f'{source} does not fit {type(module).__name__}: missing keys {missing}, '
                        f'unexpected keys {unexpected}')
@@ -82,25 +66,18 @@ def check_state_dict(module: nn.Module, state_dict: Mapping[str, torch.Tensor], 
 
 
 def load_strict(module: nn.Module, state_dict: Mapping[str, torch.Tensor], source: str = 'state dict') -> None:
-    """``load_state_dict(strict=True)`` after :func:`check_state_dict` (one clear error listing every
-    missing, unexpected and wrongly shaped tensor).
-
-    Args:
-        module: Target module.
-        state_dict: Tensors to load.
-        source: Where they come from, for the error message.
-    """
+    """:func:`check_state_dict`, then ``load_state_dict(strict=True)``."""
     check_state_dict(module, state_dict, source)
     module.load_state_dict(state_dict, strict=True)
 
 
 def load_pretrained(module: nn.Module, path: str, prefix: Optional[str] = None) -> None:
-    """Load ``path`` into ``module`` strictly, keeping only keys under ``prefix`` (stripped).
+    """Load ``path`` into ``module`` strictly, keeping only the keys under ``prefix`` (stripped).
 
     Args:
         module: Target module.
-        path: Checkpoint file (mmengine, authors' ``{'model': ...}`` or bare state dict).
-        prefix: e.g. ``'backbone.'`` or ``'student.'``; None loads the whole state dict.
+        path: Checkpoint file or URL (mmengine, authors' ``{'model': ...}`` or bare state dict).
+        prefix: e.g. ``'backbone.'``; None loads the whole state dict.
     """
     state_dict = load_state_dict_file(path)
     if prefix:
@@ -108,6 +85,6 @@ def load_pretrained(module: nn.Module, path: str, prefix: Optional[str] = None) 
         state_dict = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
         if not state_dict:
             raise KeyError(f'{path} has no keys under prefix {prefix!r}')
-    source = f'{path}' + (f' (prefix {prefix!r})' if prefix else '')
+    source = path + (f' (prefix {prefix!r})' if prefix else '')
     load_strict(module, state_dict, source=source)
     print_log(f'loaded {len(state_dict)} tensors into {type(module).__name__} from {source}', logger='current')

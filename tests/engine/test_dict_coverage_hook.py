@@ -23,7 +23,7 @@ PIPELINE = [
 RECOGNIZER = dict(
     type='EncoderDecoderRecognizer',
     data_preprocessor=dict(type='TextRecogDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3, bgr_to_rgb=True),
-    backbone=dict(type='TextViT', out_type='raw', arch=dict(embed_dims=32, num_layers=1, num_heads=2)),
+    backbone=dict(type='mmpretrain.TextViT', out_type='raw', arch=dict(embed_dims=32, num_layers=1, num_heads=2)),
     encoder=dict(type='LinearNorm', in_channels=32, out_channels=32),
     decoder=dict(type='ViTTransformerDecoder', max_seq_len=8, n_layers=1, d_model=32, n_head=2, d_k=16, d_v=16,
                  d_inner=32, module_loss=dict(type='CEModuleLoss', reduction='mean'),

@@ -26,7 +26,7 @@ from lmim_mm.visualization.images import GREEN, LINE_HEIGHT, RED, letterbox, ups
 
 PAD = 4  # compose()'s default spacing
 PREPROCESSOR = dict(type='SelfSupDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3, to_rgb=True)
-TINY_VIT = dict(type='TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2))
+TINY_VIT = dict(type='mmpretrain.TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2))
 REPO = Path(__file__).resolve().parents[2]
 ENGLISH_DICT = str(REPO / 'dicts' / 'english_digits_letters_symbols.txt')
 
@@ -176,7 +176,7 @@ def test_lmim_similarity_is_one_for_a_perfect_prediction(monkeypatch):
 
 
 def test_other_patch_sizes_and_wrong_models(words_bgr):
-    backbone = dict(type='TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2), patch_size=8)
+    backbone = dict(type='mmpretrain.TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2), patch_size=8)
     model = TextMAE(backbone=backbone, neck=dict(type='TextMAEDecoder', in_channels=32, embed_dim=32, depth=1,
                                                  num_heads=2, out_channels=8 * 8 * 3, grid_size=(4, 16)),
                     head=dict(type='TextMAEHead', patch_size=8), data_preprocessor=PREPROCESSOR).eval()
@@ -202,7 +202,7 @@ PIPELINE = [
 RECOGNIZER = dict(
     type='EncoderDecoderRecognizer',
     data_preprocessor=dict(type='TextRecogDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3, bgr_to_rgb=True),
-    backbone=dict(type='TextViT', out_type='raw', arch=dict(embed_dims=32, num_layers=1, num_heads=2)),
+    backbone=dict(type='mmpretrain.TextViT', out_type='raw', arch=dict(embed_dims=32, num_layers=1, num_heads=2)),
     encoder=dict(type='LinearNorm', in_channels=32, out_channels=32),
     decoder=dict(type='ViTTransformerDecoder', max_seq_len=8, n_layers=1, d_model=32, n_head=2, d_k=16, d_v=16,
                  d_inner=32, module_loss=dict(type='CEModuleLoss', reduction='mean'),

@@ -1,4 +1,5 @@
 """Loss heads of the pretraining algorithms."""
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -40,6 +41,23 @@ def test_mae_loss_counts_masked_patches_only():
     per_sample = head.loss(pred, imgs, mask, reduction='none')['loss_recon']
     assert per_sample.shape == (3, )
     torch.testing.assert_close(per_sample.mean(), loss)
+
+
+def test_unpatchify_inverts_patchify_and_reconstruct_undoes_norm_pix():
+    head = TextMAEHead(patch_size=4, norm_pix=True)
+    imgs = torch.rand(2, 3, 32, 128)
+    torch.testing.assert_close(head.unpatchify(head.patchify(imgs), (8, 32)), imgs)
+    torch.testing.assert_close(head.reconstruct(head.construct_target(imgs), imgs, (8, 32)), imgs, atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match='grid'):
+        head.unpatchify(torch.zeros(2, 255, 48), (8, 32))
+
+
+def test_mae_loss_is_mmpretrains_pixel_reconstruction_loss():
+    from mmpretrain.models.losses import PixelReconstructionLoss
+    head = TextMAEHead()
+    imgs, pred, mask = torch.rand(2, 3, 32, 128), torch.randn(2, 256, 48), torch.rand(2, 256) < 0.75
+    expected = PixelReconstructionLoss('L2')(pred, head.construct_target(imgs), mask.float())
+    torch.testing.assert_close(head.loss(pred, imgs, mask)['loss_recon'], expected)
 
 
 def test_lmim_head_target_and_losses():

@@ -2,85 +2,76 @@
 import pytest
 import torch
 import torch.nn as nn
+from mmpretrain.models.necks import MAEPretrainDecoder
 
-from lmim_mm.converters.lmim_pretrain import convert_lmim_pretrain
-from lmim_mm.models.necks import AlignmentDecoder, AlignmentDecoderLayer, CrossAttention, TextMAEDecoder
-from lmim_mm.models.necks.mae_decoder import restore_sequence
+from lmim_mm.models.backbones.text_vit import sincos_2d_table
+from lmim_mm.models.necks import AlignmentDecoder, TextMAEDecoder
 
 
-def test_restore_sequence_puts_tokens_back_and_fills_mask_tokens():
-    n, length, dim = 2, 10, 3
-    mask = torch.zeros(n, length, dtype=torch.bool)
-    mask[0, [1, 4, 5, 9]] = True
-    mask[1, [0, 2, 3, 7]] = True
-    ids_shuffle = torch.argsort(mask.to(torch.uint8), dim=1, stable=True)
-    ids_restore = torch.argsort(ids_shuffle, dim=1)
+def masked_latent(n: int, dim: int, num_keep: int, length: int = 256):
+    """[cls] + visible tokens, ids_restore and the full token sequence they come from."""
     full = torch.randn(n, length, dim)
-    visible = torch.gather(full, 1, ids_shuffle[:, :6, None].expand(-1, -1, dim))
-    cls = torch.randn(n, 1, dim)
-    mask_token = torch.full((1, 1, dim), 7.0)
-    out = restore_sequence(torch.cat([cls, visible], 1), mask_token, ids_restore)
-    assert out.shape == (n, 1 + length, dim)
-    torch.testing.assert_close(out[:, 0], cls[:, 0])
-    torch.testing.assert_close(out[:, 1:][~mask], full[~mask])
-    assert bool((out[:, 1:][mask] == 7.0).all())
+    ids_shuffle = torch.stack([torch.randperm(length) for _ in range(n)])
+    visible = torch.gather(full, 1, ids_shuffle[:, :num_keep, None].expand(-1, -1, dim))
+    return torch.cat([torch.randn(n, 1, dim), visible], 1), torch.argsort(ids_shuffle, 1), full
 
 
-def _torch_layer(dim, heads, ffn):
-    return nn.TransformerDecoderLayer(dim, heads, ffn, dropout=0.1, activation='gelu', layer_norm_eps=1e-6,
-                                      batch_first=True)
-
-
-def _to_ours(torch_sd):
-    """An ``nn.TransformerDecoderLayer`` state dict through the authors' checkpoint converter."""
-    converted, _ = convert_lmim_pretrain({f'decoder_blocks.0.{k}': v for k, v in torch_sd.items()})
-    return {k[len('neck.decoder_blocks.0.'):]: v for k, v in converted.items()}
-
-
-def test_alignment_layer_equals_torch_transformer_decoder_layer():
+def test_mae_decoder_is_mmpretrains_with_the_text_table():
     torch.manual_seed(0)
-    ref = _torch_layer(32, 4, 64).eval()
-    ours = AlignmentDecoderLayer(32, 4, 64, dropout=0.1).eval()
-    ours.load_state_dict(_to_ours(ref.state_dict()))
-    x, memory = torch.randn(3, 17, 32), torch.randn(3, 9, 32)
-    torch.testing.assert_close(ours(x, memory), ref(x, memory), atol=1e-5, rtol=1e-5)
+    ours = TextMAEDecoder(in_channels=24, embed_dim=16, depth=1, num_heads=2, out_channels=48, pos_grid='true').eval()
+    ours.init_weights()
+    assert torch.equal(ours.decoder_pos_embed, sincos_2d_table(16, (8, 32), 'true'))
+    ref = MAEPretrainDecoder(num_patches=256, embed_dim=24, decoder_embed_dim=16, decoder_depth=1,
+                             decoder_num_heads=2, predict_feature_dim=48).eval()
+    ref.load_state_dict(ours.state_dict())
+    latent, ids_restore, _ = masked_latent(2, 24, 51)
+    torch.testing.assert_close(ours(latent, ids_restore), ref(latent, ids_restore))
+    assert ours(latent, ids_restore).shape == (2, 256, 48)
 
 
-def test_cross_attention_equals_nn_multihead_attention():
-    torch.manual_seed(0)
-    ref = nn.MultiheadAttention(16, 4, batch_first=True).eval()
-    ours = CrossAttention(16, 4)
-    ours.q.weight.data, ours.kv.weight.data = ref.in_proj_weight.data[:16], ref.in_proj_weight.data[16:]
-    ours.q.bias.data, ours.kv.bias.data = ref.in_proj_bias.data[:16], ref.in_proj_bias.data[16:]
-    ours.proj.load_state_dict(ref.out_proj.state_dict())
-    x, memory = torch.randn(2, 5, 16), torch.randn(2, 11, 16)
-    torch.testing.assert_close(ours(x, memory), ref(x, memory, memory, need_weights=False)[0])
+def test_alignment_queries_put_tokens_back_and_fill_mask_tokens():
+    dec = AlignmentDecoder(in_channels=8, embed_dim=8, depth=1, num_heads=2, ffn_dim=16)
+    dec.decoder_embed = nn.Identity()
+    nn.init.constant_(dec.mask_token, 7.0)
+    latent, ids_restore, full = masked_latent(2, 8, 100)
+    queries = dec.queries(latent, ids_restore) - dec.decoder_pos_embed
+    visible = ids_restore < 100
+    torch.testing.assert_close(queries[:, 0], latent[:, 0])
+    torch.testing.assert_close(queries[:, 1:][visible], full[visible])
+    assert bool((queries[:, 1:][~visible] == 7.0).all())
 
 
-def test_alignment_layer_dropout_only_in_training():
-    layer = AlignmentDecoderLayer(16, 2, 32, dropout=0.5)
-    x, memory = torch.randn(2, 5, 16), torch.randn(2, 7, 16)
-    layer.train()
-    assert not torch.allclose(layer(x, memory), layer(x, memory))
-    layer.eval()
-    torch.testing.assert_close(layer(x, memory), layer(x, memory))
+def test_alignment_layers_are_the_authors_torch_layers():
+    dec = AlignmentDecoder(in_channels=24, embed_dim=16, depth=2, num_heads=2, ffn_dim=32, dropout=0.1)
+    layer = dec.decoder_blocks[0]
+    assert isinstance(layer, nn.TransformerDecoderLayer) and layer.norm_first is False
+    assert layer.linear1.out_features == 32 and layer.norm1.eps == 1e-6 and layer.self_attn.batch_first
 
 
 @pytest.mark.parametrize('pos_grid', ['true', 'legacy'])
 def test_decoders_predict_every_patch(pos_grid):
-    n, keep = 2, 51
-    latent = torch.randn(n, 1 + keep, 24)
-    ids_restore = torch.stack([torch.randperm(256) for _ in range(n)])
+    latent, ids_restore, _ = masked_latent(2, 24, 51)
     mae = TextMAEDecoder(in_channels=24, embed_dim=16, depth=1, num_heads=2, out_channels=48, pos_grid=pos_grid)
-    assert mae(latent, ids_restore).shape == (n, 256, 48)
+    assert mae(latent, ids_restore).shape == (2, 256, 48)
     align = AlignmentDecoder(in_channels=24, embed_dim=16, depth=1, num_heads=2, ffn_dim=32, pos_grid=pos_grid)
-    assert align(latent, ids_restore, torch.randn(n, 257, 24)).shape == (n, 256, 24)
+    assert align(latent, ids_restore, torch.randn(2, 257, 24)).shape == (2, 256, 24)
 
 
-def test_decoder_rejects_wrong_token_count():
-    dec = TextMAEDecoder(in_channels=8, embed_dim=8, depth=1, num_heads=2)
+def test_alignment_dropout_only_in_training():
+    dec = AlignmentDecoder(in_channels=8, embed_dim=16, depth=1, num_heads=2, ffn_dim=32, dropout=0.5)
+    latent, ids_restore, _ = masked_latent(2, 8, 9)
+    memory = torch.randn(2, 257, 8)
+    assert not torch.allclose(dec(latent, ids_restore, memory), dec(latent, ids_restore, memory))
+    dec.eval()
+    torch.testing.assert_close(dec(latent, ids_restore, memory), dec(latent, ids_restore, memory))
+
+
+@pytest.mark.parametrize('decoder', [TextMAEDecoder, AlignmentDecoder])
+def test_decoder_rejects_wrong_token_count(decoder):
+    dec = decoder(in_channels=8, embed_dim=8, depth=1, num_heads=2)
     with pytest.raises(ValueError, match='decoder expects 256'):
-        dec(torch.randn(1, 5, 8), torch.arange(128)[None])
+        dec(torch.randn(1, 5, 8), torch.arange(128)[None], *([torch.randn(1, 129, 8)] if decoder is AlignmentDecoder
+                                                            else []))
 
 
 def test_prediction_depends_on_memory_only_through_cross_attention():

@@ -39,7 +39,7 @@ def recognizer_cfg(dict_file: str = ENGLISH_DICT, max_seq_len: int = 25, full_si
         type='EncoderDecoderRecognizer',
         data_preprocessor=dict(type='TextRecogDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3,
                                bgr_to_rgb=True),
-        backbone=dict(type='TextViT', out_type='raw', **backbone),
+        backbone=dict(type='mmpretrain.TextViT', out_type='raw', **backbone),
         encoder=dict(type='LinearNorm', in_channels=width, out_channels=d_model),
         decoder=dict(
             type='ViTTransformerDecoder', dropout=dropout, max_seq_len=max_seq_len, beam_width=beam_width,

@@ -2,11 +2,21 @@ import pytest
 import torch
 
 from lmim_mm.models.backbones import TextViT
-from lmim_mm.models.layers.pos_embed import sincos_1d, sincos_2d_table
+from lmim_mm.models.backbones.text_vit import sincos_2d_table
 
 
 def tiny_vit(**kwargs) -> TextViT:
     return TextViT(dict(embed_dims=32, num_layers=2, num_heads=4), **kwargs)
+
+
+def random_mask(n: int, num_masked: int, length: int = 256) -> torch.Tensor:
+    """bool (n, length), ``num_masked`` True per row at random."""
+    return torch.zeros(n, length, dtype=torch.bool).scatter_(1, torch.rand(n, length).argsort(1)[:, :num_masked], True)
+
+
+def sincos_1d(dim: int, pos: int) -> torch.Tensor:
+    omega = 1.0 / 10000**(torch.arange(dim // 2, dtype=torch.float64) / (dim / 2))
+    return torch.cat([torch.sin(pos * omega), torch.cos(pos * omega)])
 
 
 @pytest.mark.parametrize('pos_grid,width', [('true', 32), ('legacy', 16)])
@@ -17,9 +27,10 @@ def test_token_gets_row_and_column(pos_grid, width):
     assert torch.equal(table[0], torch.zeros(dim))
     for token in (0, 1, 31, 32, 33, 100, 255):
         row, col = token // width, token % width
-        expected = torch.cat([sincos_1d(dim // 2, torch.tensor([col])),
-                              sincos_1d(dim // 2, torch.tensor([row]))], dim=1)[0].float()
+        expected = torch.cat([sincos_1d(dim // 2, col), sincos_1d(dim // 2, row)]).float()
         torch.testing.assert_close(table[1 + token], expected)
+    with pytest.raises(ValueError, match="'legacy'"):
+        sincos_2d_table(dim, (4, 3), 'legacy')
 
 
 def test_true_and_legacy_tables_differ_past_the_first_row():
@@ -31,29 +42,39 @@ def test_true_and_legacy_tables_differ_past_the_first_row():
 def test_legacy_table_equals_authors_checkpoint(fixtures_dir):
     fx = torch.load(fixtures_dir / 'lmim_pretrain_seed0.pt', weights_only=True)
     theirs = fx['official_state_dict']['model_maeenc.pos_embed']
-    ours = sincos_2d_table(theirs.shape[-1], (8, 32), 'legacy')
-    assert torch.equal(ours, theirs)
+    assert torch.equal(sincos_2d_table(theirs.shape[-1], (8, 32), 'legacy'), theirs)
+    vit = TextViT(dict(embed_dims=theirs.shape[-1], num_layers=1, num_heads=4), pos_grid='legacy')
+    vit.init_weights()  # mmpretrain's init draws a random table; ours puts the fixed one back
+    assert torch.equal(vit.pos_embed, theirs) and not vit.pos_embed.requires_grad
 
 
-def test_masked_forward_keeps_exact_tokens_and_mask_roundtrip():
+def test_masked_forward_encodes_the_visible_tokens_of_the_given_mask():
+    torch.manual_seed(0)
     vit = tiny_vit().eval()
     x = torch.randn(3, 3, 32, 128)
-    latent, mask, ids_restore = vit.forward_masked(x, mask_ratio=0.8)
-    assert latent.shape == (3, 1 + 51, 32)
-    assert mask.shape == (3, 256) and torch.equal(mask.sum(1), torch.full((3, ), 205.0))
-    again, mask2, _ = vit.forward_masked(x, mask=mask)
-    assert torch.equal(mask2, mask)
-    torch.testing.assert_close(again[:, 0], latent[:, 0], atol=1e-5, rtol=0)
-    sorted_ids = torch.sort(ids_restore, dim=1).values
-    assert torch.equal(sorted_ids, torch.arange(256).expand(3, -1))
+    mask = random_mask(3, 205)
+    latent, same, ids_restore = vit.forward_masked(x, mask)
+    assert latent.shape == (3, 1 + 51, 32) and same is mask
+    # the same as running mmpretrain's layers on [cls] + the visible tokens, in index order
+    tokens = vit.patch_embed(x)[0] + vit.pos_embed[:, 1:]
+    cls = (vit.cls_token + vit.pos_embed[:, :1]).expand(3, -1, -1)
+    out = torch.cat([cls, tokens[~mask].view(3, 51, 32)], 1)
+    for layer in vit.layers:
+        out = layer(out)
+    torch.testing.assert_close(latent, vit.ln1(out))
+    visible_first = torch.gather(mask, 1, torch.argsort(ids_restore, 1))
+    assert not visible_first[:, :51].any() and visible_first[:, 51:].all()
 
 
-def test_mask_with_unequal_counts_is_rejected():
-    vit = tiny_vit()
-    mask = torch.zeros(2, 256)
-    mask[0, :10] = 1
-    with pytest.raises(ValueError, match='same number'):
-        vit.forward_masked(torch.randn(2, 3, 32, 128), mask=mask)
+@pytest.mark.parametrize('mask, message', [
+    (torch.zeros(2, 256), 'bool'),
+    (torch.zeros(2, 128, dtype=torch.bool), r'\(2, 256\)'),
+    (torch.zeros(2, 256, dtype=torch.bool).index_fill_(1, torch.arange(10), True)[[0, 0]] ^
+     torch.tensor([[False] * 256, [True] + [False] * 255]), 'same number'),
+])
+def test_bad_masks_are_rejected(mask, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_vit().forward_masked(torch.randn(2, 3, 32, 128), mask)
 
 
 def test_out_types_and_wrong_size():
@@ -67,50 +88,50 @@ def test_out_types_and_wrong_size():
 
 def test_presets_and_layer_depth():
     vit = TextViT('s')
-    assert (vit.embed_dims, vit.num_layers, vit.num_heads) == (384, 12, 6)
-    assert sum(p.numel() for p in vit.parameters()) == 21_313_536
+    assert (vit.embed_dims, vit.num_layers, vit.arch_settings['num_heads']) == (384, 12, 6)
+    assert sum(p.numel() for p in vit.parameters() if p.requires_grad) == 21_313_536
     assert vit.get_layer_depth('backbone.cls_token', 'backbone.') == (0, 14)
-    assert vit.get_layer_depth('backbone.blocks.3.attn.qkv.weight', 'backbone.') == (4, 14)
-    assert vit.get_layer_depth('backbone.norm.weight', 'backbone.') == (13, 14)
+    assert vit.get_layer_depth('backbone.layers.3.attn.qkv.weight', 'backbone.') == (4, 14)
+    assert vit.get_layer_depth('backbone.ln1.weight', 'backbone.') == (13, 14)
     assert vit.get_layer_depth('decoder.fc.weight', 'backbone.') == (13, 14)
     with pytest.raises(ValueError, match='unknown TextViT arch'):
         TextViT('xl')
 
 
 def test_freeze_blocks():
-    vit = tiny_vit()
-    vit.freeze_blocks(1)
-    assert not vit.patch_embed.proj.weight.requires_grad and not vit.cls_token.requires_grad
-    assert not any(p.requires_grad for p in vit.blocks[0].parameters())
-    assert all(p.requires_grad for p in vit.blocks[1].parameters())
+    vit = tiny_vit(frozen_stages=1)
+    assert not vit.patch_embed.projection.weight.requires_grad and not vit.cls_token.requires_grad
+    assert not any(p.requires_grad for p in vit.layers[0].parameters())
+    assert all(p.requires_grad for p in vit.layers[1].parameters())
+    with pytest.raises(ValueError, match=r'\[0, 2\]'):
+        vit.freeze_blocks(3)
 
 
-def test_sdpa_attention_equals_explicit_softmax():
-    vit = tiny_vit().eval()
-    attn = vit.blocks[0].attn
-    x = torch.randn(2, 17, 32)
-    qkv = attn.qkv(x).reshape(2, 17, 3, 4, 8).permute(2, 0, 3, 1, 4)
-    weights = (qkv[0] @ qkv[1].transpose(-2, -1) * 8**-0.5).softmax(-1)
-    explicit = attn.proj((weights @ qkv[2]).transpose(1, 2).reshape(2, 17, 32))
-    torch.testing.assert_close(attn(x), explicit, atol=1e-6, rtol=1e-5)
+def test_attention_dropout_reaches_sdpa_in_training_only():
+    vit = tiny_vit(attn_drop_rate=0.5)
+    x = torch.randn(2, 3, 32, 128)
+    assert vit.layers[0].attn.attn_drop == 0.5
+    assert not torch.allclose(vit(x)[0], vit(x)[0])
+    vit.eval()
+    torch.testing.assert_close(vit(x)[0], vit(x)[0])
 
 
 def test_strict_pretrained_loading_lists_bad_keys(tmp_path):
     vit = tiny_vit()
     state = {f'backbone.{k}': v for k, v in vit.state_dict().items()}
     state['backbone.extra'] = torch.zeros(1)
-    del state['backbone.norm.bias']
+    del state['backbone.ln1.bias']
     path = tmp_path / 'ckpt.pth'
     torch.save({'state_dict': state}, path)
     other = tiny_vit(init_cfg=dict(type='Pretrained', checkpoint=str(path), prefix='backbone.'))
     with pytest.raises(KeyError) as err:
         other.init_weights()
-    assert 'norm.bias' in str(err.value) and 'extra' in str(err.value)
+    assert 'ln1.bias' in str(err.value) and 'extra' in str(err.value) and 'ckpt.pth' in str(err.value)
     del state['backbone.extra']
-    state['backbone.norm.bias'] = torch.full((32, ), 0.5)
+    state['backbone.ln1.bias'] = torch.full((32, ), 0.5)
     torch.save({'state_dict': state}, path)
     other.init_weights()
-    assert torch.equal(other.norm.bias, torch.full((32, ), 0.5))
+    assert torch.equal(other.ln1.bias, torch.full((32, ), 0.5))
 
 
 def test_hmlp_stem_is_patch_local_so_masking_stays_exact():
@@ -118,16 +139,11 @@ def test_hmlp_stem_is_patch_local_so_masking_stays_exact():
     vit = tiny_vit(stem='hmlp').eval()
     assert sum(isinstance(m, torch.nn.Conv2d) for m in vit.patch_embed.modules()) == 3
     x = torch.randn(2, 3, 32, 128)
-    tokens = vit.embed(x)
+    tokens = vit.patch_embed(x)[0]
     changed = x.clone()
     changed[:, :, 4:8, 8:12] += 1.0  # inside patch (row 1, column 2) of the 4x4 grid
-    moved = (vit.embed(changed) - tokens).abs().amax(dim=(0, 2)) > 1e-6
+    moved = (vit.patch_embed(changed)[0] - tokens).abs().amax(dim=(0, 2)) > 1e-6
     assert moved.nonzero().flatten().tolist() == [1 * 32 + 2]
-    # the visible tokens of a masked forward are exactly the embedded tokens at those positions
-    mask = torch.zeros(2, 256).scatter_(1, torch.rand(2, 256).argsort(1)[:, :192], 1.0)
-    visible, _, _ = vit.mask_tokens(tokens, mask=mask)
-    kept = tokens[mask == 0].view(2, 64, 32)
-    torch.testing.assert_close(visible, kept)
     assert vit(x)[0].shape == (2, 257, 32)
     with pytest.raises(ValueError, match='divisible by 4'):
         TextViT(dict(embed_dims=32, num_layers=1, num_heads=4), img_size=(30, 120), patch_size=6, stem='hmlp')
@@ -145,17 +161,16 @@ def test_grayscale_input_and_channel_check():
 def test_conv_stem_never_sees_masked_pixels():
     torch.manual_seed(0)
     vit = tiny_vit(stem='conv').eval()
-    assert [m.stride for m in vit.patch_embed.proj if isinstance(m, torch.nn.Conv2d)] == [(2, 2)] * 2 + [(1, 1)]
+    convs = [m for m in vit.patch_embed.projection if isinstance(m, torch.nn.Conv2d)]
+    assert [m.stride for m in convs] == [(2, 2)] * 2 + [(1, 1)]
     x = torch.randn(2, 3, 32, 128)
-    mask = torch.zeros(2, 256)
-    mask[:, 33] = 1.0  # patch (row 1, column 1) of the 8x32 grid, pixels 4:8 x 4:8
-    mask[:, 200:255] = 1.0
-    latent, _, _ = vit.forward_masked(x, mask=mask)
+    mask = torch.zeros(2, 256, dtype=torch.bool)
+    mask[:, 33] = True  # patch (row 1, column 1) of the 8x32 grid, pixels 4:8 x 4:8
+    mask[:, 200:255] = True
+    latent, _, _ = vit.forward_masked(x, mask)
     changed = x.clone()
     changed[:, :, 4:8, 4:8] = 5.0
-    torch.testing.assert_close(vit.forward_masked(changed, mask=mask)[0], latent)
+    torch.testing.assert_close(vit.forward_masked(changed, mask)[0], latent)
     assert not torch.allclose(vit(changed)[0], vit(x)[0])  # unmasked, the stem does see them
-    latent, random, _ = vit.forward_masked(x, mask_ratio=0.75)
-    assert latent.shape == (2, 1 + 64, 32) and torch.equal(random.sum(1), torch.full((2, ), 192.0))
     with pytest.raises(ValueError, match='power-of-2'):
         TextViT(dict(embed_dims=32, num_layers=1, num_heads=4), img_size=(30, 120), patch_size=6, stem='conv')

@@ -19,7 +19,7 @@ from lmim_mm.models.backbones import TextViT
 from lmim_mm.models.selfsup import LMIM, TextMAE
 from lmim_mm.models.utils.masking import RandomPatchMaskGenerator, SpanMaskGenerator
 
-TINY_VIT = dict(type='TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2))
+TINY_VIT = dict(type='mmpretrain.TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2))
 PREPROCESSOR = dict(type='SelfSupDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3, to_rgb=True)
 
 
@@ -139,12 +139,12 @@ def test_mask_ratio_out_of_range_refused_at_build(algorithm, ratio):
         build()
 
 
-def test_text_vit_random_masking_checks_ratio():
+def test_text_vit_masked_forward_checks_the_mask():
     vit = TextViT(arch=dict(embed_dims=32, num_layers=1, num_heads=2))
-    with pytest.raises(ValueError, match=r'TextViT: mask_ratio must be a number in \[0, 1\], got 1.5'):
-        vit.forward_masked(torch.zeros(1, 3, 32, 128), mask_ratio=1.5)
-    with pytest.raises(ValueError, match='TextViT: mask_ratio=0.999 masks 256 of 256 units'):
-        vit.forward_masked(torch.zeros(1, 3, 32, 128), mask_ratio=0.999)
+    with pytest.raises(ValueError, match=r'mask must be bool of shape \(1, 256\), got torch.float32'):
+        vit.forward_masked(torch.zeros(1, 3, 32, 128), torch.zeros(1, 256))
+    with pytest.raises(ValueError, match=r'mask must be bool of shape \(1, 256\), got torch.bool \(1, 255\)'):
+        vit.forward_masked(torch.zeros(1, 3, 32, 128), torch.zeros(1, 255, dtype=torch.bool))
 
 
 @pytest.mark.parametrize('build, option', [

@@ -19,7 +19,7 @@ from lmim_mm.datasets.lmdb_utils import DatasetFormatError
 from lmim_mm.testing.tiny_data import write_tiny_datasets
 
 REPO = Path(__file__).resolve().parents[2]
-TINY_VIT = "dict(type='TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2), out_type='raw')"
+TINY_VIT = "dict(type='mmpretrain.TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2), out_type='raw')"
 
 
 def recognizer_config(tmp_path: Path, data: Path) -> Path:

@@ -130,7 +130,7 @@ def test_get_flops_counts_backbone_and_decoding(capsys):
     pretrain = tool['main']([str(DEMO / 'lmim_tiny.py')])
     out = capsys.readouterr().out
     assert json.loads(out.strip().splitlines()[-1]) == pretrain
-    assert 'backbone.blocks.0' in out and pretrain['decode_steps'] is None
+    assert 'backbone.layers.0' in out and pretrain['decode_steps'] is None
     # ViT-Tiny on 32 x 128 with 4 x 16 patches: per block and token, qkv, projection and MLP (12 x 128^2
     # multiply-adds), plus attention (65 x 2 x 128 per token)
     assert pretrain['flops'] >= 4 * 65 * (12 * 128 * 128 + 65 * 2 * 128)

@@ -78,7 +78,7 @@ def test_reference_mae_equals_text_mae_on_shared_weights():
                              decoder_num_heads=2).eval()
     for param in reference.parameters():  # move away from the zero / identity init
         param.data.add_(torch.randn_like(param) * 0.02)
-    ours = TextMAE(backbone=dict(type='TextViT', arch=dict(embed_dims=32, num_layers=2, num_heads=2),
+    ours = TextMAE(backbone=dict(type='mmpretrain.TextViT', arch=dict(embed_dims=32, num_layers=2, num_heads=2),
                                  pos_grid='legacy'),
                    neck=dict(type='TextMAEDecoder', in_channels=32, embed_dim=16, depth=2, num_heads=2,
                              pos_grid='legacy'),

@@ -13,7 +13,7 @@ from lmim_mm.evaluation.metrics.chinese_metric import chinese_scores
 
 REPO = Path(__file__).resolve().parents[2]
 FUDANVI_CONFIG = REPO / 'configs' / 'textrecog' / 'vit-s-p4_lmim-pre_tf-decoder_8xb64-amp-coslr-60e_fudanvi.py'
-TINY_VIT = "dict(type='TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2), out_type='raw')"
+TINY_VIT = "dict(type='mmpretrain.TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2), out_type='raw')"
 
 
 def run(cmd) -> str:

@@ -42,14 +42,25 @@ def test_lmim_checkpoint_maps_every_key(fixture):
     assert dropped == []
     assert sum(v.numel() for v in state_dict.values()) == sum(v.numel() for v in official.values())
     assert {k.split('.')[0] for k in state_dict} == {'backbone', 'teacher', 'neck'}
-    for i in range(2):
-        fused = official[f'decoder_blocks.{i}.multihead_attn.in_proj_weight']
-        ours = torch.cat([state_dict[f'neck.decoder_blocks.{i}.cross_attn.q.weight'],
-                          state_dict[f'neck.decoder_blocks.{i}.cross_attn.kv.weight']])
-        assert torch.equal(ours, fused)
+    for i in range(2):  # the authors' nn.TransformerDecoderLayer keeps its names
+        key = f'decoder_blocks.{i}.multihead_attn.in_proj_weight'
+        assert state_dict[f'neck.{key}'] is official[key]
+    assert torch.equal(state_dict['neck.ln1.weight'], official['decoder_norm.weight'])
+    assert torch.equal(state_dict['backbone.layers.1.ffn.layers.0.0.weight'], official['model_maeenc.blocks.1.mlp.fc1.weight'])
     assert torch.equal(state_dict['neck.memory_embed.weight'], official['decoder_embed2.weight'])
     student = tiny_vit()
     load_strict(student, {k[len('backbone.'):]: v for k, v in state_dict.items() if k.startswith('backbone.')})
+
+
+def test_maerec_checkpoint_with_its_decoder_loads_into_textmae_parts(fixture):
+    from lmim_mm.models.necks import TextMAEDecoder
+    model = fixture['teacher_mae_checkpoint']['model']
+    state_dict, dropped = convert_maerec_mae(model, prefix='backbone.', with_decoder=True)
+    assert dropped == [] and len(state_dict) == len(model)
+    neck = {k[len('neck.'):]: v for k, v in state_dict.items() if k.startswith('neck.')}
+    assert set(neck) == {'mask_token', 'decoder_embed.weight', 'decoder_pred.weight'}  # the fixture's decoder
+    assert set(TextMAEDecoder(depth=1).state_dict()) >= {'mask_token', 'decoder_embed.weight', 'ln1.weight',
+                                                          'decoder_blocks.0.ffn.layers.1.weight'}
 
 
 @pytest.mark.parametrize('convert', [convert_lmim_pretrain, convert_maerec_mae])

@@ -45,8 +45,8 @@ def test_random_trained_and_image_blind_encoders(real_data_dir, tmp_path, monkey
 def test_incomplete_checkpoint_is_refused_naming_it(real_data_dir, tmp_path, monkeypatch):
     tool = runpy.run_path(str(TOOL))
     state = backbone_state(tool, seed=0)
-    state.pop('norm.weight')
+    state.pop('ln1.weight')
     torch.save({'state_dict': {f'backbone.{k}': v for k, v in state.items()}}, tmp_path / 'partial.pth')
-    with pytest.raises(KeyError, match=r'partial.pth.*missing keys \[.norm.weight.\]'):
+    with pytest.raises(KeyError, match=r'partial.pth.*missing keys \[.ln1.weight.\]'):
         run_tool(monkeypatch, CONFIG, str(tmp_path / 'partial.pth'), '--data', str(real_data_dir / 'svt_test'),
                  '--num-images', '4')

@@ -48,7 +48,7 @@ def main() -> Dict[str, Dict[int, Dict[str, float]]]:
     if not args.checkpoints and not args.random:
         raise SystemExit('nothing to probe: give checkpoints and/or --random')
     backbone = build_backbone(args.config)
-    img_size, channels = backbone.patch_embed.img_size, backbone.patch_embed.in_channels
+    img_size, channels = backbone.img_size, backbone.in_channels
     train_images, train_words = read_word_images(args.data, args.num_train, img_size, channels, labeled=True)
     test_images, test_words = read_word_images(args.test_data or args.data, args.num_test, img_size, channels,
                                                labeled=True, skip=0 if args.test_data else args.num_train)

@@ -41,8 +41,7 @@ def main() -> Dict[str, Dict[str, float]]:
     if not args.checkpoints and not args.random:
         raise SystemExit('nothing to measure: give checkpoints and/or --random')
     backbone = build_backbone(args.config)
-    images, _ = read_word_images(args.data, args.num_images, backbone.patch_embed.img_size,
-                                 backbone.patch_embed.in_channels)
+    images, _ = read_word_images(args.data, args.num_images, backbone.img_size, backbone.in_channels)
     results: Dict[str, Dict[str, float]] = {}
     for checkpoint in ([None] if args.random else []) + args.checkpoints:
         torch.manual_seed(args.seed)

@@ -1,58 +1,67 @@
-"""TextViT: the plain ViT encoder of LMIM / MAERec, shaped for 32x128 word images."""
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+"""TextViT: mmpretrain's ``VisionTransformer`` shaped for 32x128 word images, with MAE-style masking."""
+from typing import List, Literal, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
+from mmpretrain.models.backbones import VisionTransformer
+from mmpretrain.models.utils import LayerNorm2d
+from mmpretrain.registry import MODELS
 
-from lmim_mm.registry import register
-from ..layers.dropout import Dropout
-from ..layers.pos_embed import PosGrid, sincos_2d_table
-from ..layers.transformer import Block, init_vit_weights
-from ..utils.masking import num_kept
-
-#: name -> (embed_dim, depth, num_heads)
-ARCH_SETTINGS: Dict[str, Tuple[int, int, int]] = {
-    's': (384, 12, 6),
-    'small': (384, 12, 6),
-    'b': (768, 12, 12),
-    'base': (768, 12, 12),
-}
+PosGrid = Literal['true', 'legacy']
 
 
-class ChannelLayerNorm(nn.LayerNorm):
-    """LayerNorm over the channels of each pixel of a (N, C, H, W) map (nothing mixes pixels)."""
+def sincos_2d_table(embed_dim: int, grid_size: Sequence[int], pos_grid: PosGrid = 'true') -> torch.Tensor:
+    """MAE's fixed 2-D sin-cos table (first half of the channels: column, second half: row), [cls] row 0.
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+    mmpretrain's ``build_2d_sincos_position_embedding`` swaps the halves and works in float32; this
+    is MAE's table computed in float64, so ``'legacy'`` equals the authors' bit for bit.
+
+    Args:
+        embed_dim: Channels (divisible by 4).
+        grid_size: True token grid (rows, columns), e.g. (8, 32).
+        pos_grid: ``'true'``: token ``r * W' + c`` gets row ``r``, column ``c``. ``'legacy'``: the
+            authors' (and MAERec's) table, built for a square grid of side ``sqrt(L)`` and applied
+            row-major (token ``t`` gets row ``t // 16``, column ``t % 16`` for 256 tokens).
+
+    Returns:
+        float32 (1, 1 + rows * cols, embed_dim).
+    """
+    if embed_dim % 4:
+        raise ValueError(f'embed_dim must be divisible by 4, got {embed_dim}')
+    num = grid_size[0] * grid_size[1]
+    width = {'true': grid_size[1], 'legacy': round(num**0.5)}.get(pos_grid)
+    if width is None or num % width or (pos_grid == 'legacy' and width * width != num):
+        raise ValueError(f"pos_grid must be 'true' or 'legacy' (legacy: a square token count), got {pos_grid!r} "
+                         f'for grid {tuple(grid_size)}')
+    omega = 1.0 / 10000**(torch.arange(embed_dim // 4, dtype=torch.float64) / (embed_dim / 4))
+    tokens = torch.arange(num, dtype=torch.float64)
+    parts = [torch.outer(coords, omega) for coords in (tokens % width, tokens // width)]
+    table = torch.cat([f(angles) for angles in parts for f in (torch.sin, torch.cos)], dim=1)
+    return torch.cat([table.new_zeros(1, embed_dim), table]).float().unsqueeze(0)
 
 
 def hmlp_stem(patch_size: int, in_channels: int, embed_dim: int) -> nn.Sequential:
-    """Hierarchical MLP stem (Touvron et al., "Three things everyone should know about ViTs", ECCV
-    2022): three non-overlapping convolutions of kernel = stride ``patch_size / 4``, 2 and 2, widths
-    ``embed_dim / 4``, ``embed_dim / 4`` and ``embed_dim``, each of the first two followed by a
-    per-pixel LayerNorm and GELU. No operation crosses a patch border, so a patch's token depends on
-    its own pixels only and masking tokens after the stem stays exact, as with a linear projection.
+    """Hierarchical MLP stem (Touvron et al., ECCV 2022): convolutions of kernel = stride ``p / 4``,
+    2 and 2 (widths ``D / 4``, ``D / 4``, ``D``), LayerNorm + GELU between. Patch-local, so masking
+    tokens after it stays exact.
 
     Raises:
-        ValueError: ``patch_size`` is not a multiple of 4 or ``embed_dim`` not of 4.
+        ValueError: ``patch_size`` or ``embed_dim`` is not a multiple of 4.
     """
     if patch_size % 4 or embed_dim % 4:
-        raise ValueError(f"the hMLP stem needs patch_size and embed_dim divisible by 4, got {patch_size} and "
+        raise ValueError(f'the hMLP stem needs patch_size and embed_dim divisible by 4, got {patch_size} and '
                          f'{embed_dim}')
-    hidden = embed_dim // 4
-    first = patch_size // 4
+    hidden, first = embed_dim // 4, patch_size // 4
     return nn.Sequential(
-        nn.Conv2d(in_channels, hidden, kernel_size=first, stride=first), ChannelLayerNorm(hidden), nn.GELU(),
-        nn.Conv2d(hidden, hidden, kernel_size=2, stride=2), ChannelLayerNorm(hidden), nn.GELU(),
+        nn.Conv2d(in_channels, hidden, kernel_size=first, stride=first), LayerNorm2d(hidden, eps=1e-5), nn.GELU(),
+        nn.Conv2d(hidden, hidden, kernel_size=2, stride=2), LayerNorm2d(hidden, eps=1e-5), nn.GELU(),
         nn.Conv2d(hidden, embed_dim, kernel_size=2, stride=2))
 
 
 def conv_stem(patch_size: int, in_channels: int, embed_dim: int) -> nn.Sequential:
-    """Early convolutions (Xiao et al., "Early convolutions help transformers see better", NeurIPS
-    2021): ``log2(patch_size)`` 3x3 convolutions of stride 2 with BatchNorm and ReLU, widths doubling
-    up to ``embed_dim``, then a 1x1 convolution to ``embed_dim``. Receptive fields overlap neighbouring
-    patches, so :meth:`TextViT.forward_masked` blanks the pixels of masked patches before this stem.
+    """Early convolutions (Xiao et al., NeurIPS 2021): ``log2(p)`` stride-2 3x3 convolutions with
+    BatchNorm + ReLU, widths doubling up to ``embed_dim``, then a 1x1 convolution. Receptive fields
+    overlap, so :meth:`TextViT.forward_masked` blanks masked patches' pixels first.
 
     Raises:
         ValueError: ``patch_size`` is not a power of 2 (>= 2).
@@ -64,307 +73,171 @@ def conv_stem(patch_size: int, in_channels: int, embed_dim: int) -> nn.Sequentia
     channels = in_channels
     for index in range(num):
         width = max(1, embed_dim // 2**(num - 1 - index))
-        layers += [nn.Conv2d(channels, width, kernel_size=3, stride=2, padding=1, bias=False), nn.BatchNorm2d(width),
+        layers += [nn.Conv2d(channels, width, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(width),
                    nn.ReLU(inplace=True)]
         channels = width
     return nn.Sequential(*layers, nn.Conv2d(channels, embed_dim, kernel_size=1))
 
 
-class PatchEmbed(nn.Module):
-    """Non-overlapping patches -> tokens: one strided convolution, or the patch-local hMLP stem.
+def mae_init(module: nn.Module) -> None:
+    """MAE's initialisation of a Linear / LayerNorm: xavier-uniform weights, zero biases, unit norms."""
+    if isinstance(module, nn.Linear):
+        nn.init.xavier_uniform_(module.weight)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.LayerNorm) and module.elementwise_affine:
+        nn.init.ones_(module.weight)
+        nn.init.zeros_(module.bias)
+
+
+@MODELS.register_module()
+class TextViT(VisionTransformer):
+    """mmpretrain's ``VisionTransformer`` for text images: a fixed sin-cos table on the 8x32 token grid
+    (or the authors' legacy table), optional hMLP / conv stems and MAE-style masked encoding.
+
+    Keys are mmpretrain's (``patch_embed.projection``, ``layers.N.{ln1,attn,ln2,ffn}``, ``ln1``);
+    :mod:`lmim_mm.converters` maps the authors' timm keys to them.
 
     Args:
-        img_size: (H, W) of the input.
-        patch_size: Square patch side.
-        in_channels: Image channels.
-        embed_dim: Token width.
-        stem: ``'linear'``: one ``patch_size``-strided convolution (ViT, the authors' encoder);
-            ``'hmlp'``: :func:`hmlp_stem`; ``'conv'``: :func:`conv_stem`.
-    """
-
-    STEMS = {'hmlp': hmlp_stem, 'conv': conv_stem}
-
-    def __init__(self, img_size: Tuple[int, int], patch_size: int, in_channels: int, embed_dim: int,
-                 stem: str = 'linear') -> None:
-        super().__init__()
-        if img_size[0] % patch_size or img_size[1] % patch_size:
-            raise ValueError(f'img_size {img_size} is not divisible by patch_size {patch_size}')
-        if stem not in ('linear', *self.STEMS):
-            raise ValueError(f"stem must be 'linear', 'hmlp' or 'conv', got {stem!r}")
-        self.img_size = tuple(img_size)
-        self.patch_size = patch_size
-        #: whether a token depends on its own patch's pixels only
-        self.patch_local = stem != 'conv'
-        self.in_channels = in_channels
-        self.grid_size = (img_size[0] // patch_size, img_size[1] // patch_size)
-        self.num_patches = self.grid_size[0] * self.grid_size[1]
-        self.proj = (nn.Conv2d(in_channels, embed_dim, kernel_size=patch_size, stride=patch_size)
-                     if stem == 'linear' else self.STEMS[stem](patch_size, in_channels, embed_dim))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, C, H, W) -> (N, H/p * W/p, D), row-major tokens."""
-        if tuple(x.shape[-3:]) != (self.in_channels, *self.img_size):
-            raise ValueError(f'expected images of shape (N, {self.in_channels}, {self.img_size[0]}, '
-                             f'{self.img_size[1]}), got {tuple(x.shape)}')
-        return self.proj(x).flatten(2).transpose(1, 2)
-
-
-def random_keep_order(batch: int, num_tokens: int, num_keep: int, device: torch.device,
-                      generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """MAE's per-sample random shuffle: argsort of uniform noise.
-
-    Returns:
-        ids_shuffle, int64 (N, L): the first ``num_keep`` entries of a row are the kept tokens.
-    """
-    noise = torch.rand(batch, num_tokens, device=device, generator=generator)
-    return torch.argsort(noise, dim=1)
-
-
-def random_mask(batch: int, num_tokens: int, mask_ratio: float, device: torch.device,
-                generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """The mask that :func:`random_keep_order` draws, as (N, L) float with 1 = removed."""
-    num_keep = int(num_tokens * (1 - float(mask_ratio)))
-    ranks = torch.argsort(random_keep_order(batch, num_tokens, num_keep, device, generator), dim=1)
-    return (ranks >= num_keep).float()
-
-
-def shuffle_from_mask(mask: torch.Tensor) -> Tuple[torch.Tensor, int]:
-    """Token order that puts the visible tokens of ``mask`` first (in index order).
-
-    Args:
-        mask: (N, L), 1 / True = removed; every row must remove the same number of tokens.
-
-    Returns:
-        ids_shuffle (N, L) and the number of visible tokens per sample.
-    """
-    mask = mask.bool()
-    counts = mask.sum(dim=1)
-    if counts.numel() and not bool((counts == counts[0]).all()):
-        raise ValueError(f'every sample must mask the same number of tokens, got counts {counts.tolist()}')
-    num_keep = mask.shape[1] - (int(counts[0]) if counts.numel() else 0)
-    return torch.argsort(mask.to(torch.uint8), dim=1, stable=True), num_keep
-
-
-@register('MODELS')
-class TextViT(BaseModule):
-    """Vision Transformer encoder for text images, with optional MAE-style token masking.
-
-    Layout as timm's ``VisionTransformer`` (``cls_token``, ``pos_embed``, ``patch_embed.proj``,
-    ``blocks.N.{norm1,attn.qkv,attn.proj,norm2,mlp.fc1,mlp.fc2}``, ``norm``), so the authors' and
-    MAERec's weights load key for key.
-
-    Args:
-        arch: ``'s'`` (384/12/6) or ``'b'`` (768/12/12), or a dict with ``embed_dims``,
-            ``num_layers``, ``num_heads``.
+        arch: ``'s'`` (384/12/6, DeiT-S), ``'b'`` (768/12/12), or a dict with ``embed_dims``,
+            ``num_layers``, ``num_heads`` (``feedforward_channels`` defaults to ``mlp_ratio`` times width).
         img_size: Input (H, W).
         patch_size: Patch side.
-        in_channels: Image channels: 3 (RGB, the authors') or 1 (grayscale: pair it with a
-            pipeline that loads grayscale images and one-value ``mean`` / ``std``).
-        mlp_ratio: MLP width ratio.
-        qkv_bias: Bias in qkv projections.
+        in_channels: Image channels (1: grayscale pipelines).
+        mlp_ratio: FFN width ratio of a dict ``arch``.
+        qkv_bias: Bias in the qkv projections.
         drop_rate: Dropout after projections and on the embedded tokens.
         attn_drop_rate: Attention dropout.
         drop_path_rate: Maximum stochastic-depth rate (linear over depth).
-        pos_grid: ``'true'`` builds the sin-cos table on the real token grid (8x32); ``'legacy'``
-            reproduces the authors' 16x16 table. A loaded checkpoint's ``pos_embed`` replaces it.
+        pos_grid: ``'true'`` or ``'legacy'``, see :func:`sincos_2d_table`; a checkpoint's table replaces it.
         final_norm: Apply the final LayerNorm.
-        frozen_stages: Freeze the embeddings and the first ``frozen_stages`` blocks (the authors'
-            ``--fixed_encoder_layers``); 0 trains everything.
         norm_eps: LayerNorm epsilon.
-        out_type: ``'raw'``: all tokens (N, 1 + L, D) - what the recognizer and LMIM use;
-            ``'cls_token'``: (N, D); ``'featmap'``: patch tokens as (N, D, H', W').
-        stem: Patch embedding: ``'linear'`` (one strided convolution, the authors') or ``'hmlp'``
-            (patch-local hierarchical MLP, :func:`hmlp_stem`; masking stays exact).
-        init_cfg: mmengine init config (e.g. ``dict(type='Pretrained', checkpoint=..., prefix=...)``).
+        out_type: ``'raw'`` (N, 1 + L, D), ``'cls_token'`` (N, D) or ``'featmap'`` (N, D, H', W').
+        frozen_stages: Blocks frozen with the embeddings, see :meth:`freeze_blocks`.
+        stem: ``'linear'`` (one strided convolution, the authors'), ``'hmlp'`` or ``'conv'``.
+        init_cfg: mmengine init config; ``Pretrained`` loads strictly (``checkpoint=None`` keeps the
+            random init, so configs can carry the prefix).
     """
+
+    arch_zoo = {**VisionTransformer.arch_zoo,
+                **dict.fromkeys(['s', 'small'], VisionTransformer.arch_zoo['deit-small'])}
+    STEMS = {'hmlp': hmlp_stem, 'conv': conv_stem}
 
     def __init__(self, arch: Union[str, dict] = 's', img_size: Sequence[int] = (32, 128), patch_size: int = 4,
                  in_channels: int = 3, mlp_ratio: float = 4.0, qkv_bias: bool = True, drop_rate: float = 0.0,
                  attn_drop_rate: float = 0.0, drop_path_rate: float = 0.0, pos_grid: PosGrid = 'true',
                  final_norm: bool = True, norm_eps: float = 1e-6, out_type: str = 'raw', frozen_stages: int = 0,
                  stem: str = 'linear', init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        if isinstance(arch, str):
-            if arch.lower() not in ARCH_SETTINGS:
-                raise ValueError(f'unknown TextViT arch {arch!r}; choose from {sorted(ARCH_SETTINGS)} or pass a dict')
-            embed_dim, depth, num_heads = ARCH_SETTINGS[arch.lower()]
-        else:
-            missing = {'embed_dims', 'num_layers', 'num_heads'} - set(arch)
-            if missing:
-                raise ValueError(f'TextViT arch dict lacks {sorted(missing)}')
-            embed_dim, depth, num_heads = arch['embed_dims'], arch['num_layers'], arch['num_heads']
-        if out_type not in ('raw', 'cls_token', 'featmap'):
-            raise ValueError(f"out_type must be 'raw', 'cls_token' or 'featmap', got {out_type!r}")
-        self.embed_dims = embed_dim
-        self.num_layers = depth
-        self.num_heads = num_heads
-        self.out_type = out_type
+        if isinstance(arch, str) and arch.lower() not in self.arch_zoo:
+            raise ValueError(f'unknown TextViT arch {arch!r}; choose from {sorted(self.arch_zoo)} or pass a dict')
+        if isinstance(arch, dict):
+            if {'embed_dims', 'num_layers', 'num_heads'} - set(arch):
+                raise ValueError(f'TextViT arch dict needs embed_dims, num_layers and num_heads, got {sorted(arch)}')
+            arch = dict(feedforward_channels=int(arch['embed_dims'] * mlp_ratio), **arch)
+        if stem not in ('linear', *self.STEMS):
+            raise ValueError(f"stem must be 'linear', 'hmlp' or 'conv', got {stem!r}")
+        if img_size[0] % patch_size or img_size[1] % patch_size:
+            raise ValueError(f'img_size {tuple(img_size)} is not divisible by patch_size {patch_size}')
+        super().__init__(arch, tuple(img_size), patch_size, in_channels, drop_rate=drop_rate,
+                         drop_path_rate=drop_path_rate, qkv_bias=qkv_bias, norm_cfg=dict(type='LN', eps=norm_eps),
+                         final_norm=final_norm, out_type=out_type, layer_cfgs=dict(attn_drop_rate=attn_drop_rate),
+                         init_cfg=init_cfg)
+        self.in_channels = in_channels
+        self.patch_size = patch_size
+        self.grid_size = self.patch_resolution
+        self.num_patches = self.grid_size[0] * self.grid_size[1]
         self.pos_grid = pos_grid
-
-        self.patch_embed = PatchEmbed(tuple(img_size), patch_size, in_channels, embed_dim, stem)
-        self.grid_size = self.patch_embed.grid_size
-        self.num_patches = self.patch_embed.num_patches
-        self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
-        # Fixed table; persistent so checkpoints carry it (the authors' 16x16 table loads as is).
-        self.register_buffer('pos_embed', sincos_2d_table(embed_dim, self.grid_size, pos_grid))
-        self.pos_drop = Dropout(drop_rate)
-        rates = torch.linspace(0, drop_path_rate, depth).tolist()
-        self.blocks = nn.ModuleList([
-            Block(embed_dim, num_heads, mlp_ratio, qkv_bias, drop=drop_rate, attn_drop=attn_drop_rate,
-                  drop_path=rates[i], norm_eps=norm_eps) for i in range(depth)
-        ])
-        self.norm = nn.LayerNorm(embed_dim, eps=norm_eps) if final_norm else nn.Identity()
-        self._init_default_weights()
+        self.patch_local = stem != 'conv'  # whether a token depends on its own patch's pixels only
+        if stem != 'linear':
+            self.patch_embed.projection = self.STEMS[stem](patch_size, in_channels, self.embed_dims)
+        self.pos_embed.requires_grad_(False)
+        self._mae_init()
         self.freeze_blocks(frozen_stages)
 
-    def _init_default_weights(self) -> None:
-        """MAE initialisation (patch convolutions as Linears, cls token N(0, 0.02))."""
+    def _mae_init(self) -> None:
+        """MAE's random init: the fixed table, patch convolutions as Linears, [cls] N(0, 0.02)."""
+        self.pos_embed.data.copy_(sincos_2d_table(self.embed_dims, self.grid_size, self.pos_grid))
         for conv in self.patch_embed.modules():
             if isinstance(conv, nn.Conv2d):
                 nn.init.xavier_uniform_(conv.weight.view(conv.out_channels, -1))
                 if conv.bias is not None:
                     nn.init.zeros_(conv.bias)
         nn.init.normal_(self.cls_token, std=0.02)
-        self.blocks.apply(init_vit_weights)
-        self.norm.apply(init_vit_weights)
+        self.layers.apply(mae_init)
+        for name in ('ln1', 'ln2'):
+            if hasattr(self, name):
+                getattr(self, name).apply(mae_init)
 
     def init_weights(self) -> None:
-        """Random init happens in ``__init__``; a ``Pretrained`` init_cfg is loaded strictly here.
-
-        ``init_cfg=dict(type='Pretrained', checkpoint=None, ...)`` keeps the random init, so configs
-        can carry the prefix and take the path from ``--cfg-options``.
-        """
+        """Load a ``Pretrained`` init_cfg strictly (:func:`~lmim_mm.utils.checkpoint.load_pretrained`);
+        otherwise mmengine's init_cfg, then MAE's random init."""
         if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
             if self.init_cfg.get('checkpoint'):
                 from lmim_mm.utils.checkpoint import load_pretrained
                 load_pretrained(self, self.init_cfg['checkpoint'], prefix=self.init_cfg.get('prefix'))
-            self._is_init = True
-            return
-        super().init_weights()
-
-    # ------------------------------------------------------------------ masking
-    def mask_tokens(self, tokens: torch.Tensor, mask: Optional[torch.Tensor] = None,
-                    mask_ratio: Optional[float] = None,
-                    generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Keep the visible tokens.
-
-        Args:
-            tokens: Patch tokens with positions, (N, L, D).
-            mask: Explicit mask (N, L), 1 = removed, same count per row. Takes precedence.
-            mask_ratio: Fraction to remove at random (MAE): ``int(L * (1 - ratio))`` tokens kept; it
-                must mask at least one token and keep one.
-            generator: Random generator for the random mask.
-
-        Returns:
-            visible (N, L_keep, D), mask (N, L) float with 1 = removed, ids_restore (N, L).
-        """
-        n, length, dim = tokens.shape
-        if mask is not None:
-            if tuple(mask.shape) != (n, length):
-                raise ValueError(f'mask must have shape {(n, length)}, got {tuple(mask.shape)}')
-            ids_shuffle, num_keep = shuffle_from_mask(mask.to(tokens.device))
         else:
-            num_keep = num_kept(length, mask_ratio, type(self).__name__, 'mask_ratio', partial=True)
-            ids_shuffle = random_keep_order(n, length, num_keep, tokens.device, generator)
-        ids_restore = torch.argsort(ids_shuffle, dim=1)
-        ids_keep = ids_shuffle[:, :num_keep]
-        visible = torch.gather(tokens, 1, ids_keep.unsqueeze(-1).expand(-1, -1, dim))
-        full_mask = torch.ones(n, length, device=tokens.device, dtype=tokens.dtype)
-        full_mask[:, :num_keep] = 0
-        full_mask = torch.gather(full_mask, 1, ids_restore)
-        return visible, full_mask, ids_restore
+            super().init_weights()
+            self._mae_init()
+        self._is_init = True
 
-    # ------------------------------------------------------------------ forward
-    def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """Patch tokens with positions (no [cls]): (N, C, H, W) -> (N, L, D)."""
-        return self.patch_embed(x) + self.pos_embed[:, 1:, :]
+    def train(self, mode: bool = True) -> 'TextViT':
+        """``nn.Module.train``, returning ``self`` (mmpretrain's ``BaseBackbone.train`` returns None)."""
+        super().train(mode)
+        return self
 
-    def encode(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Prepend [cls] and run the blocks + final norm: (N, L', D) -> (N, 1 + L', D)."""
-        cls = (self.cls_token + self.pos_embed[:, :1, :]).expand(tokens.shape[0], -1, -1)
-        x = self.pos_drop(torch.cat([cls, tokens], dim=1))
-        for block in self.blocks:
-            x = block(x)
-        return self.norm(x)
+    def check_input(self, x: torch.Tensor) -> None:
+        """Raise a ValueError unless ``x`` is (N, in_channels, H, W) of ``img_size``."""
+        if tuple(x.shape[1:]) != (self.in_channels, *self.img_size):
+            raise ValueError(f'expected images of shape (N, {self.in_channels}, {self.img_size[0]}, '
+                             f'{self.img_size[1]}), got {tuple(x.shape)}')
 
-    def forward_masked(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None,
-                       mask_ratio: Optional[float] = None, generator: Optional[torch.Generator] = None
-                       ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Encode only the visible tokens (MAE encoder).
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """mmpretrain's forward on (N, C, H, W) images of ``img_size`` (no position-table resizing)."""
+        self.check_input(x)
+        return super().forward(x)
+
+    def forward_masked(self, x: torch.Tensor,
+                       mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Encode only the visible tokens (MAE's encoder; ``MAEViT.forward`` with a given mask).
 
         Args:
             x: Images (N, C, H, W).
-            mask: Explicit (N, L) mask, 1 = removed.
-            mask_ratio: Random masking ratio when ``mask`` is None.
-            generator: Random generator for the random mask.
+            mask: bool (N, L), True = masked; every row masks the same number of tokens.
 
         Returns:
-            latent (N, 1 + L_keep, D), mask (N, L) with 1 = removed, ids_restore (N, L).
+            latent (N, 1 + L_keep, D), the mask, ids_restore (N, L) (visible tokens first, in order).
         """
-        if mask is None and mask_ratio is None:
-            raise ValueError('forward_masked needs a mask or a mask_ratio')
-        if not self.patch_embed.patch_local:  # the stem must not see the masked patches' pixels
-            if mask is None:
-                mask = random_mask(x.shape[0], self.num_patches, mask_ratio, x.device, generator)
+        self.check_input(x)
+        if mask.dtype != torch.bool or tuple(mask.shape) != (x.shape[0], self.num_patches):
+            raise ValueError(f'mask must be bool of shape {(x.shape[0], self.num_patches)}, got {mask.dtype} '
+                             f'{tuple(mask.shape)}')
+        counts = mask.sum(dim=1)
+        if not bool((counts == counts[0]).all()):
+            raise ValueError(f'every sample must mask the same number of tokens, got counts {counts.tolist()}')
+        mask = mask.to(x.device)
+        if not self.patch_local:
             x = self.hide_patches(x, mask)
-        visible, mask, ids_restore = self.mask_tokens(self.embed(x), mask, mask_ratio, generator)
-        return self.encode(visible), mask, ids_restore
+        tokens = self.patch_embed(x)[0] + self.pos_embed[:, 1:]
+        ids_shuffle = torch.argsort(mask.to(torch.uint8), dim=1, stable=True)
+        num_keep = self.num_patches - int(counts[0])
+        visible = torch.gather(tokens, 1, ids_shuffle[:, :num_keep, None].expand(-1, -1, tokens.shape[-1]))
+        cls_token = (self.cls_token + self.pos_embed[:, :1]).expand(x.shape[0], -1, -1)
+        out = self.drop_after_pos(torch.cat([cls_token, visible], dim=1))
+        for layer in self.layers:
+            out = layer(out)
+        return (self.ln1(out) if self.final_norm else out), mask, torch.argsort(ids_shuffle, dim=1)
 
     def hide_patches(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Set the pixels of the masked patches to 0 (the normalised mean): (N, C, H, W) -> same."""
-        p = self.patch_embed.patch_size
-        keep = 1 - mask.to(x.dtype).view(x.shape[0], 1, *self.grid_size)
+        """Set the pixels of masked patches to 0 (the normalised mean): (N, C, H, W) -> same."""
+        keep = ~mask.view(x.shape[0], 1, *self.grid_size)
+        p = self.patch_size
         return x * keep.repeat_interleave(p, dim=2).repeat_interleave(p, dim=3)
 
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor]:
-        """Encode all tokens.
-
-        Args:
-            x: Images (N, C, H, W).
-
-        Returns:
-            A 1-tuple (OpenMMLab backbone convention) holding, by ``out_type``: (N, 1 + L, D),
-            (N, D) or (N, D, H', W').
-        """
-        out = self.encode(self.embed(x))
-        if self.out_type == 'cls_token':
-            return (out[:, 0], )
-        if self.out_type == 'featmap':
-            n, _, dim = out.shape
-            return (out[:, 1:].transpose(1, 2).reshape(n, dim, *self.grid_size), )
-        return (out, )
-
-    # ------------------------------------------------------------------ optimisation helpers
-    def get_layer_depth(self, param_name: str, prefix: str = '') -> Tuple[int, int]:
-        """Layer index of a parameter for layer-wise lr decay (mmpretrain's convention).
-
-        Embeddings are layer 0, block ``i`` is layer ``i + 1``, everything after the blocks (and
-        outside the backbone) is layer ``num_layers + 1``.
-
-        Args:
-            param_name: Parameter name, possibly with ``prefix``.
-            prefix: Prefix of the backbone inside the model, e.g. ``'backbone.'``.
-
-        Returns:
-            (layer_depth, num_layers + 2).
-        """
-        total = self.num_layers + 2
-        if not param_name.startswith(prefix):
-            return total - 1, total
-        name = param_name[len(prefix):]
-        if name.startswith(('cls_token', 'pos_embed', 'patch_embed')):
-            return 0, total
-        if name.startswith('blocks.'):
-            return int(name.split('.')[1]) + 1, total
-        return total - 1, total
-
     def freeze_blocks(self, num_blocks: int) -> None:
-        """Freeze the embeddings and the first ``num_blocks`` blocks (``--fixed_encoder_layers``)."""
+        """Freeze the embeddings and the first ``num_blocks`` blocks (the authors' ``--fixed_encoder_layers``)."""
         if not 0 <= num_blocks <= self.num_layers:
             raise ValueError(f'num_blocks must be in [0, {self.num_layers}], got {num_blocks}')
-        if num_blocks == 0:
-            return
-        frozen: Iterable[nn.Module] = [self.patch_embed, *self.blocks[:num_blocks]]
-        self.cls_token.requires_grad_(False)
-        for module in frozen:
-            module.requires_grad_(False)
+        if num_blocks:
+            self.cls_token.requires_grad_(False)
+            for module in (self.patch_embed, *self.layers[:num_blocks]):
+                module.requires_grad_(False)

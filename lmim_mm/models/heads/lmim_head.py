@@ -1,39 +1,37 @@
 """LMIM's losses: teacher-feature reconstruction of masked tokens plus [cls] alignment of two views."""
-from typing import Dict, List, Optional, Union
+from typing import Dict
 
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule
+from mmpretrain.registry import MODELS
 
-from lmim_mm.registry import register
-from ..losses.reconstruction import Reduction, feature_mse, masked_token_mse
+from ..losses import Reduction
 
 
-@register('MODELS')
+@MODELS.register_module()
 class LMIMHead(BaseModule):
     """``loss_recon`` on the teacher's normalised patch features and ``loss_align`` on [cls] tokens.
 
     Args:
         align_weight: Weight of ``loss_align`` (the authors use 1).
-        target_norm_eps: Epsilon of the affine-free LayerNorm applied to the teacher's features
-            (``F.layer_norm``'s default 1e-5, as the authors).
-        target_instance_norm: Before that LayerNorm, standardise every channel over the patch
-            tokens of each image (data2vec 2.0's ``instance_norm_target_layer``): what all tokens of
-            a word share (colour, background) leaves the target, so the student cannot lower the
-            loss by predicting the image's mean token. False (the authors): no such step.
-        init_cfg: mmengine init config.
+        target_norm_eps: Epsilon of the affine-free LayerNorm of the teacher's features (1e-5, as the authors).
+        target_instance_norm: Before that LayerNorm, standardise every channel over the patch tokens of
+            each image (data2vec 2.0's ``instance_norm_target_layer``), so what all tokens of a word
+            share leaves the target. False: the authors' target.
+        loss: Reconstruction loss config, called as ``loss(pred, target, mask, reduction)``.
     """
 
     def __init__(self, align_weight: float = 1.0, target_norm_eps: float = 1e-5, target_instance_norm: bool = False,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
+                 loss: dict = dict(type='MaskedMSELoss')) -> None:
+        super().__init__()
         self.align_weight = align_weight
         self.target_norm_eps = target_norm_eps
         self.target_instance_norm = target_instance_norm
+        self.loss_module = MODELS.build(loss)
 
     def construct_target(self, teacher_tokens: torch.Tensor) -> torch.Tensor:
-        """Teacher output (N, 1 + L, C) -> patch targets (N, L, C): [cls] dropped, optionally
-        standardised per image and channel over the L tokens, then normalised per token."""
+        """Teacher output (N, 1 + L, C) -> patch targets (N, L, C): [cls] dropped, normalised per token."""
         patches = teacher_tokens[:, 1:]
         if self.target_instance_norm:
             patches = F.instance_norm(patches.transpose(1, 2), eps=self.target_norm_eps).transpose(1, 2)
@@ -45,17 +43,17 @@ class LMIMHead(BaseModule):
 
         Args:
             pred: Decoder predictions (N, L, C).
-            teacher_tokens: Teacher output on the clean view, all tokens, (N, 1 + L, C).
-            mask: (N, L), 1 = masked.
-            cls_masked: Student [cls] output on the masked clean view, (N, C_s).
-            cls_guidance: Student [cls] output on the unmasked guidance view, (N, C_s); no
-                stop-gradient on either side.
+            teacher_tokens: Teacher output on the clean view, (N, 1 + L, C).
+            mask: (N, L), True = masked.
+            cls_masked: Student [cls] on the masked clean view, (N, C_s).
+            cls_guidance: Student [cls] on the guidance view, (N, C_s); gradients flow into both.
             reduction: ``'mean'`` (scalars) or ``'none'`` (per sample, (N,)).
 
         Returns:
-            ``{'loss_recon': ..., 'loss_align': ...}`` (``loss_align`` already weighted).
+            ``{'loss_recon': ..., 'loss_align': ...}`` (``loss_align`` weighted).
         """
+        align = (cls_masked.float() - cls_guidance.float()).pow(2).mean(-1)
         return {
-            'loss_recon': masked_token_mse(pred, self.construct_target(teacher_tokens), mask, reduction),
-            'loss_align': self.align_weight * feature_mse(cls_masked, cls_guidance, reduction),
+            'loss_recon': self.loss_module(pred, self.construct_target(teacher_tokens), mask, reduction),
+            'loss_align': self.align_weight * (align.mean() if reduction == 'mean' else align),
         }

@@ -1,30 +1,30 @@
-"""Pixel-reconstruction loss head of MAE for text images (norm-pix MSE on masked patches)."""
-from typing import Dict, List, Optional, Union
+"""mmpretrain's ``MAEPretrainHead`` for text images: patches of a (H, W) grid, not a square one."""
+from typing import Dict, Sequence
 
 import torch
-from mmengine.model import BaseModule
+from mmpretrain.models.heads import MAEPretrainHead
+from mmpretrain.registry import MODELS
 
-from lmim_mm.registry import register
-from ..losses.reconstruction import Reduction, masked_token_mse
+from ..losses import Reduction
 
 
-@register('MODELS')
-class TextMAEHead(BaseModule):
-    """MAE loss: mean squared error of masked patches against (normalised) pixels.
+@MODELS.register_module()
+class TextMAEHead(MAEPretrainHead):
+    """Norm-pix MSE on masked patches (MAE), tokens row-major over the (H / p, W / p) grid (8 x 32).
 
     Args:
-        patch_size: Patch side; tokens are row-major over the (H / p, W / p) grid (8 x 32).
-        norm_pix: Normalise every target patch by its own mean and (unbiased) variance, as MAE.
-        norm_pix_eps: Added to the variance.
-        init_cfg: mmengine init config.
+        patch_size: Patch side.
+        norm_pix: Normalise every target patch by its mean and (unbiased) variance + 1e-6, as MAE.
+        in_channels: Image channels.
+        loss: Loss config, called as ``loss(pred, target, mask, reduction)``.
     """
 
-    def __init__(self, patch_size: int = 4, norm_pix: bool = True, norm_pix_eps: float = 1e-6,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        self.patch_size = patch_size
-        self.norm_pix = norm_pix
-        self.norm_pix_eps = norm_pix_eps
+    #: Added to the variance by ``construct_target`` (mmpretrain's constant).
+    norm_pix_eps = 1e-6
+
+    def __init__(self, patch_size: int = 4, norm_pix: bool = True, in_channels: int = 3,
+                 loss: dict = dict(type='MaskedMSELoss')) -> None:
+        super().__init__(loss, norm_pix, patch_size, in_channels)
 
     def patchify(self, imgs: torch.Tensor) -> torch.Tensor:
         """(N, C, H, W) -> (N, H/p * W/p, p * p * C), MAE's layout (row, column, channel per patch)."""
@@ -35,26 +35,32 @@ class TextMAEHead(BaseModule):
         x = imgs.reshape(n, c, h // p, p, w // p, p)
         return torch.einsum('nchpwq->nhwpqc', x).reshape(n, (h // p) * (w // p), p * p * c)
 
-    def construct_target(self, imgs: torch.Tensor) -> torch.Tensor:
-        """Target pixels per patch, (N, L, p * p * C), normalised per patch if ``norm_pix``."""
-        target = self.patchify(imgs.float())
-        if self.norm_pix:
-            mean = target.mean(dim=-1, keepdim=True)
-            var = target.var(dim=-1, keepdim=True)
-            target = (target - mean) / (var + self.norm_pix_eps).sqrt()
-        return target
+    def unpatchify(self, x: torch.Tensor, grid: Sequence[int]) -> torch.Tensor:
+        """Inverse of :meth:`patchify`: (N, h * w, p * p * C) on the token grid (h, w) -> (N, C, h * p, w * p)."""
+        (h, w), p = grid, self.patch_size
+        if x.shape[1] != h * w or x.shape[2] % (p * p):
+            raise ValueError(f'{tuple(x.shape)} is not (N, {h * w}, p * p * C) for grid {(h, w)} and patch {p}')
+        x = x.reshape(x.shape[0], h, w, p, p, -1)
+        return torch.einsum('nhwpqc->nchpwq', x).reshape(x.shape[0], -1, h * p, w * p)
 
-    def loss(self, pred: torch.Tensor, imgs: torch.Tensor, mask: torch.Tensor,
-             reduction: Reduction = 'mean') -> Dict[str, torch.Tensor]:
-        """Reconstruction loss on masked patches.
+    def reconstruct(self, pred: torch.Tensor, imgs: torch.Tensor, grid: Sequence[int]) -> torch.Tensor:
+        """Predicted patches as an image in the input's scale (norm-pix undone with the true patches' statistics).
 
         Args:
             pred: Decoder output (N, L, p * p * C).
             imgs: The (normalised) input images (N, C, H, W).
-            mask: (N, L), 1 = masked.
-            reduction: ``'mean'`` (scalar) or ``'none'`` (per sample, (N,)).
+            grid: Token grid (H / p, W / p).
 
         Returns:
-            ``{'loss_recon': loss}``.
+            (N, C, H, W).
         """
-        return {'loss_recon': masked_token_mse(pred, self.construct_target(imgs), mask, reduction)}
+        if self.norm_pix:
+            target = self.patchify(imgs.float())
+            pred = pred * (target.var(-1, keepdim=True) + self.norm_pix_eps).sqrt() + target.mean(-1, keepdim=True)
+        return self.unpatchify(pred, grid)
+
+    def loss(self, pred: torch.Tensor, imgs: torch.Tensor, mask: torch.Tensor,
+             reduction: Reduction = 'mean') -> Dict[str, torch.Tensor]:
+        """``{'loss_recon': ...}``: pred (N, L, p * p * C), imgs (N, C, H, W), mask (N, L) True = masked;
+        a scalar, or (N,) with ``reduction='none'``."""
+        return {'loss_recon': self.loss_module(pred, self.construct_target(imgs.float()), mask, reduction)}

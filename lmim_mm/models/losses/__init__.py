@@ -1,3 +1,3 @@
-from .reconstruction import feature_mse, masked_token_mse
+from .reconstruction import MaskedMSELoss, Reduction
 
-__all__ = ['feature_mse', 'masked_token_mse']
+__all__ = ['MaskedMSELoss', 'Reduction']

@@ -1,8 +1,5 @@
-from .alignment_decoder import AlignmentDecoder, AlignmentDecoderLayer, CrossAttention
+from .alignment_decoder import AlignmentDecoder
 from .linear_norm import LinearNorm
-from .mae_decoder import MaskedTokenDecoder, TextMAEDecoder, restore_sequence
+from .mae_decoder import TextMAEDecoder
 
-__all__ = [
-    'AlignmentDecoder', 'AlignmentDecoderLayer', 'CrossAttention', 'LinearNorm', 'MaskedTokenDecoder',
-    'TextMAEDecoder', 'restore_sequence'
-]
+__all__ = ['AlignmentDecoder', 'LinearNorm', 'TextMAEDecoder']

@@ -126,7 +126,7 @@ def deploy_settings(recognizer: nn.Module, metrics: Sequence[dict] = ()) -> Depl
         classes=tuple(decoder.dictionary.dict), end_idx=decoder.dictionary.end_idx,
         bos_idx=decoder.transformer.bos_idx, ignore_indexes=tuple(decoder.postprocessor.ignore_indexes),
         max_seq_len=decoder.max_seq_len, beam_width=decoder.beam_width,
-        img_size=tuple(recognizer.backbone.patch_embed.img_size),
+        img_size=tuple(recognizer.backbone.img_size),
         channel_order='rgb' if pre._channel_conversion else 'bgr',  # images are loaded BGR (OpenCV)
         mean=tuple(pre.mean.flatten().tolist()), std=tuple(pre.std.flatten().tolist()),
         metrics=tuple(dict(m) for m in metrics))
