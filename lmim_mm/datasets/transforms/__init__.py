@@ -1,8 +1,8 @@
-from .mask_transform import MaskGenerate
+from .mask_transform import BlockwiseMaskGenerator, MixedMaskGenerator, RandomPatchMaskGenerator, SpanMaskGenerator
 from .two_view import (ColorJitterView, GuidanceAugment, LMIMTwoView, PackTwoViewInputs, RandomGrayscaleView,
                        ResizeViews)
 
 __all__ = [
-    'ColorJitterView', 'GuidanceAugment', 'LMIMTwoView', 'MaskGenerate', 'PackTwoViewInputs', 'RandomGrayscaleView',
-    'ResizeViews'
+    'BlockwiseMaskGenerator', 'ColorJitterView', 'GuidanceAugment', 'LMIMTwoView', 'MixedMaskGenerator',
+    'PackTwoViewInputs', 'RandomGrayscaleView', 'RandomPatchMaskGenerator', 'ResizeViews', 'SpanMaskGenerator'
 ]

@@ -18,7 +18,7 @@ mmcv's own transforms do), so the views are reproducible. A pretraining pipeline
     pipeline = [
         dict(type='LoadImageFromFile'),  # or an LMDB loader that fills results['img']
         dict(type='LMIMTwoView'),
-        dict(type='MaskGenerate', mask_generator=dict(type='RandomPatchMaskGenerator', ratio=0.8)),
+        dict(type='RandomPatchMaskGenerator', ratio=0.8),  # a mask transform of mask_transform.py
         dict(type='PackTwoViewInputs'),
     ]
 """
@@ -389,7 +389,7 @@ class PackTwoViewInputs(PackInputs):
 
     ``inputs`` becomes ``[clean (3, H, W) uint8, guidance (3, H, W) uint8]`` (BGR; the data
     preprocessor converts to RGB with ``to_rgb=True`` and normalises) and ``data_samples`` an
-    mmpretrain ``DataSample`` carrying ``mask`` (from :class:`MaskGenerate`) when present. Collate
+    mmpretrain ``DataSample`` carrying ``mask`` (from a mask transform) when present. Collate
     with ``default_collate``.
 
     Args:

@@ -9,7 +9,7 @@ from lmim_mm.registry import register
 from ..layers.dropout import Dropout
 from ..layers.pos_embed import PosGrid, sincos_2d_table
 from ..layers.transformer import Block, init_vit_weights
-from ..utils.masking import num_kept
+from lmim_mm.datasets.transforms.mask_transform import num_kept
 
 #: name -> (embed_dim, depth, num_heads)
 ARCH_SETTINGS: Dict[str, Tuple[int, int, int]] = {
