@@ -2,7 +2,8 @@
 #   tools/dist_train.sh configs/lmim_pretrain.py 8 \
 #       --cfg-options model.teacher_checkpoint=path/to/vit_small_checkpoint-19.pth \
 #                     union14m_u_root=...   (or train_dataloader.dataset.data_root="[...]")
-# The authors' flags: --mask_ratio -> model.mask_ratio, --blr -> optim_wrapper.optimizer.lr (per 256,
-# scaled by auto_scale_lr), --warmup_epochs / --epochs -> param_scheduler / train_cfg,
+# The authors' flags: --mask_ratio -> train_dataloader.dataset.pipeline.1.ratio (the mask transform),
+# --blr -> optim_wrapper.optimizer.lr (per 256, scaled by auto_scale_lr), --warmup_epochs / --epochs ->
+# param_scheduler / train_cfg,
 # --accum_iter -> optim_wrapper.accumulative_counts, --teacher_weight -> model.teacher_checkpoint.
 _base_ = ['lmim/lmim_vit-s-p4_8xb64-amp-coslr-10e_union14m-u.py']

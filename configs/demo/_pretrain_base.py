@@ -14,6 +14,11 @@ default_hooks = dict(logger=dict(interval=25, log_metric_by_epoch=False),
                      checkpoint=dict(by_epoch=False, interval={{_base_.checkpoint_interval}}, max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)
 unlabeled_roots = [_base_.data_root + '/unlabeled', _base_.data_root + '/real_unlabeled']
+# the pipelines of ../_base_/datasets/pretrain_two_view.py with masks on the demo ViT's token grid
+two_view_pipeline = [dict(step, grid_size=_base_.tiny_grid) if 'grid_size' in step else step
+                     for step in _base_.two_view_pipeline]
+single_view_pipeline = [dict(step, grid_size=_base_.tiny_grid) if 'grid_size' in step else step
+                        for step in _base_.single_view_pipeline]
 # pictures of masks and reconstructions (MAE) or teacher-feature similarity (LMIM) at the end
 custom_hooks = [dict(type='ExactResumeHook'), dict(type='SkipReportHook'),
                 dict(type='PretrainVisualizationHook', interval_iters=100000, num_samples=6)]

@@ -12,8 +12,7 @@ model = dict(
               dropout=0.1, grid_size=_base_.tiny_grid),
     head=dict(type='LMIMHead', align_weight=1.0, target_instance_norm=True),
     teacher_checkpoint=_base_.demo_root + '/mae_teacher/iter_300.pth',  # tools/demo.py passes the real path
-    init_student_from_teacher=True,
-    mask_ratio=0.8)
+    init_student_from_teacher=True)
 train_dataloader = dict(
     _base_.pretrain_dataloader, batch_size=64, num_workers=1, persistent_workers=True,
     dataset=dict(type='UnlabeledLMDBDataset', data_root=_base_.unlabeled_roots, pipeline=_base_.two_view_pipeline))

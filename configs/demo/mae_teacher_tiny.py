@@ -7,8 +7,7 @@ model = dict(
     backbone=_base_.tiny_backbone,
     neck=dict(type='TextMAEDecoder', in_channels=128, embed_dim=128, depth=2, num_heads=4, out_channels=8 * 8 * 3,
               grid_size=_base_.tiny_grid),
-    head=dict(type='TextMAEHead', patch_size=8, norm_pix=True),
-    mask_ratio=0.75)
+    head=dict(type='TextMAEHead', patch_size=8, norm_pix=True))
 train_dataloader = dict(
     _base_.pretrain_dataloader, batch_size=64, num_workers=1, persistent_workers=True,
     dataset=dict(type='UnlabeledLMDBDataset', data_root=_base_.unlabeled_roots, pipeline=_base_.single_view_pipeline))

@@ -15,6 +15,6 @@ train_dataloader = dict(
 test_dataloader = dict(
     _base_.pretrain_test_dataloader,
     dataset=dict(type='UnlabeledLMDBDataset', data_root=_base_.union14m_u_test_roots, test_mode=True,
-                 pipeline=[dict(type='LMIMTwoView', size=(32, 128)), dict(type='PackInputs')]))
+                 pipeline=_base_.two_view_pipeline))
 test_evaluator = dict(type='ReconstructionLossMetric')
 test_cfg = dict(type='TestLoop')

@@ -1,7 +1,6 @@
 """Datasets (lazy LMDB / folder readers), collate functions, transforms and data converters.
 
-The model-side mask generators live in :mod:`lmim_mm.models.utils.masking`; the
-:class:`~lmim_mm.datasets.transforms.MaskGenerate` transform runs them in data workers.
+Token masks are drawn here, in the data pipeline (:mod:`lmim_mm.datasets.transforms.mask_transform`).
 """
 from .collate import skip_collate
 from .dictionary import GeneratedDictionary
@@ -9,11 +8,12 @@ from .folder_dataset import RecogFolderDataset
 from .labeled_lmdb import LabeledLMDBDataset
 from .lmdb_backend import LMDBImageBackend
 from .lazy_dataset import LazyImageDataset, LazyRecogDataset
-from .transforms import GuidanceAugment, LMIMTwoView, MaskGenerate
+from .transforms import (BlockwiseMaskGenerator, GuidanceAugment, LMIMTwoView, MixedMaskGenerator,
+                         RandomPatchMaskGenerator, SpanMaskGenerator)
 from .unlabeled_lmdb import UnlabeledLMDBDataset
 
 __all__ = [
-    'GeneratedDictionary', 'GuidanceAugment', 'LMDBImageBackend', 'LMIMTwoView', 'LabeledLMDBDataset',
-    'LazyImageDataset', 'LazyRecogDataset', 'MaskGenerate', 'RecogFolderDataset', 'UnlabeledLMDBDataset',
-    'skip_collate'
+    'BlockwiseMaskGenerator', 'GeneratedDictionary', 'GuidanceAugment', 'LMDBImageBackend', 'LMIMTwoView',
+    'LabeledLMDBDataset', 'LazyImageDataset', 'LazyRecogDataset', 'MixedMaskGenerator', 'RandomPatchMaskGenerator',
+    'RecogFolderDataset', 'SpanMaskGenerator', 'UnlabeledLMDBDataset', 'skip_collate'
 ]

@@ -1,8 +1,8 @@
-"""lmim_mm models. Backbones, layers, necks, heads, losses and mask generators import with torch +
+"""lmim_mm models. Backbones, layers, necks, heads and losses import with torch +
 mmengine alone; self-supervised algorithms need mmpretrain, recognition parts need mmocr."""
 from lmim_mm.registry import scope_available
 
-from . import backbones, heads, layers, losses, necks, utils  # noqa: F401
+from . import backbones, heads, layers, losses, necks  # noqa: F401
 
 if scope_available('mmpretrain'):
     from . import selfsup  # noqa: F401

@@ -21,7 +21,7 @@ _CONFIG_KEYS = ('img_size', 'patch_size', 'embed_dim', 'depth', 'num_heads', 'de
                 'decoder_num_heads', 'mlp_ratio')
 
 
-def lmim_kwargs(config: Mapping[str, Any], decoder_ffn_dim: int = 2048, mask_ratio: float = 0.8) -> Dict[str, Any]:
+def lmim_kwargs(config: Mapping[str, Any], decoder_ffn_dim: int = 2048) -> Dict[str, Any]:
     """Constructor arguments of :class:`LMIM` for the authors' model configuration.
 
     Args:
@@ -29,7 +29,6 @@ def lmim_kwargs(config: Mapping[str, Any], decoder_ffn_dim: int = 2048, mask_rat
             ``embed_dim``, ``depth``, ``num_heads``, ``decoder_embed_dim``, ``decoder_depth``,
             ``decoder_num_heads``, ``mlp_ratio``.
         decoder_ffn_dim: FFN width of the alignment decoder.
-        mask_ratio: Masking ratio.
 
     Returns:
         Keyword arguments (backbone / neck / head configs with the authors' 16x16 position tables).
@@ -47,8 +46,7 @@ def lmim_kwargs(config: Mapping[str, Any], decoder_ffn_dim: int = 2048, mask_rat
         neck=dict(type='AlignmentDecoder', in_channels=config['embed_dim'], embed_dim=config['decoder_embed_dim'],
                   depth=config['decoder_depth'], num_heads=config['decoder_num_heads'], ffn_dim=decoder_ffn_dim,
                   grid_size=grid, pos_grid='legacy'),
-        head=dict(type='LMIMHead'),
-        mask_ratio=mask_ratio)
+        head=dict(type='LMIMHead'))
 
 
 def _max_err(a: torch.Tensor, b: torch.Tensor, name: str) -> float:
@@ -79,13 +77,12 @@ def check_pretrain_fixture(fixture: Mapping[str, Any]) -> Dict[str, Dict[str, fl
         ``loss_cls``, ``pred``, ``target``, ``cls_masked``, ``cls_guidance`` and
         ``teacher_checkpoint`` (the MAERec teacher file against the converted teacher, tol 0).
     """
-    model = LMIM(**lmim_kwargs(fixture['config'], fixture.get('decoder_ffn_dim', 2048),
-                               fixture.get('mask_ratio', 0.8)))
+    model = LMIM(**lmim_kwargs(fixture['config'], fixture.get('decoder_ffn_dim', 2048)))
     state_dict, _ = convert_lmim_pretrain(fixture['official_state_dict'], source='fixture official_state_dict')
     load_strict(model, state_dict, source='fixture official_state_dict')
     model.eval()
     with torch.no_grad():
-        out = model.reconstruct(fixture['imgs'], fixture['imgs_guidance'], mask=fixture['mask'])
+        out = model.reconstruct(fixture['imgs'], fixture['imgs_guidance'], mask=fixture['mask'].bool())
         losses = model.head.loss(out['pred'], out['teacher'], out['mask'], out['cls_masked'], out['cls_guidance'])
     ours = dict(loss=losses['loss_recon'] + losses['loss_align'], loss_recon=losses['loss_recon'],
                 loss_cls=losses['loss_align'], pred=out['pred'], target=model.head.construct_target(out['teacher']),

@@ -22,8 +22,9 @@ resident set mixes everything it ever allocated, the growth of the peak RSS (``g
 optimizer states. Other measurements report ``peak_mem_mb = None``. Every line also carries the
 seconds of each timed call (``runs_s``) to show the noise.
 
-Measurements import what they measure, so ``recognize`` and ``mask_gen`` run with torch + mmengine
-alone (e.g. on a GPU machine without the OpenMMLab stack).
+Measurements import what they measure, so ``recognize`` runs with torch + mmengine alone (e.g. on a
+GPU machine without the OpenMMLab stack). Pretraining steps take their masks as data (drawn once, as
+the data pipeline does); ``mask_gen`` times the pipeline's mask transforms.
 """
 import gc
 import io
@@ -280,20 +281,23 @@ def decode_words(ids: torch.Tensor) -> List[str]:
 
 # ---------------------------------------------------------------------------------------------- training steps
 def loss_of(model: nn.Module, impl: str) -> Callable[..., torch.Tensor]:
-    """``loss(*views, mask=None)`` of a pretraining model, as a scalar.
+    """``loss(*views, mask=...)`` of a pretraining model, as a scalar; ``mask`` bool (N, L), True = masked.
 
     Args:
-        model: Ours (``compute_losses``; one view is passed as a tensor, several as a list) or a
-            reference (``model(*views, mask)['loss']``).
+        model: Ours (``losses(reconstruct(*views, mask=mask))``) or a reference
+            (``model(*views, mask)['loss']``, mask 1 = removed).
         impl: ``'reference'`` or anything else for ours.
-
-    Returns:
-        The loss function; ``mask`` (N, L), 1 = removed, replaces the random mask.
     """
     if impl == 'reference':
-        return lambda *views, mask=None: model(*views, mask)['loss']
-    return lambda *views, mask=None: sum(
-        model.compute_losses(list(views) if len(views) > 1 else views[0], mask=mask).values())
+        return lambda *views, mask: model(*views, mask.float())['loss']
+    return lambda *views, mask: sum(model.losses(model.reconstruct(*views, mask=mask)).values())
+
+
+def draw_masks(generator: Any, batch: int, device: str) -> torch.Tensor:
+    """``batch`` masks of a mask transform (``lmim_mm.datasets.transforms.mask_transform``) from seed 0,
+    bool (batch, L) on ``device``."""
+    import numpy as np
+    return torch.from_numpy(generator.draw(batch, np.random.default_rng(0))).to(device)
 
 
 def train_step(model: nn.Module, loss_fn: Callable[..., torch.Tensor], settings: BenchmarkSettings,
@@ -307,15 +311,15 @@ def train_step(model: nn.Module, loss_fn: Callable[..., torch.Tensor], settings:
         fused: Our optimizer (``AdamW(fused=True)``) or the reference's (``AdamW`` defaults).
 
     Returns:
-        ``step(*inputs)``, returning the detached loss.
+        ``step(*inputs, **kwargs)`` (passed to ``loss_fn``), returning the detached loss.
     """
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=1.5e-4, betas=(0.9, 0.95), weight_decay=0.05,
                                   **(dict(fused=True) if fused else {}))
 
-    def step(*inputs: torch.Tensor) -> torch.Tensor:
+    def step(*inputs: torch.Tensor, **kwargs: torch.Tensor) -> torch.Tensor:
         with settings.autocast():
-            loss = loss_fn(*inputs)
+            loss = loss_fn(*inputs, **kwargs)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -330,24 +334,25 @@ def loss_abs_diff(models: Mapping[str, nn.Module], inputs: Sequence[torch.Tensor
     Args:
         models: ``{'ours': ..., 'reference': ...}``; they are back in train mode afterwards.
         inputs: The views.
-        mask: (N, L), 1 = removed.
+        mask: Bool (N, L), True = masked.
     """
     losses = []
     with torch.no_grad():
         for impl, model in models.items():
-            losses.append(float(loss_of(model.eval(), impl)(*inputs, mask=mask.float())))
+            losses.append(float(loss_of(model.eval(), impl)(*inputs, mask=mask)))
             model.train()
     return abs(losses[0] - losses[1])
 
 
-def timed_steps(models: Mapping[str, nn.Module], settings: BenchmarkSettings, inputs: Sequence[torch.Tensor]
-                ) -> Timings:
-    """Alternate training steps of every model on ``inputs`` (warm-up: one step on 2 samples)."""
+def timed_steps(models: Mapping[str, nn.Module], settings: BenchmarkSettings, inputs: Sequence[torch.Tensor],
+                masks: Mapping[str, torch.Tensor]) -> Timings:
+    """Alternate training steps of every model on ``inputs`` and its ``masks[name]`` (warm-up: one step on 2
+    samples)."""
     steps = {impl: train_step(model, loss_of(model, impl), settings, fused=impl != 'reference')
              for impl, model in models.items()}
     small = [x[:2] for x in inputs]
-    return time_alternating({k: lambda k=k: steps[k](*inputs) for k in steps}, settings.repeats, settings.device,
-                            warmup={k: lambda k=k: steps[k](*small) for k in steps})
+    return time_alternating({k: lambda k=k: steps[k](*inputs, mask=masks[k]) for k in steps}, settings.repeats,
+                            settings.device, warmup={k: lambda k=k: steps[k](*small, mask=masks[k][:2]) for k in steps})
 
 
 def build_lmim(sizes: Sizes) -> Dict[str, nn.Module]:
@@ -382,13 +387,16 @@ def _lmim_step_peak_mb(impl: str, settings: BenchmarkSettings, threads: int) -> 
     """Peak memory of LMIM training steps of ``impl`` alone (runs in a fresh process with ``threads`` threads)."""
     torch.set_num_threads(threads)
     model = build_lmim(settings.sizes)[impl].to(settings.device).train()
+    from lmim_mm.datasets.transforms.mask_transform import RandomPatchMaskGenerator
+
     views = pretrain_views(settings, settings.sizes.pretrain_batch)
+    mask = draw_masks(RandomPatchMaskGenerator(0.8), settings.sizes.pretrain_batch, settings.device)
     step = train_step(model, loss_of(model, impl), settings, fused=impl != 'reference')
     if settings.device == 'cuda':
         torch.cuda.reset_peak_memory_stats()
     before = _rss_mb()
-    step(*(x[:2] for x in views))  # as in the timed runs: a warm-up step, then a full one
-    step(*views)
+    step(*(x[:2] for x in views), mask=mask[:2])  # as in the timed runs: a warm-up step, then a full one
+    step(*views, mask=mask)
     if settings.device == 'cuda':
         return torch.cuda.max_memory_allocated() / 2**20
     return _max_rss_mb() - before
@@ -434,14 +442,14 @@ def _run_info(device: str, timings: Timings, names: Sequence[str], **extra: Any)
 
 def measure_pretrain_step(settings: BenchmarkSettings) -> List[Measurement]:
     """LMIM forward + backward + AdamW step, images/s: ours (SDPA, fused AdamW) vs ``ReferenceLMIM``."""
-    from lmim_mm.models.utils.masking import RandomPatchMaskGenerator
+    from lmim_mm.datasets.transforms.mask_transform import RandomPatchMaskGenerator
 
     batch = settings.sizes.pretrain_batch
     models = {k: m.to(settings.device).train() for k, m in build_lmim(settings.sizes).items()}
     views = pretrain_views(settings, batch)
-    mask = RandomPatchMaskGenerator(0.8)(batch, settings.device, torch.Generator(settings.device).manual_seed(0))
+    mask = draw_masks(RandomPatchMaskGenerator(0.8), batch, settings.device)
     diff = loss_abs_diff(models, views, mask)
-    timings = timed_steps(models, settings, views)
+    timings = timed_steps(models, settings, views, dict(ours=mask, reference=mask))
     del models, views
     gc.collect()  # give the memory back before the peak-memory processes start
     peak = lmim_peak_memory(settings)
@@ -453,8 +461,8 @@ def measure_pretrain_step(settings: BenchmarkSettings) -> List[Measurement]:
 
 
 def build_mae(sizes: Sizes) -> Dict[str, nn.Module]:
-    """``TextMAE``, ``MMS`` and ``ReferenceMAE`` with the same (random) weights, on CPU."""
-    from lmim_mm.models.selfsup import MMS, TextMAE
+    """``TextMAE`` for MAE and MMS (the same model, other masks) and ``ReferenceMAE``, same (random) weights, on CPU."""
+    from lmim_mm.models.selfsup import TextMAE
     from lmim_mm.testing.reference_mae import ReferenceMAE, to_textmae_state_dict
     from lmim_mm.utils.checkpoint import load_strict
 
@@ -467,7 +475,7 @@ def build_mae(sizes: Sizes) -> Dict[str, nn.Module]:
                  neck=dict(type='TextMAEDecoder', in_channels=dim, embed_dim=dec_dim, depth=dec_depth,
                            num_heads=dec_heads, pos_grid='legacy'),
                  head=dict(type='TextMAEHead'))
-    models = dict(mae_step=TextMAE(**parts, mask_ratio=0.75), mms_step=MMS(**parts), reference=reference)
+    models = dict(mae_step=TextMAE(**parts), mms_step=TextMAE(**parts), reference=reference)
     state_dict = to_textmae_state_dict(reference.state_dict())
     for name in ('mae_step', 'mms_step'):
         load_strict(models[name], state_dict, source='ReferenceMAE state dict')
@@ -485,19 +493,18 @@ def measure_mae_steps(settings: BenchmarkSettings, names: Sequence[str] = ('mae_
     Returns:
         One measurement per name, with ``loss_abs_diff`` on a shared mask (MMS: one of its mixed masks).
     """
-    from lmim_mm.models.utils.masking import RandomPatchMaskGenerator
+    from lmim_mm.datasets.transforms.mask_transform import MixedMaskGenerator, RandomPatchMaskGenerator
 
     batch = settings.sizes.mae_batch
     models = {k: m.to(settings.device).train() for k, m in build_mae(settings.sizes).items() if
               k in (*names, 'reference')}
     imgs = load_word_images(settings.data_root / 'iiit5k_test' / 'IMG', batch).to(settings.device)
-    generator = torch.Generator(settings.device).manual_seed(0)
-    diffs = {}
-    for name in names:
-        mask_generator = models[name].mask_generator or RandomPatchMaskGenerator(models[name].mask_ratio)
-        diffs[name] = loss_abs_diff(dict(ours=models[name], reference=models['reference']), [imgs],
-                                    mask_generator(batch, settings.device, generator))
-    timings = timed_steps(models, settings, [imgs])
+    masks = dict(mae_step=draw_masks(RandomPatchMaskGenerator(0.75), batch, settings.device),
+                 mms_step=draw_masks(MixedMaskGenerator(), batch, settings.device))
+    masks['reference'] = masks['mae_step']
+    diffs = {name: loss_abs_diff(dict(ours=models[name], reference=models['reference']), [imgs], masks[name])
+             for name in names}
+    timings = timed_steps(models, settings, [imgs], masks)
     return [Measurement(name, None, _images_per_s(batch, timings, name), _images_per_s(batch, timings, 'reference'),
                         'images/s', **_common(settings, batch),
                         extra=_run_info(settings.device, timings, (name, 'reference'), loss_abs_diff=diffs[name]))
@@ -626,17 +633,20 @@ def measure_data_two_view(settings: BenchmarkSettings) -> List[Measurement]:
 
 
 def measure_mask_gen(settings: BenchmarkSettings) -> List[Measurement]:
-    """Milliseconds per batch of ``mask_batch`` masks on the 8 x 32 grid, for each of :data:`MASK_CASES`."""
-    from lmim_mm.models.utils.masking import build_mask_generator
+    """Milliseconds per batch of ``mask_batch`` masks on the 8 x 32 grid, for each of :data:`MASK_CASES` (CPU,
+    where the data workers draw them)."""
+    import numpy as np
+    from mmpretrain.registry import TRANSFORMS
+
+    import lmim_mm.datasets.transforms.mask_transform  # noqa: F401  (registers the mask transforms)
 
     batch = settings.sizes.mask_batch
-    generator = torch.Generator(settings.device).manual_seed(0)
-    steps = {case: (lambda g=build_mask_generator(cfg): g(batch, settings.device, generator))
-             for case, cfg in MASK_CASES.items()}
+    rng = np.random.default_rng(0)
+    steps = {case: (lambda g=TRANSFORMS.build(cfg): g.draw(batch, rng)) for case, cfg in MASK_CASES.items()}
     repeats = 4 * settings.repeats  # cheap, so more rounds
-    timings = time_alternating(steps, repeats, settings.device)
-    return [Measurement('mask_gen', case, 1000 * timings.median(case), None, 'ms', **_common(settings, batch),
-                        extra=_run_info(settings.device, timings, (case, ),
+    timings = time_alternating(steps, repeats, 'cpu')
+    return [Measurement('mask_gen', case, 1000 * timings.median(case), None, 'ms', device='cpu', dtype='bool',
+                        batch=batch, extra=_run_info('cpu', timings, (case, ),
                                         num_masked=int(timings.outputs[case][0].sum())))
             for case in steps]
 

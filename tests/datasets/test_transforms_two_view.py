@@ -1,4 +1,4 @@
-"""LMIM two-view pipeline, MaskGenerate and packing for mmpretrain's SelfSupDataPreprocessor."""
+"""LMIM two-view pipeline, a mask transform and packing for mmpretrain's SelfSupDataPreprocessor."""
 import random
 from pathlib import Path
 
@@ -15,7 +15,6 @@ from mmpretrain.registry import TRANSFORMS
 from PIL import Image
 from torchvision.transforms import functional as TF
 
-from lmim_mm.datasets.transforms.mask_transform import MaskGenerate
 from lmim_mm.datasets.transforms.two_view import GUIDANCE_OPS, GuidanceAugment, LMIMTwoView
 from lmim_mm.testing.reference_aug import ReferenceTwoView
 
@@ -159,24 +158,9 @@ def test_bad_input_and_configs_name_the_problem():
         GuidanceAugment(ops=('rotate', ), min_ops=3)
 
 
-def test_mask_generate_is_reproducible_and_refills_per_process():
-    masker = MaskGenerate(dict(type='BlockwiseMaskGenerator', ratio=0.6), buffer_size=4)
-    np.random.seed(0)
-    masks = [masker({})['mask'] for _ in range(6)]
-    assert all(m.dtype == bool and m.shape == (256, ) and m.sum() == 154 for m in masks)
-    assert len({m.tobytes() for m in masks}) == 6
-    np.random.seed(0)
-    again = MaskGenerate(dict(type='BlockwiseMaskGenerator', ratio=0.6), buffer_size=4)
-    assert all(np.array_equal(a, again({})['mask']) for a in masks)
-    again._pid = -1  # as if the buffer had been filled before the worker was forked
-    np.random.seed(9)
-    assert not np.array_equal(again({})['mask'], masks[0])
-
-
 def test_pack_collate_and_selfsup_data_preprocessor(images):
     pipeline = [TRANSFORMS.build(dict(type='LMIMTwoView')),
-                TRANSFORMS.build(dict(type='MaskGenerate', mask_generator=dict(type='RandomPatchMaskGenerator',
-                                                                               ratio=0.8))),
+                TRANSFORMS.build(dict(type='RandomPatchMaskGenerator', ratio=0.8)),
                 TRANSFORMS.build(dict(type='PackInputs'))]
     assert isinstance(pipeline[0], LMIMTwoView) and type(pipeline[-1]) is PackInputs
     np.random.seed(0)

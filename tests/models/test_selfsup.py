@@ -1,36 +1,42 @@
-"""Pretraining algorithms (TextMAE, MMS, LMIM): parity with the authors, training behaviour, modes."""
+"""Pretraining algorithms (TextMAE, MMS, LMIM): parity with the authors, masks from the data, training, modes."""
 import argparse
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+import torch.nn as nn
+from mmengine.config import Config
+from mmengine.dataset import Compose, default_collate
 from mmengine.optim import build_optim_wrapper
+from mmengine.registry import DefaultScope
+from mmpretrain.registry import MODELS, TRANSFORMS
 from mmpretrain.structures import DataSample
 from PIL import Image
 
 from lmim_mm.converters.lmim_pretrain import convert_lmim_pretrain
 from lmim_mm.converters.maerec_mae import convert_maerec_mae
 from lmim_mm.evaluation.metrics.reconstruction import ReconstructionLossMetric
-from lmim_mm.models.selfsup import LMIM, MMS, TextMAE
-from lmim_mm.models.utils.masking import BlockwiseMaskGenerator, MixedMaskGenerator
+from lmim_mm.datasets.transforms.mask_transform import MixedMaskGenerator, RandomPatchMaskGenerator
+from lmim_mm.models.selfsup import LMIM, TextMAE
 from lmim_mm.testing.parity_pretrain import check_pretrain_fixture, lmim_kwargs
 from lmim_mm.testing.reference_pretrain import ReferenceLMIM
 
-PREPROCESSOR = dict(type='SelfSupDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3, to_rgb=True)
+PREPROCESSOR = dict(type='mmpretrain.SelfSupDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3, to_rgb=True)
 TINY_VIT = dict(type='mmpretrain.TextViT', arch=dict(embed_dims=32, num_layers=2, num_heads=2))
+REPO = Path(__file__).resolve().parents[2]
 
 
 def tiny(algorithm: str, **kwargs):
-    """A tiny TextMAE / MMS / LMIM."""
+    """A tiny TextMAE / LMIM."""
     if algorithm == 'LMIM':
         neck = dict(type='AlignmentDecoder', in_channels=32, embed_dim=32, depth=1, num_heads=2, ffn_dim=64,
                     dropout=0.0)
         return LMIM(backbone=TINY_VIT, neck=neck, head=dict(type='LMIMHead'), data_preprocessor=PREPROCESSOR,
                     **kwargs)
     neck = dict(type='TextMAEDecoder', in_channels=32, embed_dim=32, depth=1, num_heads=2)
-    cls = {'TextMAE': TextMAE, 'MMS': MMS}[algorithm]
-    return cls(backbone=TINY_VIT, neck=neck, head=dict(type='TextMAEHead'), data_preprocessor=PREPROCESSOR, **kwargs)
+    return TextMAE(backbone=TINY_VIT, neck=neck, head=dict(type='TextMAEHead'), data_preprocessor=PREPROCESSOR,
+                   **kwargs)
 
 
 @pytest.fixture(scope='module')
@@ -41,10 +47,15 @@ def words(real_data_dir: Path) -> torch.Tensor:
     return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
 
 
-def batch(algorithm: str, words: torch.Tensor) -> dict:
-    """What the dataloader yields: LMIM gets [clean, guidance] views, MAE one view."""
+#: The mask transform of each algorithm's pipeline (MMS: TextMAE with mixed masks).
+MASKS = dict(LMIM=RandomPatchMaskGenerator(0.8), TextMAE=RandomPatchMaskGenerator(0.75), MMS=MixedMaskGenerator())
+
+
+def batch(algorithm: str, words: torch.Tensor, seed: int = 0) -> dict:
+    """What the dataloader yields: LMIM gets [clean, guidance] views, MAE one view; masks in the samples."""
     inputs = [words, words.flip(1)] if algorithm == 'LMIM' else words
-    return {'inputs': inputs, 'data_samples': [DataSample() for _ in range(len(words))]}
+    masks = torch.from_numpy(MASKS[algorithm].draw(len(words), np.random.default_rng(seed)))
+    return {'inputs': inputs, 'data_samples': [DataSample(mask=mask) for mask in masks]}
 
 
 @pytest.fixture(scope='module')
@@ -126,7 +137,7 @@ def test_teacher_momentum_is_an_ema_of_the_student(words):
         model.backbone.layers[0].ffn.layers[0][0].weight.add_(1.0)
     student = model.backbone.layers[0].ffn.layers[0][0].weight.detach().clone()
     model.train()
-    model.loss(model.data_preprocessor(batch('LMIM', words), True)['inputs'])
+    model.loss(**model.data_preprocessor(batch('LMIM', words), True))
     torch.testing.assert_close(model.teacher.layers[0].ffn.layers[0][0].weight, 0.9 * teacher + 0.1 * student)
 
 
@@ -157,7 +168,7 @@ def test_student_can_start_from_the_teacher(fixture, tmp_path):
 @pytest.mark.parametrize('algorithm', ['TextMAE', 'MMS', 'LMIM'])
 def test_overfits_a_fixed_batch(algorithm, words):
     torch.manual_seed(0)
-    model = tiny(algorithm)
+    model = tiny('LMIM' if algorithm == 'LMIM' else 'TextMAE')
     optim_wrapper = build_optim_wrapper(
         model, dict(optimizer=dict(type='AdamW', lr=2e-3, betas=(0.9, 0.95), weight_decay=0.05)))
     model.train()
@@ -167,7 +178,7 @@ def test_overfits_a_fixed_batch(algorithm, words):
 
 
 @pytest.mark.parametrize('algorithm', ['TextMAE', 'LMIM'])
-def test_predict_returns_per_sample_losses(algorithm, words):
+def test_predict_returns_per_sample_losses_and_pictures(algorithm, words):
     model = tiny(algorithm).eval()
     data = batch(algorithm, words)
     samples = model.val_step(data)
@@ -176,17 +187,47 @@ def test_predict_returns_per_sample_losses(algorithm, words):
     per_sample = torch.stack([s.pred_loss['loss'] for s in samples])
     assert per_sample.shape == (4, ) and bool((per_sample > 0).all())
     again = torch.stack([s.pred_loss['loss'] for s in model.val_step(data)])
-    assert torch.equal(per_sample, again)  # masks from a fixed seed
-    inputs = model.data_preprocessor(data, False)['inputs']
-    generator = torch.Generator().manual_seed(model.eval_mask_seed)
+    assert torch.equal(per_sample, again)  # the masks of the data samples
     with torch.no_grad():
-        batch_losses = model.compute_losses(inputs, generator=generator)
+        batch_losses = model(**model.data_preprocessor(data, False), mode='loss')
     torch.testing.assert_close(per_sample.mean(), sum(batch_losses.values()))
+    picture = samples[0].pred_similarity if algorithm == 'LMIM' else samples[0].pred_image
+    assert picture.shape == ((256, ) if algorithm == 'LMIM' else (3, 32, 128))
 
     metric = ReconstructionLossMetric()
     metric.process(data, [s.to_dict() for s in samples])
     result = metric.compute_metrics(metric.results)
     assert result['loss'] == pytest.approx(float(per_sample.mean()), rel=1e-6)
+
+
+def test_mae_picture_of_a_perfect_prediction_is_the_input(monkeypatch, words):
+    model = tiny('TextMAE').eval()
+    data = model.data_preprocessor(batch('TextMAE', words), False)
+
+    class PerfectNeck(nn.Module):
+        def forward(self, latent, ids_restore):
+            return model.head.construct_target(data['inputs'])
+
+    monkeypatch.setattr(model, 'neck', PerfectNeck())
+    samples = model(**data, mode='predict')
+    torch.testing.assert_close(torch.stack([s.pred_image for s in samples]), data['inputs'], atol=1e-4, rtol=1e-4)
+
+
+def test_lmim_similarity_is_one_for_a_perfect_prediction(monkeypatch, words):
+    model = tiny('LMIM').eval()
+    data = model.data_preprocessor(batch('LMIM', words), False)
+    samples = model(**data, mode='predict')
+    cosine = torch.stack([s.pred_similarity for s in samples])
+    assert cosine.shape == (4, 256) and bool((cosine.abs() <= 1 + 1e-6).all()) and bool((cosine < 0.99).any())
+    target = model.head.construct_target(model.teacher(data['inputs'][0])[0]).detach()
+
+    class PerfectNeck(nn.Module):
+        def forward(self, latent, ids_restore, memory):
+            return target
+
+    monkeypatch.setattr(model, 'neck', PerfectNeck())
+    samples = model(**data, mode='predict')
+    torch.testing.assert_close(torch.stack([s.pred_similarity for s in samples]), torch.ones(4, 256))
 
 
 def test_tensor_mode_gives_student_tokens(words):
@@ -195,16 +236,39 @@ def test_tensor_mode_gives_student_tokens(words):
     feats = model(data['inputs'], mode='tensor')
     assert feats[0].shape == (4, 257, 32)
     with pytest.raises(ValueError, match='2 image view'):
-        model.loss(data['inputs'][0])
+        model.loss(data['inputs'][0], data['data_samples'])
 
 
-def test_mask_generators_plug_into_every_algorithm(words):
-    mms = tiny('MMS')
-    assert isinstance(mms.mask_generator, MixedMaskGenerator)
-    lmim = tiny('LMIM', mask_generator=dict(type='BlockwiseMaskGenerator', ratio=0.6))
-    assert isinstance(lmim.mask_generator, BlockwiseMaskGenerator)
-    x = torch.randn(4, 3, 32, 128)
-    for model, num_masked in ((mms, 192), (lmim, 154), (tiny('TextMAE'), 192), (tiny('LMIM'), 205)):
-        latent, mask, _ = model.encode_masked(x)
-        assert latent.shape == (4, 1 + 256 - num_masked, 32)
-        assert mask.sum(1).tolist() == [num_masked] * 4
+def test_masks_must_come_with_the_data(words):
+    model = tiny('TextMAE')
+    data = model.data_preprocessor(batch('TextMAE', words), True)
+    with pytest.raises(ValueError, match="every data sample needs a mask; put a mask transform"):
+        model.loss(data['inputs'], [DataSample() for _ in range(4)])
+    with pytest.raises(TypeError, match='mask must be bool'):
+        model.loss(data['inputs'], [DataSample(mask=s.mask.float()) for s in data['data_samples']])
+
+
+def test_pipeline_blockwise_masks_are_the_masks_the_model_uses(real_data_dir, monkeypatch):
+    """The demo LMIM config with a blockwise mask transform: the backbone masks exactly the pipeline's
+    masks (on the model-side drawing that came before, the model drew its own random masks)."""
+    cfg = Config.fromfile(str(REPO / 'configs' / 'demo' / 'lmim_tiny.py'))
+    steps = cfg.train_dataloader.dataset.pipeline
+    steps[1] = dict(type='BlockwiseMaskGenerator', ratio=0.6, grid_size=cfg.tiny_grid)
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        pipeline = Compose([TRANSFORMS.build(step) for step in steps])
+        model = MODELS.build(cfg.model)
+    paths = sorted((real_data_dir / 'iiit5k_test' / 'IMG').iterdir())[:4]
+    np.random.seed(0)
+    samples = [pipeline(dict(img=np.asarray(Image.open(p).convert('RGB'))[..., ::-1].copy(), img_path=str(p)))
+               for p in paths]
+    used = []
+    forward_masked = model.backbone.forward_masked
+    monkeypatch.setattr(model.backbone, 'forward_masked',
+                        lambda x, mask, *args, **kwargs: used.append(mask) or forward_masked(x, mask, *args, **kwargs))
+    optim_wrapper = build_optim_wrapper(model, dict(optimizer=dict(type='AdamW', lr=1e-3)))
+    model.train_step(default_collate(samples), optim_wrapper)
+    expected = torch.stack([sample['data_samples'].mask for sample in samples])
+    assert len(used) == 1 and torch.equal(used[0], expected)
+    assert expected.sum(1).tolist() == [39] * 4  # 64 - int(64 * 0.4) of the 4 x 16 demo tokens, in blocks:
+    grid = expected.view(4, *cfg.tiny_grid)
+    assert ((grid[:, 1:] != grid[:, :-1]).sum() + (grid[:, :, 1:] != grid[:, :, :-1]).sum()) / 4 < 30

@@ -42,9 +42,9 @@ def changed_patches(original: np.ndarray, masked: np.ndarray, grid: tuple) -> in
 
 
 def num_masked(cfg: Config) -> int:
-    """Tokens the model masks: all but ``int(L * (1 - mask_ratio))`` of the demo's token grid."""
+    """Tokens the pipeline's mask transform masks: all but ``int(L * (1 - ratio))`` of the demo's grid."""
     tokens = cfg.tiny_grid[0] * cfg.tiny_grid[1]
-    return tokens - int(tokens * (1 - cfg.model.mask_ratio))
+    return tokens - int(tokens * (1 - cfg.train_dataloader.dataset.pipeline[1].ratio))
 
 
 def test_browse_two_view_pipeline_with_the_models_masks(tiny_data):
@@ -53,7 +53,7 @@ def test_browse_two_view_pipeline_with_the_models_masks(tiny_data):
     cfg = Config.fromfile(str(DEMO / 'lmim_tiny.py'))
     cfg.train_dataloader.dataset.data_root = str(root / 'unlabeled')
     browsed = tool['browse'](cfg, 'train', num=4, seed=0)
-    assert list(browsed.columns) == ['input', 'masked by the model', 'guidance view']
+    assert list(browsed.columns) == ['input', 'mask', 'guidance view']
     inputs, masked, guidance = browsed.columns.values()
     assert len(inputs) == 4 and inputs[0].shape == (32, 128, 3) and inputs[0].dtype == np.uint8
     expected = num_masked(cfg)  # e.g. mask 0.8 of 4 x 16 tokens: 52 greyed patches, no other
@@ -63,7 +63,7 @@ def test_browse_two_view_pipeline_with_the_models_masks(tiny_data):
     assert any(not np.array_equal(c, g) for c, g in zip(inputs, guidance))  # augmented guidance views
     # the same seed draws the same views and masks
     again = tool['browse'](cfg, 'train', num=4, seed=0)
-    assert all(np.array_equal(a, b) for a, b in zip(again.columns['masked by the model'], masked))
+    assert all(np.array_equal(a, b) for a, b in zip(again.columns['mask'], masked))
 
 
 def test_browse_single_view_and_recognition_pipelines(tiny_data):
@@ -72,7 +72,7 @@ def test_browse_single_view_and_recognition_pipelines(tiny_data):
     mae = Config.fromfile(str(DEMO / 'mae_teacher_tiny.py'))
     mae.train_dataloader.dataset.data_root = str(root / 'unlabeled')
     browsed = tool['browse'](mae, 'train', num=3)
-    assert list(browsed.columns) == ['input', 'masked by the model']
+    assert list(browsed.columns) == ['input', 'mask']
     assert all(changed_patches(c, m, mae.tiny_grid) == num_masked(mae) for c, m in zip(*browsed.columns.values()))
     recog = Config.fromfile(str(DEMO / 'recognizer_tiny.py'))
     recog.train_dataloader.dataset.data_root = str(root / 'labeled')
@@ -97,14 +97,14 @@ def test_browse_dataset_cli_writes_the_picture(tiny_data, tmp_path):
 
 def test_print_config_merges_bases_and_options(tmp_path, capsys):
     config = REPO / 'configs' / 'lmim_pretrain.py'
-    cfg = load_tool('print_config')['main']([str(config), '--cfg-options', 'model.mask_ratio=0.6',
+    cfg = load_tool('print_config')['main']([str(config), '--cfg-options', 'model.teacher_momentum=0.999',
                                              '--out', str(tmp_path / 'dumped.py')])
     out = capsys.readouterr().out
     assert out.startswith('Config:\n')
-    assert "type='LMIM'" in out and 'mask_ratio=0.6' in out  # from the _base_ chain, and the override
+    assert "type='LMIM'" in out and 'teacher_momentum=0.999' in out  # from the _base_ chain, and the override
     assert "type='AlignmentDecoder'" in out and 'LMIMTwoView' in out
     dumped = Config.fromfile(str(tmp_path / 'dumped.py'))
-    assert dumped.model.mask_ratio == 0.6 and dumped.to_dict() == cfg.to_dict()
+    assert dumped.model.teacher_momentum == 0.999 and dumped.to_dict() == cfg.to_dict()
     with pytest.raises(FileNotFoundError, match='nope.py'):
         load_tool('print_config')['main']([str(tmp_path / 'nope.py')])
 

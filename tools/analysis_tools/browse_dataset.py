@@ -8,10 +8,9 @@ Usage::
 Writes ``OUTPUT_DIR/<config name>_<phase>.png``: a title row, then one row per sample as the
 pipeline produced it (uint8, before the data preprocessor), with a note under it.
 
-- Pretraining configs (TextMAE, MMS, LMIM): the (clean) view, the same view with the tokens that the
-  model masks greyed out (drawn by the model's own ``encode_masked`` from ``--seed``, so generator,
-  ratio and patch grid are the config's), and for LMIM the guidance view; the note counts the
-  masked tokens.
+- Pretraining configs (TextMAE, MMS, LMIM): the (clean) view, the same view with the tokens of the
+  pipeline's mask (``data_samples[i].mask``, what the model masks) greyed out, and for LMIM the
+  guidance view; the note counts the masked tokens.
 - Recognition configs: the image the recognizer reads; the note is its label.
 
 Samples are read in the calling process, in dataset order, with the random pipeline seeded by
@@ -28,8 +27,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import MODELS, DefaultScope
 from mmengine.runner import Runner
 
-from lmim_mm.engine.hooks.visualization import first_samples, patch_grid, tensor_to_rgb
-from lmim_mm.models.selfsup.base import MaskedSelfSupervisor, as_views
+from lmim_mm.engine.hooks.visualization import first_samples, tensor_to_rgb, token_grid
 from lmim_mm.utils import register_all_modules
 from lmim_mm.visualization import compose, grey_out, save_rgb, text_strip, token_to_pixel_mask, upscale
 from lmim_mm.visualization.images import BLACK
@@ -48,21 +46,16 @@ class Browsed(NamedTuple):
     notes: List[str]
 
 
-def pretrain_samples(model: MaskedSelfSupervisor, batch: dict, seed: int) -> Browsed:
+def pretrain_samples(preprocessor: nn.Module, batch: dict) -> Browsed:
     """Views and masks of a pretraining batch (collated by the config's ``default_collate``)."""
-    preprocessor = model.data_preprocessor
-    raw_views = as_views(batch['inputs'], 1)
-    clean = as_views(preprocessor(batch, False)['inputs'], 1)[0]
-    with torch.no_grad():
-        _, mask, _ = model.encode_masked(clean, generator=torch.Generator().manual_seed(seed))
-    patch, grid = patch_grid(model.backbone)
-    mask = mask.bool().view(-1, *grid).numpy()
+    raw_views = [batch['inputs']] if isinstance(batch['inputs'], torch.Tensor) else batch['inputs']
     inputs = [tensor_to_rgb(img, preprocessor, normalised=False) for img in raw_views[0]]
+    masks = [token_grid(sample.mask, img.shape[:2]) for sample, img in zip(batch['data_samples'], inputs)]
     columns = {'input': inputs,
-               'masked by the model': [grey_out(img, token_to_pixel_mask(m, patch)) for img, m in zip(inputs, mask)]}
+               'mask': [grey_out(img, token_to_pixel_mask(m, patch)) for img, (m, patch) in zip(inputs, masks)]}
     if len(raw_views) > 1:
         columns['guidance view'] = [tensor_to_rgb(img, preprocessor, normalised=False) for img in raw_views[1]]
-    notes = [f'masked {int(m.sum())}/{m.size} tokens' for m in mask]
+    notes = [f'masked {int(m.sum())}/{m.size} tokens' for m, _ in masks]
     return Browsed(columns, notes)
 
 
@@ -93,10 +86,10 @@ def browse(cfg: Config, phase: str = 'train', num: int = 8, seed: int = 0) -> Br
         raise KeyError(f'{cfg.filename}: no {key}')
     loader_cfg = dict(cfg[key], batch_size=num, num_workers=0, persistent_workers=False)
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
-        model = MODELS.build(cfg.model).eval()  # not initialised: only its masking is used
+        model = MODELS.build(cfg.model).eval()  # not initialised: only its data preprocessor is used
         batch = first_samples(Runner.build_dataloader(loader_cfg, seed=seed), num, seed)
-    if isinstance(model, MaskedSelfSupervisor):
-        return pretrain_samples(model, batch, seed)
+    if 'mask' in batch['data_samples'][0]:
+        return pretrain_samples(model.data_preprocessor, batch)
     return recognition_samples(model.data_preprocessor, batch)
 
 

@@ -5,8 +5,9 @@ Usage::
     python tools/analysis_tools/visualize_masks.py ../shared/data/real_benchmarks/iiit5k_test/IMG/1.png \
         --ratio 0.75 --num 4 --out masks.png
 
-The image is resized to ``--img-size`` (32 x 128); per generator a title line (name, masked / all
-tokens) and ``--num`` masks drawn with a seeded ``torch.Generator``, masked patches greyed.
+The image is resized to ``--img-size`` (32 x 128); per generator (the mask transforms of
+:mod:`lmim_mm.datasets.transforms.mask_transform`) a title line (name, masked / all tokens) and ``--num``
+masks drawn from ``--seed``, masked patches greyed.
 """
 import argparse
 from pathlib import Path
@@ -14,9 +15,9 @@ from typing import List, Sequence, Tuple
 
 import cv2
 import numpy as np
-import torch
+from mmpretrain.registry import TRANSFORMS
 
-from lmim_mm.models.utils.masking import BaseMaskGenerator, build_mask_generator
+from lmim_mm.datasets.transforms.mask_transform import BaseMaskGenerator
 from lmim_mm.visualization import compose, grey_out, save_rgb, text_strip, token_to_pixel_mask, upscale
 from lmim_mm.visualization.images import BLACK
 
@@ -36,7 +37,7 @@ def mask_rows(img: np.ndarray, generators: Sequence[BaseMaskGenerator], num: int
     """Per generator a title row and a row of ``num`` masked copies of ``img``, for :func:`compose`."""
     rows = []
     for gen in generators:
-        masks = gen(num, generator=torch.Generator().manual_seed(seed)).view(num, *gen.grid_size).numpy()
+        masks = gen.draw(num, np.random.default_rng(seed)).reshape(num, *gen.grid_size)
         panels = [upscale(grey_out(img, token_to_pixel_mask(m, patch_size)), scale) for m in masks]
         title = f'{type(gen).__name__} ({gen.num_masked}/{gen.num_tokens})'
         rows += [[text_strip([(title, BLACK)], panels[0].shape[1])], panels]
@@ -63,7 +64,8 @@ def main() -> None:
     if height % args.patch_size or width % args.patch_size:
         raise ValueError(f'--img-size {args.img_size} is not divisible by --patch-size {args.patch_size}')
     grid = (height // args.patch_size, width // args.patch_size)
-    generators = [build_mask_generator(dict(type=name, ratio=args.ratio, grid_size=grid)) for name in args.generators]
+    generators = [TRANSFORMS.build(dict(_scope_='mmpretrain', type=name, ratio=args.ratio, grid_size=grid))
+                  for name in args.generators]
     img = read_word(args.image, (height, width))
     rows = mask_rows(img, generators, args.num, args.patch_size, args.scale, args.seed)
     print(save_rgb(compose(rows), Path(args.out)))

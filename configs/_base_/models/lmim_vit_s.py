@@ -9,6 +9,4 @@ model = dict(
     # MAERec's MAE ViT-S checkpoint (vit_small_checkpoint-19.pth): the authors' --teacher_weight
     teacher_checkpoint='checkpoints/vit_small_checkpoint-19.pth',
     teacher_momentum=None,  # fixed teacher as the authors; a float enables an EMA teacher
-    mask_ratio=0.8,  # the authors' --mask_ratio
-    mask_generator=None,  # e.g. dict(type='BlockwiseMaskGenerator', ratio=0.6)
-)
+)  # masks: drawn by the data pipeline (datasets/pretrain_two_view.py)

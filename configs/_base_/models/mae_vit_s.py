@@ -5,5 +5,4 @@ model = dict(
     backbone=_base_.backbone,
     neck=dict(type='TextMAEDecoder', in_channels=384, embed_dim=512, depth=8, num_heads=16, out_channels=48),
     head=dict(type='TextMAEHead', patch_size=4, norm_pix=True),
-    mask_ratio=0.75,
-)
+)  # masks: drawn by the data pipeline (datasets/pretrain_two_view.py)

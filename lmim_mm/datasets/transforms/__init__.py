@@ -1,4 +1,7 @@
-from .mask_transform import MaskGenerate
+from .mask_transform import BlockwiseMaskGenerator, MixedMaskGenerator, RandomPatchMaskGenerator, SpanMaskGenerator
 from .two_view import GuidanceAugment, LMIMTwoView
 
-__all__ = ['GuidanceAugment', 'LMIMTwoView', 'MaskGenerate']
+__all__ = [
+    'BlockwiseMaskGenerator', 'GuidanceAugment', 'LMIMTwoView', 'MixedMaskGenerator', 'RandomPatchMaskGenerator',
+    'SpanMaskGenerator'
+]

@@ -1,51 +1,274 @@
-"""Draw token masks in the data pipeline (e.g. in dataloader workers) instead of in the model."""
+"""Token masks drawn in the data pipeline, as mmpretrain's ``BEiTMaskGenerator`` / ``SimMIMMaskGenerator``.
+
+A 32 x 128 image in 4 x 4 patches gives a grid of 8 x 32 tokens, token ``r * W + c`` at row ``r``,
+column ``c``. Every generator is a transform writing ``results['mask']``, bool (H * W,), True =
+masked, which mmpretrain's ``PackInputs`` moves to ``data_samples[i].mask``.
+Counts follow MAE's rule: of ``U`` units (tokens, or columns for span masking) ``int(U * (1 - ratio))``
+are kept (0.75 -> 192 of 256 tokens, 0.8 -> 205 as in the authors' fixture), so a batch stacks.
+
+- :class:`RandomPatchMaskGenerator`: MAE random patch masking (METHOD.md sec. 2).
+- :class:`BlockwiseMaskGenerator`: BEiT-style rectangles (MMS, LMIM's block ablation; sec. 3-4).
+- :class:`SpanMaskGenerator`: runs of whole columns with clipped-geometric lengths (MMS).
+- :class:`MixedMaskGenerator`: MMS, a per-sample choice among generators sharing one count.
+
+Masks are drawn with numpy, ``buffer_size`` at a time, from a seed taken from numpy's global RNG
+(mmengine seeds it per dataloader worker); a buffer filled before the workers were forked is discarded.
+"""
+import math
 import os
-from typing import Union
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
-import torch
 from mmcv.transforms import BaseTransform
+from mmpretrain.registry import TRANSFORMS
 
-from lmim_mm.models.utils.masking import BaseMaskGenerator, build_mask_generator
-from lmim_mm.registry import register
+from lmim_mm.utils.options import check_number
 
 
-@register('TRANSFORMS')
-class MaskGenerate(BaseTransform):
-    """Write a token mask, bool ndarray (H * W,) with True = masked, to ``results['mask']``.
-
-    Masks come from a generator of :mod:`lmim_mm.models.utils.masking` and are drawn
-    ``buffer_size`` at a time (a blockwise mask costs about as much alone as in a batch of hundreds),
-    then handed out one per sample. Each refill seeds a ``torch.Generator`` from numpy's global RNG,
-    which mmengine seeds per dataloader worker, so the masks are reproducible; a buffer filled in
-    another process (before workers were forked) is discarded, so workers never repeat each
-    other's masks. :class:`~lmim_mm.datasets.transforms.two_view.PackTwoViewInputs` (or
-    mmpretrain's ``PackInputs``) moves the mask into the data sample.
+def num_kept(units: int, ratio: float, owner: str = 'mask generator', name: str = 'ratio',
+             partial: bool = True) -> int:
+    """MAE's count of kept units: ``int(units * (1 - ratio))``.
 
     Args:
-        mask_generator: Generator config (dict with ``type``, e.g.
-            ``dict(type='RandomPatchMaskGenerator', ratio=0.8)``) or instance.
-        buffer_size: Masks drawn per refill.
+        units: Number of maskable units (tokens, or columns).
+        ratio: Masking ratio in [0, 1].
+        owner, name: The class and option that gave ``ratio``, for error messages.
+        partial: Also require one unit masked (else the loss is NaN) and one visible.
+
+    Raises:
+        ValueError: naming the option and its allowed range.
+    """
+    ratio = check_number(owner, name, ratio, 0.0, 1.0)
+    kept = int(units * (1 - ratio))
+    if partial and not 0 < kept < units:
+        raise ValueError(f'{owner}: {name}={ratio} masks {units - kept} of {units} units; it must mask at least '
+                         f'one and leave at least one visible')
+    return kept
+
+
+class BaseMaskGenerator(BaseTransform):
+    """Write one mask per sample to ``results['mask']``: bool (H * W,), ``num_masked`` True values.
+    Subclasses implement :meth:`draw`.
+
+    Args:
+        ratio: Fraction of tokens to mask.
+        grid_size: Token grid (H, W) = image size / patch size of the backbone.
+        buffer_size: Masks drawn at a time.
     """
 
-    def __init__(self, mask_generator: Union[dict, BaseMaskGenerator], buffer_size: int = 256) -> None:
-        if buffer_size < 1:
-            raise ValueError(f'MaskGenerate: buffer_size must be >= 1, got {buffer_size}')
-        self.mask_generator = build_mask_generator(mask_generator)
+    def __init__(self, ratio: float, grid_size: Sequence[int] = (8, 32), buffer_size: int = 256) -> None:
+        if len(grid_size) != 2 or min(grid_size) < 1 or buffer_size < 1:
+            raise ValueError(f'{type(self).__name__}: grid_size must be two positive ints and buffer_size '
+                             f'positive, got {grid_size} and {buffer_size}')
+        self.ratio = float(ratio)
+        self.grid_size: Tuple[int, int] = (int(grid_size[0]), int(grid_size[1]))
+        self.num_tokens = self.grid_size[0] * self.grid_size[1]
+        self.num_masked = self.num_tokens - num_kept(self.num_tokens, ratio, type(self).__name__)
         self.buffer_size = buffer_size
-        self._buffer = np.zeros((0, self.mask_generator.num_tokens), dtype=bool)
-        self._next = 0
-        self._pid = os.getpid()
+        self._buffer = np.zeros((0, self.num_tokens), dtype=bool)
+        self._next, self._pid = 0, os.getpid()
+
+    def draw(self, num: int, rng: np.random.Generator) -> np.ndarray:
+        """Draw ``num`` masks: bool (num, H * W), True = masked, ``num_masked`` True per row."""
+        raise NotImplementedError
 
     def transform(self, results: dict) -> dict:
-        if self._next >= len(self._buffer) or self._pid != os.getpid():
-            seed = int(np.random.randint(0, 2**63 - 1, dtype=np.int64))
-            generator = torch.Generator().manual_seed(seed)
-            self._buffer = self.mask_generator(self.buffer_size, generator=generator).numpy()
-            self._next, self._pid = 0, os.getpid()
+        """Add ``mask``, bool (H * W,), to ``results``."""
+        if self._next == len(self._buffer) or self._pid != os.getpid():
+            rng = np.random.default_rng(np.random.randint(2**31))
+            self._buffer, self._next, self._pid = self.draw(self.buffer_size, rng), 0, os.getpid()
         results['mask'] = self._buffer[self._next].copy()
         self._next += 1
         return results
 
     def __repr__(self) -> str:
-        return f'{type(self).__name__}(mask_generator={self.mask_generator}, buffer_size={self.buffer_size})'
+        return f'{type(self).__name__}(ratio={self.ratio}, grid_size={self.grid_size}, num_masked={self.num_masked})'
+
+
+@TRANSFORMS.register_module()
+class RandomPatchMaskGenerator(BaseMaskGenerator):
+    """MAE random patch masking: MAE keeps the first ``int(L * (1 - ratio))`` tokens of ``argsort(noise)``.
+
+    Args:
+        ratio: Masking ratio (MAE 0.75, LMIM 0.8).
+        grid_size: Token grid (H, W).
+        buffer_size: Masks drawn at a time.
+    """
+
+    def __init__(self, ratio: float = 0.75, grid_size: Sequence[int] = (8, 32), buffer_size: int = 256) -> None:
+        super().__init__(ratio, grid_size, buffer_size)
+
+    def draw(self, num: int, rng: np.random.Generator) -> np.ndarray:
+        noise, keep = rng.random((num, self.num_tokens)), self.num_tokens - self.num_masked
+        return noise > np.partition(noise, keep - 1, axis=1)[:, keep - 1:keep]
+
+
+class RectangleMaskGenerator(BaseMaskGenerator):
+    """Masks made of axis-aligned rectangles, one per unfinished sample and round.
+
+    Each round a sample with ``r`` tokens still to mask draws a shape from :meth:`shapes`, an
+    unmasked anchor token uniformly, and places the rectangle around the anchor (an offset inside
+    the rectangle drawn uniformly, then shifted into the grid), so every rectangle adds at least one
+    token. Of more than ``r`` new tokens the first ``r`` in column-major order are kept, which cuts
+    only a sample's last rectangle (none for span masking) and makes the count exact. Finished
+    samples leave the batch.
+    """
+
+    def shapes(self, remaining: np.ndarray, rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
+        """Heights and widths (int arrays, within the grid) for samples with ``remaining`` tokens to mask."""
+        raise NotImplementedError
+
+    def draw(self, num: int, rng: np.random.Generator) -> np.ndarray:
+        height, width = self.grid_size
+        rows, cols = np.arange(height)[:, None], np.arange(width)
+        out = np.empty((num, self.num_tokens), dtype=bool)
+        mask = np.zeros((num, height, width), dtype=bool)  # of the unfinished samples, ``index``
+        remaining, index = np.full(num, self.num_masked), np.arange(num)
+        while index.size:
+            h, w = self.shapes(remaining, rng)
+            free = ~mask.reshape(index.size, -1)
+            k = (rng.random(index.size) * free.sum(1)).astype(int)  # the anchor is the k-th free token
+            anchor = (free.cumsum(1, dtype=np.int32) > k[:, None]).argmax(1)
+            top = np.clip(anchor // width - rng.integers(0, h), 0, height - h)[:, None, None]
+            left = np.clip(anchor % width - rng.integers(0, w), 0, width - w)[:, None, None]
+            new = (rows >= top) & (rows < top + h[:, None, None]) & (cols >= left) & (cols < left + w[:, None, None])
+            new &= free.reshape(new.shape)
+            gain = new.sum((1, 2))
+            over = np.flatnonzero(gain > remaining)  # keep the first new tokens in column-major order
+            order = new[over].transpose(0, 2, 1).reshape(over.size, self.num_tokens).cumsum(1, dtype=np.int32)
+            new[over] &= order.reshape(over.size, width, height).transpose(0, 2, 1) <= remaining[over, None, None]
+            mask |= new
+            remaining = remaining - np.minimum(gain, remaining)
+            done = remaining == 0
+            out[index[done]] = mask[done].reshape(-1, self.num_tokens)
+            index, mask, remaining = index[~done], mask[~done], remaining[~done]
+        return out
+
+
+@TRANSFORMS.register_module()
+class BlockwiseMaskGenerator(RectangleMaskGenerator):
+    """BEiT blockwise masking on the text token grid (MMS; LMIM's block-masking ablation).
+
+    BEiT's shapes: target area uniform in ``[min(min_num_patches, r), min(max_num_patches, r)]`` for
+    ``r`` tokens still to mask, aspect ratio ``h / w`` log-uniform in ``aspect``,
+    ``h = round(sqrt(area * aspect))``, ``w = round(sqrt(area / aspect))``, clipped to the grid
+    (BEiT retries shapes that do not fit instead). Placement: see :class:`RectangleMaskGenerator`.
+
+    Args:
+        ratio: Masking ratio (MMS and the LMIM ablation: 0.6).
+        min_num_patches: Minimum target area of a rectangle.
+        max_num_patches: Maximum target area; None = ``num_masked``.
+        aspect: (min, max) aspect ratio ``h / w``; a single float ``a`` means ``(a, 1 / a)``.
+        grid_size: Token grid (H, W).
+        buffer_size: Masks drawn at a time.
+    """
+
+    def __init__(self, ratio: float = 0.6, min_num_patches: int = 4, max_num_patches: Optional[int] = None,
+                 aspect: Union[float, Sequence[float]] = (0.3, 1 / 0.3), grid_size: Sequence[int] = (8, 32),
+                 buffer_size: int = 256) -> None:
+        super().__init__(ratio, grid_size, buffer_size)
+        lo, hi = sorted((aspect, 1 / aspect) if isinstance(aspect, (int, float)) else (float(a) for a in aspect))
+        if lo <= 0:
+            raise ValueError(f'BlockwiseMaskGenerator: aspect ratios must be positive, got {aspect}')
+        self.min_num_patches = int(min_num_patches)
+        self.max_num_patches = self.num_masked if max_num_patches is None else int(max_num_patches)
+        if not 1 <= self.min_num_patches <= self.max_num_patches:
+            raise ValueError(f'BlockwiseMaskGenerator: need 1 <= min_num_patches <= max_num_patches, '
+                             f'got {min_num_patches} and {self.max_num_patches}')
+        self.log_aspect = (math.log(lo), math.log(hi))
+
+    def shapes(self, remaining: np.ndarray, rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
+        area = rng.uniform(np.minimum(self.min_num_patches, remaining), np.minimum(self.max_num_patches, remaining))
+        root_aspect = np.exp(0.5 * rng.uniform(*self.log_aspect, remaining.size))
+        h = np.clip(np.rint(np.sqrt(area) * root_aspect), 1, self.grid_size[0]).astype(int)
+        w = np.clip(np.rint(np.sqrt(area) / root_aspect), 1, self.grid_size[1]).astype(int)
+        return h, w
+
+
+@TRANSFORMS.register_module()
+class SpanMaskGenerator(RectangleMaskGenerator):
+    """Span masking: runs of whole columns (all H rows), so whole characters disappear (MMS).
+
+    Counts are in columns: ``num_masked = (W - int(W * (1 - ratio))) * H`` (0.5 -> 16 of 32 columns
+    = 128 tokens; 0.75 -> 24 columns = 192 tokens, equal to the patch count at that ratio). Span
+    lengths follow SpanBERT: ``Geometric(p)`` on {1, 2, ...} clipped to
+    ``[min(min_span, c), min(max_span, c)]`` for ``c`` columns still to mask, so the count is exact.
+    Spans may touch or overlap earlier ones.
+
+    Args:
+        ratio: Fraction of columns to mask (MMS default 0.5).
+        p: Success probability of the geometric length law (mean ``1 / p`` columns before clipping).
+        min_span: Shortest span in columns.
+        max_span: Longest span in columns; None = the number of masked columns.
+        grid_size: Token grid (H, W).
+        buffer_size: Masks drawn at a time.
+    """
+
+    def __init__(self, ratio: float = 0.5, p: float = 0.2, min_span: int = 1, max_span: Optional[int] = None,
+                 grid_size: Sequence[int] = (8, 32), buffer_size: int = 256) -> None:
+        super().__init__(ratio, grid_size, buffer_size)
+        height, width = self.grid_size
+        self.num_masked = (width - num_kept(width, ratio, type(self).__name__)) * height
+        if not 0.0 < p < 1.0:
+            raise ValueError(f'SpanMaskGenerator: p must be in (0, 1), got {p}')
+        self.p = float(p)
+        self.min_span = int(min_span)
+        self.max_span = self.num_masked // height if max_span is None else int(max_span)
+        if not 1 <= self.min_span <= self.max_span:
+            raise ValueError(f'SpanMaskGenerator: need 1 <= min_span <= max_span, got {min_span} and {max_span}')
+
+    def shapes(self, remaining: np.ndarray, rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
+        columns = remaining // self.grid_size[0]
+        length = np.clip(rng.geometric(self.p, remaining.size), np.minimum(self.min_span, columns),
+                         np.minimum(self.max_span, columns))
+        return np.full_like(length, self.grid_size[0]), length
+
+
+@TRANSFORMS.register_module()
+class MixedMaskGenerator(BaseMaskGenerator):
+    """MMS multiple masking strategies: each sample's mask comes from one member generator.
+
+    The members must agree on the grid and on ``num_masked`` so that a batch mixing strategies
+    stacks; hence one ``ratio`` is shared, passed to every member config that does not set its own.
+    The default 0.75 gives 192 of 256 tokens for all three strategies (span: 24 whole columns).
+    Per-strategy ratios whose counts differ (patch 0.75 / block 0.6 / span 0.5) raise.
+
+    Args:
+        generators: Member configs (dicts with ``type``) or instances. Default: random patch,
+            blockwise and span masking with their default parameters.
+        probs: Selection probability of each member (normalised); default uniform.
+        ratio: Ratio for member configs without one; None leaves them at their own defaults.
+        grid_size: Grid for member configs without one.
+        buffer_size: Masks drawn at a time.
+    """
+
+    def __init__(self, generators: Optional[Sequence[Union[dict, BaseMaskGenerator]]] = None,
+                 probs: Optional[Sequence[float]] = None, ratio: Optional[float] = 0.75,
+                 grid_size: Sequence[int] = (8, 32), buffer_size: int = 256) -> None:
+        if generators is None:
+            generators = [dict(type=cls.__name__) for cls in
+                          (RandomPatchMaskGenerator, BlockwiseMaskGenerator, SpanMaskGenerator)]
+        defaults = dict(grid_size=tuple(grid_size), **({} if ratio is None else dict(ratio=ratio)))
+        self.generators = [TRANSFORMS.build({'_scope_': 'mmpretrain', **defaults, **g}) if isinstance(g, dict) else g
+                           for g in generators]  # members are mmpretrain transforms whatever the default scope
+        if not self.generators or len({(g.grid_size, g.num_masked) for g in self.generators}) != 1:
+            raise ValueError('MixedMaskGenerator: needs members that share grid_size and num_masked so batches '
+                             f'stack; got {self.generators}. Give them one ratio (e.g. 0.75 for all).')
+        probs = [1.0] * len(self.generators) if probs is None else [float(p) for p in probs]
+        if len(probs) != len(self.generators) or min(probs) < 0 or sum(probs) <= 0:
+            raise ValueError(f'MixedMaskGenerator: need {len(self.generators)} non-negative probs with a positive '
+                             f'sum, got {probs}')
+        first = self.generators[0]
+        super().__init__(first.ratio, first.grid_size, buffer_size)
+        self.num_masked = first.num_masked
+        self.probs = np.array(probs) / sum(probs)
+
+    def draw(self, num: int, rng: np.random.Generator) -> np.ndarray:
+        choice = rng.choice(len(self.generators), size=num, p=self.probs)
+        mask = np.empty((num, self.num_tokens), dtype=bool)
+        for index, member in enumerate(self.generators):
+            mask[choice == index] = member.draw(int((choice == index).sum()), rng)
+        return mask
+
+    def __repr__(self) -> str:
+        return f'MixedMaskGenerator(generators={self.generators}, probs={self.probs.tolist()})'

@@ -17,7 +17,12 @@ BGR -> RGB). imgaug's piecewise affine (a scikit-image triangulated warp) is app
 bilinear displacement field applied with ``cv2.remap``. Randomness comes from numpy's and Python's
 global RNGs, which mmengine seeds in every dataloader worker. A pretraining pipeline::
 
-    pipeline = [dict(type='LoadImageFromFile'), dict(type='LMIMTwoView'), dict(type='PackInputs')]
+    pipeline = [
+        dict(type='LoadImageFromFile'),  # or an LMDB loader that fills results['img']
+        dict(type='LMIMTwoView'),
+        dict(type='RandomPatchMaskGenerator', ratio=0.8),  # a mask transform of mask_transform.py
+        dict(type='PackInputs'),
+    ]
 """
 from typing import Optional, Sequence, Tuple
 

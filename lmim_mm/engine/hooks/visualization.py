@@ -1,61 +1,38 @@
 """Pictures written during runs: masked reconstructions while pretraining, recognised words when evaluating.
 
-- :class:`PretrainVisualizationHook`: per sample of a fixed batch the input, its mask and, for
-  TextMAE / MMS, the reconstruction (visible patches of the input + predicted patches) or, for LMIM,
-  the per-token cosine similarity of prediction and target plus the guidance view.
-- :class:`RecognitionSamplesHook`: the first images of an evaluation with prediction, score and
-  ground truth, green where the word is right by the run's own evaluator metrics (WAICS for Latin
-  scripts, the Chinese metric for Chinese: :class:`~lmim_mm.evaluation.TextScorer`), red where not.
-
-Images are assumed to be loaded in BGR order, as mmcv loads them; the data preprocessor's
-``bgr_to_rgb`` / ``to_rgb`` setting and its mean / std tell how the model's inputs relate to them.
+The hooks only draw: :class:`PretrainVisualizationHook` draws what a pretraining model's ``'predict'``
+returns, :class:`RecognitionSamplesHook` what a recognizer's evaluation returns. Images are assumed to
+be loaded in BGR order, as mmcv loads them; the data preprocessor tells how model inputs relate to them.
 """
+import math
 import random
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.dist import master_only
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import IterBasedTrainLoop
+from mmocr.registry import HOOKS as MMOCR_HOOKS
+from mmpretrain.registry import HOOKS as MMPRETRAIN_HOOKS
 from torch.utils.data import DataLoader
 
 from lmim_mm.evaluation.scoring import TextScorer
-from lmim_mm.models.selfsup.base import as_views
-from lmim_mm.registry import register
 from lmim_mm.visualization import (captioned, colorbar_strip, compose, grey_out, heatmap, save_rgb, text_strip,
                                    to_rgb_uint8, token_to_pixel_mask, upscale)
 from lmim_mm.visualization.images import BLACK, GREEN, RED
 from .exact_resume import rng_state, set_rng_state
 
-if TYPE_CHECKING:  # imported at run time in ``panels``: lmim_mm.models imports lmim_mm.engine, which imports this
-    from lmim_mm.models.selfsup import LMIM, TextMAE
-
 #: Title of LMIM's similarity column, drawn with a colour bar from -1 to 1.
 SIMILARITY_TITLE = 'cos(pred, target)'
 
 
-def unwrap(model: nn.Module) -> nn.Module:
-    """The model inside a DDP / FSDP wrapper, or ``model`` itself."""
-    return model.module if is_model_wrapper(model) else model
-
-
 def tensor_to_rgb(img: torch.Tensor, preprocessor: nn.Module, normalised: bool) -> np.ndarray:
-    """One image (C, H, W) as RGB uint8 (H, W, 3).
-
-    Args:
-        img: A raw image from the dataloader (uint8, BGR) or, with ``normalised``, one the data
-            preprocessor made (channels swapped if it converts BGR to RGB, then normalised).
-        preprocessor: The model's data preprocessor (mmengine ``ImgDataPreprocessor`` family).
-        normalised: ``img`` came out of the preprocessor.
-
-    Returns:
-        The displayable image.
-    """
+    """One image (C, H, W) as RGB uint8 (H, W, 3): a raw dataloader image (uint8 BGR) or, with
+    ``normalised``, one made by ``preprocessor`` (an mmengine ``ImgDataPreprocessor``)."""
     mean = std = None
     converted = normalised and bool(getattr(preprocessor, '_channel_conversion', False))
     if normalised and getattr(preprocessor, '_enable_normalize', False):
@@ -63,72 +40,16 @@ def tensor_to_rgb(img: torch.Tensor, preprocessor: nn.Module, normalised: bool) 
     return to_rgb_uint8(img.detach().float().cpu().numpy(), mean, std, bgr=not converted)
 
 
-def patch_grid(backbone: nn.Module) -> Tuple[int, Tuple[int, int]]:
-    """Patch side and token grid ``(h, w)`` of a ViT backbone with a ``patch_embed``."""
-    grid = tuple(backbone.patch_embed.grid_size)
-    return backbone.patch_embed.img_size[0] // grid[0], grid
-
-
-def unpatchify(patches: torch.Tensor, patch_size: int, grid: Tuple[int, int]) -> torch.Tensor:
-    """Inverse of ``TextMAEHead.patchify``: (N, h * w, p * p * C) -> (N, C, h * p, w * p)."""
-    n, _, dims = patches.shape
-    (h, w), p = grid, patch_size
-    x = patches.reshape(n, h, w, p, p, dims // (p * p))
-    return torch.einsum('nhwpqc->nchpwq', x).reshape(n, -1, h * p, w * p)
-
-
-def mae_reconstruction(model: 'TextMAE', imgs: torch.Tensor,
-                       generator: torch.Generator) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Masked reconstruction of TextMAE / MMS: visible patches of ``imgs``, predicted patches elsewhere.
-
-    With a norm-pix head the prediction of a patch is in units of that patch's own statistics; it
-    is mapped back with the mean and std of the same patch of ``imgs`` (as MAE's visualisation).
-
-    Args:
-        model: The algorithm.
-        imgs: Normalised images (N, C, H, W).
-        generator: Random generator of the mask, on ``imgs.device``.
-
-    Returns:
-        mask (N, L) bool, True = masked; reconstruction (N, C, H, W) in the normalised space of ``imgs``.
-    """
-    latent, mask, ids_restore = model.encode_masked(imgs, generator=generator)
-    pred = model.neck(latent, ids_restore).float()
-    head = model.head
-    target = head.patchify(imgs.float())
-    if head.norm_pix:
-        var, mean = torch.var_mean(target, dim=-1, keepdim=True)
-        pred = pred * (var + head.norm_pix_eps).sqrt() + mean
-    mask = mask.bool()
-    patches = torch.where(mask.unsqueeze(-1), pred, target)
-    return mask, unpatchify(patches, head.patch_size, tuple(model.backbone.patch_embed.grid_size))
-
-
-def lmim_similarity(model: 'LMIM', clean: torch.Tensor, guidance: torch.Tensor,
-                    generator: torch.Generator) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Per-token cosine similarity of LMIM's prediction and target (normalised teacher features).
-
-    Args:
-        model: The algorithm.
-        clean: Clean view (N, C, H, W), normalised.
-        guidance: Guidance view (N, C, H, W), normalised.
-        generator: Random generator of the mask, on ``clean.device``.
-
-    Returns:
-        mask (N, L) bool, True = masked; cosine similarity (N, L) float.
-    """
-    out = model.reconstruct(clean, guidance, generator=generator)
-    target = model.head.construct_target(out['teacher'])
-    return out['mask'].bool(), F.cosine_similarity(out['pred'].float(), target.float(), dim=-1)
+def token_grid(mask: torch.Tensor, image_size: Tuple[int, int]) -> Tuple[np.ndarray, int]:
+    """A mask (L,) of square patches of an image ``(H, W)`` as a token grid (h, w) bool and the patch side."""
+    patch = math.isqrt(image_size[0] * image_size[1] // mask.numel())
+    return mask.view(image_size[0] // patch, image_size[1] // patch).cpu().numpy(), patch
 
 
 def first_samples(loader: DataLoader, num_samples: int, seed: int) -> dict:
-    """The first ``num_samples`` samples of ``loader.dataset``, collated by ``loader.collate_fn``.
-
-    Loads in the calling process (no workers are started or advanced) with Python / numpy / torch
-    seeded by ``seed``, so random pipelines give the same batch every run; the global RNG states
-    are restored afterwards, so training draws the same numbers as without this call. ``None``
-    samples (skipped by lazy datasets) are passed over.
+    """The first ``num_samples`` samples (``None``, a skipped sample, passed over) of ``loader.dataset``,
+    collated, loaded in the calling process with Python / numpy / torch seeded by ``seed`` (random
+    views and masks repeat every run), the global RNG states restored afterwards.
 
     Raises:
         ValueError: the dataset yields no sample.
@@ -152,29 +73,24 @@ def first_samples(loader: DataLoader, num_samples: int, seed: int) -> dict:
     return loader.collate_fn(samples)
 
 
-@register('HOOKS')
+@MMPRETRAIN_HOOKS.register_module()
 class PretrainVisualizationHook(Hook):
     """Save masked-image-modelling pictures of a fixed batch during pretraining.
 
-    In ``before_train`` the hook takes the first ``num_samples`` samples of the validation set
-    (the training set if there is no validation loop) with :func:`first_samples`. After every
-    ``interval_epochs`` epochs (epoch-based loops), every ``interval_iters`` iterations (if set)
-    and at the end of training it runs the model on them in eval mode under ``no_grad``, with a
-    mask from a ``torch.Generator`` seeded by ``seed`` (the same mask every time), and writes
-    ``<work_dir>/<out_dir>/epoch_<k>.png`` or ``iter_<k>.png`` on the main process: a title line,
-    then one row per sample of ``scale``-times enlarged panels
-
-    - TextMAE / MMS: input, mask (masked patches greyed), reconstruction (visible input patches +
-      predicted patches, un-normalised per patch for norm-pix heads);
-    - LMIM: clean input, mask, per-token cosine similarity of prediction and target on the masked
-      tokens (viridis from -1 to 1, visible tokens white), guidance view.
+    The batch (views and the pipeline's masks) is the first ``num_samples`` samples of the validation
+    set, else the training set (:func:`first_samples`). After every ``interval_epochs`` epochs
+    (epoch-based loops), every ``interval_iters`` iterations (if set) and at the end of training the
+    model's ``val_step`` runs on it in eval mode, and ``<work_dir>/<out_dir>/{epoch|iter}_<k>.png`` is
+    written on the main process: titles, then per sample the input, its mask (masked patches greyed)
+    and ``pred_image`` (TextMAE / MMS: the reconstruction) or ``pred_similarity`` (LMIM: cosine of
+    prediction and target on the masked tokens, viridis from -1 to 1) and the guidance view.
 
     Args:
         interval_epochs: Epoch interval for epoch-based loops.
         interval_iters: Iteration interval; None draws only per epoch and at the end.
         num_samples: Rows of the picture.
         out_dir: Folder under ``runner.work_dir``.
-        seed: Seed of the data pipeline when taking the batch and of the masks.
+        seed: Seed of the data pipeline (views and masks) when taking the batch.
         scale: Integer enlargement of each panel.
     """
 
@@ -222,14 +138,8 @@ class PretrainVisualizationHook(Hook):
             return None
         if self._batch is None:
             raise RuntimeError(f'{type(self).__name__}: no batch to draw; it is taken in before_train')
-        model = unwrap(runner.model)
-        was_training = model.training
-        model.eval()
-        try:
-            with torch.no_grad():
-                columns = self.panels(model, self._batch)
-        finally:
-            model.train(was_training)
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        columns = self.panels(model, self._batch)
         rows = [[upscale(panel, self.scale) for panel in row] for row in zip(*columns.values())]
         titles = [colorbar_strip(title, panel.shape[1]) if title == SIMILARITY_TITLE else
                   text_strip([(title, BLACK)], panel.shape[1]) for title, panel in zip(columns, rows[0])]
@@ -240,29 +150,30 @@ class PretrainVisualizationHook(Hook):
         """Per column title, the panels (H, W, 3) uint8 of each sample of ``data_batch``.
 
         Raises:
-            TypeError: ``model`` is neither :class:`LMIM` nor :class:`TextMAE` (or MMS).
+            TypeError: the model's ``'predict'`` gives neither ``pred_image`` nor ``pred_similarity``.
         """
-        from lmim_mm.models.selfsup import LMIM, TextMAE
-        if not isinstance(model, (LMIM, TextMAE)):
-            raise TypeError(f'{type(self).__name__} draws LMIM, TextMAE and MMS models, got {type(model).__name__}')
+        was_training = model.training
+        model.eval()
+        try:
+            samples = model.val_step(data_batch)
+        finally:
+            model.train(was_training)
+        if not {'pred_image', 'pred_similarity'} & set(samples[0].keys()):
+            raise TypeError(f'{type(self).__name__}: the predictions of {type(model).__name__} hold no pred_image '
+                            'or pred_similarity to draw')
         preprocessor = model.data_preprocessor
-        views = as_views(preprocessor(data_batch, False)['inputs'], 2 if isinstance(model, LMIM) else 1)
-        generator = torch.Generator(device=views[0].device).manual_seed(self.seed)
-        patch, grid = patch_grid(model.backbone)
-        if isinstance(model, LMIM):
-            mask, cosine = lmim_similarity(model, views[0], views[1], generator)
-        else:
-            mask, recon = mae_reconstruction(model, views[0], generator)
-        mask = mask.view(-1, *grid).cpu().numpy()
+        views = preprocessor(data_batch, False)['inputs']
+        views = [views] if isinstance(views, torch.Tensor) else views
         inputs = [tensor_to_rgb(img, preprocessor, normalised=True) for img in views[0]]
+        masks = [token_grid(sample.mask, img.shape[:2]) for sample, img in zip(samples, inputs)]
         columns = {'input': inputs,
-                   'mask': [grey_out(img, token_to_pixel_mask(m, patch)) for img, m in zip(inputs, mask)]}
-        if isinstance(model, LMIM):
-            cosine = cosine.view(-1, *grid).cpu().numpy()
-            columns[SIMILARITY_TITLE] = [heatmap(c, m, patch) for c, m in zip(cosine, mask)]
-            columns['guidance view'] = [tensor_to_rgb(img, preprocessor, normalised=True) for img in views[1]]
+                   'mask': [grey_out(img, token_to_pixel_mask(m, p)) for img, (m, p) in zip(inputs, masks)]}
+        if 'pred_image' in samples[0]:
+            columns['reconstruction'] = [tensor_to_rgb(s.pred_image, preprocessor, normalised=True) for s in samples]
         else:
-            columns['reconstruction'] = [tensor_to_rgb(img, preprocessor, normalised=True) for img in recon]
+            columns[SIMILARITY_TITLE] = [heatmap(s.pred_similarity.view(m.shape).cpu().numpy(), m, p)
+                                         for s, (m, p) in zip(samples, masks)]
+            columns['guidance view'] = [tensor_to_rgb(img, preprocessor, normalised=True) for img in views[1]]
         return columns
 
 
@@ -280,18 +191,15 @@ def mean_score(score: Union[Sequence[float], torch.Tensor]) -> float:
     return float(score.mean()) if score.numel() else 0.0
 
 
-@register('HOOKS')
+@MMOCR_HOOKS.register_module()
 class RecognitionSamplesHook(Hook):
     """Save a grid of the first evaluated words with their predictions, per validation / test run.
 
-    The images are the dataloader's raw inputs (uint8 BGR, before the data preprocessor). Each cell
-    shows the image letterboxed into ``cell_size`` and two lines: ``pred (mean char score)`` and
-    ``gt: ...``, green when the word is right by copies of the loop's evaluator metrics
-    (:meth:`~lmim_mm.evaluation.TextScorer.from_evaluator`: ``word_acc_ignore_case_symbol`` of mmocr's
-    ``WordMetric``, ``sentence_acc`` of ``ChineseRecogMetric``), red otherwise.
-    Written on the main process (its shard of the data) to
-    ``<work_dir>/<out_dir>/samples_{val|test}_{epoch_<k>|iter_<k>}.png`` during training (by the
-    loop type) and ``samples_{val|test}.png`` in evaluation-only runs.
+    Each cell shows a raw input image (uint8 BGR) letterboxed into ``cell_size`` and two lines,
+    ``pred (mean char score)`` and ``gt: ...``, green when the word is right by copies of the loop's
+    evaluator metrics (:meth:`~lmim_mm.evaluation.TextScorer.from_evaluator`), red otherwise. Written
+    on the main process to ``<work_dir>/<out_dir>/samples_{val|test}_{epoch_<k>|iter_<k>}.png`` in
+    training runs (by the loop type) and ``samples_{val|test}.png`` in evaluation-only runs.
 
     Args:
         num_samples: Words per picture.
@@ -310,22 +218,28 @@ class RecognitionSamplesHook(Hook):
         self.num_cols = num_cols
         self.cell_size = tuple(cell_size)
         self._samples: List[RecognitionSample] = []
+        self._by_iter: Optional[bool] = None  # the training loop's kind; None in evaluation-only runs
+
+    def before_train(self, runner) -> None:
+        self._by_iter = isinstance(runner.train_loop, IterBasedTrainLoop)
 
     def before_val_epoch(self, runner) -> None:
         self._samples = []
 
-    def before_test_epoch(self, runner) -> None:
-        self._samples = []
+    before_test_epoch = before_val_epoch
 
     @master_only
     def after_val_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None,
                        outputs: Optional[Sequence] = None) -> None:
-        self.collect(data_batch, outputs)
+        """Keep image, prediction, score and ground truth (``TextRecogDataSample`` fields) until
+        ``num_samples`` are held."""
+        for img, sample in zip(data_batch['inputs'], outputs):
+            if len(self._samples) < self.num_samples:
+                self._samples.append(RecognitionSample(to_rgb_uint8(img.cpu().numpy(), bgr=True),
+                                                       sample.pred_text.item, mean_score(sample.pred_text.score),
+                                                       sample.gt_text.item))
 
-    @master_only
-    def after_test_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None,
-                        outputs: Optional[Sequence] = None) -> None:
-        self.collect(data_batch, outputs)
+    after_test_iter = after_val_iter
 
     def after_val_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
         self.save(runner, 'val')
@@ -333,42 +247,15 @@ class RecognitionSamplesHook(Hook):
     def after_test_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
         self.save(runner, 'test')
 
-    def collect(self, data_batch: dict, outputs: Sequence) -> None:
-        """Keep image, prediction, score and ground truth until ``num_samples`` are held.
-
-        Args:
-            data_batch: The dataloader batch; ``inputs`` are uint8 (C, H, W) BGR images.
-            outputs: ``TextRecogDataSample`` per image with ``pred_text`` and ``gt_text``.
-        """
-        for img, sample in zip(data_batch['inputs'], outputs):
-            if len(self._samples) >= self.num_samples:
-                return
-            self._samples.append(RecognitionSample(to_rgb_uint8(img.cpu().numpy(), bgr=True), sample.pred_text.item,
-                                                   mean_score(sample.pred_text.score), sample.gt_text.item))
-
     @master_only
     def save(self, runner, phase: str) -> Optional[Path]:
-        """Write the grid of the collected samples (nothing if none were collected).
-
-        Returns:
-            The path written, or None.
-        """
+        """Write the grid of the collected samples, if any; returns the path written, or None."""
         if not self._samples:
             return None
         scorer = TextScorer.from_evaluator(getattr(runner, f'{phase}_loop').evaluator)
         right = scorer.correct([s.pred for s in self._samples], [s.gt for s in self._samples])
-        cells = []
-        for s, ok in zip(self._samples, right):
-            colour = GREEN if ok else RED
-            cells.append(captioned(s.image, [(f'{s.pred}  ({s.score:.2f})', colour), (f'gt: {s.gt}', colour)],
-                                   self.cell_size))
+        cells = [captioned(s.image, [(f'{s.pred}  ({s.score:.2f})', colour), (f'gt: {s.gt}', colour)], self.cell_size)
+                 for s, colour in zip(self._samples, (GREEN if ok else RED for ok in right))]
         rows = [cells[i:i + self.num_cols] for i in range(0, len(cells), self.num_cols)]
-        return save_rgb(compose(rows), Path(runner.work_dir) / self.out_dir / f'samples_{phase}{_progress(runner)}.png')
-
-
-def _progress(runner) -> str:
-    """``'_epoch_<k>'`` / ``'_iter_<k>'`` during training (by loop type), ``''`` without a train loop."""
-    loop = runner._train_loop  # the property would build a loop in evaluation-only runs
-    if loop is None or isinstance(loop, dict):
-        return ''
-    return f'_iter_{runner.iter}' if isinstance(loop, IterBasedTrainLoop) else f'_epoch_{runner.epoch}'
+        progress = '' if self._by_iter is None else f'_iter_{runner.iter}' if self._by_iter else f'_epoch_{runner.epoch}'
+        return save_rgb(compose(rows), Path(runner.work_dir) / self.out_dir / f'samples_{phase}{progress}.png')

@@ -1,5 +1,5 @@
 from .base import MaskedSelfSupervisor
 from .lmim import LMIM, freeze_as_buffers
-from .text_mae import MMS, TextMAE
+from .text_mae import TextMAE
 
-__all__ = ['LMIM', 'MMS', 'MaskedSelfSupervisor', 'TextMAE', 'freeze_as_buffers']
+__all__ = ['LMIM', 'MaskedSelfSupervisor', 'TextMAE', 'freeze_as_buffers']

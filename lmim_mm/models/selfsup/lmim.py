@@ -1,26 +1,22 @@
 """LMIM (Linguistics-aware Masked Image Modeling, CVPR 2025) pretraining."""
 import copy
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
+from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from lmim_mm.converters.maerec_mae import convert_maerec_mae, read_authors_checkpoint
-from lmim_mm.registry import register
 from lmim_mm.utils.checkpoint import load_strict
 from ..losses.reconstruction import Reduction
-from ..utils.masking import BaseMaskGenerator
-from .base import Inputs, MaskedSelfSupervisor, as_views
+from .base import Inputs, MaskedSelfSupervisor
 
 
 def freeze_as_buffers(module: nn.Module) -> None:
-    """Turn every parameter of ``module`` into a persistent buffer of the same name.
-
-    The module keeps computing the same function and its ``state_dict`` keeps its keys, but it has
-    no parameters any more: nothing can train it, and optimizer constructors (which walk
-    ``model.parameters()``) never see it.
-    """
+    """Turn every parameter of ``module`` into a persistent buffer of the same name: same function and
+    ``state_dict`` keys, but nothing can train it and optimizer constructors never see it."""
     for sub in module.modules():
         for name, param in list(sub._parameters.items()):
             if param is not None:
@@ -28,49 +24,37 @@ def freeze_as_buffers(module: nn.Module) -> None:
                 sub.register_buffer(name, param.detach())
 
 
-@register('MODELS')
+@MODELS.register_module()
 class LMIM(MaskedSelfSupervisor):
     """LMIM: reconstruct a frozen MAE teacher's features of masked tokens, guided by a second view.
 
-    Per batch (``inputs = [clean, guidance]``, normalised): the student encodes the clean view
-    with masking (ratio 0.8) and the guidance view unmasked; the alignment decoder's queries come
-    from the masked view, its memory from the guidance view; the target is the teacher's output on
-    the unmasked clean view. Losses (:class:`~lmim_mm.models.heads.LMIMHead`): ``loss_recon`` on
-    the masked tokens and ``loss_align`` between the student's two [cls] outputs.
-
-    The teacher has the backbone's architecture. Its weights are buffers (see
-    :func:`freeze_as_buffers`): never trained, never handed to an optimizer, saved in checkpoints
-    as ``teacher.*``; it runs in eval mode whatever ``train()`` sets, under ``torch.no_grad``.
-    Its weights come from ``teacher_checkpoint`` in :meth:`init_weights`, else from the student;
-    with ``init_student_from_teacher`` the student then starts from the teacher's weights.
+    Per batch (``inputs = [clean, guidance]``): the student encodes the clean view with the pipeline's
+    mask (random patches, ratio 0.8) and the guidance view unmasked; the alignment decoder's queries
+    come from the masked view, its memory from the guidance view; the target is the teacher's output
+    on the clean view. :class:`~lmim_mm.models.heads.LMIMHead` gives ``loss_recon`` on the masked
+    tokens and ``loss_align`` between the student's two [cls] outputs. The teacher (the backbone's
+    architecture, weights as buffers: :func:`freeze_as_buffers`, saved as ``teacher.*``) always runs
+    in eval mode under ``no_grad``.
 
     Args:
         backbone: Student TextViT config (``out_type='raw'``).
         neck: :class:`~lmim_mm.models.necks.AlignmentDecoder` config.
         head: :class:`~lmim_mm.models.heads.LMIMHead` config.
-        teacher_checkpoint: MAERec MAE checkpoint (``{'model': ...}``, decoder keys are dropped),
-            an lmim_mm TextMAE / MMS checkpoint (its ``backbone.*``) or a TextViT state dict file,
-            loaded into the teacher by :meth:`init_weights`.
-        teacher_momentum: None (the authors' setting): a fixed teacher. A float ``m``: before each
-            training step the teacher becomes ``m * teacher + (1 - m) * student`` (EMA).
-        mask_ratio: Random masking ratio (0.8) when ``mask_generator`` is None.
-        mask_generator: Optional mask generator config (e.g. blockwise masking).
-        eval_mask_seed: Seed of the masks in ``'predict'`` mode.
+        teacher_checkpoint: Loaded into the teacher by :meth:`init_weights` (:meth:`load_teacher`); None:
+            the teacher copies the student.
+        teacher_momentum: None (the authors): a fixed teacher; a float ``m``: before each training
+            step ``teacher <- m * teacher + (1 - m) * student`` (EMA).
         data_preprocessor: Defaults to ``SelfSupDataPreprocessor``.
-        init_student_from_teacher: Start the student from the weights loaded from
-            ``teacher_checkpoint``: it begins with the teacher's features instead of a random
-            encoder's (without a checkpoint the teacher is a copy of the student anyway). False (the
-            authors): the student starts from its random init.
+        init_student_from_teacher: Start the student from the loaded teacher's weights (False, the
+            authors: from its random init).
         init_cfg: mmengine init config.
     """
+    num_views = 2
 
     def __init__(self, backbone: dict, neck: dict, head: dict, teacher_checkpoint: Optional[str] = None,
-                 teacher_momentum: Optional[float] = None, mask_ratio: float = 0.8,
-                 mask_generator: Optional[Union[dict, BaseMaskGenerator]] = None, eval_mask_seed: int = 0,
-                 data_preprocessor: Optional[dict] = None, init_student_from_teacher: bool = False,
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(backbone, neck, head, mask_ratio, mask_generator, eval_mask_seed, data_preprocessor,
-                         init_cfg)
+                 teacher_momentum: Optional[float] = None, data_preprocessor: Optional[dict] = None,
+                 init_student_from_teacher: bool = False, init_cfg: Optional[dict] = None) -> None:
+        super().__init__(backbone, neck, head, data_preprocessor, init_cfg)
         if teacher_momentum is not None and not 0.0 <= teacher_momentum <= 1.0:
             raise ValueError(f'teacher_momentum must be in [0, 1] or None, got {teacher_momentum}')
         self.teacher_checkpoint = teacher_checkpoint
@@ -82,8 +66,7 @@ class LMIM(MaskedSelfSupervisor):
         self.teacher.eval()
 
     def init_weights(self) -> None:
-        """Initialise student and decoder, then the teacher from ``teacher_checkpoint`` or the student
-        (and, with ``init_student_from_teacher``, the student from the loaded teacher)."""
+        """Initialise student and decoder, then the teacher (and maybe the student from it)."""
         super().init_weights()
         if self.teacher_checkpoint is None:
             self.teacher.load_state_dict(self.backbone.state_dict())
@@ -115,38 +98,34 @@ class LMIM(MaskedSelfSupervisor):
         for name, param in self.backbone.named_parameters():
             self.teacher.get_buffer(name).lerp_(param.detach(), weight)
 
-    def reconstruct(self, clean: torch.Tensor, guidance: torch.Tensor, mask: Optional[torch.Tensor] = None,
-                    generator: Optional[torch.Generator] = None) -> Dict[str, torch.Tensor]:
-        """Student, teacher and decoder on one batch.
-
-        Args:
-            clean: Clean view (N, C, H, W), normalised.
-            guidance: Guidance view (N, C, H, W), normalised.
-            mask: Explicit (N, L) mask, 1 = removed; else one is drawn.
-            generator: Random generator for the mask.
+    def reconstruct(self, clean: torch.Tensor, guidance: torch.Tensor, *,
+                    mask: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """Student on the masked clean view (``mask`` bool (N, L), True = masked) and the guidance view,
+        teacher on the clean view, decoder; views (N, C, H, W) normalised.
 
         Returns:
-            ``pred`` (N, L, C_t), ``teacher`` (N, 1 + L, C_t) raw teacher output, ``mask`` (N, L),
+            ``pred`` (N, L, C_t), ``teacher`` (N, 1 + L, C_t) raw teacher output, ``mask``,
             ``cls_masked`` and ``cls_guidance`` (N, C_s).
         """
-        latent, mask, ids_restore = self.encode_masked(clean, mask, generator)
+        latent, _, ids_restore = self.backbone.forward_masked(clean, mask)
         guide = self.backbone(guidance)[0]
         with torch.no_grad():
             teacher = self.teacher(clean)[0]
         return dict(pred=self.neck(latent, ids_restore, guide), teacher=teacher, mask=mask,
                     cls_masked=latent[:, 0], cls_guidance=guide[:, 0])
 
-    def compute_losses(self, inputs: Inputs, reduction: Reduction = 'mean', mask: Optional[torch.Tensor] = None,
-                       generator: Optional[torch.Generator] = None) -> Dict[str, torch.Tensor]:
-        """``loss_recon`` and ``loss_align`` of ``inputs = [clean, guidance]``."""
-        clean, guidance = as_views(inputs, 2)[:2]
-        out = self.reconstruct(clean, guidance, mask, generator)
+    def losses(self, out: Dict[str, torch.Tensor], reduction: Reduction = 'mean') -> Dict[str, torch.Tensor]:
+        """``loss_recon`` and ``loss_align``."""
         return self.head.loss(out['pred'], out['teacher'], out['mask'], out['cls_masked'], out['cls_guidance'],
                               reduction)
 
-    def loss(self, inputs: Inputs, data_samples: Optional[List[DataSample]] = None,
-             **kwargs) -> Dict[str, torch.Tensor]:
+    def pictures(self, out: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """``pred_similarity`` (N, L): per-token cosine similarity of prediction and target."""
+        target = self.head.construct_target(out['teacher'])
+        return dict(pred_similarity=F.cosine_similarity(out['pred'].float(), target.float(), dim=-1))
+
+    def loss(self, inputs: Inputs, data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
         """Scalar losses of a training batch; the EMA update (if enabled) comes first."""
         if self.training and self.teacher_momentum is not None:
             self.momentum_update()
-        return self.compute_losses(inputs)
+        return super().loss(inputs, data_samples)
