@@ -4,7 +4,7 @@ This module imports numpy only; each case imports what it runs (PyTorch: the ``p
 :mod:`lmim_mm.deploy`: ours, ``rapidocr_onnxruntime``: ``ppocrv4``), so the peak memory of a case
 (``python benchmarks/deploy_cases.py FOLDER CASE BATCH THREADS`` prints it) holds only what it needs.
 ``import lmim_mm`` imports the OpenMMLab stack where it is installed, so the benchmark runs our
-onnxruntime cases where only their packages can be imported (:mod:`lmim_mm.testing.isolated_env`).
+onnxruntime cases where only their packages can be imported (:mod:`tests.helpers.isolated_env`).
 """
 import argparse
 import json
@@ -34,7 +34,7 @@ def build_recognizer(vit: Sequence[int], text_decoder: Sequence[int]):
     from mmengine.registry import DefaultScope
     from mmocr.registry import MODELS
 
-    from lmim_mm.testing.tiny_recognizer import VIT_S_CONFIG
+    from tests.helpers.tiny_recognizer import VIT_S_CONFIG
     from lmim_mm.utils import register_all_modules
 
     register_all_modules(init_default_scope=False)

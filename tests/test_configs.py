@@ -11,7 +11,7 @@ from mmengine.runner import Runner
 
 import lmim_mm  # noqa: F401
 from lmim_mm.datasets.folder_dataset import list_folder_samples
-from lmim_mm.testing.tiny_data import write_tiny_datasets
+from tests.helpers.tiny_data import write_tiny_datasets
 
 REPO = Path(__file__).resolve().parents[1]
 # runnable configs: not the _base_ folder, not the shared settings files of a folder (leading '_')

@@ -21,8 +21,9 @@ from torch.utils.data import DataLoader
 from lmim_mm.datasets.collate import skip_collate
 from lmim_mm.datasets.folder_dataset import list_folder_samples
 from lmim_mm.datasets.labeled_lmdb import LabeledLMDBDataset
-from lmim_mm.datasets.lmdb_utils import DatasetFormatError, LMDBReader, decode_image, iter_lmdb, write_lmdb
+from lmim_mm.datasets.lmdb_utils import DatasetFormatError, LMDBReader, decode_image, iter_lmdb
 from lmim_mm.datasets.unlabeled_lmdb import UnlabeledLMDBDataset
+from tools.dataset_converters.lmdb_convert import write_lmdb
 
 SIZES = (30, 20)
 CORRUPT = 12  # global index of the planted undecodable image: root 0, key image-000000013

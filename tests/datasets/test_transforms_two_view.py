@@ -15,7 +15,7 @@ from torchvision.transforms import functional as TF
 from lmim_mm.datasets.transforms.mask_transform import MaskGenerate
 from lmim_mm.datasets.transforms.two_view import (GUIDANCE_OPS, ColorJitterView, GuidanceAugment, LMIMTwoView,
                                                   PackTwoViewInputs, RandomGrayscaleView, ResizeViews)
-from lmim_mm.testing.reference_aug import ReferenceTwoView
+from tests.reference.reference_aug import ReferenceTwoView
 
 
 @pytest.fixture(scope='module')

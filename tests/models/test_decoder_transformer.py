@@ -4,7 +4,7 @@ import torch
 
 from lmim_mm.models.layers.text_decoder import MultiHeadAttention, TransformerTextDecoder, sinusoid_table, target_mask
 from lmim_mm.models.layers.text_decoding import beam_search, first_eos_mask, greedy_decode, sequence_log_prob
-from lmim_mm.testing.reference_recognizer import ReferenceDecoder
+from tests.reference.reference_recognizer import ReferenceDecoder
 
 EOS = 3
 MAX_LEN = 20

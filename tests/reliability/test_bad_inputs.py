@@ -13,11 +13,12 @@ from PIL import Image, ImageDraw
 from lmim_mm.datasets import LabeledLMDBDataset, UnlabeledLMDBDataset
 from lmim_mm.datasets.folder_dataset import list_folder_samples
 from lmim_mm.datasets.image_io import ImageDecodeError, read_image
-from lmim_mm.datasets.lmdb_utils import DatasetFormatError, write_lmdb
+from lmim_mm.datasets.lmdb_utils import DatasetFormatError
 from lmim_mm.datasets.transforms.two_view import ColorJitterView, GuidanceAugment, ResizeViews
 from lmim_mm.models.backbones import TextViT
 from lmim_mm.models.selfsup import LMIM, TextMAE
 from lmim_mm.models.utils.masking import RandomPatchMaskGenerator, SpanMaskGenerator
+from tools.dataset_converters.lmdb_convert import write_lmdb
 
 TINY_VIT = dict(type='TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2))
 PREPROCESSOR = dict(type='SelfSupDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3, to_rgb=True)
