@@ -14,6 +14,8 @@ from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 
+#: The configs' full-size recognizer (ViT-S/4 + 6-layer decoder).
+VIT_S_CONFIG = Path(__file__).resolve().parents[1] / 'configs' / '_base_' / 'models' / 'recognizer_vit_s.py'
 #: Decodings: name -> beam width.
 DECODINGS = {'greedy': 1, 'beam5': 5}
 #: Our onnxruntime cases: prefix -> export subfolder.
@@ -34,7 +36,6 @@ def build_recognizer(vit: Sequence[int], text_decoder: Sequence[int]):
     from mmengine.registry import DefaultScope
     from mmocr.registry import MODELS
 
-    from tests.helpers.tiny_recognizer import VIT_S_CONFIG
     from lmim_mm.utils import register_all_modules
 
     register_all_modules(init_default_scope=False)

@@ -32,7 +32,7 @@ def point_data_roots(node: Any, roots: Dict[str, Path]) -> None:
     """Replace ``data_root`` of every dataset config in ``node`` by the tiny root of its type."""
     if isinstance(node, dict):
         if 'data_root' in node and 'type' in node:
-            node['data_root'] = str(roots[node['type']])
+            node['data_root'] = str(roots[node['type'].split('.')[-1]])  # 'mmocr.UnlabeledLMDBDataset' too
             node.pop('num_samples', None)
         for value in node.values():
             point_data_roots(value, roots)

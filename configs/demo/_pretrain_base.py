@@ -15,5 +15,5 @@ default_hooks = dict(logger=dict(interval=25, log_metric_by_epoch=False),
 log_processor = dict(by_epoch=False)
 unlabeled_roots = [_base_.data_root + '/unlabeled', _base_.data_root + '/real_unlabeled']
 # pictures of masks and reconstructions (MAE) or teacher-feature similarity (LMIM) at the end
-custom_hooks = [dict(type='ExactResumeHook'), dict(type='SkipReportHook'),
+custom_hooks = [dict(type='mmocr.ExactResumeHook'), dict(type='mmocr.SkipReportHook'),
                 dict(type='PretrainVisualizationHook', interval_iters=100000, num_samples=6)]

@@ -16,4 +16,5 @@ model = dict(
     mask_ratio=0.8)
 train_dataloader = dict(
     _base_.pretrain_dataloader, batch_size=64, num_workers=1, persistent_workers=True,
-    dataset=dict(type='UnlabeledLMDBDataset', data_root=_base_.unlabeled_roots, pipeline=_base_.two_view_pipeline))
+    dataset=dict(type='mmocr.UnlabeledLMDBDataset', data_root=_base_.unlabeled_roots,
+                 pipeline=_base_.two_view_pipeline))
