@@ -74,7 +74,7 @@ if __name__ == '__main__':
         long_description_content_type='text/markdown',
         license='Apache-2.0',
         python_requires='>=3.10',
-        packages=find_packages(exclude=('configs', 'tools', 'tests', 'demo', 'benchmarks')),
+        packages=find_packages(exclude=('configs', 'tools', 'tools.*', 'tests', 'tests.*', 'demo', 'benchmarks')),
         include_package_data=True,
         install_requires=parse_requirements('runtime.txt') + [MMCV_REQUIREMENT],
         extras_require={'tests': parse_requirements('tests.txt'), 'deploy': parse_requirements('deploy.txt')},

@@ -1,1 +1,2 @@
-"""Benchmarks outside the library: ``tools/benchmark.py`` runs them next to :mod:`lmim_mm.utils.benchmark`'s."""
+"""Benchmarks outside the library, run by ``tools/benchmark.py``: :mod:`benchmarks.harness` (speed against
+re-creations of the authors' computation) and the deployment benchmarks."""

@@ -4,7 +4,7 @@ This module imports numpy only; each case imports what it runs (PyTorch: the ``p
 :mod:`lmim_mm.deploy`: ours, ``rapidocr_onnxruntime``: ``ppocrv4``), so the peak memory of a case
 (``python benchmarks/deploy_cases.py FOLDER CASE BATCH THREADS`` prints it) holds only what it needs.
 ``import lmim_mm`` imports the OpenMMLab stack where it is installed, so the benchmark runs our
-onnxruntime cases where only their packages can be imported (:mod:`lmim_mm.testing.isolated_env`).
+onnxruntime cases where only their packages can be imported (:mod:`tests.helpers.isolated_env`).
 """
 import argparse
 import json
@@ -14,6 +14,8 @@ from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 
+#: The configs' full-size recognizer (ViT-S/4 + 6-layer decoder).
+VIT_S_CONFIG = Path(__file__).resolve().parents[1] / 'configs' / '_base_' / 'models' / 'recognizer_vit_s.py'
 #: Decodings: name -> beam width.
 DECODINGS = {'greedy': 1, 'beam5': 5}
 #: Our onnxruntime cases: prefix -> export subfolder.
@@ -34,7 +36,6 @@ def build_recognizer(vit: Sequence[int], text_decoder: Sequence[int]):
     from mmengine.registry import DefaultScope
     from mmocr.registry import MODELS
 
-    from lmim_mm.testing.tiny_recognizer import VIT_S_CONFIG
     from lmim_mm.utils import register_all_modules
 
     register_all_modules(init_default_scope=False)

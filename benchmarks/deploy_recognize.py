@@ -6,7 +6,7 @@ fine-tuned ViT-S is available offline, so no word ends and every decode takes al
 exported with :func:`~lmim_mm.models.textrecog.onnx_export.export_recognizer` and quantised with
 :func:`~lmim_mm.models.textrecog.onnx_export.quantize_export`. On the same IIIT5K test images (one
 normalised batch for every case of ours) and the same intra-op threads, the timing protocol is
-:func:`lmim_mm.utils.benchmark.time_alternating` (warm-up on 2 images, then rounds that call every
+:func:`benchmarks.harness.time_alternating` (warm-up on 2 images, then rounds that call every
 case once, alternating the order; medians).
 
 Cases per batch (:data:`benchmarks.deploy_cases.CASES`): ``pytorch_{greedy,beam5}``
@@ -18,7 +18,7 @@ images, its own resize and normalisation inside the timed call. Peak memory: the
 of a fresh process that loads one case alone (onnxruntime cases without PyTorch) and decodes the
 batch after a warm-up: weights, runtime and libraries included, what a deployment of it costs;
 our onnxruntime cases run where only numpy, Pillow, onnxruntime and lmim_mm can be imported
-(:mod:`lmim_mm.testing.isolated_env`), as in a deployment without PyTorch; PP-OCRv4 imports only
+(:mod:`tests.helpers.isolated_env`), as in a deployment without PyTorch; PP-OCRv4 imports only
 ``rapidocr_onnxruntime`` and its needs.
 
 Lines: ``name='deploy_recognize'``; ``ours`` = images/s of the case; ``reference`` = PyTorch eager
@@ -36,7 +36,7 @@ from typing import Dict, Iterator, Sequence
 import numpy as np
 import torch
 
-from lmim_mm.utils.benchmark import BenchmarkSettings, Measurement, Sizes, image_files, machine_name, time_alternating
+from benchmarks.harness import BenchmarkSettings, Measurement, Sizes, image_files, machine_name, time_alternating
 from .deploy_cases import CASES, EXPORTS, Workspace, build_recognizer
 
 CASES_SCRIPT = Path(__file__).resolve().parent / 'deploy_cases.py'
@@ -62,8 +62,8 @@ def prepare_workspace(folder: Path, image_folder: Path, sizes: Sizes, count: int
 
 def peak_memories(folder: Path, cases: Sequence[str], batch: int, threads: int) -> Dict[str, float]:
     """Peak memory (MiB) of each case, each in a fresh process (``benchmarks/deploy_cases.py``); our
-    onnxruntime cases see only :data:`~lmim_mm.testing.isolated_env.DEPLOY_PACKAGES`."""
-    from lmim_mm.testing.isolated_env import DEPLOY_PACKAGES, isolated_command, link_packages
+    onnxruntime cases see only :data:`~tests.helpers.isolated_env.DEPLOY_PACKAGES`."""
+    from tests.helpers.isolated_env import DEPLOY_PACKAGES, isolated_command, link_packages
 
     peaks = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -35,7 +35,7 @@ def main() -> int:
     from benchmarks.deploy_recognize import waics
     from lmim_mm.deploy import ONNXRecognizer, postprocess
     from lmim_mm.models.textrecog.onnx_export import export_recognizer, quantize_export
-    from lmim_mm.testing.tiny_recognizer import TINY_CONFIG, build_recognizer, fit, labeled_batch, normalised_images
+    from tests.helpers.tiny_recognizer import TINY_CONFIG, build_recognizer, fit, labeled_batch, normalised_images
 
     root = args.data_root.resolve()
     batches = dict(fitted=labeled_batch(root / 'iiit5k_train', args.words)[0],

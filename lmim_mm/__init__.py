@@ -1,13 +1,16 @@
 """lmim_mm: self-supervised scene text recognition (LMIM, MAE, MMS) as an OpenMMLab plugin.
 
 ``import lmim_mm`` (or ``custom_imports=dict(imports=['lmim_mm'])`` in a config) registers every
-lmim_mm class in mmocr's and mmpretrain's registries. The model math
-(:mod:`lmim_mm.models.backbones`, :mod:`lmim_mm.models.layers`, mask generators, decoders) imports
-with torch + mmengine alone; the OpenMMLab integration is loaded when mmocr and mmpretrain are
-installed (the supported set-up).
+lmim_mm class once, in its natural scope: self-supervised parts in mmpretrain's registries,
+recognition parts, datasets, metrics and hooks in mmocr's. Without mmocr and mmpretrain (an
+onnxruntime deployment) only :mod:`lmim_mm.deploy` is usable.
 """
-from .registry import OPENMMLAB_AVAILABLE
+import importlib.util
+
 from .version import __version__
+
+#: Whether mmocr and mmpretrain are installed (the supported set-up, ``make setup``).
+OPENMMLAB_AVAILABLE = all(importlib.util.find_spec(scope) is not None for scope in ('mmocr', 'mmpretrain'))
 
 if OPENMMLAB_AVAILABLE:
     from . import datasets, engine, evaluation, models  # noqa: F401  (registers our classes)

@@ -11,7 +11,7 @@ from mmengine.runner import Runner
 
 import lmim_mm  # noqa: F401
 from lmim_mm.datasets.folder_dataset import list_folder_samples
-from lmim_mm.testing.tiny_data import write_tiny_datasets
+from tests.helpers.tiny_data import write_tiny_datasets
 
 REPO = Path(__file__).resolve().parents[1]
 # runnable configs: not the _base_ folder, not the shared settings files of a folder (leading '_')
@@ -32,7 +32,7 @@ def point_data_roots(node: Any, roots: Dict[str, Path]) -> None:
     """Replace ``data_root`` of every dataset config in ``node`` by the tiny root of its type."""
     if isinstance(node, dict):
         if 'data_root' in node and 'type' in node:
-            node['data_root'] = str(roots[node['type']])
+            node['data_root'] = str(roots[node['type'].split('.')[-1]])  # 'mmocr.UnlabeledLMDBDataset' too
             node.pop('num_samples', None)
         for value in node.values():
             point_data_roots(value, roots)

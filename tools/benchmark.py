@@ -11,7 +11,7 @@ Prints one JSON line per result with ``name``, ``case``, ``ours``, ``reference``
 further fields (``machine``, ``threads``, ``repeats``, parity checks such as ``loss_abs_diff`` and
 ``identical_predictions``). Measurements: ``pretrain_step``, ``mae_step``, ``mms_step``,
 ``recognize``, ``data_two_view``, ``mask_gen``; the protocol is described in
-:mod:`lmim_mm.utils.benchmark`. ``--only deploy_recognize`` (not part of the default run) measures
+:mod:`benchmarks.harness`. ``--only deploy_recognize`` (not part of the default run) measures
 the ONNX export on onnxruntime against PyTorch eager, with PP-OCRv4 for context
 (:mod:`benchmarks.deploy_recognize`). Progress goes to stderr.
 """
@@ -23,10 +23,11 @@ from typing import Iterable
 
 import torch
 
-from lmim_mm.utils.benchmark import (FULL_CPU, FULL_CUDA, MEASUREMENTS, QUICK, BenchmarkSettings, Measurement,
-                                    run_benchmarks)
-
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # benchmarks/ and tests/reference/ live at the repository root
+
+from benchmarks.harness import (FULL_CPU, FULL_CUDA, MEASUREMENTS, QUICK, BenchmarkSettings,  # noqa: E402
+                                Measurement, run_benchmarks)
 DATA_ROOT = REPO / '..' / 'shared' / 'data' / 'real_benchmarks'
 #: Measurements of ``benchmarks/`` run only when named with ``--only``.
 EXTRA_MEASUREMENTS = ('deploy_recognize', )
@@ -65,7 +66,6 @@ def main() -> int:
     names = args.only or MEASUREMENTS
     emit(run_benchmarks(settings, [n for n in names if n in MEASUREMENTS]))
     if 'deploy_recognize' in names:
-        sys.path.insert(0, str(REPO))
         from benchmarks.deploy_recognize import measure_deploy_recognize
 
         emit(measure_deploy_recognize(settings))

@@ -10,11 +10,14 @@ The fixture kind (pretraining or recognizer) is detected from its keys (format:
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Callable, Dict
 
-from lmim_mm.testing.parity_pretrain import check_pretrain_fixture
-from lmim_mm.testing.parity_recognizer import check_recognizer_fixture
-from lmim_mm.utils.checkpoint import torch_load
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/reference/ lives at the repository root
+
+from lmim_mm.utils.checkpoint import torch_load  # noqa: E402
+from tests.reference.parity_pretrain import check_pretrain_fixture  # noqa: E402
+from tests.reference.parity_recognizer import check_recognizer_fixture  # noqa: E402
 
 #: fixture kind -> (keys that identify it, checker)
 KINDS: Dict[str, tuple] = {

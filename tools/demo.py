@@ -37,6 +37,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from tqdm import tqdm
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, REPO)  # for tools.* (the renderer, the LMDB writer, the curves)
 ITER_PATTERN = re.compile(r'Iter\((train|test)\)\s*\[\s*(\d+)/\s*(\d+)\]')
 #: reported metric -> key suffix in the evaluator output
 METRICS = {'WAICS': 'recog/word_acc_ignore_case_symbol', 'acc_case': 'recog/word_acc', '1-NED': 'recog/1-N.E.D'}
@@ -118,8 +119,8 @@ def run_stage(name: str, cmd: List[str], log_path: str, output: Optional[str] = 
 def prepare_data(args: argparse.Namespace, sizes: Dict[str, int], difficulty: float) -> str:
     """Synthetic LMDBs + the real train images as an unlabeled LMDB (reused when already made)."""
     from lmim_mm.datasets.folder_dataset import list_folder_samples
-    from lmim_mm.datasets.lmdb_utils import files_to_lmdb
-    from lmim_mm.datasets.synthetic import make_synthetic
+    from tools.data.synthetic import make_synthetic
+    from tools.dataset_converters.lmdb_convert import files_to_lmdb
 
     data_root = osp.join(args.work_dir, 'data')
     stamp = osp.join(data_root, '.done_' + '_'.join(f'{k}{v}' for k, v in sorted(sizes.items())) + f'_d{difficulty}')
@@ -371,7 +372,7 @@ def newest(pattern: str) -> str:
 
 def save_pictures(work_dir: str, mae_dir: str, lmim_dir: str) -> None:
     """Collect the runs' pictures and draw the loss / accuracy curves into ``work_dir/pictures``."""
-    from lmim_mm.visualization.curves import plot_curves
+    from tools.analysis_tools.curves import plot_curves
 
     out = osp.join(work_dir, 'pictures')
     os.makedirs(out, exist_ok=True)

@@ -7,12 +7,12 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     # crash-safe: atomic writes (temporary file + fsync + rename), last_checkpoint updated the same
     # way, old checkpoints deleted only afterwards; --resume falls back to the newest complete one
-    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3),
+    checkpoint=dict(type='mmocr.AtomicCheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 # weights_only-loadable checkpoints, strict key and shape checks on load, exact resume (RNG states);
 # per-epoch totals of the unreadable training images skipped (all workers and ranks)
-custom_hooks = [dict(type='ExactResumeHook'), dict(type='SkipReportHook')]
+custom_hooks = [dict(type='mmocr.ExactResumeHook'), dict(type='mmocr.SkipReportHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -15,4 +15,5 @@ model = dict(
     init_student_from_teacher=True)
 train_dataloader = dict(
     _base_.pretrain_dataloader, batch_size=64, num_workers=1, persistent_workers=True,
-    dataset=dict(type='UnlabeledLMDBDataset', data_root=_base_.unlabeled_roots, pipeline=_base_.two_view_pipeline))
+    dataset=dict(type='mmocr.UnlabeledLMDBDataset', data_root=_base_.unlabeled_roots,
+                 pipeline=_base_.two_view_pipeline))

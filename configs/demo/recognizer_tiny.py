@@ -34,16 +34,10 @@ log_processor = dict(by_epoch=False)
 # No ABINet augmentation here (the Union14M recipe keeps it): the synthetic words already carry their
 # own geometry / blur / noise / colour variety, and on a 2-core CPU the per-sample augmentation took
 # ~0.7 s per batch of 64 in the single data worker, twice the model's step.
-train_pipeline = [
-    dict(type='LoadImageFromNDArray'),
-    dict(type='LoadOCRAnnotations', with_text=True),
-    dict(type='Resize', scale=(128, 32), keep_ratio=False, interpolation='bicubic'),
-    dict(type='PackTextRecogInputs', meta_keys=('img_path', 'ori_shape', 'img_shape', 'valid_ratio')),
-]
 train_dataloader = dict(
-    batch_size=48, num_workers=1, persistent_workers=True, sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='skip_collate', collate='pseudo_collate'),
-    dataset=dict(type='LabeledLMDBDataset', data_root=f'{_base_.data_root}/train', pipeline=train_pipeline))
+    _base_.recog_train_dataloader, batch_size=48, num_workers=1,
+    dataset=dict(type='LabeledLMDBDataset', data_root=f'{_base_.data_root}/train',
+                 pipeline=_base_.recog_plain_train_pipeline))
 test_sets = dict(
     synthetic=dict(type='LabeledLMDBDataset', data_root=f'{_base_.data_root}/test', test_mode=True, pipeline=None),
     IIIT5K=dict(type='RecogFolderDataset', data_root=f'{_base_.real_root}/iiit5k_test', test_mode=True, pipeline=None),

@@ -9,12 +9,12 @@ _base_ = [
 ]
 train_dataloader = dict(
     _base_.pretrain_dataloader,
-    dataset=dict(type='UnlabeledLMDBDataset', data_root=_base_.union14m_u_train_roots, num_samples=None,
+    dataset=dict(type='mmocr.UnlabeledLMDBDataset', data_root=_base_.union14m_u_train_roots, num_samples=None,
                  pipeline=_base_.two_view_pipeline))
 # `tools/test.py CONFIG CKPT` reports the reconstruction losses on a held-out unlabeled LMDB
 test_dataloader = dict(
     _base_.pretrain_test_dataloader,
-    dataset=dict(type='UnlabeledLMDBDataset', data_root=_base_.union14m_u_test_roots, test_mode=True,
+    dataset=dict(type='mmocr.UnlabeledLMDBDataset', data_root=_base_.union14m_u_test_roots, test_mode=True,
                  pipeline=_base_.two_view_pipeline))
 test_evaluator = dict(type='ReconstructionLossMetric')
 test_cfg = dict(type='TestLoop')

@@ -18,11 +18,11 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 train_dataloader = dict(
     _base_.pretrain_dataloader,
     batch_size=128,
-    dataset=dict(type='UnlabeledLMDBDataset', data_root=_base_.union14m_u_train_roots, num_samples=None,
+    dataset=dict(type='mmocr.UnlabeledLMDBDataset', data_root=_base_.union14m_u_train_roots, num_samples=None,
                  pipeline=_base_.single_view_pipeline))
 test_dataloader = dict(
     _base_.pretrain_test_dataloader,
-    dataset=dict(type='UnlabeledLMDBDataset', data_root=_base_.union14m_u_test_roots, test_mode=True,
+    dataset=dict(type='mmocr.UnlabeledLMDBDataset', data_root=_base_.union14m_u_test_roots, test_mode=True,
                  pipeline=_base_.single_view_pipeline))
 test_evaluator = dict(type='ReconstructionLossMetric')
 test_cfg = dict(type='TestLoop')

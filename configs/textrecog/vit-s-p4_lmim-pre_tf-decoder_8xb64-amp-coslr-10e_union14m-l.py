@@ -19,18 +19,10 @@ _base_ = [
 model = dict(backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=None, prefix='backbone.')))
 
 train_dataloader = dict(
-    batch_size=64,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='skip_collate', collate='pseudo_collate'),
+    _base_.recog_train_dataloader,
     dataset=dict(type='ConcatDataset', datasets=[_base_.union14m_l_train], pipeline=_base_.recog_train_pipeline))
 val_dataloader = dict(
-    batch_size=128,
-    num_workers=4,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    _base_.recog_test_dataloader,
     dataset=dict(type='ConcatDataset', datasets=_base_.common_benchmark_sets, pipeline=_base_.recog_test_pipeline))
 test_dataloader = dict(
     val_dataloader,

@@ -26,25 +26,11 @@ param_scheduler = [
          convert_to_iter_based=True),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=5)
-recog_train_pipeline_zh = [
-    dict(type='LoadImageFromNDArray'),
-    dict(type='LoadOCRAnnotations', with_text=True),
-    dict(type='Resize', scale=(128, 32), keep_ratio=False, interpolation='bicubic'),
-    dict(type='PackTextRecogInputs', meta_keys=('img_path', 'ori_shape', 'img_shape', 'valid_ratio')),
-]
 train_dataloader = dict(
-    batch_size=64,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='skip_collate', collate='pseudo_collate'),
-    dataset=dict(type='ConcatDataset', datasets=[_base_.fudanvi_train], pipeline=recog_train_pipeline_zh))
+    _base_.recog_train_dataloader,
+    dataset=dict(type='ConcatDataset', datasets=[_base_.fudanvi_train], pipeline=_base_.recog_plain_train_pipeline))
 val_dataloader = dict(
-    batch_size=128,
-    num_workers=4,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    _base_.recog_test_dataloader,
     dataset=dict(type='ConcatDataset', datasets=_base_.fudanvi_val_sets, pipeline=_base_.recog_test_pipeline))
 test_dataloader = dict(
     val_dataloader,

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import torch
 
-from lmim_mm.engine.fileio import atomic_write_bytes
+from lmim_mm.utils.fileio import atomic_write_bytes
 from lmim_mm.utils.checkpoint import extract_state_dict, load_state_dict_file
 from .base import Rule, convert_keys
 

@@ -6,7 +6,7 @@ from mmengine.registry import FUNCTIONS
 
 # mmengine's Runner looks collate functions up in mmengine's root FUNCTIONS registry (mmocr has no
 # FUNCTIONS registry of its own, mmpretrain's is a child of the root and sees its entries).
-@FUNCTIONS.register_module(force=True)
+@FUNCTIONS.register_module()
 def skip_collate(data_batch: Sequence[Any], collate: Union[str, Callable] = 'pseudo_collate') -> Any:
     """Drop ``None`` (skipped) samples, then collate the rest.
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Collection, Dict, Iterable, Iterator, Tuple
 
+from lmim_mm.evaluation.metrics.chinese_metric import read_predictions
 from .folder_dataset import list_folder_samples
 from .lazy_dataset import LazyRecogDataset
 from .lmdb_utils import DatasetFormatError, LMDBReader, PathLike, load_mmocr_json
@@ -97,8 +98,6 @@ def _json_labels(path: Path) -> Iterator[str]:
 
 
 def _prediction_labels(path: Path) -> Iterator[str]:
-    from lmim_mm.evaluation.metrics.chinese_metric import read_predictions
-
     return iter(read_predictions(path)[1])
 
 

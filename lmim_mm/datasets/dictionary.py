@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Iterable, List, Union
 
 from mmocr.models.common.dictionary import Dictionary
+from mmocr.registry import TASK_UTILS
 
-from lmim_mm.registry import register
 
 PathLike = Union[str, os.PathLike]
 
@@ -93,7 +93,7 @@ def chars_by_frequency(labels: Iterable[str]) -> List[str]:
     return sorted(counts, key=lambda char: (-counts[char], ord(char)))
 
 
-@register('TASK_UTILS')
+@TASK_UTILS.register_module()
 class GeneratedDictionary(Dictionary):
     """mmocr's ``Dictionary`` for a dictionary file that is generated rather than committed.
 

@@ -2,7 +2,7 @@
 from pathlib import Path
 from typing import List, Optional, Tuple
 
-from lmim_mm.registry import register
+from mmocr.registry import DATASETS
 
 from .lazy_dataset import LazyRecogDataset
 from .lmdb_utils import DatasetFormatError, FileSample, PathLike
@@ -117,7 +117,7 @@ class FolderSource:
         return self.samples[index][1]
 
 
-@register('DATASETS')
+@DATASETS.register_module()
 class RecogFolderDataset(LazyRecogDataset):
     """Text-recognition samples of ``IMG/<i>.<ext>`` + ``label/<i>.txt`` folders (e.g. IIIT5K, SVT).
 

@@ -1,10 +1,10 @@
 """Labeled word-image LMDBs (clovaai / PARSeq / FudanVI / Union14M-L layout), streamed."""
-from lmim_mm.registry import register
+from mmocr.registry import DATASETS
 
 from .lazy_dataset import LazyRecogDataset, LMDBSource
 
 
-@register('DATASETS')
+@DATASETS.register_module()
 class LabeledLMDBDataset(LazyRecogDataset):
     """Text-recognition samples of LMDBs with ``num-samples``, ``image-%09d`` and ``label-%09d``.
 

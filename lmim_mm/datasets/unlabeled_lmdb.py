@@ -1,10 +1,10 @@
 """Unlabeled word-image LMDBs (Union14M-U, UCTI-11M) for self-supervised pretraining."""
-from lmim_mm.registry import register
+from mmocr.registry import DATASETS
 
 from .lazy_dataset import LazyImageDataset, LMDBSource
 
 
-@register('DATASETS')
+@DATASETS.register_module()
 class UnlabeledLMDBDataset(LazyImageDataset):
     """Images of one or several LMDBs with keys ``num-samples`` and ``image-%09d`` (1-based).
 

@@ -37,11 +37,12 @@ class TextScorer:
     """Score predicted words against labels with text-recognition metric objects.
 
     Args:
-        metrics: Metric configs (built from mmocr's ``METRICS`` registry) or metric objects.
+        metrics: Metric configs (built in mmocr's scope, whatever the default scope) or metric objects.
     """
 
     def __init__(self, metrics: Sequence[Union[dict, BaseMetric]]) -> None:
-        self.metrics = [METRICS.build(copy.deepcopy(m)) if isinstance(m, dict) else m for m in metrics]
+        self.metrics = [METRICS.build({'_scope_': 'mmocr', **copy.deepcopy(m)}) if isinstance(m, dict) else m
+                        for m in metrics]
         if not self.metrics:
             raise ValueError('TextScorer needs at least one metric')
 

@@ -3,7 +3,7 @@ import pytest
 
 from benchmarks.deploy_cases import CASES, Workspace
 from benchmarks.deploy_recognize import peak_memories, prepare_workspace, waics
-from lmim_mm.utils.benchmark import QUICK
+from benchmarks.harness import QUICK
 
 
 @pytest.fixture(scope='module')

@@ -7,7 +7,8 @@ import pytest
 
 from lmim_mm.datasets.folder_dataset import RecogFolderDataset, list_folder_samples, read_label_file
 from lmim_mm.datasets.labeled_lmdb import LabeledLMDBDataset
-from lmim_mm.datasets.lmdb_utils import DatasetFormatError, files_to_lmdb
+from lmim_mm.datasets.lmdb_utils import DatasetFormatError
+from tools.dataset_converters.lmdb_convert import files_to_lmdb
 
 
 @pytest.fixture(scope='module')

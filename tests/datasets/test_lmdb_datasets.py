@@ -21,8 +21,9 @@ from torch.utils.data import DataLoader
 from lmim_mm.datasets.collate import skip_collate
 from lmim_mm.datasets.folder_dataset import list_folder_samples
 from lmim_mm.datasets.labeled_lmdb import LabeledLMDBDataset
-from lmim_mm.datasets.lmdb_utils import DatasetFormatError, LMDBReader, decode_image, iter_lmdb, write_lmdb
+from lmim_mm.datasets.lmdb_utils import DatasetFormatError, LMDBReader, decode_image, iter_lmdb
 from lmim_mm.datasets.unlabeled_lmdb import UnlabeledLMDBDataset
+from tools.dataset_converters.lmdb_convert import write_lmdb
 
 SIZES = (30, 20)
 CORRUPT = 12  # global index of the planted undecodable image: root 0, key image-000000013
@@ -150,7 +151,8 @@ def test_runner_builds_dataloader_in_mmpretrain_scope(two_roots):
     pipeline = [dict(type='Resize', scale=(128, 32)), dict(type='PackInputs')]
     cfg = dict(batch_size=4, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
                collate_fn=dict(type='skip_collate', collate='default_collate'),
-               dataset=dict(type='UnlabeledLMDBDataset', data_root=roots, pipeline=pipeline, max_skip_fraction=0.1))
+               dataset=dict(type='mmocr.UnlabeledLMDBDataset', data_root=roots, pipeline=pipeline,
+                            max_skip_fraction=0.1))
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         loader = Runner.build_dataloader(cfg, seed=0)
         batches = list(loader)
@@ -160,10 +162,11 @@ def test_runner_builds_dataloader_in_mmpretrain_scope(two_roots):
     assert sum(len(b['data_samples']) for b in batches) == sum(SIZES) - 1
 
 
-def test_registered_in_both_scopes():
-    for registry in (mmocr.registry, mmpretrain.registry):
-        assert registry.DATASETS.get('UnlabeledLMDBDataset') is UnlabeledLMDBDataset
-        assert registry.DATASETS.get('LabeledLMDBDataset') is LabeledLMDBDataset
+def test_registered_once_in_mmocr():
+    for name, cls in (('UnlabeledLMDBDataset', UnlabeledLMDBDataset), ('LabeledLMDBDataset', LabeledLMDBDataset)):
+        assert mmocr.registry.DATASETS.get(name) is cls
+        assert name not in mmpretrain.registry.DATASETS.module_dict  # mmpretrain configs write 'mmocr.<name>'
+        assert mmpretrain.registry.DATASETS.get(f'mmocr.{name}') is cls
     assert mmengine.registry.FUNCTIONS.get('skip_collate') is skip_collate  # where the Runner looks
 
 

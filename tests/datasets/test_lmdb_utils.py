@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from lmim_mm.datasets.folder_dataset import list_folder_samples
-from lmim_mm.datasets.lmdb_utils import (DatasetFormatError, LMDBReader, decode_image, export_lmdb, files_to_lmdb,
-                                         image_extension, iter_lmdb, load_mmocr_json, verify_lmdb, write_lmdb)
+from lmim_mm.datasets.lmdb_utils import DatasetFormatError, LMDBReader, decode_image, iter_lmdb, load_mmocr_json
+from tools.dataset_converters.lmdb_convert import export_lmdb, files_to_lmdb, image_extension, verify_lmdb, write_lmdb
 
 
 def test_toy_lmdb_reads_as_labels_json(toy_data_dir):

@@ -5,7 +5,7 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 
-from lmim_mm.engine.fileio import AtomicLocalBackend, atomic_write_bytes
+from lmim_mm.utils.fileio import AtomicLocalBackend, atomic_write_bytes
 from lmim_mm.engine.hooks.exact_resume import from_safe, rng_state, set_rng_state, to_safe
 
 

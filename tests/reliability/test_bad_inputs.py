@@ -13,10 +13,11 @@ from PIL import Image, ImageDraw
 from lmim_mm.datasets import LabeledLMDBDataset, UnlabeledLMDBDataset
 from lmim_mm.datasets.folder_dataset import list_folder_samples
 from lmim_mm.datasets.image_io import ImageDecodeError, read_image
-from lmim_mm.datasets.lmdb_utils import DatasetFormatError, write_lmdb
+from lmim_mm.datasets.lmdb_utils import DatasetFormatError
 from lmim_mm.datasets.transforms.mask_transform import BlockwiseMaskGenerator, RandomPatchMaskGenerator, SpanMaskGenerator
 from lmim_mm.datasets.transforms.two_view import GuidanceAugment, LMIMTwoView
 from lmim_mm.models.backbones import TextViT
+from tools.dataset_converters.lmdb_convert import write_lmdb
 
 
 @pytest.fixture(scope='module')

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lmim_mm.datasets.folder_dataset import list_folder_samples
-from lmim_mm.testing.tiny_data import write_tiny_datasets
+from tests.helpers.tiny_data import write_tiny_datasets
 
 HERE = Path(__file__).resolve().parent
 KILLS = ['first_checkpoint_half_written', 'checkpoint_half_written', 'checkpoint_renamed',

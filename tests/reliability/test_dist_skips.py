@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from lmim_mm.datasets.folder_dataset import list_folder_samples
-from lmim_mm.datasets.lmdb_utils import write_lmdb
+from tools.dataset_converters.lmdb_convert import write_lmdb
 
 REPO = Path(__file__).resolve().parents[2]
 

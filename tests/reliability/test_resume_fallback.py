@@ -5,7 +5,7 @@ import os
 import pytest
 import torch
 
-from lmim_mm.engine.fileio import atomic_write_bytes, find_resume_checkpoint, remove_temp_files
+from lmim_mm.utils.fileio import atomic_write_bytes, find_resume_checkpoint, remove_temp_files
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from mmengine.analysis import FlopAnalyzer
 from mmengine.config import Config
 
 from lmim_mm.datasets.folder_dataset import list_folder_samples
-from lmim_mm.testing.tiny_data import write_tiny_datasets
+from tests.helpers.tiny_data import write_tiny_datasets
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / 'tools' / 'analysis_tools'

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from lmim_mm.datasets.lmdb_utils import LMDBReader, decode_image
-from lmim_mm.datasets.synthetic import CHARSET, render_sample
+from tools.data.synthetic import CHARSET, render_sample
 
 ROOT = Path(__file__).parents[2]
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from lmim_mm.datasets.folder_dataset import list_folder_samples
-from lmim_mm.testing.tiny_data import write_tiny_datasets
+from tests.helpers.tiny_data import write_tiny_datasets
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_VIT = "dict(type='mmpretrain.TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2), out_type='raw')"

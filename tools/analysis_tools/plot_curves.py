@@ -10,8 +10,12 @@ accepted too). Training keys are plotted against the iteration, validation keys 
 logged step (epoch or iteration); one panel per key, one line per run.
 """
 import argparse
+import sys
+from pathlib import Path
 
-from lmim_mm.visualization.curves import plot_curves
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for tools.*
+
+from tools.analysis_tools.curves import plot_curves  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

@@ -9,7 +9,7 @@ Usage::
 Builds ``model.backbone`` of CONFIG (a TextViT), loads each checkpoint's tensors under ``--prefix``
 strictly (``backbone.`` fits our MAE / LMIM / recognizer checkpoints), encodes ``--num-train`` labeled
 words of ``--data`` and ``--num-test`` held-out words (the next ones of ``--data``, or the first ones of
-``--test-data``) once, then trains :class:`lmim_mm.evaluation.probe.LinearCTCProbe` on the frozen tokens
+``--test-data``) once, then trains :class:`tools.analysis_tools.linear_probe.LinearCTCProbe` on the frozen tokens
 per seed and prints one JSON line per encoder and seed: word accuracy (case and symbols ignored) on
 the training and the held-out words. ``--random`` adds the randomly initialised backbone. A higher
 probe accuracy means features a recognizer can read more easily; use it to compare pretraining
@@ -17,12 +17,16 @@ checkpoints without fine-tuning them.
 """
 import argparse
 import json
+import sys
+from pathlib import Path
 from typing import Dict, List
 
 import torch
 
-from lmim_mm.evaluation.encoders import build_backbone, encode_patch_tokens, read_word_images
-from lmim_mm.evaluation.probe import probe_encoder
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for tools.*
+
+from tools.analysis_tools.encoders import build_backbone, encode_patch_tokens, read_word_images  # noqa: E402
+from tools.analysis_tools.linear_probe import probe_encoder  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

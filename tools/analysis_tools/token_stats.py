@@ -9,18 +9,22 @@ Builds ``model.backbone`` of CONFIG (a TextViT) once per checkpoint, loads the c
 under ``--prefix`` strictly (``backbone.`` fits our MAE / LMIM / recognizer checkpoints, ``''`` a
 bare or authors' state dict), encodes the first ``--num-images`` images of an LMDB or an image
 folder (resized to the backbone's input, bicubic, normalised as in training) and prints one JSON
-line per encoder with :func:`lmim_mm.evaluation.token_stats.token_feature_stats`: ``cos_within`` near
+line per encoder with :func:`tools.analysis_tools.token_feature_stats.token_feature_stats`: ``cos_within`` near
 1 and ``within_image_var`` near 0 mean the tokens of a word are nearly alike, a poor start for a
 recognizer. ``--random`` adds the randomly initialised backbone as a reference.
 """
 import argparse
 import json
+import sys
+from pathlib import Path
 from typing import Dict
 
 import torch
 
-from lmim_mm.evaluation.encoders import build_backbone, encode_patch_tokens, read_word_images
-from lmim_mm.evaluation.token_stats import token_feature_stats
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for tools.*
+
+from tools.analysis_tools.encoders import build_backbone, encode_patch_tokens, read_word_images  # noqa: E402
+from tools.analysis_tools.token_feature_stats import token_feature_stats  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

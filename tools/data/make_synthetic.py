@@ -3,7 +3,7 @@
 Real English words (wordfreq) plus numbers, mixed case and punctuation, drawn with matplotlib's
 DejaVu/STIX fonts, or with ``--lang zh`` real Chinese words (wordfreq) in the system's CJK fonts
 (``fonts-wqy-zenhei``, installed by ``make setup``), under random colours, gradients, blur, noise, rotation, perspective and crops
-(see :mod:`lmim_mm.datasets.synthetic`). The same seed gives byte-identical LMDB values whatever
+(see :mod:`tools.data.synthetic`). The same seed gives byte-identical LMDB values whatever
 ``--workers`` is. ``--difficulty`` scales those nuisances per split, from 1 (full variety, the
 default) down to 0 (clean words in their font and colours).
 
@@ -13,10 +13,14 @@ Example:
     python tools/data/make_synthetic.py --out data/synth_zh --lang zh --num-train 100000 --num-test 2000
 """
 import argparse
+import sys
 import time
+from pathlib import Path
 from typing import List, Optional, Tuple
 
-from lmim_mm.datasets.synthetic import LANGUAGES, make_synthetic
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for tools.*
+
+from tools.data.synthetic import LANGUAGES, make_synthetic  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -8,10 +8,14 @@ Example:
         data/svt_test_lmdb --verify
 """
 import argparse
+import sys
+from pathlib import Path
 from typing import List, Optional
 
-from lmim_mm.datasets.folder_dataset import list_folder_samples
-from lmim_mm.datasets.lmdb_utils import files_to_lmdb
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for tools.*
+
+from lmim_mm.datasets.folder_dataset import list_folder_samples  # noqa: E402
+from tools.dataset_converters.lmdb_convert import files_to_lmdb  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -8,9 +8,14 @@ Example:
         data/union14m_challenging_lmdb --img-root data/union14m --verify
 """
 import argparse
+import sys
+from pathlib import Path
 from typing import List, Optional
 
-from lmim_mm.datasets.lmdb_utils import files_to_lmdb, load_mmocr_json
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for tools.*
+
+from lmim_mm.datasets.lmdb_utils import load_mmocr_json  # noqa: E402
+from tools.dataset_converters.lmdb_convert import files_to_lmdb  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

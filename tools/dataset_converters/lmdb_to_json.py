@@ -7,9 +7,13 @@ Example:
     python tools/dataset_converters/lmdb_to_json.py ../shared/data/mmocr_rec_toy/imgs.lmdb work_dirs/toy
 """
 import argparse
+import sys
+from pathlib import Path
 from typing import List, Optional
 
-from lmim_mm.datasets.lmdb_utils import export_lmdb
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for tools.*
+
+from tools.dataset_converters.lmdb_convert import export_lmdb  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

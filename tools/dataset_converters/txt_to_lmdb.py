@@ -9,9 +9,13 @@ Example:
     python tools/dataset_converters/txt_to_lmdb.py data/mydata/gt.txt data/mydata_lmdb --verify
 """
 import argparse
+import sys
+from pathlib import Path
 from typing import List, Optional
 
-from lmim_mm.datasets.lmdb_utils import files_to_lmdb, load_gt_txt
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for tools.*
+
+from tools.dataset_converters.lmdb_convert import files_to_lmdb, load_gt_txt  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

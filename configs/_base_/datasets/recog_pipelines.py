@@ -19,16 +19,29 @@ abinet_aug = [
     ]),
 ]
 use_abi_aug = True  # the authors' --use_abi_aug
-recog_train_pipeline = [
+# without augmentation (Chinese, the demo)
+recog_plain_train_pipeline = [
     dict(type='LoadImageFromNDArray'),
     dict(type='LoadOCRAnnotations', with_text=True),
     dict(type='Resize', scale=(128, 32), keep_ratio=False, interpolation='bicubic'),
-    *(abinet_aug if use_abi_aug else []),
     dict(type='PackTextRecogInputs', meta_keys=('img_path', 'ori_shape', 'img_shape', 'valid_ratio')),
 ]
+recog_train_pipeline = [*recog_plain_train_pipeline[:3], *(abinet_aug if use_abi_aug else []),
+                        recog_plain_train_pipeline[3]]
 recog_test_pipeline = [
     dict(type='LoadImageFromNDArray'),
     dict(type='Resize', scale=(128, 32), keep_ratio=False, interpolation='bicubic'),
     dict(type='LoadOCRAnnotations', with_text=True),
     dict(type='PackTextRecogInputs', meta_keys=('img_path', 'ori_shape', 'img_shape', 'valid_ratio')),
 ]
+# Dataloaders of the recognition configs, which add `dataset`. Undecodable training images are skipped
+# (and counted) by the lazy datasets and dropped by skip_collate.
+recog_train_dataloader = dict(
+    batch_size=64,
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='skip_collate', collate='pseudo_collate'))
+recog_test_dataloader = dict(
+    batch_size=128, num_workers=4, persistent_workers=True, drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False))

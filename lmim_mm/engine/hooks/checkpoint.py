@@ -5,13 +5,13 @@ from typing import Dict, List, Optional
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
+from mmocr.registry import HOOKS
 
-from lmim_mm.engine.fileio import (LAST_CHECKPOINT, atomic_write_bytes, checkpoint_step, find_resume_checkpoint,
+from lmim_mm.utils.fileio import (LAST_CHECKPOINT, atomic_write_bytes, checkpoint_step, find_resume_checkpoint,
                                    remove_temp_files)
-from lmim_mm.registry import register
 
 
-@register('HOOKS')
+@HOOKS.register_module()
 class AtomicCheckpointHook(CheckpointHook):
     """``CheckpointHook`` whose checkpoints survive ``kill -9`` and full disks at any moment.
 
@@ -26,7 +26,7 @@ class AtomicCheckpointHook(CheckpointHook):
     Best checkpoints (``save_best``) likewise: the new best is written before the previous one goes.
 
     At start (``before_run``), a run with ``resume=True`` and no explicit checkpoint resumes from
-    :func:`~lmim_mm.engine.fileio.find_resume_checkpoint` (the newest complete checkpoint when
+    :func:`~lmim_mm.utils.fileio.find_resume_checkpoint` (the newest complete checkpoint when
     ``last_checkpoint`` is missing, empty or stale, with a warning); temporary files of interrupted
     writes are deleted, and so are checkpoints a killed run had already dropped from its kept list.
     A failed write raises an ``OSError`` naming the file, and the previous checkpoint stays.

@@ -5,10 +5,9 @@ from typing import Set
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
+from mmocr.registry import HOOKS
 
 from lmim_mm.datasets.coverage import dataset_label_sets, label_coverage
-from lmim_mm.registry import register
-
 
 def dictionary_chars(model) -> Set[str]:
     """The characters of a text recognizer's dictionary (``model.decoder.dictionary``), special tokens
@@ -26,7 +25,7 @@ def dictionary_chars(model) -> Set[str]:
     return {char for char in dictionary.dict if char not in specials}
 
 
-@register('HOOKS')
+@HOOKS.register_module()
 class DictCoverageHook(Hook):
     """Count out-of-dictionary characters in each dataset's labels before training, validation and testing.
 

@@ -8,8 +8,8 @@ from mmengine.hooks import Hook
 from mmengine.logging import HistoryBuffer
 from mmengine.model import is_model_wrapper
 from mmengine.runner import IterBasedTrainLoop
+from mmocr.registry import HOOKS
 
-from lmim_mm.registry import register
 from lmim_mm.utils.checkpoint import check_state_dict
 
 _BUFFER_TAG = '__history_buffer__'
@@ -100,7 +100,7 @@ class _RestoreRngBeforeFetch:
         return next(self._iterator)
 
 
-@register('HOOKS')
+@HOOKS.register_module()
 class ExactResumeHook(Hook):
     """Make mmengine checkpoints safe to load on torch >= 2.6 and resumption exact.
 

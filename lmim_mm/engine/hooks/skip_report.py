@@ -5,9 +5,9 @@ import torch
 from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
 from mmengine.runner import IterBasedTrainLoop
+from mmocr.registry import HOOKS
 
 from lmim_mm.datasets.lazy_dataset import LazyImageDataset
-from lmim_mm.registry import register
 
 
 def lazy_datasets(dataset) -> Iterator[LazyImageDataset]:
@@ -20,7 +20,7 @@ def lazy_datasets(dataset) -> Iterator[LazyImageDataset]:
         yield from lazy_datasets(dataset.dataset)
 
 
-@register('HOOKS')
+@HOOKS.register_module()
 class SkipReportHook(Hook):
     """Log, per root of the training data, how many images were read, skipped and filtered.
 

@@ -13,10 +13,10 @@ from typing import Dict, Iterable, List, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
+from mmocr.registry import METRICS
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import cpdist
 
-from lmim_mm.registry import register
 
 #: Full-width forms U+FF01-U+FF5E and the ideographic space U+3000 -> their ASCII counterparts.
 HALFWIDTH_TABLE = {0x3000: 0x20, **{code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}}
@@ -118,7 +118,7 @@ def read_predictions(path: Union[str, Path]) -> Tuple[List[str], List[str]]:
     return preds, gts
 
 
-@register('METRICS')
+@METRICS.register_module()
 class ChineseRecogMetric(BaseMetric):
     """Chinese text recognition: sentence accuracy and 1 - normalised edit distance (FudanVI benchmark).
 

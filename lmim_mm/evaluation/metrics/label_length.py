@@ -2,11 +2,10 @@
 from typing import Dict, Sequence
 
 from mmengine.evaluator import BaseMetric
+from mmocr.registry import METRICS
 
-from lmim_mm.registry import register
 
-
-@register('METRICS')
+@METRICS.register_module()
 class LabelLengthMetric(BaseMetric):
     """Report how many labels exceed the decoder's capacity.
 

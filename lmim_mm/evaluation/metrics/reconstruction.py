@@ -3,11 +3,10 @@ from collections import defaultdict
 from typing import Dict, List, Optional, Sequence
 
 from mmengine.evaluator import BaseMetric
+from mmpretrain.registry import METRICS
 
-from lmim_mm.registry import register
 
-
-@register('METRICS')
+@METRICS.register_module()
 class ReconstructionLossMetric(BaseMetric):
     """Average the per-sample losses that masked-image-modelling models return in ``'predict'`` mode.
 

@@ -7,11 +7,11 @@ flipping the order each round, and reports the median wall time of each (CUDA ca
 synchronised). Alternating in one process is what makes ratios meaningful on a machine shared with
 other jobs.
 
-References: :class:`~lmim_mm.testing.reference_pretrain.ReferenceLMIM` (explicit softmax attention,
+References: :class:`~tests.reference.reference_pretrain.ReferenceLMIM` (explicit softmax attention,
 ``nn.MultiheadAttention`` decoder, default ``torch.optim.AdamW``),
-:class:`~lmim_mm.testing.reference_mae.ReferenceMAE`,
-:class:`~lmim_mm.testing.reference_recognizer.ReferenceRecognizer` (greedy decoding that re-runs
-the whole decoder for every step) and :class:`~lmim_mm.testing.reference_aug.ReferenceTwoView`
+:class:`~tests.reference.reference_mae.ReferenceMAE`,
+:class:`~tests.reference.reference_recognizer.ReferenceRecognizer` (greedy decoding that re-runs
+the whole decoder for every step) and :class:`~tests.reference.reference_aug.ReferenceTwoView`
 (imgaug + torchvision). Mask generators have no reference.
 
 Peak memory (``pretrain_step`` only): the warm-up step and one full training step of each
@@ -363,9 +363,9 @@ def build_lmim(sizes: Sizes) -> Dict[str, nn.Module]:
     """
     from lmim_mm.converters.lmim_pretrain import convert_lmim_pretrain
     from lmim_mm.models.selfsup import LMIM
-    from lmim_mm.testing.parity_pretrain import lmim_kwargs
-    from lmim_mm.testing.reference_pretrain import ReferenceLMIM
     from lmim_mm.utils.checkpoint import load_strict
+    from tests.reference.parity_pretrain import lmim_kwargs
+    from tests.reference.reference_pretrain import ReferenceLMIM
 
     dim, depth, heads = sizes.vit
     dec_dim, dec_depth, dec_heads, ffn = sizes.lmim_decoder
@@ -463,7 +463,7 @@ def measure_pretrain_step(settings: BenchmarkSettings) -> List[Measurement]:
 def build_mae(sizes: Sizes) -> Dict[str, nn.Module]:
     """``TextMAE`` for MAE and MMS (the same model, other masks) and ``ReferenceMAE``, same (random) weights, on CPU."""
     from lmim_mm.models.selfsup import TextMAE
-    from lmim_mm.testing.reference_mae import ReferenceMAE, to_textmae_state_dict
+    from tests.reference.reference_mae import ReferenceMAE, to_textmae_state_dict
     from lmim_mm.utils.checkpoint import load_strict
 
     dim, depth, heads = sizes.vit
@@ -535,7 +535,7 @@ def measure_recognize(settings: BenchmarkSettings) -> List[Measurement]:
         the reference's, up to EOS) and a ``beam5`` line (reference: the reference's greedy).
     """
     from lmim_mm.models.layers.text_decoding import beam_search, greedy_decode
-    from lmim_mm.testing.reference_recognizer import ReferenceRecognizer, build_recognizer_modules
+    from tests.reference.reference_recognizer import ReferenceRecognizer, build_recognizer_modules
 
     torch.manual_seed(0)
     configs = recognizer_configs(settings.sizes)
@@ -603,9 +603,10 @@ def measure_data_two_view(settings: BenchmarkSettings) -> List[Measurement]:
     from mmpretrain.datasets.transforms import PackInputs
     from PIL import Image
 
-    from lmim_mm.datasets.lmdb_utils import LMDBReader, decode_image, read_file_samples, write_lmdb
+    from lmim_mm.datasets.lmdb_utils import LMDBReader, decode_image
     from lmim_mm.datasets.transforms.two_view import LMIMTwoView
-    from lmim_mm.testing.reference_aug import ReferenceTwoView
+    from tests.reference.reference_aug import ReferenceTwoView
+    from tools.dataset_converters.lmdb_convert import read_file_samples, write_lmdb
 
     count = settings.sizes.data_images
     files = image_files(settings.data_root / 'iiit5k_train' / 'IMG', count)

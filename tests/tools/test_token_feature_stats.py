@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lmim_mm.evaluation.token_stats import token_feature_stats
+from tools.analysis_tools.token_feature_stats import token_feature_stats
 
 
 def test_tokens_alike_within_each_image_are_collapsed():

@@ -158,9 +158,10 @@ class AtomicLocalBackend(LocalBackend):
         atomic_write_bytes(obj.encode(encoding), filepath)
 
 
-register_backend('atomic_local', AtomicLocalBackend, force=True)
+register_backend('atomic_local', AtomicLocalBackend)
 
 
+# prefix '' is mmengine's own local loader: replacing it is the point (force), not a re-registration
 @CheckpointLoader.register_scheme(prefixes='', force=True)
 def load_from_local_safely(filename: str, map_location=None):
     """mmengine's local checkpoint loader (logged as "local_safely") reading with

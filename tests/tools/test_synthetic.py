@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from lmim_mm.datasets.lmdb_utils import decode_image
-from lmim_mm.datasets.synthetic import (CHARSET, MAX_LABEL_LEN, chinese_words, cjk_font_paths, english_words, font_paths,
+from tools.data.synthetic import (CHARSET, MAX_LABEL_LEN, chinese_words, cjk_font_paths, english_words, font_paths,
                                         iter_samples, render_sample)
 
 
@@ -65,7 +65,7 @@ def test_difficulty_keeps_the_words_and_fonts_and_removes_the_nuisances():
 
 
 def test_bad_difficulty_names_the_problem(tmp_path):
-    from lmim_mm.datasets.synthetic import make_synthetic
+    from tools.data.synthetic import make_synthetic
     with pytest.raises(ValueError, match='difficulty'):
         render_sample(0, seed=0, split='train', difficulty=1.5)
     with pytest.raises(ValueError, match='difficulty'):

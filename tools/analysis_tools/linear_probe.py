@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .scoring import LATIN_METRICS, TextScorer
+from lmim_mm.evaluation.scoring import LATIN_METRICS, TextScorer
 
 #: the probe's alphabet; class 0 is the CTC blank, character ``i`` is class ``i + 1``
 PROBE_CHARSET = string.digits + string.ascii_lowercase

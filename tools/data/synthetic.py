@@ -30,7 +30,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from wordfreq import top_n_list
 
-from .lmdb_utils import PathLike, Sample, write_lmdb
+from lmim_mm.datasets.lmdb_utils import PathLike, Sample
+from tools.dataset_converters.lmdb_convert import write_lmdb
 
 #: Stream id of each split in the per-sample seed; the labeled splits, then the unlabeled one.
 SPLITS: Dict[str, int] = dict(train=0, val=1, test=2, unlabeled=3)

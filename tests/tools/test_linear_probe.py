@@ -1,10 +1,10 @@
-"""The linear CTC probe of frozen encoder tokens (lmim_mm.evaluation.probe)."""
+"""The linear CTC probe of frozen encoder tokens (tools.analysis_tools.linear_probe)."""
 import random
 
 import pytest
 import torch
 
-from lmim_mm.evaluation.probe import (PROBE_CHARSET, column_features, evaluate_probe, greedy_ctc_decode,
+from tools.analysis_tools.linear_probe import (PROBE_CHARSET, column_features, evaluate_probe, greedy_ctc_decode,
                                       normalize_word, probe_encoder)
 
 GRID = (2, 8)  # 2 rows x 8 columns of tokens

@@ -3,7 +3,7 @@ import shutil
 from pathlib import Path
 from typing import Optional, Sequence, Tuple
 
-from lmim_mm.datasets.lmdb_utils import files_to_lmdb
+from tools.dataset_converters.lmdb_convert import files_to_lmdb
 
 
 def write_tiny_datasets(root: Path, samples: Sequence[Tuple[str, str]], folder_size: Optional[int] = None) -> None:

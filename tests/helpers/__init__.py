@@ -1,0 +1,1 @@
+"""Test helpers: tiny datasets, tiny fitted recognizers, isolated interpreters (tests and ``benchmarks/``)."""

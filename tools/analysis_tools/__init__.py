@@ -1,0 +1,1 @@
+"""Analysis tools and their modules (training curves, encoder probes, token statistics)."""

@@ -1,0 +1,1 @@
+"""Data tools: the synthetic word renderer (:mod:`tools.data.synthetic`), dictionaries."""
