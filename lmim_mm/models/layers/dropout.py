@@ -1,4 +1,0 @@
-"""Dropout for :mod:`.text_decoder`: PyTorch's ``nn.Dropout``."""
-from torch.nn import Dropout
-
-__all__ = ['Dropout']
