@@ -9,7 +9,7 @@ from mmengine.runner import CheckpointLoader
 
 
 def torch_load(path: str, map_location: Any = 'cpu') -> Any:
-    """``torch.load(path, weights_only=True)`` whose errors name the file (:mod:`lmim_mm.engine.fileio`
+    """``torch.load(path, weights_only=True)`` whose errors name the file (:mod:`lmim_mm.utils.fileio`
     registers it as mmengine's ``CheckpointLoader`` for local files).
 
     Raises:

@@ -38,13 +38,8 @@ class TextMAE(MaskedSelfSupervisor):
         normalised space of the input (a norm-pix prediction is mapped back with the statistics of
         the same patch of the input, as MAE's visualisation)."""
         head, imgs = self.head, out['imgs'].float()
-        target = head.patchify(imgs)
-        pred = out['pred'].float()
-        if head.norm_pix:
-            var, mean = torch.var_mean(target, dim=-1, keepdim=True)
-            pred = pred * (var + head.norm_pix_eps).sqrt() + mean
-        patches = torch.where(out['mask'].unsqueeze(-1), pred, target)
-        n, _, height, width = imgs.shape
         p = head.patch_size
-        patches = patches.reshape(n, height // p, width // p, p, p, -1)  # inverse of head.patchify
-        return dict(pred_image=torch.einsum('nhwpqc->nchpwq', patches).reshape(imgs.shape))
+        grid = (imgs.shape[2] // p, imgs.shape[3] // p)
+        pred_image = head.reconstruct(out['pred'].float(), imgs, grid)
+        pixel_mask = out['mask'].reshape(-1, 1, *grid).repeat_interleave(p, 2).repeat_interleave(p, 3)
+        return dict(pred_image=torch.where(pixel_mask, pred_image, imgs))
