@@ -227,7 +227,7 @@ def test_aux_loss_is_added_weighted_and_trains_the_encoder(batch):
     torch.testing.assert_close(doubled['loss_ce'], losses['loss_ce'])
     model.zero_grad()
     doubled['aux_loss_ctc'].backward()
-    assert model.backbone.blocks[0].attn.qkv.weight.grad.abs().sum() > 0
+    assert model.backbone.layers[0].attn.qkv.weight.grad.abs().sum() > 0
     assert all(p.grad is None or p.grad.abs().sum() == 0 for p in model.decoder.parameters())
 
 

@@ -87,7 +87,7 @@ def test_reference_mae_equals_text_mae_on_shared_weights():
     imgs = torch.randn(3, 3, 32, 128)
     with torch.no_grad():
         expected = reference(imgs)
-        latent, _, ids_restore = ours.backbone.forward_masked(imgs, mask=expected['mask'])
+        latent, _, ids_restore = ours.backbone.forward_masked(imgs, mask=expected['mask'].bool())
         pred = ours.neck(latent, ids_restore)
         loss = ours.losses(ours.reconstruct(imgs, mask=expected['mask'].bool()))['loss_recon']
     assert int(expected['mask'].sum()) == 3 * 192
