@@ -43,8 +43,8 @@ ITER_PATTERN = re.compile(r'Iter\((train|test)\)\s*\[\s*(\d+)/\s*(\d+)\]')
 METRICS = {'WAICS': 'recog/word_acc_ignore_case_symbol', 'acc_case': 'recog/word_acc', '1-NED': 'recog/1-N.E.D'}
 #: Sizes (images), iterations and batch sizes (pretraining / recognizer) of each preset; --scale
 #: multiplies sizes and iterations. 'cpu' aims at 30 minutes of a 2-core CPU (800 MAE steps: after 100 the
-#: LMIM student fine-tuned to 0% WAICS, after 800 to 36%, as scratch); 'gpu' is
-#: sized for ~8 minutes of one H200-class GPU in bf16 from the CPU step costs (README, "Scale-up").
+#: LMIM student fine-tuned to 0% WAICS, after 800 to 36%, as scratch); 'gpu' is sized for ~8 minutes of
+#: one H200-class GPU in bf16 from the GPU recipe sweep's step costs (README, "Scale-up").
 #: The recognizer warms up over the first eighth of its iterations.
 PRESETS: Dict[str, Dict[str, float]] = {
     'cpu': dict(train=20000, test=1000, unlabeled=6000, difficulty=0.3, mae=800, lmim=50, recog=2400, batch=64,

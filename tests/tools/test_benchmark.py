@@ -87,9 +87,10 @@ def test_reference_mae_equals_text_mae_on_shared_weights():
     imgs = torch.randn(3, 3, 32, 128)
     with torch.no_grad():
         expected = reference(imgs)
-        latent, _, ids_restore = ours.backbone.forward_masked(imgs, mask=expected['mask'].bool())
+        mask = expected['mask'].bool()  # the reference's float mask in our one encoding
+        latent, _, ids_restore = ours.backbone.forward_masked(imgs, mask=mask)
         pred = ours.neck(latent, ids_restore)
-        loss = ours.losses(ours.reconstruct(imgs, mask=expected['mask'].bool()))['loss_recon']
+        loss = ours.losses(ours.reconstruct(imgs, mask=mask))['loss_recon']
     assert int(expected['mask'].sum()) == 3 * 192
     torch.testing.assert_close(pred, expected['pred'], atol=1e-5, rtol=0)
     torch.testing.assert_close(loss, expected['loss'], atol=1e-6, rtol=0)
