@@ -11,7 +11,10 @@ schedule is written as JSON lines. The chosen settings were then checked with th
     python benchmarks/demo_recipe_sweep.py export work_dirs/demo/data words.pkl   # after `make demo`
     python benchmarks/demo_recipe_sweep.py run words.pkl out.jsonl base "ctc:ctc=1.0:iters=2000"
 
-A spec is ``name[:key=value...]`` over :data:`BASE`.
+A spec is ``name[:key=value...]`` over :data:`BASE`. ``model=mmocr`` trains the pipeline's own recognizer
+(built from configs/demo/recognizer_tiny.py, losses from its ``loss``, words from its ``predict``) in the same
+loop, with the same batches, optimizer and schedule, to tell the model's part of a difference from the
+pipeline's (the spec's model sizes are then the config's).
 """
 import argparse
 import json
@@ -190,10 +193,53 @@ def param_groups(model, cfg):
     return [dict(params=ps, lr_scale=s, weight_decay=wd) for (s, wd), ps in groups.items()]
 
 
+class PipelineRecognizer(nn.Module):
+    """The demo config's recognizer (mmocr ViTRecognizer) behind this loop's interface."""
+
+    def __init__(self):
+        super().__init__()
+        from mmengine.config import Config
+        from mmengine.registry import init_default_scope
+        import lmim_mm  # noqa: F401 (registers the modules)
+        from mmocr.registry import MODELS
+        init_default_scope('mmocr')
+        cfg = Config.fromfile(os.path.join(os.path.dirname(DICT), '..', 'configs', 'demo', 'recognizer_tiny.py')).model
+        cfg.pop('data_preprocessor')
+        self.net = MODELS.build(cfg)
+        self.net.init_weights()
+
+    @staticmethod
+    def samples(labels):
+        from mmengine.structures import LabelData
+        from mmocr.structures import TextRecogDataSample
+        out = []
+        for label in labels:
+            sample = TextRecogDataSample(metainfo=dict(valid_ratio=1.0))
+            sample.gt_text = LabelData(item=label)
+            out.append(sample)
+        return out
+
+    def loss(self, img, labels):
+        return sum(self.net.loss(img, self.samples(labels)).values())
+
+    @torch.no_grad()
+    def greedy(self, img):
+        return [s.pred_text.item for s in self.net.predict(img, self.samples([''] * len(img)))]
+
+
+def pipeline_param_groups(model):
+    """Weight decay 0.05 except on 1-D parameters and the [cls] token (the config's paramwise_cfg)."""
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (no_decay if p.ndim == 1 or name.endswith('cls_token') else decay).append(p)
+    return [dict(params=decay, lr_scale=1.0, weight_decay=0.05), dict(params=no_decay, lr_scale=1.0, weight_decay=0.0)]
+
+
 def run(cfg, data, device, log):
     torch.manual_seed(cfg['seed']); np.random.seed(cfg['seed'])
-    model = Recognizer(cfg).to(device)
-    groups = param_groups(model, cfg)
+    pipeline = cfg['model'] == 'mmocr'
+    model = (PipelineRecognizer() if pipeline else Recognizer(cfg)).to(device)
+    groups = pipeline_param_groups(model) if pipeline else param_groups(model, cfg)
     opt = torch.optim.AdamW(groups, lr=cfg['lr'], betas=(0.9, 0.999))
     imgs, labels = data['train']; timgs, tlabels = data['test']
     n = len(labels); iters = cfg['iters']; wu = cfg['warmup']; bs = cfg['batch']
@@ -211,22 +257,11 @@ def run(cfg, data, device, log):
             perm = torch.randperm(n); pos = 0
         idx = perm[pos:pos + bs]; pos += bs
         x = norm(imgs[idx.to(device)], cfg['gray'])
-        tgt, lens = encode_labels([labels[i] for i in idx.tolist()], device)
-        T = tgt.shape[1]
-        tin = torch.cat([torch.full((bs, 1), BOS, device=device, dtype=torch.long), tgt[:, :-1].clamp(max=NCLS - 1)], 1)
-        keymask = torch.arange(T, device=device)[None, :] < lens[:, None]
-        mask = (torch.ones(T, T, dtype=torch.bool, device=device).tril()[None] & keymask[:, None, :])[:, None]
         model.train()
-        logits, feats = model(x, tin, mask)
-        loss = F.cross_entropy(logits.reshape(-1, NCLS), tgt.reshape(-1), ignore_index=PAD, label_smoothing=cfg['ls'])
-        if model.ctc is not None:
-            cols = feats[:, 1:].reshape(bs, 4, 16, -1).mean(1)
-            lp = model.ctc(cols).view(bs, 32, -1).log_softmax(-1).transpose(0, 1)  # T=32
-            blank = len(CHARS)
-            ctgt = tgt.clone(); ctgt[ctgt >= len(CHARS)] = 0
-            clens = (lens - 1).clamp(min=1)
-            loss = loss + cfg['ctc'] * F.ctc_loss(lp.float(), ctgt, torch.full((bs,), 32, dtype=torch.long, device=device), clens,
-                                                  blank=blank, zero_infinity=True)
+        if pipeline:
+            loss = model.loss(x, [labels[i] for i in idx.tolist()])
+        else:
+            loss = bare_loss(model, cfg, x, [labels[i] for i in idx.tolist()])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if cfg['clip']:
@@ -243,8 +278,28 @@ def run(cfg, data, device, log):
             print(json.dumps(rec), flush=True); log.write(json.dumps(rec) + '\n'); log.flush()
 
 
+def bare_loss(model, cfg, x, batch_labels):
+    """Cross-entropy of the decoder (teacher forcing) plus the weighted column CTC."""
+    device, bs = x.device, len(batch_labels)
+    tgt, lens = encode_labels(batch_labels, device)
+    T = tgt.shape[1]
+    tin = torch.cat([torch.full((bs, 1), BOS, device=device, dtype=torch.long), tgt[:, :-1].clamp(max=NCLS - 1)], 1)
+    keymask = torch.arange(T, device=device)[None, :] < lens[:, None]
+    mask = (torch.ones(T, T, dtype=torch.bool, device=device).tril()[None] & keymask[:, None, :])[:, None]
+    logits, feats = model(x, tin, mask)
+    loss = F.cross_entropy(logits.reshape(-1, NCLS), tgt.reshape(-1), ignore_index=PAD, label_smoothing=cfg['ls'])
+    if model.ctc is not None:
+        cols = feats[:, 1:].reshape(bs, 4, 16, -1).mean(1)
+        lp = model.ctc(cols).view(bs, 32, -1).log_softmax(-1).transpose(0, 1)  # T=32
+        ctgt = tgt.clone(); ctgt[ctgt >= len(CHARS)] = 0
+        clens = (lens - 1).clamp(min=1)
+        loss = loss + cfg['ctc'] * F.ctc_loss(lp.float(), ctgt, torch.full((bs,), 32, dtype=torch.long, device=device),
+                                              clens, blank=len(CHARS), zero_infinity=True)
+    return loss
+
+
 BASE = dict(iters=1400, lr=1e-3, warmup=50, batch=64, ctc=0.0, dec_drop=0.1, layer_decay=0.9, stem='conv', gray=False,
-            enc_layers=4, enc_dim=128, dec_layers=2, ls=0.0, clip=0.0, seed=0)
+            enc_layers=4, enc_dim=128, dec_layers=2, ls=0.0, clip=0.0, seed=0, model='bare')
 
 
 def parse(spec):

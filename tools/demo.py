@@ -42,13 +42,15 @@ ITER_PATTERN = re.compile(r'Iter\((train|test)\)\s*\[\s*(\d+)/\s*(\d+)\]')
 #: reported metric -> key suffix in the evaluator output
 METRICS = {'WAICS': 'recog/word_acc_ignore_case_symbol', 'acc_case': 'recog/word_acc', '1-NED': 'recog/1-N.E.D'}
 #: Sizes (images), iterations and batch sizes (pretraining / recognizer) of each preset; --scale
-#: multiplies sizes and iterations. 'cpu' aims at 30 minutes of a 2-core CPU (800 MAE steps: after 100 the
-#: LMIM student fine-tuned to 0% WAICS, after 800 to 36%, as scratch); 'gpu' is sized for ~8 minutes of
+#: multiplies sizes and iterations. 'cpu' aims at 30 minutes of a 2-core CPU (after 100 MAE steps the LMIM
+#: student's fine-tune stayed on the plateau, after 800 it did not), with no data worker processes: on two
+#: cores a worker process preempts the two compute threads (a fine-tuning step took 0.33-0.45 s with one
+#: worker, 0.26-0.29 s without); 'gpu' is sized for ~8 minutes of
 #: one H200-class GPU in bf16 from the GPU recipe sweep's step costs (README, "Scale-up").
 #: The recognizer warms up over the first eighth of its iterations.
 PRESETS: Dict[str, Dict[str, float]] = {
-    'cpu': dict(train=20000, test=1000, unlabeled=6000, difficulty=0.3, mae=800, lmim=50, recog=2400, batch=64,
-                recog_batch=48, low_label=1000, low_label_recog=1200, probe_train=2000, probe_steps=300, workers=1),
+    'cpu': dict(train=20000, test=1000, unlabeled=6000, difficulty=0.3, mae=500, lmim=50, recog=3000, batch=64,
+                recog_batch=32, low_label=1000, low_label_recog=1200, probe_train=2000, probe_steps=300, workers=0),
     'gpu': dict(train=100000, test=2000, unlabeled=100000, difficulty=0.3, mae=1500, lmim=800, recog=4000,
                 batch=256, recog_batch=128, low_label=1000, low_label_recog=2000, probe_train=5000, probe_steps=500,
                 workers=8),
@@ -152,7 +154,8 @@ def schedule_options(iters: int, plan: Dict[str, Any], extra: Optional[List[str]
             f'param_scheduler.0.end={warmup}', f'param_scheduler.1.begin={warmup}', f'param_scheduler.1.end={iters}',
             f'default_hooks.logger.interval={max(1, min(25, iters // 10))}',
             f'default_hooks.checkpoint.interval={iters}', f'train_dataloader.batch_size={batch}',
-            f'train_dataloader.num_workers={plan["workers"]}', *(extra or [])]
+            f'train_dataloader.num_workers={plan["workers"]}',
+            f'train_dataloader.persistent_workers={plan["workers"] > 0}', *(extra or [])]
 
 
 def pretrain_data_options(data_root: str) -> List[str]:

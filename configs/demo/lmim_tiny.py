@@ -14,6 +14,6 @@ model = dict(
     teacher_checkpoint=_base_.demo_root + '/mae_teacher/iter_300.pth',  # tools/demo.py passes the real path
     init_student_from_teacher=True)
 train_dataloader = dict(
-    _base_.pretrain_dataloader, batch_size=64, num_workers=1, persistent_workers=True,
+    _base_.pretrain_dataloader, batch_size=64, num_workers=0, persistent_workers=False,
     dataset=dict(type='mmocr.UnlabeledLMDBDataset', data_root=_base_.unlabeled_roots,
                  pipeline=_base_.two_view_pipeline))

@@ -9,6 +9,6 @@ model = dict(
               grid_size=_base_.tiny_grid),
     head=dict(type='TextMAEHead', patch_size=8, norm_pix=True))
 train_dataloader = dict(
-    _base_.pretrain_dataloader, batch_size=64, num_workers=1, persistent_workers=True,
+    _base_.pretrain_dataloader, batch_size=64, num_workers=0, persistent_workers=False,
     dataset=dict(type='mmocr.UnlabeledLMDBDataset', data_root=_base_.unlabeled_roots,
                  pipeline=_base_.single_view_pipeline))

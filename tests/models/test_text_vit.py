@@ -174,3 +174,17 @@ def test_conv_stem_never_sees_masked_pixels():
     assert not torch.allclose(vit(changed)[0], vit(x)[0])  # unmasked, the stem does see them
     with pytest.raises(ValueError, match='power-of-2'):
         TextViT(dict(embed_dims=32, num_layers=1, num_heads=4), img_size=(30, 120), patch_size=6, stem='conv')
+
+
+def test_mae_init_covers_the_linear_projection_only():
+    """The linear patch projection gets MAE's xavier init (zero bias); the conv stem keeps PyTorch's
+    default init (its 1x1 projection has a non-zero bias and weights of std 1/sqrt(3 * fan_in))."""
+    arch = dict(embed_dims=128, num_layers=1, num_heads=4)
+    linear = TextViT(arch, patch_size=8).patch_embed.projection
+    assert torch.count_nonzero(linear.bias) == 0
+    assert linear.weight.std().item() == pytest.approx((2 / (3 * 64 + 128))**0.5, rel=0.1)
+    conv = TextViT(arch, patch_size=8, stem='conv')
+    conv.init_weights()
+    last = conv.patch_embed.projection[-1]
+    assert torch.count_nonzero(last.bias) > 0
+    assert last.weight.std().item() == pytest.approx((3 * 128)**-0.5, rel=0.1)

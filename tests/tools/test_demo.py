@@ -87,7 +87,10 @@ def test_gpu_preset_is_bigger_and_uses_bf16():
     assert gpu['difficulty'] >= 0.3 and cpu['difficulty'] >= 0.3
     assert demo['schedule_options'](100, gpu)[0] == '--amp' and '--amp' not in demo['schedule_options'](100, cpu)
     tiny = demo['demo_plan']('cpu', 0.005)
-    assert tiny['iters']['recog'] == 12 and tiny['low_label'] == 5
+    assert tiny['iters']['recog'] == int(demo['PRESETS']['cpu']['recog'] * 0.005) and tiny['low_label'] == 5
     assert gpu['recog_batch'] > cpu['recog_batch']
     warmup = demo['schedule_options'](2400, cpu, recognizer=True)
-    assert 'param_scheduler.0.end=300' in warmup and 'train_dataloader.batch_size=48' in warmup
+    assert 'param_scheduler.0.end=300' in warmup and f'train_dataloader.batch_size={cpu["recog_batch"]}' in warmup
+    # no data worker processes on the CPU preset (they preempt the compute threads), 8 on the GPU preset
+    assert 'train_dataloader.num_workers=0' in warmup and 'train_dataloader.persistent_workers=False' in warmup
+    assert 'train_dataloader.persistent_workers=True' in demo['schedule_options'](100, gpu)

@@ -155,13 +155,18 @@ class TextViT(VisionTransformer):
         self.freeze_blocks(frozen_stages)
 
     def _mae_init(self) -> None:
-        """MAE's random init: the fixed table, patch convolutions as Linears, [cls] N(0, 0.02)."""
+        """MAE's random init: the fixed table, the linear patch projection as a Linear, [cls] N(0, 0.02).
+
+        The hMLP and conv stems keep PyTorch's default convolution init: MAE's xavier-uniform init,
+        meant for one linear projection, made the conv stem's later weights 1.4-1.7x larger, and the
+        demo recognizer trained from scratch with it left the recognition plateau hundreds of steps
+        later (README, "Demo").
+        """
         self.pos_embed.data.copy_(sincos_2d_table(self.embed_dims, self.grid_size, self.pos_grid))
-        for conv in self.patch_embed.modules():
-            if isinstance(conv, nn.Conv2d):
-                nn.init.xavier_uniform_(conv.weight.view(conv.out_channels, -1))
-                if conv.bias is not None:
-                    nn.init.zeros_(conv.bias)
+        if isinstance(self.patch_embed.projection, nn.Conv2d):
+            projection = self.patch_embed.projection
+            nn.init.xavier_uniform_(projection.weight.view(projection.out_channels, -1))
+            nn.init.zeros_(projection.bias)
         nn.init.normal_(self.cls_token, std=0.02)
         self.layers.apply(mae_init)
         for name in ('ln1', 'ln2'):
