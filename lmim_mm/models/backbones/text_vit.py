@@ -157,10 +157,9 @@ class TextViT(VisionTransformer):
     def _mae_init(self) -> None:
         """MAE's random init: the fixed table, the linear patch projection as a Linear, [cls] N(0, 0.02).
 
-        The hMLP and conv stems keep PyTorch's default convolution init: MAE's xavier-uniform init,
-        meant for one linear projection, made the conv stem's later weights 1.4-1.7x larger, and the
-        demo recognizer trained from scratch with it left the recognition plateau hundreds of steps
-        later (README, "Demo").
+        The hMLP and conv stems keep PyTorch's default convolution init: MAE's xavier-uniform init is
+        meant for one linear projection (on the BatchNorm'd conv stem it made the later weights
+        1.4-1.7x larger; README, "Demo", has what it did and did not change in training).
         """
         self.pos_embed.data.copy_(sincos_2d_table(self.embed_dims, self.grid_size, self.pos_grid))
         if isinstance(self.patch_embed.projection, nn.Conv2d):
