@@ -13,7 +13,7 @@ schedule is written as JSON lines. The chosen settings were then checked with th
 
 A spec is ``name[:key=value...]`` over :data:`BASE`. ``model=mmocr`` trains the pipeline's own recognizer
 (built from configs/demo/recognizer_tiny.py, losses from its ``loss``, words from its ``predict``) in the same
-loop, with the same batches, optimizer and schedule, to tell the model's part of a difference from the
+loop, with the same batches, schedule and the config's parameter groups, to tell the model's part of a difference from the
 pipeline's (the spec's model sizes are then the config's).
 """
 import argparse
@@ -203,10 +203,15 @@ class PipelineRecognizer(nn.Module):
         import lmim_mm  # noqa: F401 (registers the modules)
         from mmocr.registry import MODELS
         init_default_scope('mmocr')
-        cfg = Config.fromfile(os.path.join(os.path.dirname(DICT), '..', 'configs', 'demo', 'recognizer_tiny.py')).model
-        cfg.pop('data_preprocessor')
-        self.net = MODELS.build(cfg)
+        self.cfg = Config.fromfile(os.path.join(os.path.dirname(DICT), '..', 'configs', 'demo', 'recognizer_tiny.py'))
+        self.cfg.model.pop('data_preprocessor')
+        self.net = MODELS.build(self.cfg.model)
         self.net.init_weights()
+
+    def param_groups(self):
+        """The config's parameter groups (its optimizer constructor: weight decay and ``lr_scale`` per group)."""
+        from mmengine.optim import build_optim_wrapper
+        return build_optim_wrapper(self.net, self.cfg.optim_wrapper).optimizer.param_groups
 
     @staticmethod
     def samples(labels):
@@ -227,19 +232,11 @@ class PipelineRecognizer(nn.Module):
         return [s.pred_text.item for s in self.net.predict(img, self.samples([''] * len(img)))]
 
 
-def pipeline_param_groups(model):
-    """Weight decay 0.05 except on 1-D parameters and the [cls] token (the config's paramwise_cfg)."""
-    decay, no_decay = [], []
-    for name, p in model.named_parameters():
-        (no_decay if p.ndim == 1 or name.endswith('cls_token') else decay).append(p)
-    return [dict(params=decay, lr_scale=1.0, weight_decay=0.05), dict(params=no_decay, lr_scale=1.0, weight_decay=0.0)]
-
-
 def run(cfg, data, device, log):
     torch.manual_seed(cfg['seed']); np.random.seed(cfg['seed'])
     pipeline = cfg['model'] == 'mmocr'
     model = (PipelineRecognizer() if pipeline else Recognizer(cfg)).to(device)
-    groups = pipeline_param_groups(model) if pipeline else param_groups(model, cfg)
+    groups = model.param_groups() if pipeline else param_groups(model, cfg)
     opt = torch.optim.AdamW(groups, lr=cfg['lr'], betas=(0.9, 0.999))
     imgs, labels = data['train']; timgs, tlabels = data['test']
     n = len(labels); iters = cfg['iters']; wu = cfg['warmup']; bs = cfg['batch']
