@@ -5,7 +5,7 @@
 2. an MAE teacher (TextMAE) on the unlabeled images;
 3. LMIM with that teacher;
 4. the recognizer fine-tuned from the LMIM student, and the same recognizer from scratch with the same
-   budget;
+   budget, side by side in two lanes (``lanes`` of the preset), each tool with its share of the cores;
 5. both evaluated on the synthetic test split and on real IIIT5K / SVT test images (or a folder given
    with --data): one table (WAICS, case-sensitive accuracy, 1-NED), also in
    work_dirs/demo/results.json;
@@ -15,7 +15,7 @@
 scratch on only ``low_label`` labeled words, two seeds each (the regime where self-supervised
 pretraining helps most), and measures how readable the frozen encoders' tokens are to a linear CTC
 probe, two seeds (tools/analysis_tools/probe_encoder.py: random init, MAE teacher, LMIM student);
-both tables also in work_dirs/demo/results_compare.json.
+both tables also in work_dirs/demo/results_compare.json. Its four fine-tunes run two at a time.
 
 Each stage runs the real tools (tools/train.py, tools/test.py) on the configs in configs/demo/.
 ``--preset gpu`` (`make demo GPU=1`) is the scale-up for one large GPU (bf16, bigger batches, more data
@@ -32,7 +32,10 @@ import shutil
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from queue import Queue
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from tqdm import tqdm
 
@@ -47,13 +50,17 @@ METRICS = {'WAICS': 'recog/word_acc_ignore_case_symbol', 'acc_case': 'recog/word
 #: cores a worker process preempts the two compute threads (a fine-tuning step took 0.33-0.45 s with one
 #: worker, 0.26-0.29 s without); 'gpu' is sized for ~8 minutes of
 #: one H200-class GPU in bf16 from the GPU recipe sweep's step costs (README, "Scale-up").
+#: ``lanes``: fine-tunes run that many at a time, each tool with ``cpu_count // lanes`` threads. On the
+#: 2-core CPU two one-thread fine-tunes took 0.28 s per step of 32 each, one two-thread fine-tune 0.23 s:
+#: two lanes finish both in 60% of the time.
 #: The recognizer warms up over the first eighth of its iterations.
 PRESETS: Dict[str, Dict[str, float]] = {
-    'cpu': dict(train=20000, test=1000, unlabeled=6000, difficulty=0.3, mae=500, lmim=50, recog=3000, batch=64,
-                recog_batch=32, low_label=1000, low_label_recog=1200, probe_train=2000, probe_steps=300, workers=0),
+    'cpu': dict(train=20000, test=1000, unlabeled=6000, difficulty=0.3, mae=500, lmim=50, recog=4000, batch=64,
+                recog_batch=32, low_label=1000, low_label_recog=1200, probe_train=2000, probe_steps=300, workers=0,
+                lanes=2),
     'gpu': dict(train=100000, test=2000, unlabeled=100000, difficulty=0.3, mae=1500, lmim=800, recog=4000,
                 batch=256, recog_batch=128, low_label=1000, low_label_recog=2000, probe_train=5000, probe_steps=500,
-                workers=8),
+                workers=8, lanes=1),
 }
 RECOG_WARMUP_SHARE = 1 / 8
 SEEDS = (0, 1)
@@ -87,22 +94,30 @@ def demo_plan(preset: str, scale: float) -> Dict[str, Any]:
     return dict(sizes=sizes, iters=iters, difficulty=base['difficulty'], batch=int(base['batch']),
                 recog_batch=int(base['recog_batch']),
                 low_label=max(2, int(base['low_label'] * min(scale, 1))), workers=int(base['workers']),
+                lanes=int(base['lanes']),
                 probe_train=max(8, int(base['probe_train'] * min(scale, 1))),
                 probe_steps=max(2, int(base['probe_steps'] * min(scale, 1))), amp=preset == 'gpu')
 
 
-def run_stage(name: str, cmd: List[str], log_path: str, output: Optional[str] = None) -> None:
+def run_stage(name: str, cmd: List[str], log_path: str, output: Optional[str] = None,
+              lane: Optional[Tuple[int, int]] = None) -> None:
     """Run a tool, log its output to ``log_path`` and show its iterations as a progress bar; skip it
-    when its ``output`` file exists already (a re-run goes on where an interrupted demo stopped)."""
+    when its ``output`` file exists already (a re-run goes on where an interrupted demo stopped).
+    ``lane = (index, lanes)``: the tool gets ``cpu_count // lanes`` threads and its bar row ``index``."""
     if output and osp.exists(output):
         print(f'  {name}: reusing {osp.relpath(output, REPO)}')
         return
     mode = 'test' if 'tools/test.py' in cmd else 'train'
     os.makedirs(osp.dirname(log_path), exist_ok=True)
-    bar = tqdm(desc=f'{name:<24}', unit='it', dynamic_ncols=True)
+    index, lanes = lane or (0, 1)
+    env = None
+    if lanes > 1:
+        threads = str(max(1, (os.cpu_count() or 1) // lanes))
+        env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+    bar = tqdm(desc=f'{name:<24}', unit='it', dynamic_ncols=True, position=index)
     start = time.time()
     with open(log_path, 'w') as log, subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                                      text=True, bufsize=1) as proc:
+                                                      text=True, bufsize=1, env=env) as proc:
         for line in proc.stdout:
             log.write(line)
             match = ITER_PATTERN.search(line)
@@ -204,18 +219,41 @@ def machine_description() -> str:
 
 
 def fine_tune_and_test(stage: str, run_dir: str, config: str, init: Optional[str], iters: int, plan: Dict[str, Any],
-                       extra: Sequence[str] = ()) -> Dict[str, Any]:
-    """tools/train.py on the recognizer config from ``init`` (None: scratch), then tools/test.py."""
+                       extra: Sequence[str] = (), lane: Optional[Tuple[int, int]] = None) -> Dict[str, Any]:
+    """tools/train.py on the recognizer config from ``init`` (None: scratch), then tools/test.py, in ``lane``."""
     run_stage(f'{stage} fine-tune', [sys.executable, 'tools/train.py', config, '--work-dir', run_dir,
                                      *schedule_options(iters, plan, [f'model.backbone.init_cfg.checkpoint={init}',
                                                                      f'train_cfg.val_interval={max(1, iters // 4)}',
                                                                      *extra], recognizer=True)],
-              osp.join(run_dir, 'train.log'), osp.join(run_dir, f'iter_{iters}.pth'))
+              osp.join(run_dir, 'train.log'), osp.join(run_dir, f'iter_{iters}.pth'), lane)
     ckpt = osp.join(run_dir, f'iter_{iters}.pth')
     test_dir = osp.join(run_dir, 'test')
     run_stage(f'{stage} test', [sys.executable, 'tools/test.py', config, ckpt, '--work-dir', test_dir],
-              osp.join(test_dir, 'test.log'))
+              osp.join(test_dir, 'test.log'), lane=lane)
     return dict(checkpoint=ckpt, config=config, metrics=read_test_metrics(test_dir))
+
+
+def in_lanes(jobs: Dict[str, Callable[[Tuple[int, int]], Any]], lanes: int) -> Dict[str, Any]:
+    """Run ``jobs`` (name -> function of the keyword ``lane=(index, lanes)``), ``lanes`` at a time, in order.
+
+    Returns:
+        Each job's result by name. A failed job raises once the running ones have ended (their outputs
+        are reused by a re-run).
+    """
+    free: Queue = Queue()
+    for index in range(lanes):
+        free.put(index)
+
+    def run(job: Callable[[Tuple[int, int]], Any]) -> Any:
+        index = free.get()
+        try:
+            return job(lane=(index, lanes))
+        finally:
+            free.put(index)
+
+    with ThreadPoolExecutor(lanes) as pool:
+        futures = {name: pool.submit(run, job) for name, job in jobs.items()}
+    return {name: future.result() for name, future in futures.items()}
 
 
 def metric_table(results: Dict[str, dict]) -> Dict[str, Dict[str, Dict[str, float]]]:
@@ -292,9 +330,10 @@ def main() -> None:
               osp.join(osp.dirname(student), 'train.log'), student)
 
     recog_config = write_recognizer_config(wd, data_root, args)
-    results = {name: fine_tune_and_test(f'{stage} {name}', osp.join(wd, f'recognizer_{name}'), recog_config, init,
-                                        plan['iters']['recog'], plan)
-               for stage, name, init in (('3/5', 'pretrained', student), ('4/5', 'scratch', None))}
+    results = in_lanes({name: partial(fine_tune_and_test, f'{stage} {name}', osp.join(wd, f'recognizer_{name}'),
+                                      recog_config, init, plan['iters']['recog'], plan)
+                        for stage, name, init in (('3/5', 'pretrained', student), ('4/5', 'scratch', None))},
+                       plan['lanes'])
     encoders = {'random init': None, 'MAE teacher': teacher, 'LMIM student': student}
     token_stats = measure_token_stats(wd, recog_config, f'{data_root}/test', {
         **encoders, **{f'fine-tuned {name}': res['checkpoint'] for name, res in results.items()}})
@@ -311,13 +350,10 @@ def compare(args: argparse.Namespace, plan: Dict[str, Any], data_root: str, wd: 
             raise FileNotFoundError(f'{ckpt} not found: run `make demo` (same preset and scale) first')
     recog_config = write_recognizer_config(wd, data_root, args)
     iters, labels = plan['iters']['low_label_recog'], plan['low_label']
-    results = {}
-    for seed in SEEDS:
-        for name, init in (('pretrained', student), ('scratch', None)):
-            run = f'{name} s{seed}'
-            results[run] = fine_tune_and_test(
-                f'{labels} labels, {run}', osp.join(wd, 'compare', f'{name}_seed{seed}'), recog_config, init, iters,
-                plan, [f'train_dataloader.dataset.num_samples={labels}', f'randomness.seed={seed}'])
+    results = in_lanes({f'{name} s{seed}': partial(
+        fine_tune_and_test, f'{labels} labels, {name} s{seed}', osp.join(wd, 'compare', f'{name}_seed{seed}'),
+        recog_config, init, iters, plan, [f'train_dataloader.dataset.num_samples={labels}', f'randomness.seed={seed}'])
+        for seed in SEEDS for name, init in (('pretrained', student), ('scratch', None))}, plan['lanes'])
     table = metric_table(results)
     summary = {set_name: {name: {m: [runs[f'{name} s{seed}'][m] for seed in SEEDS] for m in METRICS}
                           for name in ('pretrained', 'scratch')} for set_name, runs in table.items()}

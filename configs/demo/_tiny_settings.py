@@ -14,5 +14,5 @@ real_root = '../shared/data/real_benchmarks'
 tiny_backbone = dict(type='mmpretrain.TextViT', arch=dict(embed_dims=128, num_layers=3, num_heads=4), img_size=(32, 128),
                      patch_size=8, pos_grid='true', out_type='raw', stem='conv')
 tiny_grid = (4, 16)
-train_iters = 3000
-checkpoint_interval = 3000
+train_iters = 4000
+checkpoint_interval = 4000

@@ -24,8 +24,8 @@ optim_wrapper = dict(
     paramwise_cfg=dict(layer_decay_rate=1.0, bias_decay_mult=0.0, norm_decay_mult=0.0, flat_decay_mult=0.0,
                        custom_keys={'cls_token': dict(decay_mult=0.0)}))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=375),
-    dict(type='CosineAnnealingLR', eta_min=1e-6, by_epoch=False, begin=375, end={{_base_.train_iters}}),
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=500),
+    dict(type='CosineAnnealingLR', eta_min=1e-6, by_epoch=False, begin=500, end={{_base_.train_iters}}),
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters={{_base_.train_iters}}, val_interval={{_base_.train_iters}})
 val_cfg = dict(type='ValLoop')

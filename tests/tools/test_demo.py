@@ -94,3 +94,35 @@ def test_gpu_preset_is_bigger_and_uses_bf16():
     # no data worker processes on the CPU preset (they preempt the compute threads), 8 on the GPU preset
     assert 'train_dataloader.num_workers=0' in warmup and 'train_dataloader.persistent_workers=False' in warmup
     assert 'train_dataloader.persistent_workers=True' in demo['schedule_options'](100, gpu)
+    # the two CPU fine-tunes run side by side, one thread each (lanes); one at a time on the GPU
+    assert cpu['lanes'] == 2 and gpu['lanes'] == 1
+
+
+def test_in_lanes_runs_jobs_side_by_side_and_raises_a_failure():
+    import threading
+
+    demo = runpy.run_path(str(REPO / 'tools' / 'demo.py'))
+    busy, lanes_seen, lock, second_started = set(), set(), threading.Lock(), threading.Event()
+
+    def job(name, lane):
+        with lock:
+            assert lane[0] not in busy, f'{name}: lane {lane} is busy'
+            busy.add(lane[0])
+            lanes_seen.add(lane)
+        if name == 'a':  # the first job ends only once another one runs beside it
+            assert second_started.wait(10), 'no job ran beside the first one'
+        else:
+            second_started.set()
+        with lock:
+            busy.remove(lane[0])
+        return name.upper()
+
+    jobs = {name: (lambda lane, name=name: job(name, lane)) for name in 'abcde'}
+    assert demo['in_lanes'](jobs, 2) == {name: name.upper() for name in 'abcde'}
+    assert lanes_seen == {(0, 2), (1, 2)}
+
+    def fail(lane):
+        raise RuntimeError('stage broke')
+
+    with pytest.raises(RuntimeError, match='stage broke'):
+        demo['in_lanes']({'ok': lambda lane: 1, 'bad': fail}, 2)
