@@ -71,7 +71,7 @@ PROBE_COLUMNS = ('test_acc', 'test_one_minus_ned', 'test_loss')
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='lmim_mm demo: MAE teacher -> LMIM -> fine-tune vs scratch')
     parser.add_argument('--preset', choices=sorted(PRESETS), default=os.environ.get('DEMO_PRESET', 'cpu'),
-                        help="'cpu' (~25 min on 2 cores) or 'gpu' (~8 min on one H200, bf16) (env DEMO_PRESET)")
+                        help="'cpu' (~23 min on 2 cores) or 'gpu' (~8 min on one H200, bf16) (env DEMO_PRESET)")
     parser.add_argument('--scale', type=float, default=float(os.environ.get('DEMO_SCALE', 1)),
                         help='multiplies data sizes and iterations (env DEMO_SCALE)')
     parser.add_argument('--compare', action='store_true',
