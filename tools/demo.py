@@ -221,12 +221,12 @@ def machine_description() -> str:
 def fine_tune_and_test(stage: str, run_dir: str, config: str, init: Optional[str], iters: int, plan: Dict[str, Any],
                        extra: Sequence[str] = (), lane: Optional[Tuple[int, int]] = None) -> Dict[str, Any]:
     """tools/train.py on the recognizer config from ``init`` (None: scratch), then tools/test.py, in ``lane``."""
+    ckpt = osp.join(run_dir, f'iter_{iters}.pth')
     run_stage(f'{stage} fine-tune', [sys.executable, 'tools/train.py', config, '--work-dir', run_dir,
                                      *schedule_options(iters, plan, [f'model.backbone.init_cfg.checkpoint={init}',
                                                                      f'train_cfg.val_interval={max(1, iters // 4)}',
                                                                      *extra], recognizer=True)],
-              osp.join(run_dir, 'train.log'), osp.join(run_dir, f'iter_{iters}.pth'), lane)
-    ckpt = osp.join(run_dir, f'iter_{iters}.pth')
+              osp.join(run_dir, 'train.log'), ckpt, lane=lane)
     test_dir = osp.join(run_dir, 'test')
     run_stage(f'{stage} test', [sys.executable, 'tools/test.py', config, ckpt, '--work-dir', test_dir],
               osp.join(test_dir, 'test.log'), lane=lane)
