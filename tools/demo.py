@@ -23,10 +23,12 @@ and steps); DEMO_SCALE (env or --scale) multiplies data sizes and iterations of 
 """
 import argparse
 import glob
+import hashlib
 import json
 import os
 import os.path as osp
 import platform
+import random
 import re
 import shutil
 import subprocess
@@ -34,6 +36,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from pathlib import Path
 from queue import Queue
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -41,9 +44,18 @@ from tqdm import tqdm
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)  # for tools.* (the renderer, the LMDB writer, the curves)
+from lmim_mm.datasets.lmdb_utils import FileSample  # noqa: E402
+
 ITER_PATTERN = re.compile(r'Iter\((train|test)\)\s*\[\s*(\d+)/\s*(\d+)\]')
 #: reported metric -> key suffix in the evaluator output
 METRICS = {'WAICS': 'recog/word_acc_ignore_case_symbol', 'acc_case': 'recog/word_acc', '1-NED': 'recog/1-N.E.D'}
+#: Real labeled train splits under --real-root (IMG/ + label/): fine-tuning labels, and pretraining images
+#: (without their labels).
+REAL_TRAIN = ('iiit5k_train', 'svt_train', 'ic15_train')
+#: Real test splits (name -> folder under --real-root): evaluation only; no image of theirs may be in a training set.
+REAL_TEST = {'IIIT5K': 'iiit5k_test', 'SVT': 'svt_test'}
+#: --holdout: every HOLDOUT_EVERY-th word of each real train split is held out as validation (recipe choice).
+HOLDOUT_EVERY = 10
 #: Sizes (images), iterations and batch sizes (pretraining / recognizer) of each preset; --scale
 #: multiplies sizes and iterations. 'cpu' aims at 30 minutes of a 2-core CPU (after 100 MAE steps the LMIM
 #: student's fine-tune stayed on the plateau, after 800 it did not), with no data worker processes: on two
@@ -57,10 +69,10 @@ METRICS = {'WAICS': 'recog/word_acc_ignore_case_symbol', 'acc_case': 'recog/word
 PRESETS: Dict[str, Dict[str, float]] = {
     'cpu': dict(train=20000, test=1000, unlabeled=6000, difficulty=0.3, mae=500, lmim=50, recog=4000, batch=64,
                 recog_batch=32, low_label=1000, low_label_recog=1200, probe_train=2000, probe_steps=300, workers=0,
-                lanes=2),
+                lanes=2, real_share=0.5),
     'gpu': dict(train=100000, test=2000, unlabeled=100000, difficulty=0.3, mae=1500, lmim=800, recog=4000,
                 batch=256, recog_batch=128, low_label=1000, low_label_recog=2000, probe_train=5000, probe_steps=500,
-                workers=8, lanes=1),
+                workers=8, lanes=1, real_share=0.5),
 }
 RECOG_WARMUP_SHARE = 1 / 8
 SEEDS = (0, 1)
@@ -80,7 +92,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--data', default=os.environ.get('DATA') or None,
                         help='extra labeled test folder (IMG/ + label/), reported as "custom"')
     parser.add_argument('--real-root', default=osp.join(REPO, '..', 'shared', 'data', 'real_benchmarks'),
-                        help='folder with iiit5k_train/test and svt_train/test (IMG/ + label/)')
+                        help=f'folder with the real splits {", ".join(REAL_TRAIN + tuple(REAL_TEST.values()))} '
+                        '(each IMG/ + label/)')
+    parser.add_argument('--real-share', type=float, default=None,
+                        help="share of real words in the fine-tuning stream (default: the preset's)")
+    parser.add_argument('--holdout', action='store_true',
+                        help=f'hold every {HOLDOUT_EVERY}th real train word out as validation and test on those '
+                        '(choosing a recipe; the real test splits are not used)')
+    parser.add_argument('--prepare-only', action='store_true',
+                        help="make the data and the recognizer's config, then stop")
     parser.add_argument('--workers', type=int, default=os.cpu_count() or 1, help='rendering processes')
     return parser.parse_args()
 
@@ -94,7 +114,7 @@ def demo_plan(preset: str, scale: float) -> Dict[str, Any]:
     return dict(sizes=sizes, iters=iters, difficulty=base['difficulty'], batch=int(base['batch']),
                 recog_batch=int(base['recog_batch']),
                 low_label=max(2, int(base['low_label'] * min(scale, 1))), workers=int(base['workers']),
-                lanes=int(base['lanes']),
+                lanes=int(base['lanes']), real_share=float(base['real_share']),
                 probe_train=max(8, int(base['probe_train'] * min(scale, 1))),
                 probe_steps=max(2, int(base['probe_steps'] * min(scale, 1))), amp=preset == 'gpu')
 
@@ -134,14 +154,66 @@ def run_stage(name: str, cmd: List[str], log_path: str, output: Optional[str] = 
     print(f'  {name} done in {time.time() - start:.0f} s (log: {osp.relpath(log_path, REPO)})')
 
 
-def prepare_data(args: argparse.Namespace, sizes: Dict[str, int], difficulty: float) -> str:
-    """Synthetic LMDBs + the real train images as an unlabeled LMDB (reused when already made)."""
+def real_train_words(real_root: str, holdout: bool) -> Tuple[List[FileSample], List[FileSample], int]:
+    """The labeled words of the real train splits, shuffled with a fixed seed (so that the first N are a
+    mix of all splits), spaces removed from their labels (the charset has no space: 'M A C B E T H' is
+    read as 'MACBETH').
+
+    Returns:
+        ``(train, val, labels_with_spaces)``; ``val`` holds every :data:`HOLDOUT_EVERY`-th word of
+        each split when ``holdout`` (and is empty otherwise).
+    """
     from lmim_mm.datasets.folder_dataset import list_folder_samples
+
+    train, val, spaced = [], [], 0
+    for split in REAL_TRAIN:
+        for index, (path, label) in enumerate(list_folder_samples(osp.join(real_root, split))):
+            spaced += ' ' in label
+            (val if holdout and index % HOLDOUT_EVERY == 0 else train).append((path, label.replace(' ', '')))
+    random.Random(0).shuffle(train)
+    return train, val, spaced
+
+
+def assert_no_test_images(train_lmdbs: Sequence[str], test_folders: Dict[str, str]) -> int:
+    """Check by SHA-1 of the image bytes that no test image is in a training LMDB.
+
+    Returns:
+        The number of training images checked.
+
+    Raises:
+        ValueError: naming the test image and the training LMDB and index that hold it.
+    """
+    from lmim_mm.datasets.folder_dataset import list_folder_samples
+    from lmim_mm.datasets.lmdb_utils import iter_lmdb
+
+    test_images = {hashlib.sha1(Path(path).read_bytes()).hexdigest(): path for folder in test_folders.values()
+                   for path, _ in list_folder_samples(folder)}
+    checked = 0
+    for lmdb in train_lmdbs:
+        for index, (img, _) in enumerate(iter_lmdb(lmdb), 1):
+            test_image = test_images.get(hashlib.sha1(img).hexdigest())
+            if test_image:
+                raise ValueError(f'test image {test_image} is in the training data: {lmdb}, sample {index}')
+            checked += 1
+    return checked
+
+
+def test_folders(args: argparse.Namespace) -> Dict[str, str]:
+    """The real test sets (name -> IMG/ + label/ folder): IIIT5K and SVT test, or the ``--data`` folder alone."""
+    if args.data:
+        return {'custom': osp.abspath(args.data)}
+    return {name: osp.join(args.real_root, split) for name, split in REAL_TEST.items()}
+
+
+def prepare_data(args: argparse.Namespace, sizes: Dict[str, int], difficulty: float) -> str:
+    """Rendered LMDBs (labeled train/test, unlabeled) and the real train words (``real_train``, labeled;
+    ``real_val`` with --holdout), reused when already made; checks that no test image is among them."""
     from tools.data.synthetic import make_synthetic
     from tools.dataset_converters.lmdb_convert import files_to_lmdb
 
     data_root = osp.join(args.work_dir, 'data')
-    stamp = osp.join(data_root, '.done_' + '_'.join(f'{k}{v}' for k, v in sorted(sizes.items())) + f'_d{difficulty}')
+    stamp = osp.join(data_root, '.done_' + '_'.join(f'{k}{v}' for k, v in sorted(sizes.items()))
+                     + f'_d{difficulty}' + ('_holdout' if args.holdout else ''))
     if osp.exists(stamp):
         print(f'  data: reusing {data_root}')
         return data_root
@@ -149,13 +221,35 @@ def prepare_data(args: argparse.Namespace, sizes: Dict[str, int], difficulty: fl
         shutil.rmtree(data_root)
     start = time.time()
     make_synthetic(data_root, sizes, seed=0, workers=args.workers, difficulty={split: difficulty for split in sizes})
-    real = [(path, None) for split in ('iiit5k_train', 'svt_train')
-            for path, _ in list_folder_samples(osp.join(args.real_root, split))]
-    files_to_lmdb(real, osp.join(data_root, 'real_unlabeled'), progress=True)
+    real_train, real_val, spaced = real_train_words(args.real_root, args.holdout)
+    files_to_lmdb(real_train, osp.join(data_root, 'real_train'), progress=False)
+    if real_val:
+        files_to_lmdb(real_val, osp.join(data_root, 'real_val'), progress=False)
+    tests = test_folders(args)
+    checked = assert_no_test_images([osp.join(data_root, name) for name in ('train', 'unlabeled', 'real_train')],
+                                    tests)
     open(stamp, 'w').close()
-    print(f'  data: {sizes} synthetic words (difficulty {difficulty}) + {len(real)} real unlabeled images '
-          f'in {time.time() - start:.0f} s')
+    print(f'  data: {sizes} rendered words (difficulty {difficulty}) + {len(real_train)} real train words '
+          f'({", ".join(REAL_TRAIN)}; {spaced} labels with spaces, spaces removed)'
+          + (f', {len(real_val)} held out as validation' if real_val else '')
+          + f' in {time.time() - start:.0f} s; none of the {checked} training images is a test image '
+          f'({", ".join(tests)}: SHA-1 of the bytes)')
     return data_root
+
+
+def real_repeats(data_root: str, real_share: float) -> Tuple[int, int, int]:
+    """How often the real train words repeat in the fine-tuning stream so that they make about
+    ``real_share`` of it.
+
+    Returns:
+        ``(repeats, rendered words, real words)``.
+    """
+    from lmim_mm.datasets.lmdb_utils import LMDBReader
+
+    rendered, real = (len(LMDBReader(osp.join(data_root, name))) for name in ('train', 'real_train'))
+    if not 0 <= real_share < 1:
+        raise ValueError(f'real_share={real_share}: expected a share in [0, 1)')
+    return (max(1, round(real_share / (1 - real_share) * rendered / real)) if real_share else 0), rendered, real
 
 
 def schedule_options(iters: int, plan: Dict[str, Any], extra: Optional[List[str]] = None,
@@ -174,28 +268,45 @@ def schedule_options(iters: int, plan: Dict[str, Any], extra: Optional[List[str]
 
 
 def pretrain_data_options(data_root: str) -> List[str]:
-    return [f'train_dataloader.dataset.data_root=[{data_root}/unlabeled,{data_root}/real_unlabeled]']
+    """The unlabeled pretraining images: the rendered unlabeled split and the real train words' images."""
+    return [f'train_dataloader.dataset.data_root=[{data_root}/unlabeled,{data_root}/real_train]']
 
 
-def write_recognizer_config(work_dir: str, data_root: str, args: argparse.Namespace) -> str:
+def write_recognizer_config(work_dir: str, data_root: str, args: argparse.Namespace, plan: Dict[str, Any],
+                            low_label: Optional[int] = None) -> str:
     """``work_dir/recognizer.py``: configs/demo/recognizer_tiny.py with this run's data.
 
-    Test sets: the synthetic test split, then IIIT5K and SVT test (or the ``--data`` folder alone).
+    Fine-tuning: the rendered train words and the real train words, repeated to make ``plan['real_share']``
+    of the stream (or ``--real-share``); with ``low_label``, only the first ``low_label`` real words.
+    Tests: the synthetic test split, then IIIT5K and SVT test (or the ``--data`` folder alone; with
+    ``--holdout`` the held-out real train words, as 'val').
     """
-    real = [('custom', osp.abspath(args.data))] if args.data else [
-        ('IIIT5K', osp.join(args.real_root, 'iiit5k_test')), ('SVT', osp.join(args.real_root, 'svt_test'))]
-    for name, folder in real:
+    real_share = plan['real_share'] if args.real_share is None else args.real_share
+    repeats, rendered, real = real_repeats(data_root, real_share)
+    real_set = f"dict(_base_.real_train_set, times={repeats}, dataset=dict(_base_.real_train_set.dataset, " \
+               f"data_root={data_root + '/real_train'!r}))"
+    if low_label:
+        real_set = f"dict(_base_.real_train_set.dataset, data_root={data_root + '/real_train'!r}, num_samples={low_label})"
+        print(f'  fine-tuning data: the first {low_label} of {real} real train words')
+    else:
+        print(f'  fine-tuning data: {rendered} rendered + {real} real words x {repeats} '
+              f'(real share {repeats * real / (rendered + repeats * real):.2f}, asked {real_share})')
+    sets = [dict(type='LabeledLMDBDataset', data_root=f'{data_root}/test', test_mode=True, pipeline=None)]
+    tests = {'val': f'{data_root}/real_val'} if args.holdout else test_folders(args)
+    for name, folder in tests.items():
         if not osp.isdir(folder):
             raise FileNotFoundError(f'test folder for {name} not found: {folder} (expected IMG/ + label/)')
-    sets = [dict(type='LabeledLMDBDataset', data_root=f'{data_root}/test', test_mode=True, pipeline=None)]
-    sets += [dict(type='RecogFolderDataset', data_root=folder, test_mode=True, pipeline=None) for _, folder in real]
+        kind = 'LabeledLMDBDataset' if args.holdout else 'RecogFolderDataset'
+        sets.append(dict(type=kind, data_root=folder, test_mode=True, pipeline=None))
+    rendered_set = f"dict(_base_.rendered_train_set, data_root={data_root + '/train'!r})"
     text = f"""# Written by tools/demo.py: the demo recognizer with this run's data.
 _base_ = [{osp.join(REPO, 'configs', 'demo', 'recognizer_tiny.py')!r}]
-train_dataloader = dict(dataset=dict(data_root={data_root + '/train'!r}))
+train_dataloader = dict(dataset=dict(datasets=[{'' if low_label else rendered_set + ', '}{real_set}]))
 val_dataloader = dict(dataset=dict(datasets=[{sets[0]!r}]))
 test_dataloader = dict(dataset=dict(datasets={sets!r}))
-test_evaluator = dict(dataset_prefixes={['synthetic'] + [name for name, _ in real]!r})
+test_evaluator = dict(dataset_prefixes={['synthetic', *tests]!r})
 """
+    os.makedirs(work_dir, exist_ok=True)
     path = osp.join(work_dir, 'recognizer.py')
     with open(path, 'w') as f:
         f.write(text)
@@ -315,6 +426,9 @@ def main() -> None:
     print(f'lmim_mm demo ({args.preset} preset, scale {args.scale}): data {plan["sizes"]} at difficulty '
           f'{plan["difficulty"]}, iterations {plan["iters"]}, batch {plan["batch"]}, work dir {wd}')
     data_root = prepare_data(args, plan['sizes'], plan['difficulty'])
+    if args.prepare_only:
+        print(f'  recognizer config: {write_recognizer_config(wd, data_root, args, plan)}')
+        return
     if args.compare:
         compare(args, plan, data_root, wd, start)
         return
@@ -329,7 +443,7 @@ def main() -> None:
                                                               *pretrain_data_options(data_root)])],
               osp.join(osp.dirname(student), 'train.log'), student)
 
-    recog_config = write_recognizer_config(wd, data_root, args)
+    recog_config = write_recognizer_config(wd, data_root, args, plan)
     results = in_lanes({name: partial(fine_tune_and_test, f'{stage} {name}', osp.join(wd, f'recognizer_{name}'),
                                       recog_config, init, plan['iters']['recog'], plan)
                         for stage, name, init in (('3/5', 'pretrained', student), ('4/5', 'scratch', None))},
@@ -348,11 +462,11 @@ def compare(args: argparse.Namespace, plan: Dict[str, Any], data_root: str, wd: 
     for ckpt in (teacher, student):
         if not osp.isfile(ckpt):
             raise FileNotFoundError(f'{ckpt} not found: run `make demo` (same preset and scale) first')
-    recog_config = write_recognizer_config(wd, data_root, args)
     iters, labels = plan['iters']['low_label_recog'], plan['low_label']
+    recog_config = write_recognizer_config(osp.join(wd, 'compare'), data_root, args, plan, low_label=labels)
     results = in_lanes({f'{name} s{seed}': partial(
         fine_tune_and_test, f'{labels} labels, {name} s{seed}', osp.join(wd, 'compare', f'{name}_seed{seed}'),
-        recog_config, init, iters, plan, [f'train_dataloader.dataset.num_samples={labels}', f'randomness.seed={seed}'])
+        recog_config, init, iters, plan, [f'randomness.seed={seed}'])
         for seed in SEEDS for name, init in (('pretrained', student), ('scratch', None))}, plan['lanes'])
     table = metric_table(results)
     summary = {set_name: {name: {m: [runs[f'{name} s{seed}'][m] for seed in SEEDS] for m in METRICS}

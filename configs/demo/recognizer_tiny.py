@@ -1,5 +1,5 @@
 # Demo step 3: the recognizer (ViT-Tiny/8 + LinearNorm + 1-layer Transformer decoder, trained jointly with
-# an auxiliary CTC decoder over the token columns) fine-tuned on the synthetic labeled split;
+# an auxiliary CTC decoder over the token columns) fine-tuned on rendered and real labeled words;
 # `model.backbone.init_cfg.checkpoint` = the LMIM checkpoint (pretrained) or None (scratch). Tested on the
 # synthetic test split and on real IIIT5K / SVT test images.
 # What gets it off the attention plateau within a 2-core CPU budget (a GPU sweep of the same model, data,
@@ -33,13 +33,17 @@ test_cfg = dict(type='TestLoop')
 default_hooks = dict(logger=dict(interval=25, log_metric_by_epoch=False),
                      checkpoint=dict(by_epoch=False, interval={{_base_.checkpoint_interval}}, max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)
-# No ABINet augmentation here (the Union14M recipe keeps it): the synthetic words already carry their
-# own geometry / blur / noise / colour variety, and on a 2-core CPU the per-sample augmentation took
-# ~0.7 s per batch of 64 in the single data worker, twice the model's step.
+# Fine-tuning data: the rendered train words and the real train words (IIIT5K, SVT and IC15 train), the
+# latter repeated `times` (tools/demo.py sets it from the share of real words it wants in the stream).
+# Rendered words carry their own geometry / blur / noise / colour variety and get no augmentation.
+rendered_train_set = dict(type='LabeledLMDBDataset', data_root=f'{_base_.data_root}/train',
+                          pipeline=_base_.recog_plain_train_pipeline)
+real_train_set = dict(type='RepeatDataset', times=1,
+                      dataset=dict(type='LabeledLMDBDataset', data_root=f'{_base_.data_root}/real_train',
+                                   pipeline=_base_.recog_plain_train_pipeline))
 train_dataloader = dict(
     _base_.recog_train_dataloader, batch_size=32, num_workers=0, persistent_workers=False,
-    dataset=dict(type='LabeledLMDBDataset', data_root=f'{_base_.data_root}/train',
-                 pipeline=_base_.recog_plain_train_pipeline))
+    dataset=dict(type='ConcatDataset', datasets=[rendered_train_set, real_train_set]))
 test_sets = dict(
     synthetic=dict(type='LabeledLMDBDataset', data_root=f'{_base_.data_root}/test', test_mode=True, pipeline=None),
     IIIT5K=dict(type='RecogFolderDataset', data_root=f'{_base_.real_root}/iiit5k_test', test_mode=True, pipeline=None),

@@ -10,7 +10,7 @@ from typing import Tuple
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SPLITS = ('iiit5k_train', 'svt_train', 'iiit5k_test', 'svt_test')
+SPLITS = ('iiit5k_train', 'svt_train', 'ic15_train', 'iiit5k_test', 'svt_test')
 
 
 def small_real_root(real_data_dir: Path, root: Path, per_split: int = 6) -> Path:
@@ -62,6 +62,11 @@ def test_demo_pretrains_fine_tunes_and_reports(demo):
     assert results['plan']['difficulty'] >= 0.3
     log = (work_dir / 'recognizer_scratch' / 'train.log').read_text()
     assert 'aux_loss_ctc' in log  # the demo recognizer trains with its auxiliary CTC decoder
+    # the real train words (6 of each of the 3 splits) fine-tune beside the rendered ones, counts logged
+    rendered = results['plan']['sizes']['train']
+    repeats = round(rendered / 18)  # real share 0.5
+    assert f'fine-tuning data: {rendered} rendered + 18 real words x {repeats}' in proc.stdout
+    assert 'none of the' in proc.stdout and 'training images is a test image' in proc.stdout
 
 
 def test_demo_compare_fine_tunes_on_few_labels_and_probes_with_two_seeds(demo):
@@ -126,3 +131,35 @@ def test_in_lanes_runs_jobs_side_by_side_and_raises_a_failure():
 
     with pytest.raises(RuntimeError, match='stage broke'):
         demo['in_lanes']({'ok': lambda lane: 1, 'bad': fail}, 2)
+
+
+def test_no_test_image_may_enter_training(real_data_dir, tmp_path):
+    """The demo's hash check passes on the real splits and names a test image copied into a training set."""
+    from tools.dataset_converters.lmdb_convert import files_to_lmdb
+
+    demo = runpy.run_path(str(REPO / 'tools' / 'demo.py'))
+    real_root = small_real_root(real_data_dir, tmp_path / 'real')
+    train, val, _ = demo['real_train_words'](str(real_root), holdout=True)
+    assert len(train) == 15 and len(val) == 3  # every 10th word of each split held out (index 0 of 6)
+    assert not {path for path, _ in train} & {path for path, _ in val}
+    files_to_lmdb(train, tmp_path / 'clean', progress=False)
+    tests = {'IIIT5K': str(real_root / 'iiit5k_test'), 'SVT': str(real_root / 'svt_test')}
+    assert demo['assert_no_test_images']([str(tmp_path / 'clean')], tests) == 15
+    leaked = str(real_root / 'svt_test' / 'IMG' / '4.jpg')
+    files_to_lmdb([*train[:3], (leaked, 'X')], tmp_path / 'leaky', progress=False)
+    with pytest.raises(ValueError, match=f'test image {leaked} is in the training data: .*leaky, sample 4'):
+        demo['assert_no_test_images']([str(tmp_path / 'clean'), str(tmp_path / 'leaky')], tests)
+
+
+def test_real_repeats_give_the_asked_share(tmp_path):
+    from tools.dataset_converters.lmdb_convert import write_lmdb
+
+    demo = runpy.run_path(str(REPO / 'tools' / 'demo.py'))
+    write_lmdb([(b'x', 'a')] * 300, tmp_path / 'train', progress=False)
+    write_lmdb([(b'y', 'b')] * 50, tmp_path / 'real_train', progress=False)
+    assert demo['real_repeats'](str(tmp_path), 0.5) == (6, 300, 50)
+    assert demo['real_repeats'](str(tmp_path), 0.25) == (2, 300, 50)
+    assert demo["real_repeats"](str(tmp_path), 0.0)[0] == 0
+    assert demo["real_repeats"](str(tmp_path), 0.01) == (1, 300, 50)  # at least once when asked for
+    with pytest.raises(ValueError, match='real_share=1'):
+        demo['real_repeats'](str(tmp_path), 1.0)
