@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lmim_mm.datasets.lmdb_utils import decode_image
-from tools.data.scene_effects import SceneOptions, effect_names, sample_sign_text
+from tools.data.scene_effects import SceneOptions, SceneRandom, effect_names, sample_sign_text
 from tools.data.synthetic import (CHARSET, FONT_ROOT, MAX_LABEL_LEN, THIN_FONT_NAMES, FontFallbackWarning,
                                   chinese_words, cjk_font_paths, covers_charset, english_words, font_paths,
                                   iter_samples, render_sample, scene_font_paths)
@@ -152,8 +152,12 @@ def test_default_effects_are_deterministic_across_workers_and_keep_the_labels_in
     samples = list(iter_samples('train', 40, seed=2))
     assert samples == list(iter_samples('train', 40, seed=2, workers=2, chunksize=8))
     assert samples != list(iter_samples('train', 40, seed=2, options=SceneOptions.off()))
-    rng = np.random.default_rng(0)
-    labels = [sample_sign_text(rng, english_words(), 1.0, SceneOptions(), CHARSET, MAX_LABEL_LEN) for _ in range(3000)]
+    def sign_label(index, difficulty):
+        scene = SceneRandom(SceneOptions(), (0, 0, index), difficulty)
+        return sample_sign_text(scene.generator('sign_text'), scene.happens('sign_form'), english_words(), CHARSET,
+                                MAX_LABEL_LEN)
+
+    labels = [sign_label(i, 1.0) for i in range(3000)]
     assert all(0 < len(label) <= MAX_LABEL_LEN and set(label) <= CHARSET for label in labels)
     upper = sum(label.isupper() and label.isalpha() for label in labels) / len(labels)
     assert 0.18 < upper < 0.3  # ALL CAPS as on signs (0.4 of the words, 0.55 of the labels plain words)
@@ -162,7 +166,7 @@ def test_default_effects_are_deterministic_across_workers_and_keep_the_labels_in
     for mark in ("'", '.', '!', ',', '$', '%', '-'):
         assert sum(mark in label for label in labels) > 10, mark
     assert sum(any(c.isdigit() for c in label) for label in labels) > 200  # prices, phone fragments, numbers
-    clean = [sample_sign_text(rng, english_words(), 0.0, SceneOptions(), CHARSET, MAX_LABEL_LEN) for _ in range(300)]
+    clean = [sign_label(i, 0.0) for i in range(300)]
     assert all(label.lower() in set(english_words()) for label in clean)  # difficulty 0: plain words
 
 

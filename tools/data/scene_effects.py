@@ -1,21 +1,23 @@
 """Scene-text effects of the word renderer (:mod:`tools.data.synthetic`), each an option of :class:`SceneOptions`.
 
 Sign-like labels (case and punctuation as on real signs), curved words, keystone perspective, vivid
-colours and textured backgrounds, drop shadows, low resolution and motion blur. Each option draws from
-its own generator (:meth:`SceneOptions.generators`), seeded with the sample's numbers and the option's
-position, so switching one option on or off leaves the draws of the renderer and of the other options
-unchanged, and with every option off the renderer makes the same bytes as without them. The probability
-and strength of each effect scale with the sample's ``difficulty`` (0: none of them).
+colours and textured backgrounds, drop shadows, low resolution and motion blur. Their randomness
+(:class:`SceneRandom`) is apart from the sample's own generator: whether each event of :data:`EVENTS`
+happens is one number of its own, and an event that happens draws from a generator of its own, all
+seeded with the sample's numbers. So switching one option on or off changes nothing else that is
+drawn, and with every option off the renderer makes the bytes it made without them. The probability
+(and strength) of each event scales with the sample's ``difficulty`` (0: none happens).
 """
 import string
 from dataclasses import dataclass, field, fields, replace
-from typing import Callable, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
 
-def _option(help_text: str) -> bool:
+def _option(help_text: str) -> Any:
+    """A scene effect of :class:`SceneOptions`: on by default, ``help_text`` for its command-line flag."""
     return field(default=True, metadata=dict(help=help_text))
 
 
@@ -23,7 +25,8 @@ def _option(help_text: str) -> bool:
 class SceneOptions:
     """Which scene-text effects the renderer adds (all on by default; :meth:`off` is the plain renderer).
 
-    ``always`` makes every effect that is on fire on every image at full strength (for pictures and tests).
+    ``always`` makes every event of the effects that are on happen on every image at full strength (for
+    pictures and tests).
     """
     fonts: bool = _option('the Latin fonts of the system (Debian packages, see LATIN_FONT_PATTERNS) besides '
                           "matplotlib's DejaVu/STIX")
@@ -34,7 +37,7 @@ class SceneOptions:
     background: bool = _option('vivid colours and textured backgrounds (noise, stripes, bricks, a cut line of text)')
     shadow: bool = _option('drop shadows under the letters')
     low_res: bool = _option('down-sampling to 12-24 pixels high and back, motion blur')
-    always: bool = field(default=False, metadata=dict(help='every effect that is on fires on every image'))
+    always: bool = field(default=False, metadata=dict(help='every event of the effects that are on happens'))
 
     @classmethod
     def off(cls) -> 'SceneOptions':
@@ -43,19 +46,10 @@ class SceneOptions:
 
     @classmethod
     def only(cls, name: str, always: bool = True) -> 'SceneOptions':
-        """Effect ``name`` alone (firing on every image by default)."""
+        """Effect ``name`` alone (happening on every image by default)."""
         if name not in effect_names():
             raise KeyError(f'unknown scene option {name!r}; expected one of {list(effect_names())}')
         return replace(cls.off(), **{name: True}, always=always)
-
-    def chance(self, probability: float) -> float:
-        """The probability of an effect: ``probability`` (already scaled by difficulty), or 1 with ``always``."""
-        return 1.0 if self.always else probability
-
-    def generators(self, seed: int, split_id: int, index: int) -> Dict[str, np.random.Generator]:
-        """One generator per effect that is on, independent of the sample's own generator and of each other."""
-        return {name: np.random.default_rng(np.random.SeedSequence([seed, split_id, index], spawn_key=(1, k)))
-                for k, name in enumerate(effect_names()) if getattr(self, name)}
 
 
 def effect_names() -> Tuple[str, ...]:
@@ -63,9 +57,42 @@ def effect_names() -> Tuple[str, ...]:
     return tuple(f.name for f in fields(SceneOptions) if f.name != 'always')
 
 
-def _strength(difficulty: float, always: bool) -> float:
-    """Strength factor of an effect in [0.5, 1]: 1 at difficulty 1 or with ``always``."""
-    return 1.0 if always else 0.5 + 0.5 * difficulty
+#: The random events of the effects: name -> (option, probability at difficulty 1, scaled by difficulty).
+EVENTS: Dict[str, Tuple[str, float]] = dict(
+    sign_form=('sign_text', 0.45), curve=('curve', 0.3), keystone=('perspective', 0.3), vivid=('background', 0.4),
+    texture=('background', 0.5), shadow=('shadow', 0.25), low_res=('low_res', 0.4), motion_blur=('low_res', 0.15))
+
+
+class SceneRandom:
+    """The randomness of the scene effects of one sample, apart from the sample's own generator.
+
+    Args:
+        options: The effects that are on.
+        entropy: The sample's numbers ``(seed, split id, index)``.
+        difficulty: Scale of the events' probabilities and strengths in [0, 1].
+    """
+
+    def __init__(self, options: SceneOptions, entropy: Sequence[int], difficulty: float):
+        self.options, self.entropy = options, list(entropy)
+        self.thresholds = {event: 1.0 if options.always else probability * difficulty
+                           for event, (_, probability) in EVENTS.items()}
+        self.draws = self._generator(0).random(len(EVENTS))  # one number per event, whatever is on
+        #: Strength of the effects in [0.5, 1]: 1 at difficulty 1 or with ``always``.
+        self.strength = 1.0 if options.always else 0.5 + 0.5 * difficulty
+
+    def _generator(self, key: int) -> np.random.Generator:
+        return np.random.default_rng(np.random.SeedSequence(self.entropy, spawn_key=(1, key)))
+
+    def generator(self, name: str) -> np.random.Generator:
+        """The generator of event (or option) ``name``, the same whichever options are on."""
+        names = list(EVENTS) + list(effect_names())
+        return self._generator(1 + names.index(name))
+
+    def happens(self, event: str) -> Optional[np.random.Generator]:
+        """The generator of ``event`` if its option is on and it happens, else ``None``."""
+        option = EVENTS[event][0]
+        happening = self.draws[list(EVENTS).index(event)] < self.thresholds[event]
+        return self.generator(event) if getattr(self.options, option) and happening else None
 
 
 def _number(rng: np.random.Generator, lo: int, hi: int) -> str:
@@ -107,32 +134,33 @@ SIGN_FORMS: Tuple[Callable[[np.random.Generator, str, Sequence[str]], str], ...]
 )
 
 
-def sample_sign_text(rng: np.random.Generator, words: Sequence[str], difficulty: float, options: SceneOptions,
+def sample_sign_text(rng: np.random.Generator, form_rng: Optional[np.random.Generator], words: Sequence[str],
                      charset: frozenset, max_len: int) -> str:
-    """Draw a label as written on signs: a word in ALL CAPS (40%), Title Case (25%) or lower case, else
-    (``0.45 * difficulty`` of the labels) one of :data:`SIGN_FORMS` of it, cut to ``max_len`` characters.
+    """Draw a label as written on signs: a word in ALL CAPS (40%), Title Case (25%) or lower case, or, given
+    ``form_rng`` (the event ``sign_form``), one of :data:`SIGN_FORMS` of it, cut to ``max_len`` characters.
 
     Raises:
         ValueError: A form made a character outside ``charset`` (a bug in :data:`SIGN_FORMS`).
     """
     word = words[int(rng.integers(len(words)))]
     word = (word.upper(), word.capitalize(), word)[int(rng.choice(3, p=(0.4, 0.25, 0.35)))]
-    if rng.random() >= options.chance(0.45 * difficulty):
+    if form_rng is None:
         return word
-    text = SIGN_FORMS[int(rng.integers(len(SIGN_FORMS)))](rng, word, words)[:max_len]
+    text = SIGN_FORMS[int(form_rng.integers(len(SIGN_FORMS)))](form_rng, word, words)[:max_len]
     if not set(text) <= charset:
         raise ValueError(f'sign label {text!r} holds characters outside the charset')
     return text
 
 
-def curve(rng: np.random.Generator, masks: np.ndarray, difficulty: float, options: SceneOptions) -> np.ndarray:
-    """Bend ``(H, W, C)`` masks along a circular arc (up or down; ``0.3 * difficulty`` of the images), the
-    word's middle line of length ``W`` on a circle spanning 0.3-1.2 rad (scaled by the strength), whose
-    inner radius is at least the word's height. Returns the bent masks on a canvas that holds them."""
-    if rng.random() >= options.chance(0.3 * difficulty):
-        return masks
+def curve(rng: np.random.Generator, masks: np.ndarray, strength: float) -> np.ndarray:
+    """Bend ``(H, W, C)`` masks along a circular arc, up or down: the word's middle line of length ``W`` on a
+    circle spanning 0.3-1.2 rad (times ``strength``) whose inner radius is at least the word's height.
+
+    Returns:
+        The bent masks ``(H', W', C)`` on a canvas that holds them.
+    """
     h, w = masks.shape[:2]
-    angle = min(rng.uniform(0.3, 1.2) * _strength(difficulty, options.always), w / (1.5 * h))
+    angle = min(rng.uniform(0.3, 1.2) * strength, w / (1.5 * h))
     downward = rng.random() < 0.5
     radius = w / angle  # of the middle line
     outer, inner = radius + h / 2, radius - h / 2
@@ -148,14 +176,11 @@ def curve(rng: np.random.Generator, masks: np.ndarray, difficulty: float, option
     return bent[::-1] if downward else bent
 
 
-def keystone(rng: np.random.Generator, height: int, width: int, difficulty: float,
-             options: SceneOptions) -> Optional[np.ndarray]:
-    """Corner shifts ``(4, 2)`` (top-left, top-right, bottom-right, bottom-left) of a keystone: one side
-    of the word shrunk by 10-40% (scaled by the strength) as on a sign seen from that side (70%) or from
-    below/above (30%); ``None`` for ``1 - 0.3 * difficulty`` of the images."""
-    if rng.random() >= options.chance(0.3 * difficulty):
-        return None
-    shrink = rng.uniform(0.1, 0.4) * _strength(difficulty, options.always)
+def keystone(rng: np.random.Generator, height: int, width: int, strength: float) -> np.ndarray:
+    """Corner shifts ``(4, 2)`` (top-left, top-right, bottom-right, bottom-left) of a keystone: one side of
+    the word shrunk by 10-40% (times ``strength``) as on a sign seen from that side (70%) or from below
+    or above (30%)."""
+    shrink = rng.uniform(0.1, 0.4) * strength
     shift = np.zeros((4, 2), np.float32)
     if rng.random() < 0.7:  # left or right side shorter
         side = (1, 2) if rng.random() < 0.5 else (0, 3)
@@ -166,12 +191,9 @@ def keystone(rng: np.random.Generator, height: int, width: int, difficulty: floa
     return shift
 
 
-def vivid_pair(rng: np.random.Generator, background: np.ndarray, text: np.ndarray, difficulty: float,
-               options: SceneOptions) -> Tuple[np.ndarray, np.ndarray]:
-    """For ``0.4 * difficulty`` of the images, turn the background (70%) or the text colour (BGR float32) into a
-    saturated colour (HSV saturation 0.5-1, random hue) of the same grey level (clipped), as on signs."""
-    if rng.random() >= options.chance(0.4 * difficulty):
-        return background, text
+def vivid_pair(rng: np.random.Generator, background: np.ndarray, text: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Turn the background (70%) or the text colour (BGR float32) into a saturated colour (HSV saturation
+    0.5-1, random hue) of the same grey level (clipped), as on signs."""
     hsv = np.float32([[[rng.uniform(0, 360), rng.uniform(0.5, 1.0), 1.0]]])
     unit = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0]
     on_background = rng.random() < 0.7
@@ -205,26 +227,21 @@ def _pattern(rng: np.random.Generator, height: int, width: int, glyphs: np.ndarr
 
 
 def texture(rng: np.random.Generator, background: np.ndarray, glyphs: np.ndarray, contrast: float,
-            difficulty: float, options: SceneOptions) -> np.ndarray:
-    """Add a texture (:func:`_pattern`, tinted) to the ``(H, W, 3)`` background for ``0.5 * difficulty`` of
-    the images, of 10-40% of the text's ``contrast`` in grey levels (scaled by the strength), so the word
-    stays readable; ``glyphs`` ``(H, W)`` gives the text line's shapes."""
-    if rng.random() >= options.chance(0.5 * difficulty):
-        return background
+            strength: float) -> np.ndarray:
+    """Add a texture (:func:`_pattern`, tinted) to the ``(H, W, 3)`` background, of 10-40% of the text's
+    ``contrast`` in grey levels (times ``strength``), so the word stays readable; ``glyphs`` ``(H, W)``
+    gives the text line's shapes."""
     height, width = glyphs.shape
-    amplitude = rng.uniform(0.1, 0.4) * contrast * _strength(difficulty, options.always)
+    amplitude = rng.uniform(0.1, 0.4) * contrast * strength
     tint = rng.uniform(0.6, 1.4, 3).astype(np.float32)
     return background + _pattern(rng, height, width, glyphs)[..., None] * (amplitude * tint)
 
 
-def drop_shadow(rng: np.random.Generator, img: np.ndarray, cover: np.ndarray, difficulty: float,
-                options: SceneOptions) -> np.ndarray:
-    """Darken (or, 30%, tint) ``img`` ``(H, W, 3)`` under ``cover`` ``(H, W)`` (the letters and outline) shifted by
-    3-10% of the height, blurred a little, for ``0.25 * difficulty`` of the images."""
-    if rng.random() >= options.chance(0.25 * difficulty):
-        return img
+def drop_shadow(rng: np.random.Generator, img: np.ndarray, cover: np.ndarray, strength: float) -> np.ndarray:
+    """Darken (or, 30%, tint) ``img`` ``(H, W, 3)`` under ``cover`` ``(H, W)`` (the letters and outline)
+    shifted by 3-10% of the height (times ``strength``), blurred a little."""
     height, width = cover.shape
-    offset = rng.uniform(0.03, 0.1, 2) * height * _strength(difficulty, options.always) * rng.choice((-1, 1), 2)
+    offset = rng.uniform(0.03, 0.1, 2) * height * strength * rng.choice((-1, 1), 2)
     shadow = cv2.warpAffine(cover, np.float32([[1, 0, offset[0]], [0, 1, offset[1]]]), (width, height))
     sigma = rng.uniform(0, 0.04) * height
     if sigma > 0.3:
@@ -233,21 +250,19 @@ def drop_shadow(rng: np.random.Generator, img: np.ndarray, cover: np.ndarray, di
     return img + (rng.uniform(0.5, 0.9) * shadow)[..., None] * (colour - img)
 
 
-def low_resolution(rng: np.random.Generator, img: np.ndarray, difficulty: float, options: SceneOptions) -> np.ndarray:
-    """Down-sample ``(H, W, 3)`` to 12-24 pixels high and back (``0.4 * difficulty`` of the images), and blur
-    along a random direction over 3-7 pixels (``0.15 * difficulty``); the size is kept."""
+def low_resolution(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
+    """Down-sample ``(H, W, 3)`` to 12-24 pixels high (when higher) and back to its size."""
     height, width = img.shape[:2]
-    if rng.random() < options.chance(0.4 * difficulty):
-        scale = min(1.0, rng.uniform(12, 24) / height)
-        small = cv2.resize(img, (max(1, round(width * scale)), max(1, round(height * scale))),
-                           interpolation=cv2.INTER_AREA)
-        img = cv2.resize(small, (width, height), interpolation=(cv2.INTER_LINEAR, cv2.INTER_CUBIC)[rng.integers(2)])
-    if rng.random() < options.chance(0.15 * difficulty):
-        length = int(rng.integers(3, 8))
-        kernel = np.zeros((length, length), np.float32)
-        kernel[length // 2] = 1 / length
-        rotation = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2), rng.uniform(0, 180), 1)
-        kernel = cv2.warpAffine(kernel, rotation, (length, length))
-        img = cv2.filter2D(img, -1, kernel / max(float(kernel.sum()), 1e-6), borderType=cv2.BORDER_REPLICATE)
-    return img
+    scale = min(1.0, rng.uniform(12, 24) / height)
+    small = cv2.resize(img, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (width, height), interpolation=(cv2.INTER_LINEAR, cv2.INTER_CUBIC)[rng.integers(2)])
 
+
+def motion_blur(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
+    """Blur ``(H, W, 3)`` along a random direction over 3-7 pixels."""
+    length = int(rng.integers(3, 8))
+    kernel = np.zeros((length, length), np.float32)
+    kernel[length // 2] = 1 / length
+    rotation = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2), rng.uniform(0, 180), 1)
+    kernel = cv2.warpAffine(kernel, rotation, (length, length))
+    return cv2.filter2D(img, -1, kernel / max(float(kernel.sum()), 1e-6), borderType=cv2.BORDER_REPLICATE)

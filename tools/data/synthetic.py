@@ -40,8 +40,8 @@ from PIL import Image, ImageDraw, ImageFont
 from wordfreq import top_n_list
 
 from lmim_mm.datasets.lmdb_utils import PathLike, Sample
-from tools.data.scene_effects import (SceneOptions, curve, drop_shadow, keystone, low_resolution, luma,
-                                      sample_sign_text, texture, vivid_pair)
+from tools.data.scene_effects import (SceneOptions, SceneRandom, curve, drop_shadow, keystone, low_resolution, luma,
+                                      motion_blur, sample_sign_text, texture, vivid_pair)
 from tools.dataset_converters.lmdb_convert import write_lmdb
 
 #: Stream id of each split in the per-sample seed; the labeled splits, then the unlabeled one.
@@ -263,8 +263,7 @@ def _degrade(rng: np.random.Generator, img: np.ndarray, difficulty: float) -> np
 
 
 def render_word(rng: np.random.Generator, text: str, fonts: Sequence[str], difficulty: float = 1.0,
-                options: SceneOptions = SceneOptions.off(),
-                generators: Optional[Dict[str, np.random.Generator]] = None) -> np.ndarray:
+                scene: Optional[SceneRandom] = None) -> np.ndarray:
     """Render ``text`` as a scene-text-like word image.
 
     Args:
@@ -272,38 +271,38 @@ def render_word(rng: np.random.Generator, text: str, fonts: Sequence[str], diffi
         text: The word.
         fonts: TrueType font files to draw from.
         difficulty: Scale of the nuisances in [0, 1] (see the module docstring).
-        options: The scene effects to add.
-        generators: One generator per effect that is on (:meth:`SceneOptions.generators`).
+        scene: The randomness of the scene effects that are on (none without it).
 
     Returns:
         ``(H, W, 3)`` uint8 BGR image, roughly 20-90 pixels high.
     """
-    effects = generators or {}
+    happens = scene.happens if scene is not None else lambda event: None
     size = int(rng.integers(18, 56))
     font = _font(fonts[int(rng.integers(len(fonts)))], size)
     pad = tuple(int(v) for v in rng.integers(1, max(2, size // 2), 4))
     glyphs, outline = _text_masks(rng, text, font, pad, difficulty)
-    if options.curve:
-        bent = curve(effects['curve'], np.dstack([glyphs] if outline is None else [glyphs, outline]), difficulty,
-                     options)
+    if (event := happens('curve')) is not None:
+        bent = curve(event, np.dstack([glyphs] if outline is None else [glyphs, outline]), scene.strength)
         glyphs, outline = bent[..., 0], None if outline is None else bent[..., 1]
     h, w = glyphs.shape
     bg_colour, fg_colour = _colour_pair(rng, difficulty)
-    if options.background:
-        bg_colour, fg_colour = vivid_pair(effects['background'], bg_colour, fg_colour, difficulty, options)
+    if (event := happens('vivid')) is not None:
+        bg_colour, fg_colour = vivid_pair(event, bg_colour, fg_colour)
     img = _fill(rng, bg_colour, h, w, p_gradient=0.3 * difficulty)
-    if options.background:
-        img = texture(effects['background'], img, glyphs, abs(luma(fg_colour) - luma(bg_colour)), difficulty, options)
-    if options.shadow:
-        img = drop_shadow(effects['shadow'], img, glyphs if outline is None else np.maximum(glyphs, outline),
-                          difficulty, options)
+    if (event := happens('texture')) is not None:
+        img = texture(event, img, glyphs, abs(luma(fg_colour) - luma(bg_colour)), scene.strength)
+    if (event := happens('shadow')) is not None:
+        img = drop_shadow(event, img, glyphs if outline is None else np.maximum(glyphs, outline), scene.strength)
     if outline is not None:
         img = img + outline[..., None] * (_colour_pair(rng, difficulty)[0] - img)
     img = img + glyphs[..., None] * (_fill(rng, fg_colour, h, w, p_gradient=0.2 * difficulty) - img)
-    shift = keystone(effects['perspective'], h, w, difficulty, options) if options.perspective else None
+    event = happens('keystone')
+    shift = None if event is None else keystone(event, h, w, scene.strength)
     img = _warp(rng, img.astype(np.float32), difficulty, shift)
-    if options.low_res:
-        img = low_resolution(effects['low_res'], img, difficulty, options)
+    if (event := happens('low_res')) is not None:
+        img = low_resolution(event, img)
+    if (event := happens('motion_blur')) is not None:
+        img = motion_blur(event, img)
     img = _degrade(rng, img, difficulty)
     return np.clip(img, 0, 255).round().astype(np.uint8)
 
@@ -350,16 +349,16 @@ def render_sample(index: int, seed: int, split: str, difficulty: float = 1.0, la
     check_difficulty(difficulty, split)
     check_language(lang)
     rng = sample_rng(seed, split, index)
-    generators = options.generators(seed, SPLITS[split], index)
+    scene = SceneRandom(options, (seed, SPLITS[split], index), difficulty)
     if lang == 'zh':
         text, fonts = sample_chinese_text(rng, chinese_words()), cjk_font_paths()
     else:
         text = sample_text(rng, english_words(), difficulty)  # drawn in any case: the next draws stay
         if options.sign_text:
-            text = sample_sign_text(generators['sign_text'], english_words(), difficulty, options, CHARSET,
-                                    MAX_LABEL_LEN)
+            text = sample_sign_text(scene.generator('sign_text'), scene.happens('sign_form'), english_words(),
+                                    CHARSET, MAX_LABEL_LEN)
         fonts = scene_font_paths() if options.fonts else font_paths()
-    img = render_word(rng, text, fonts, difficulty, options, generators)
+    img = render_word(rng, text, fonts, difficulty, scene)
     quality = int(rng.integers(40 + round(50 * (1 - difficulty)), 96))
     ok, buf = cv2.imencode('.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
@@ -374,7 +373,8 @@ def _init_worker() -> None:
 
 
 def iter_samples(split: str, num: int, seed: int, workers: int = 1, chunksize: int = 64,
-                 difficulty: float = 1.0, lang: str = 'en', options: SceneOptions = SceneOptions()) -> Iterator[Sample]:
+                 difficulty: float = 1.0, lang: str = 'en',
+                 options: SceneOptions = SceneOptions()) -> Iterator[Sample]:
     """Yield samples ``0..num-1`` of a split in order, made by ``workers`` processes.
 
     Workers fork from a fresh server process that has imported this module once (``forkserver``):
