@@ -107,7 +107,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         samples = list(iter_samples('train', args.grid_size, args.seed, difficulty=difficulty.get('train', 1.0),
                                     lang=args.lang, options=options))
         Path(args.grid).parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(args.grid, sample_grid(samples))
+        cv2.imwrite(args.grid, sample_grid(samples), [cv2.IMWRITE_PNG_COMPRESSION, 9])
         print(f'{len(samples)} train samples ({options}) -> {args.grid}')
     if args.out is None:
         return
