@@ -79,7 +79,7 @@ def scene_options(args: argparse.Namespace) -> SceneOptions:
 
 def sample_grid(samples: Sequence[Sample], columns: int = 2, cell: Tuple[int, int] = (48, 224)) -> np.ndarray:
     """A picture of word images, each fitted into a ``cell`` (height, width) on grey, ``columns`` per row,
-    with its label (if any) under it.
+    with its label under it (if any, and ASCII: OpenCV's Hershey fonts draw nothing else).
 
     Returns:
         ``(rows * (cell height + 16), columns * cell width, 3)`` uint8 BGR image.
@@ -94,7 +94,8 @@ def sample_grid(samples: Sequence[Sample], columns: int = 2, cell: Tuple[int, in
                          interpolation=cv2.INTER_AREA)
         top, left = (k // columns) * (height + 16), (k % columns) * width + 2
         grid[top:top + img.shape[0], left:left + img.shape[1]] = img
-        cv2.putText(grid, label or '', (left, top + height + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1,
+        caption = label if label and label.isascii() else ''
+        cv2.putText(grid, caption, (left, top + height + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1,
                     cv2.LINE_AA)
     return grid
 
