@@ -37,9 +37,30 @@ chinese_extras() {
     "$VPY" "$ROOT/tools/data/fudanvi_dict.py" "$alphabet" --out "$dict"
   fi
 }
+# Latin fonts for the rendered words (tools/data/synthetic.py LATIN_FONT_PATTERNS; about 25 MB to download).
+# Without them the renderer falls back to matplotlib's DejaVu/STIX and says so.
+LATIN_FONT_PACKAGES="fonts-liberation2 fonts-freefont-ttf fonts-crosextra-carlito fonts-crosextra-caladea fonts-lato
+  fonts-open-sans fonts-roboto-unhinted fonts-inconsolata fonts-urw-base35 fonts-linuxlibertine fonts-comic-neue
+  fonts-league-spartan fonts-cantarell"
+latin_fonts() {
+  local missing=() pkg
+  for pkg in $LATIN_FONT_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} = 0 ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[setup] installing Latin fonts: ${missing[*]}"
+    apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; }
+  else
+    echo "[setup] Latin font packages missing (${missing[*]}): the rendered words use matplotlib's fonts only;" \
+         "install them as root with 'sudo apt-get install ${missing[*]}'" >&2
+  fi
+}
 want="$(cat "$ROOT/requirements/"*.txt "$ROOT/setup.py" "$0" | sha1sum | cut -c1-16)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$VPY" -c "import lmim_mm, mmcv.ops, mmocr.models, mmpretrain.models" 2>/dev/null; then
   chinese_extras
+  latin_fonts
   echo "[setup] $VENV is up to date"
   exit 0
 fi
@@ -85,5 +106,6 @@ site="$("$VPY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 ln -sfn "$ROOT/lmim_mm" "$site/lmim_mm"
 "$VPY" -c "import lmim_mm, mmcv.ops, mmocr.models, mmpretrain.models"
 chinese_extras
+latin_fonts
 echo "$want" > "$stamp"
 echo "[setup] done: $VENV"

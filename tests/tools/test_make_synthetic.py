@@ -3,19 +3,40 @@ import importlib.util
 import time
 from pathlib import Path
 
+import cv2
 import pytest
 
 from lmim_mm.datasets.lmdb_utils import LMDBReader, decode_image
+from tools.data.scene_effects import SceneOptions
 from tools.data.synthetic import CHARSET, render_sample
 
 ROOT = Path(__file__).parents[2]
 
 
-def make_synthetic_main(argv):
+def make_synthetic_script():
     spec = importlib.util.spec_from_file_location('make_synthetic', ROOT / 'tools' / 'data' / 'make_synthetic.py')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    module.main(argv)
+    return module
+
+
+def make_synthetic_main(argv):
+    make_synthetic_script().main(argv)
+
+
+def test_scene_effect_flags_and_grid_picture(tmp_path, capsys):
+    script = make_synthetic_script()
+    assert script.scene_options(script.parse_args(['--out', 'x'])) == SceneOptions()
+    assert (script.scene_options(script.parse_args(['--out', 'x', '--no-curve', '--no-low-res']))
+            == SceneOptions(curve=False, low_res=False))
+    assert script.scene_options(script.parse_args(['--out', 'x', '--plain', '--curve'])) == SceneOptions.off()
+    with pytest.raises(SystemExit):
+        script.parse_args(['--num-train', '5'])  # neither --out nor --grid
+    script.main(['--grid', str(tmp_path / 'grid.png'), '--only', 'curve', '--grid-size', '5', '--seed', '2'])
+    grid = cv2.imread(str(tmp_path / 'grid.png'))
+    assert grid.shape == (3 * (48 + 16), 2 * 224, 3) and 'curve=True' in capsys.readouterr().out
+    assert not (grid[:48, 2:222] == 128).all() and (grid[2 * 64:2 * 64 + 48, 226:] == 128).all()  # 5 of 6 cells
+    assert not (tmp_path / 'train').exists()  # a picture only
 
 
 @pytest.mark.slow

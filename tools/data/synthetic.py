@@ -1,7 +1,8 @@
 """Synthetic word images: real English or Chinese words rendered with real fonts, for tests and demos.
 
 Words come from wordfreq's frequency lists (data inside the wheel). English (``lang='en'``): with
-numbers, mixed case and punctuation mixed in, in the DejaVu and STIX families that matplotlib ships.
+numbers, mixed case and punctuation mixed in, in the DejaVu and STIX families that matplotlib ships
+and (scene option ``fonts``) the Latin fonts of the system's Debian font packages.
 Chinese (``lang='zh'``): one to three of the most frequent Chinese words (CJK ideographs only), in the
 CJK fonts of the system (Debian ``fonts-wqy-zenhei`` or ``fonts-noto-cjk``, installed by ``make
 setup``). Each image draws
@@ -16,10 +17,17 @@ the share of numbers/punctuation/codes among the labels. Sample ``i`` keeps its 
 plain word), font and size at every difficulty; 1 is the full-variety default, 0 a clean word
 (no outline, gradient, warp, crop, blur or noise, contrast of at least 120 grey levels, JPEG
 quality 90-95).
+
+Scene-text effects (:mod:`tools.data.scene_effects`, each an option of :class:`SceneOptions`, all on by
+default) add sign-like labels, more fonts, curved words, keystone perspective, vivid and textured
+backgrounds, drop shadows, low resolution and motion blur; they scale with ``difficulty`` too, draw
+from generators of their own, and with all of them off (``SceneOptions.off()``) the images are those
+of the plain renderer, byte for byte.
 """
 import functools
 import multiprocessing
 import string
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Dict, Iterator, Optional, Sequence, Tuple
@@ -27,10 +35,13 @@ from typing import Dict, Iterator, Optional, Sequence, Tuple
 import cv2
 import matplotlib
 import numpy as np
+from fontTools.ttLib import TTFont, TTLibError
 from PIL import Image, ImageDraw, ImageFont
 from wordfreq import top_n_list
 
 from lmim_mm.datasets.lmdb_utils import PathLike, Sample
+from tools.data.scene_effects import (SceneOptions, SceneRandom, curve, drop_shadow, keystone, low_resolution, luma,
+                                      motion_blur, sample_sign_text, texture, vivid_pair)
 from tools.dataset_converters.lmdb_convert import write_lmdb
 
 #: Stream id of each split in the per-sample seed; the labeled splits, then the unlabeled one.
@@ -43,6 +54,18 @@ LANGUAGES = ('en', 'zh')
 #: Where CJK fonts are looked for, and their file patterns (WenQuanYi, Noto CJK).
 FONT_ROOT = Path('/usr/share/fonts')
 CJK_FONT_PATTERNS = ('wqy-*.tt[cf]', 'Noto*CJK*.tt[cf]')
+#: Latin fonts of Debian packages (``tools/setup_env.sh`` installs them), relative to :data:`FONT_ROOT`.
+LATIN_FONT_PATTERNS = ('truetype/liberation2/*.ttf', 'truetype/liberation/*.ttf', 'truetype/freefont/*.ttf',
+                       'truetype/crosextra/*.ttf', 'truetype/lato/*.ttf', 'truetype/open-sans/*.ttf',
+                       'truetype/roboto/unhinted/**/*.ttf', 'truetype/inconsolata/*.otf', 'opentype/urw-base35/*.otf',
+                       'opentype/linux-libertine/*.otf', 'opentype/comic-neue/*.otf', 'opentype/league-spartan/*.otf',
+                       'opentype/cantarell/*.otf')
+#: Weights too thin to read at the rendered sizes.
+THIN_FONT_NAMES = ('Hairline', 'Thin', 'ExtraLight')
+
+
+class FontFallbackWarning(UserWarning):
+    """No Latin font of the system was found: the renderer uses matplotlib's fonts only."""
 
 
 @functools.lru_cache(maxsize=1)
@@ -74,7 +97,35 @@ def cjk_font_paths() -> Tuple[str, ...]:
     return tuple(fonts)
 
 
-@functools.lru_cache(maxsize=None)
+def covers_charset(path: str) -> bool:
+    """Whether the font file maps every character of :data:`CHARSET` to a glyph, the letters to glyphs
+    named after them (or unnamed ones): symbol fonts map them to Greek letters or dingbats. False if the
+    file is unreadable."""
+    try:
+        cmap = TTFont(path, lazy=True, fontNumber=0)['cmap'].getBestCmap() or {}
+    except (OSError, TTLibError, KeyError):
+        return False
+    return all(ord(char) in cmap for char in CHARSET) and all(
+        cmap[ord(char)] in (char, f'uni{ord(char):04X}') or cmap[ord(char)].startswith('glyph')
+        for char in string.ascii_letters)
+
+
+@functools.lru_cache(maxsize=1)
+def scene_font_paths() -> Tuple[str, ...]:
+    """The Latin fonts of the system (:data:`LATIN_FONT_PATTERNS` under :data:`FONT_ROOT`, not too thin,
+    covering :data:`CHARSET`), then :func:`font_paths`; these alone, with a :class:`FontFallbackWarning`
+    (once per process), when the system has none."""
+    found = sorted({str(p) for pattern in LATIN_FONT_PATTERNS for p in FONT_ROOT.glob(pattern)
+                    if not any(thin in p.name for thin in THIN_FONT_NAMES)})
+    system = tuple(path for path in found if covers_charset(path))
+    if not system:
+        warnings.warn(f'no Latin font ({len(LATIN_FONT_PATTERNS)} patterns, e.g. {LATIN_FONT_PATTERNS[0]}) covering '
+                      f"the charset under {FONT_ROOT}: rendering in matplotlib's DejaVu/STIX only (make setup "
+                      'installs the Debian font packages)', FontFallbackWarning, stacklevel=2)
+    return system + font_paths()
+
+
+@functools.lru_cache(maxsize=1024)
 def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size)
 
@@ -172,15 +223,18 @@ def _text_masks(rng: np.random.Generator, text: str, font: ImageFont.FreeTypeFon
     return masks[-1], masks[0] if stroke else None
 
 
-def _warp(rng: np.random.Generator, img: np.ndarray, difficulty: float) -> np.ndarray:
-    """Rotation, shear and perspective jitter (all scaled by ``difficulty``) as one homography; the
-    output fits the warped box."""
+def _warp(rng: np.random.Generator, img: np.ndarray, difficulty: float,
+          corner_shift: Optional[np.ndarray] = None) -> np.ndarray:
+    """Rotation, shear and perspective jitter (all scaled by ``difficulty``), after the ``(4, 2)``
+    ``corner_shift`` of a keystone if given, as one homography; the output fits the warped box."""
     h, w = img.shape[:2]
     src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
     angle = np.deg2rad(rng.normal(0, 3) if rng.random() < 0.9 else rng.uniform(-20, 20)) * difficulty
     shear = rng.uniform(-0.3, 0.3) * difficulty if rng.random() < 0.3 else 0.0
     centred = src - (w / 2, h / 2)
     centred[:, 0] += shear * centred[:, 1]
+    if corner_shift is not None:
+        centred += corner_shift
     rot = np.float32([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     dst = centred @ rot.T + rng.uniform(-0.08, 0.08, (4, 2)).astype(np.float32) * (h * difficulty)
     dst -= dst.min(axis=0)
@@ -208,29 +262,48 @@ def _degrade(rng: np.random.Generator, img: np.ndarray, difficulty: float) -> np
     return img
 
 
-def render_word(rng: np.random.Generator, text: str, fonts: Sequence[str], difficulty: float = 1.0) -> np.ndarray:
+def render_word(rng: np.random.Generator, text: str, fonts: Sequence[str], difficulty: float = 1.0,
+                scene: Optional[SceneRandom] = None) -> np.ndarray:
     """Render ``text`` as a scene-text-like word image.
 
     Args:
-        rng: The sample's random generator (all randomness comes from it).
+        rng: The sample's random generator (all randomness of the plain renderer comes from it).
         text: The word.
         fonts: TrueType font files to draw from.
         difficulty: Scale of the nuisances in [0, 1] (see the module docstring).
+        scene: The randomness of the scene effects that are on (none without it).
 
     Returns:
         ``(H, W, 3)`` uint8 BGR image, roughly 20-90 pixels high.
     """
+    happens = scene.happens if scene is not None else lambda event: None
     size = int(rng.integers(18, 56))
     font = _font(fonts[int(rng.integers(len(fonts)))], size)
     pad = tuple(int(v) for v in rng.integers(1, max(2, size // 2), 4))
     glyphs, outline = _text_masks(rng, text, font, pad, difficulty)
+    if (event := happens('curve')) is not None:
+        bent = curve(event, np.dstack([glyphs] if outline is None else [glyphs, outline]), scene.strength)
+        glyphs, outline = bent[..., 0], None if outline is None else bent[..., 1]
     h, w = glyphs.shape
     bg_colour, fg_colour = _colour_pair(rng, difficulty)
+    if (event := happens('vivid')) is not None:
+        bg_colour, fg_colour = vivid_pair(event, bg_colour, fg_colour)
     img = _fill(rng, bg_colour, h, w, p_gradient=0.3 * difficulty)
+    if (event := happens('texture')) is not None:
+        img = texture(event, img, glyphs, abs(luma(fg_colour) - luma(bg_colour)), scene.strength)
+    if (event := happens('shadow')) is not None:
+        img = drop_shadow(event, img, glyphs if outline is None else np.maximum(glyphs, outline), scene.strength)
     if outline is not None:
         img = img + outline[..., None] * (_colour_pair(rng, difficulty)[0] - img)
     img = img + glyphs[..., None] * (_fill(rng, fg_colour, h, w, p_gradient=0.2 * difficulty) - img)
-    img = _degrade(rng, _warp(rng, img.astype(np.float32), difficulty), difficulty)
+    event = happens('keystone')
+    shift = None if event is None else keystone(event, h, w, scene.strength)
+    img = _warp(rng, img.astype(np.float32), difficulty, shift)
+    if (event := happens('low_res')) is not None:
+        img = low_resolution(event, img)
+    if (event := happens('motion_blur')) is not None:
+        img = motion_blur(event, img)
+    img = _degrade(rng, img, difficulty)
     return np.clip(img, 0, 255).round().astype(np.uint8)
 
 
@@ -252,7 +325,8 @@ def sample_rng(seed: int, split: str, index: int) -> np.random.Generator:
     return np.random.default_rng([seed, SPLITS[split], index])
 
 
-def render_sample(index: int, seed: int, split: str, difficulty: float = 1.0, lang: str = 'en') -> Sample:
+def render_sample(index: int, seed: int, split: str, difficulty: float = 1.0, lang: str = 'en',
+                  options: SceneOptions = SceneOptions()) -> Sample:
     """Encoded JPEG bytes and label of sample ``index`` of a split (label ``None`` for unlabeled).
 
     Args:
@@ -262,6 +336,8 @@ def render_sample(index: int, seed: int, split: str, difficulty: float = 1.0, la
         difficulty: Scale of the nuisances in [0, 1] (see the module docstring); the JPEG quality is
             drawn from ``[40 + 50 * (1 - difficulty), 96)``.
         lang: One of :data:`LANGUAGES`.
+        options: The scene effects (all on by default; the Chinese words take all but ``fonts`` and
+            ``sign_text``).
 
     Returns:
         ``(jpeg_bytes, label or None)``.
@@ -273,11 +349,16 @@ def render_sample(index: int, seed: int, split: str, difficulty: float = 1.0, la
     check_difficulty(difficulty, split)
     check_language(lang)
     rng = sample_rng(seed, split, index)
+    scene = SceneRandom(options, (seed, SPLITS[split], index), difficulty)
     if lang == 'zh':
         text, fonts = sample_chinese_text(rng, chinese_words()), cjk_font_paths()
     else:
-        text, fonts = sample_text(rng, english_words(), difficulty), font_paths()
-    img = render_word(rng, text, fonts, difficulty)
+        text = sample_text(rng, english_words(), difficulty)  # drawn in any case: the next draws stay
+        if options.sign_text:
+            text = sample_sign_text(scene.generator('sign_text'), scene.happens('sign_form'), english_words(),
+                                    CHARSET, MAX_LABEL_LEN)
+        fonts = scene_font_paths() if options.fonts else font_paths()
+    img = render_word(rng, text, fonts, difficulty, scene)
     quality = int(rng.integers(40 + round(50 * (1 - difficulty)), 96))
     ok, buf = cv2.imencode('.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
@@ -285,8 +366,15 @@ def render_sample(index: int, seed: int, split: str, difficulty: float = 1.0, la
     return buf.tobytes(), None if split == 'unlabeled' else text
 
 
+def _init_worker() -> None:
+    """Rendering worker: one OpenCV thread; the caller has warned about missing fonts already."""
+    cv2.setNumThreads(1)
+    warnings.simplefilter('ignore', FontFallbackWarning)
+
+
 def iter_samples(split: str, num: int, seed: int, workers: int = 1, chunksize: int = 64,
-                 difficulty: float = 1.0, lang: str = 'en') -> Iterator[Sample]:
+                 difficulty: float = 1.0, lang: str = 'en',
+                 options: SceneOptions = SceneOptions()) -> Iterator[Sample]:
     """Yield samples ``0..num-1`` of a split in order, made by ``workers`` processes.
 
     Workers fork from a fresh server process that has imported this module once (``forkserver``):
@@ -302,23 +390,28 @@ def iter_samples(split: str, num: int, seed: int, workers: int = 1, chunksize: i
         chunksize: Samples per task sent to a worker.
         difficulty: Scale of the nuisances in [0, 1] (see the module docstring).
         lang: One of :data:`LANGUAGES`.
+        options: The scene effects (see :func:`render_sample`).
     """
     if split not in SPLITS:
         raise KeyError(f'unknown split {split!r}; expected one of {list(SPLITS)}')
-    render = functools.partial(render_sample, seed=seed, split=split, difficulty=difficulty, lang=lang)
+    if options.fonts and lang == 'en':
+        scene_font_paths()  # warns here, once, if the system has no Latin font
+    render = functools.partial(render_sample, seed=seed, split=split, difficulty=difficulty, lang=lang,
+                               options=options)
     if workers <= 1:
         yield from map(render, range(num))
         return
     context = multiprocessing.get_context('forkserver')
     context.set_forkserver_preload([__name__])
     window = 64 * chunksize * workers
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=cv2.setNumThreads, initargs=(1, )) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker) as pool:
         for start in range(0, num, window):
             yield from pool.map(render, range(start, min(start + window, num)), chunksize=chunksize)
 
 
 def make_synthetic(out_dir: PathLike, sizes: Dict[str, int], seed: int, workers: int = 1, progress: bool = True,
-                   difficulty: Optional[Dict[str, float]] = None, lang: str = 'en') -> Dict[str, int]:
+                   difficulty: Optional[Dict[str, float]] = None, lang: str = 'en',
+                   options: SceneOptions = SceneOptions()) -> Dict[str, int]:
     """Write one LMDB per split under ``out_dir`` (``train``/``val``/``test`` labeled, ``unlabeled``).
 
     Args:
@@ -330,6 +423,7 @@ def make_synthetic(out_dir: PathLike, sizes: Dict[str, int], seed: int, workers:
         difficulty: Nuisance scale per split in [0, 1] (see the module docstring); 1 for the splits
             it does not name.
         lang: Language of the words, one of :data:`LANGUAGES`.
+        options: The scene effects (see :func:`render_sample`).
 
     Returns:
         Samples written per split.
@@ -344,6 +438,7 @@ def make_synthetic(out_dir: PathLike, sizes: Dict[str, int], seed: int, workers:
     written = {}
     for split, num in sizes.items():
         if num > 0:
-            samples = iter_samples(split, num, seed, workers, difficulty=difficulty.get(split, 1.0), lang=lang)
+            samples = iter_samples(split, num, seed, workers, difficulty=difficulty.get(split, 1.0), lang=lang,
+                                   options=options)
             written[split] = write_lmdb(samples, Path(out_dir) / split, total=num, progress=progress)
     return written
