@@ -198,57 +198,77 @@ def assert_no_test_images(train_lmdbs: Sequence[str], test_folders: Dict[str, st
     return checked
 
 
+def find_real_root(real_root: str) -> Optional[str]:
+    """``real_root`` when it holds every real split; else None, after one line on where they would go."""
+    missing = [split for split in (*REAL_TRAIN, *REAL_TEST.values()) if not osp.isdir(osp.join(real_root, split))]
+    if not missing:
+        return real_root
+    print(f'  no real benchmark folders under {osp.abspath(real_root)} (missing: {", ".join(missing)}): rendered '
+          'words only, tested on rendered scene-like words; put the IMG/ + label/ folders there or pass '
+          '--real-root DIR (make demo DATA=DIR also tests on your own labeled folder)')
+    return None
+
+
 def test_folders(args: argparse.Namespace) -> Dict[str, str]:
-    """The real test sets (name -> IMG/ + label/ folder): IIIT5K and SVT test, or the ``--data`` folder alone."""
+    """The real test sets (name -> IMG/ + label/ folder): IIIT5K and SVT test, or the ``--data`` folder alone
+    (none without real benchmark folders)."""
     if args.data:
         return {'custom': osp.abspath(args.data)}
-    return {name: osp.join(args.real_root, split) for name, split in REAL_TEST.items()}
+    return {name: osp.join(args.real_root, split) for name, split in REAL_TEST.items()} if args.real_root else {}
 
 
 def prepare_data(args: argparse.Namespace, sizes: Dict[str, int], difficulty: float) -> str:
     """Rendered LMDBs (labeled train/test, unlabeled) and the real train words (``real_train``, labeled;
-    ``real_val`` with --holdout), reused when already made; checks that no test image is among them."""
+    ``real_val`` with --holdout), reused when already made; checks that no test image is among them.
+    Without real benchmark folders, a rendered scene-like test split (``val``, difficulty 1) instead."""
     from tools.data.synthetic import make_synthetic
     from tools.dataset_converters.lmdb_convert import files_to_lmdb
 
+    rendered = dict(sizes) if args.real_root else dict(sizes, val=sizes['test'])
     data_root = osp.join(args.work_dir, 'data')
-    stamp = osp.join(data_root, '.done_' + '_'.join(f'{k}{v}' for k, v in sorted(sizes.items()))
-                     + f'_d{difficulty}' + ('_holdout' if args.holdout else ''))
+    stamp = osp.join(data_root, '.done_' + '_'.join(f'{k}{v}' for k, v in sorted(rendered.items()))
+                     + f'_d{difficulty}' + ('_holdout' if args.holdout else '') + ('' if args.real_root else '_noreal'))
     if osp.exists(stamp):
         print(f'  data: reusing {data_root}')
         return data_root
     if osp.isdir(data_root):  # made for other sizes (or interrupted): start again
         shutil.rmtree(data_root)
     start = time.time()
-    make_synthetic(data_root, sizes, seed=0, workers=args.workers, difficulty={split: difficulty for split in sizes})
-    real_train, real_val, spaced = real_train_words(args.real_root, args.holdout)
-    files_to_lmdb(real_train, osp.join(data_root, 'real_train'), progress=False)
-    if real_val:
-        files_to_lmdb(real_val, osp.join(data_root, 'real_val'), progress=False)
+    make_synthetic(data_root, rendered, seed=0, workers=args.workers,
+                   difficulty={split: 1.0 if split == 'val' else difficulty for split in rendered})
+    message = f'  data: {rendered} rendered words (difficulty {difficulty}{"" if args.real_root else ", val 1"})'
+    if args.real_root:
+        real_train, real_val, spaced = real_train_words(args.real_root, args.holdout)
+        files_to_lmdb(real_train, osp.join(data_root, 'real_train'), progress=False)
+        if real_val:
+            files_to_lmdb(real_val, osp.join(data_root, 'real_val'), progress=False)
+        message += (f' + {len(real_train)} real train words ({", ".join(REAL_TRAIN)}; {spaced} labels with spaces, '
+                    'spaces removed)' + (f', {len(real_val)} held out as validation' if real_val else ''))
     tests = test_folders(args)
-    checked = assert_no_test_images([osp.join(data_root, name) for name in ('train', 'unlabeled', 'real_train')],
-                                    tests)
+    if tests:
+        checked = assert_no_test_images([osp.join(data_root, name) for name in ('train', 'unlabeled', 'real_train')
+                                         if osp.isdir(osp.join(data_root, name))], tests)
+        message += f'; none of the {checked} training images is a test image ({", ".join(tests)}: SHA-1 of the bytes)'
     open(stamp, 'w').close()
-    print(f'  data: {sizes} rendered words (difficulty {difficulty}) + {len(real_train)} real train words '
-          f'({", ".join(REAL_TRAIN)}; {spaced} labels with spaces, spaces removed)'
-          + (f', {len(real_val)} held out as validation' if real_val else '')
-          + f' in {time.time() - start:.0f} s; none of the {checked} training images is a test image '
-          f'({", ".join(tests)}: SHA-1 of the bytes)')
+    print(f'{message}; {time.time() - start:.0f} s')
     return data_root
 
 
 def real_repeats(data_root: str, real_share: float) -> Tuple[int, int, int]:
     """How often the real train words repeat in the fine-tuning stream so that they make about
-    ``real_share`` of it.
+    ``real_share`` of it (0 without real train words).
 
     Returns:
         ``(repeats, rendered words, real words)``.
     """
     from lmim_mm.datasets.lmdb_utils import LMDBReader
 
-    rendered, real = (len(LMDBReader(osp.join(data_root, name))) for name in ('train', 'real_train'))
     if not 0 <= real_share < 1:
         raise ValueError(f'real_share={real_share}: expected a share in [0, 1)')
+    rendered = len(LMDBReader(osp.join(data_root, 'train')))
+    if not osp.isdir(osp.join(data_root, 'real_train')):
+        return 0, rendered, 0
+    real = len(LMDBReader(osp.join(data_root, 'real_train')))
     return (max(1, round(real_share / (1 - real_share) * rendered / real)) if real_share else 0), rendered, real
 
 
@@ -269,7 +289,8 @@ def schedule_options(iters: int, plan: Dict[str, Any], extra: Optional[List[str]
 
 def pretrain_data_options(data_root: str) -> List[str]:
     """The unlabeled pretraining images: the rendered unlabeled split and the real train words' images."""
-    return [f'train_dataloader.dataset.data_root=[{data_root}/unlabeled,{data_root}/real_train]']
+    roots = [f'{data_root}/{name}' for name in ('unlabeled', 'real_train') if osp.isdir(f'{data_root}/{name}')]
+    return [f'train_dataloader.dataset.data_root=[{",".join(roots)}]']
 
 
 def write_recognizer_config(work_dir: str, data_root: str, args: argparse.Namespace, plan: Dict[str, Any],
@@ -277,31 +298,36 @@ def write_recognizer_config(work_dir: str, data_root: str, args: argparse.Namesp
     """``work_dir/recognizer.py``: configs/demo/recognizer_tiny.py with this run's data.
 
     Fine-tuning: the rendered train words and the real train words, repeated to make ``plan['real_share']``
-    of the stream (or ``--real-share``); with ``low_label``, only the first ``low_label`` real words.
-    Tests: the synthetic test split, then IIIT5K and SVT test (or the ``--data`` folder alone; with
-    ``--holdout`` the held-out real train words, as 'val').
+    of the stream (or ``--real-share``); with ``low_label``, only the first ``low_label`` real (or, without
+    real words, rendered) words. Tests: the synthetic test split, then IIIT5K and SVT test, or the ``--data``
+    folder alone, or with ``--holdout`` the held-out real train words ('val'), or without real benchmark
+    folders the rendered scene-like split ('scene').
     """
     real_share = plan['real_share'] if args.real_share is None else args.real_share
     repeats, rendered, real = real_repeats(data_root, real_share)
-    real_set = f"dict(_base_.real_train_set, times={repeats}, dataset=dict(_base_.real_train_set.dataset, " \
-               f"data_root={data_root + '/real_train'!r}))"
+    train_sets = [f"dict(_base_.rendered_train_set, data_root={data_root + '/train'!r})"]
     if low_label:
-        real_set = f"dict(_base_.real_train_set.dataset, data_root={data_root + '/real_train'!r}, num_samples={low_label})"
-        print(f'  fine-tuning data: the first {low_label} of {real} real train words')
+        source = 'real_train' if real else 'train'
+        train_sets = [f"dict(_base_.real_train_set.dataset, data_root={f'{data_root}/{source}'!r}, "
+                      f"num_samples={low_label})"]
+        print(f'  fine-tuning data: the first {low_label} of {real or rendered} {"real" if real else "rendered"} '
+              'train words')
     else:
+        if repeats:
+            train_sets.append(f"dict(_base_.real_train_set, times={repeats}, dataset=dict("
+                              f"_base_.real_train_set.dataset, data_root={data_root + '/real_train'!r}))")
         print(f'  fine-tuning data: {rendered} rendered + {real} real words x {repeats} '
               f'(real share {repeats * real / (rendered + repeats * real):.2f}, asked {real_share})')
+    tests = ({'val': f'{data_root}/real_val'} if args.holdout else test_folders(args)) or {'scene': f'{data_root}/val'}
     sets = [dict(type='LabeledLMDBDataset', data_root=f'{data_root}/test', test_mode=True, pipeline=None)]
-    tests = {'val': f'{data_root}/real_val'} if args.holdout else test_folders(args)
     for name, folder in tests.items():
         if not osp.isdir(folder):
             raise FileNotFoundError(f'test folder for {name} not found: {folder} (expected IMG/ + label/)')
-        kind = 'LabeledLMDBDataset' if args.holdout else 'RecogFolderDataset'
+        kind = 'LabeledLMDBDataset' if osp.isfile(osp.join(folder, 'data.mdb')) else 'RecogFolderDataset'
         sets.append(dict(type=kind, data_root=folder, test_mode=True, pipeline=None))
-    rendered_set = f"dict(_base_.rendered_train_set, data_root={data_root + '/train'!r})"
     text = f"""# Written by tools/demo.py: the demo recognizer with this run's data.
 _base_ = [{osp.join(REPO, 'configs', 'demo', 'recognizer_tiny.py')!r}]
-train_dataloader = dict(dataset=dict(datasets=[{'' if low_label else rendered_set + ', '}{real_set}]))
+train_dataloader = dict(dataset=dict(datasets=[{', '.join(train_sets)}]))
 val_dataloader = dict(dataset=dict(datasets=[{sets[0]!r}]))
 test_dataloader = dict(dataset=dict(datasets={sets!r}))
 test_evaluator = dict(dataset_prefixes={['synthetic', *tests]!r})
@@ -425,6 +451,7 @@ def main() -> None:
     os.makedirs(wd, exist_ok=True)
     print(f'lmim_mm demo ({args.preset} preset, scale {args.scale}): data {plan["sizes"]} at difficulty '
           f'{plan["difficulty"]}, iterations {plan["iters"]}, batch {plan["batch"]}, work dir {wd}')
+    args.real_root = find_real_root(args.real_root)
     data_root = prepare_data(args, plan['sizes'], plan['difficulty'])
     if args.prepare_only:
         print(f'  recognizer config: {write_recognizer_config(wd, data_root, args, plan)}')

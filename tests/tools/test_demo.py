@@ -163,3 +163,22 @@ def test_real_repeats_give_the_asked_share(tmp_path):
     assert demo["real_repeats"](str(tmp_path), 0.01) == (1, 300, 50)  # at least once when asked for
     with pytest.raises(ValueError, match='real_share=1'):
         demo['real_repeats'](str(tmp_path), 1.0)
+
+
+def test_demo_prepares_without_real_benchmarks(tmp_path):
+    """A machine with only this repository: rendered words only, a rendered scene-like test split, one line
+    on where the real benchmark folders would go."""
+    proc = subprocess.run([sys.executable, 'tools/demo.py', '--scale', '0.005', '--work-dir', str(tmp_path / 'demo'),
+                           '--real-root', str(tmp_path / 'nowhere'), '--workers', '1', '--prepare-only'],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert 'no real benchmark folders under' in proc.stdout and '--real-root DIR' in proc.stdout
+    assert 'rendered + 0 real words x 0' in proc.stdout
+    from mmengine.config import Config
+
+    cfg = Config.fromfile(str(tmp_path / 'demo' / 'recognizer.py'))
+    assert cfg.test_evaluator.dataset_prefixes == ['synthetic', 'scene']
+    roots = [d.data_root for d in cfg.test_dataloader.dataset.datasets]
+    assert roots == [str(tmp_path / 'demo' / 'data' / 'test'), str(tmp_path / 'demo' / 'data' / 'val')]
+    assert [d.data_root for d in cfg.train_dataloader.dataset.datasets] == [str(tmp_path / 'demo' / 'data' / 'train')]
+    assert not (tmp_path / 'demo' / 'data' / 'real_train').exists()
