@@ -37,3 +37,15 @@ def test_make_10k_word_images_deterministically(tmp_path, capsys):
     assert render_sample(0, seed=4, split='train')[0] != train.image(1)
     assert not LMDBReader(tmp_path / 'unlabeled').has_labels()
     assert len(LMDBReader(tmp_path / 'val')) == 50
+
+
+def test_nothing_to_write_is_an_error(capsys):
+    with pytest.raises(SystemExit):
+        make_synthetic_main(['--lang', 'zh'])
+    assert 'nothing to write: give at least one of --num-train' in capsys.readouterr().err
+
+
+def test_default_output_folder_names_the_language(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    make_synthetic_main(['--num-test', '3'])
+    assert len(LMDBReader(tmp_path / 'data' / 'synth_en' / 'test')) == 3

@@ -10,7 +10,7 @@ default) down to 0 (clean words in their font and colours).
 Example:
     python tools/data/make_synthetic.py --out data/synth --num-train 100000 --num-val 2000 \
         --num-test 2000 --num-unlabeled 200000 --seed 0 --workers 8 --difficulty train=0.3 test=0.3
-    python tools/data/make_synthetic.py --out data/synth_zh --lang zh --num-train 100000 --num-test 2000
+    python tools/data/make_synthetic.py --lang zh --num-train 2000 --num-test 200   # -> data/synth_zh
 """
 import argparse
 import sys
@@ -22,18 +22,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository r
 
 from tools.data.synthetic import LANGUAGES, make_synthetic  # noqa: E402
 
+SPLITS = ('train', 'val', 'test', 'unlabeled')
+
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--out', required=True, help='output folder; gets train/ val/ test/ unlabeled/')
-    for split in ('train', 'val', 'test', 'unlabeled'):
+    parser.add_argument('--out', help='output folder; gets train/ val/ test/ unlabeled/ (default: data/synth_LANG)')
+    for split in SPLITS:
         parser.add_argument(f'--num-{split}', type=int, default=0, help=f'{split} images (0: not written)')
     parser.add_argument('--seed', type=int, default=0, help='dataset seed')
     parser.add_argument('--workers', type=int, default=1, help='rendering processes')
     parser.add_argument('--difficulty', nargs='*', default=[], metavar='SPLIT=VALUE', type=split_value,
                         help='nuisance scale in [0, 1] per split (default 1 for every split)')
     parser.add_argument('--lang', default='en', choices=LANGUAGES, help='language of the words (default: en)')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not any(getattr(args, f'num_{split}') for split in SPLITS):
+        parser.error('nothing to write: give at least one of ' + ', '.join(f'--num-{split}' for split in SPLITS) +
+                     ' (e.g. --num-train 2000 --num-test 200)')
+    if args.out is None:
+        args.out = f'data/synth_{args.lang}'
+    return args
 
 
 def split_value(text: str) -> Tuple[str, float]:
@@ -47,7 +55,7 @@ def split_value(text: str) -> Tuple[str, float]:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
-    sizes = dict(train=args.num_train, val=args.num_val, test=args.num_test, unlabeled=args.num_unlabeled)
+    sizes = {split: getattr(args, f'num_{split}') for split in SPLITS}
     start = time.perf_counter()
     written = make_synthetic(args.out, sizes, args.seed, args.workers, difficulty=dict(args.difficulty),
                              lang=args.lang)
