@@ -84,8 +84,8 @@ def test_explicit_entries_win_and_unknown_roots_are_refused():
     val = [d.data_root for d in cfg.val_dataloader.dataset.datasets]
     assert val[0] == '/mine/iiit' and val[1:] == ['/b/SVT', '/b/IC13_1015', '/b/IC15_2077', '/b/SVTP', '/b/CUTE80']
     assert all(d.data_root.startswith('data/Union14M-L/') for d in cfg.test_dataloader.dataset.datasets)
-    with pytest.raises(KeyError, match='union14m_u_rot: .* no such data root; its roots: common_benchmark_root'):
-        cli_config(config, ['union14m_u_rot=/x'])
+    with pytest.raises(KeyError, match='union14_u_root: .* no such data root; its roots: common_benchmark_root'):
+        cli_config(config, ['union14_u_root=/x'])
 
 
 def test_longest_root_wins_and_other_values_stay():
