@@ -1,7 +1,7 @@
 # The LMIM pretraining recipe as the authors ran it (8 GPUs x 64, 10 epochs):
-#   tools/dist_train.sh configs/lmim_pretrain.py 8 \
+#   bash tools/dist_train.sh configs/lmim_pretrain.py 8 \
 #       --cfg-options model.teacher_checkpoint=path/to/vit_small_checkpoint-19.pth \
-#                     union14m_u_root=...   (or train_dataloader.dataset.data_root="[...]")
+#                     union14m_u_root=/datasets/Union14M-U   (moves every Union14M-U path)
 # The authors' flags: --mask_ratio -> train_dataloader.dataset.pipeline.1.ratio (the mask transform),
 # --blr -> optim_wrapper.optimizer.lr (per 256, scaled by auto_scale_lr), --warmup_epochs / --epochs ->
 # param_scheduler / train_cfg,

@@ -14,7 +14,7 @@ chinese_dictionary = dict(
     _base_.dictionary, type='GeneratedDictionary', dict_file='{{ fileDirname }}/../../dicts/chinese_fudanvi.txt',
     how_to_make='python tools/data/fudanvi_dict.py BENCHMARK/models/CRNN/data/benchmark.txt --out '
     'dicts/chinese_fudanvi.txt (BENCHMARK: a checkout of FudanVI/benchmarking-chinese-text-recognition; '
-    'make setup does it from ../shared/data/fudanvi/alphabet.txt)')
+    'see docs/en/data_preparation.md)')
 model = dict(
     # the pretrained student: --cfg-options model.backbone.init_cfg.checkpoint=PATH (None = from scratch)
     backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=None, prefix='backbone.')),

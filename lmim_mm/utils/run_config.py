@@ -3,7 +3,7 @@ import argparse
 import logging
 import os
 import os.path as osp
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 import torch
 from mmengine.config import Config, DictAction
@@ -38,7 +38,7 @@ def load_config(args: argparse.Namespace) -> Config:
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+        merge_cfg_options(cfg, args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
@@ -46,6 +46,71 @@ def load_config(args: argparse.Namespace) -> Config:
     if not torch.cuda.is_available():
         use_cpu_settings(cfg)
     return cfg
+
+
+def data_roots(cfg: Config) -> Dict[str, str]:
+    """The config's root variables: top-level string entries named ``*_root`` (``union14m_u_root``, ...)."""
+    return {key: value for key, value in cfg.items() if key.endswith('_root') and isinstance(value, str)}
+
+
+def merge_cfg_options(cfg: Config, options: Dict[str, Any]) -> None:
+    """Merge ``--cfg-options`` into ``cfg``; a changed root variable moves every path derived from it.
+
+    mmengine resolves ``f'{union14m_u_root}/cc_lmdb'`` when it parses a config, so merging
+    ``union14m_u_root=/x`` alone would change the variable and nothing that was made from it. Here, every
+    string of the config that equals a changed root's old value, or starts with it followed by ``/``, gets
+    the new value as its prefix (the longest matching old root wins; entries that ``options`` sets
+    explicitly are kept as given).
+
+    Args:
+        cfg: The parsed config, changed in place.
+        options: ``key=value`` pairs as :class:`mmengine.config.DictAction` parses them.
+
+    Raises:
+        KeyError: A top-level ``*_root`` option that the config does not have (a typo would otherwise
+            add an unused key and leave the data where it was).
+    """
+    roots = data_roots(cfg)
+    unknown = [key for key in options if key.endswith('_root') and '.' not in key and key not in roots]
+    if unknown:
+        raise KeyError(f'--cfg-options {unknown[0]}: {cfg.filename} has no such data root; its roots: '
+                       f'{", ".join(sorted(roots)) or "none"}')
+    cfg.merge_from_dict(options)
+    moves = {old: cfg[key] for key, old in roots.items() if key in options and cfg[key] != old}
+    if not moves:
+        return
+    kept = set(options)
+    for key in list(cfg.keys()):
+        if key not in kept:
+            cfg[key] = move_paths(cfg[key], moves, key, kept)
+
+
+def move_paths(node: Any, moves: Dict[str, str], path: str, kept: set) -> Any:
+    """``node`` with each string under an old root moved under its new root (see :func:`merge_cfg_options`).
+
+    Args:
+        node: A config value (dicts, lists and tuples are walked).
+        moves: Old root -> new root.
+        path: The dotted key of ``node`` (list items by index), to leave the entries in ``kept`` alone.
+        kept: Dotted keys set explicitly by the options.
+
+    Returns:
+        The value with its paths moved (dicts are changed in place).
+    """
+    if isinstance(node, str):
+        for old in sorted(moves, key=len, reverse=True):
+            base = old.rstrip('/')
+            if node == base or node.startswith(base + '/'):
+                return moves[old].rstrip('/') + node[len(base):]
+        return node
+    if isinstance(node, dict):
+        for key in list(node.keys()):
+            if f'{path}.{key}' not in kept:
+                node[key] = move_paths(node[key], moves, f'{path}.{key}', kept)
+        return node
+    if isinstance(node, (list, tuple)):
+        return type(node)(move_paths(item, moves, f'{path}.{index}', kept) for index, item in enumerate(node))
+    return node
 
 
 def use_cpu_settings(cfg: Config) -> None:
@@ -99,4 +164,5 @@ def build_runner(cfg: Config):
     return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
 
 
-__all__: List[str] = ['add_common_args', 'build_runner', 'enable_amp', 'load_config', 'use_cpu_settings']
+__all__: List[str] = ['add_common_args', 'build_runner', 'data_roots', 'enable_amp', 'load_config', 'merge_cfg_options',
+                       'use_cpu_settings']

@@ -26,12 +26,13 @@ def make_synthetic_main(argv):
 
 def test_scene_effect_flags_and_grid_picture(tmp_path, capsys):
     script = make_synthetic_script()
-    assert script.scene_options(script.parse_args(['--out', 'x'])) == SceneOptions()
-    assert (script.scene_options(script.parse_args(['--out', 'x', '--no-curve', '--no-low-res']))
+    out = ['--out', 'x', '--num-train', '5']
+    assert script.scene_options(script.parse_args(out)) == SceneOptions()
+    assert (script.scene_options(script.parse_args([*out, '--no-curve', '--no-low-res']))
             == SceneOptions(curve=False, low_res=False))
-    assert script.scene_options(script.parse_args(['--out', 'x', '--plain', '--curve'])) == SceneOptions.off()
+    assert script.scene_options(script.parse_args([*out, '--plain', '--curve'])) == SceneOptions.off()
     with pytest.raises(SystemExit):
-        script.parse_args(['--num-train', '5'])  # neither --out nor --grid
+        script.parse_args(['--out', 'x'])  # neither a split size nor --grid
     script.main(['--grid', str(tmp_path / 'grid.png'), '--only', 'curve', '--grid-size', '5', '--seed', '2'])
     grid = cv2.imread(str(tmp_path / 'grid.png'))
     assert grid.shape == (3 * (48 + 16), 2 * 224, 3) and 'curve=True' in capsys.readouterr().out
@@ -58,3 +59,15 @@ def test_make_10k_word_images_deterministically(tmp_path, capsys):
     assert render_sample(0, seed=4, split='train')[0] != train.image(1)
     assert not LMDBReader(tmp_path / 'unlabeled').has_labels()
     assert len(LMDBReader(tmp_path / 'val')) == 50
+
+
+def test_nothing_to_write_is_an_error(capsys):
+    with pytest.raises(SystemExit):
+        make_synthetic_main(['--lang', 'zh'])
+    assert 'nothing to write: give at least one of --num-train' in capsys.readouterr().err
+
+
+def test_default_output_folder_names_the_language(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    make_synthetic_main(['--num-test', '3'])
+    assert len(LMDBReader(tmp_path / 'data' / 'synth_en' / 'test')) == 3

@@ -29,6 +29,7 @@ from mmengine.runner import Runner
 
 from lmim_mm.engine.hooks.visualization import first_samples, tensor_to_rgb, token_grid
 from lmim_mm.utils import register_all_modules
+from lmim_mm.utils.run_config import merge_cfg_options
 from lmim_mm.visualization import compose, grey_out, save_rgb, text_strip, token_to_pixel_mask, upscale
 from lmim_mm.visualization.images import BLACK
 
@@ -123,7 +124,7 @@ def main(argv: Optional[List[str]] = None) -> Path:
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+        merge_cfg_options(cfg, args.cfg_options)
     picture = draw(browse(cfg, args.phase, args.num, args.seed), args.scale)
     path = save_rgb(picture, Path(args.output_dir) / f'{Path(args.config).stem}_{args.phase}.png')
     print(path)

@@ -32,6 +32,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import MODELS, DefaultScope
 
 from lmim_mm.utils import register_all_modules
+from lmim_mm.utils.run_config import merge_cfg_options
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -75,7 +76,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+        merge_cfg_options(cfg, args.cfg_options)
     result = count(cfg, tuple(args.shape), args.seed)
     print(result.pop('table'))
     print(json.dumps(result))

@@ -11,6 +11,8 @@ from typing import List, Optional
 
 from mmengine.config import Config, DictAction
 
+from lmim_mm.utils.run_config import merge_cfg_options
+
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -24,7 +26,7 @@ def main(argv: Optional[List[str]] = None) -> Config:
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+        merge_cfg_options(cfg, args.cfg_options)
     print(f'Config:\n{cfg.pretty_text}')
     if args.out:
         cfg.dump(args.out)

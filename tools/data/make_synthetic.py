@@ -14,7 +14,7 @@ that effect alone, on every sample).
 Example:
     python tools/data/make_synthetic.py --out data/synth --num-train 100000 --num-val 2000 \\
         --num-test 2000 --num-unlabeled 200000 --seed 0 --workers 8 --difficulty train=0.3 test=0.3
-    python tools/data/make_synthetic.py --out data/synth_zh --lang zh --num-train 100000 --num-test 2000
+    python tools/data/make_synthetic.py --lang zh --num-train 2000 --num-test 200   # -> data/synth_zh
     python tools/data/make_synthetic.py --grid docs/images/renderer/curve.png --only curve
 """
 import argparse
@@ -33,11 +33,13 @@ from lmim_mm.datasets.lmdb_utils import Sample, decode_image  # noqa: E402
 from tools.data.scene_effects import SceneOptions, effect_names  # noqa: E402
 from tools.data.synthetic import LANGUAGES, iter_samples, make_synthetic  # noqa: E402
 
+SPLITS = ('train', 'val', 'test', 'unlabeled')
+
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--out', help='output folder; gets train/ val/ test/ unlabeled/')
-    for split in ('train', 'val', 'test', 'unlabeled'):
+    parser.add_argument('--out', help='output folder; gets train/ val/ test/ unlabeled/ (default: data/synth_LANG)')
+    for split in SPLITS:
         parser.add_argument(f'--num-{split}', type=int, default=0, help=f'{split} images (0: not written)')
     parser.add_argument('--seed', type=int, default=0, help='dataset seed')
     parser.add_argument('--workers', type=int, default=1, help='rendering processes')
@@ -54,8 +56,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--grid', metavar='PNG', help='write a picture of --grid-size train samples')
     parser.add_argument('--grid-size', type=int, default=8, help='samples in the --grid picture (default 8)')
     args = parser.parse_args(argv)
-    if args.out is None and args.grid is None:
-        parser.error('give --out (LMDBs), --grid (a picture) or both')
+    datasets = any(getattr(args, f'num_{split}') for split in SPLITS)
+    if args.grid is None and not datasets:
+        parser.error('nothing to write: give at least one of ' + ', '.join(f'--num-{split}' for split in SPLITS) +
+                     ' (e.g. --num-train 2000 --num-test 200), or --grid PNG')
+    if args.out is None and datasets:
+        args.out = f'data/synth_{args.lang}'
     return args
 
 
@@ -112,7 +118,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         print(f'{len(samples)} train samples ({options}) -> {args.grid}')
     if args.out is None:
         return
-    sizes = dict(train=args.num_train, val=args.num_val, test=args.num_test, unlabeled=args.num_unlabeled)
+    sizes = {split: getattr(args, f'num_{split}') for split in SPLITS}
     start = time.perf_counter()
     written = make_synthetic(args.out, sizes, args.seed, args.workers, difficulty=difficulty, lang=args.lang,
                              options=options)

@@ -29,6 +29,7 @@ from lmim_mm.models.textrecog.onnx_export import (compare_with_pytorch, deploy_s
                                                   quantize_export)
 from lmim_mm.utils import register_all_modules
 from lmim_mm.utils.checkpoint import load_state_dict_file, load_strict
+from lmim_mm.utils.run_config import merge_cfg_options
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
@@ -77,7 +78,7 @@ def main() -> int:
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+        merge_cfg_options(cfg, args.cfg_options)
     model = build_recognizer(cfg, args.checkpoint)
     images = check_batch(args.check_images, args.check_batch, deploy_settings(model))
     out_dir = Path(args.out_dir)

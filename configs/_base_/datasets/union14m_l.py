@@ -1,4 +1,5 @@
 # Union14M-L (4M labeled real words) LMDBs, its benchmark and the six common benchmarks.
+# Each *_root below is one --cfg-options key that moves every path made from it (docs/en/data_preparation.md).
 # `num_samples` (the authors' --num_samples): None = all, an int = first N of each LMDB, a float = fraction.
 union14m_l_root = 'data/Union14M-L-lmdb'
 union14m_l_train = dict(
