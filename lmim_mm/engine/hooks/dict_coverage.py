@@ -34,8 +34,9 @@ class DictCoverageHook(Hook):
     the labels of every root of the dataloader's dataset (see
     :func:`~lmim_mm.datasets.coverage.dataset_label_sets`) are checked against the model's dictionary;
     each dataset's figures (labels with such characters, which characters, the most frequent first,
-    and the first label files or LMDB keys holding each) are logged, and a dataset whose share of such labels exceeds ``max_oov_share`` stops the run
-    with an error that names it. Each root is checked once per run.
+    and the first label files or LMDB keys holding each) are logged, and a dataset whose share of
+    such labels exceeds ``max_oov_share`` stops the run with an error that names it. Each root is
+    checked once per run.
 
     Args:
         max_oov_share: Largest tolerated share of labels with out-of-dictionary characters.
