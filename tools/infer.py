@@ -1,7 +1,7 @@
 """Read words with a trained recognizer.
 
-Usage: python tools/infer.py CONFIG CHECKPOINT PATH [--batch-size 64] [--device cpu] [--out preds.jsonl]
-       python tools/infer.py --onnx EXPORT_DIR PATH [--batch-size 64] [--out preds.jsonl]
+Usage: python tools/infer.py CONFIG CHECKPOINT PATH [--batch-size 64] [--device cpu] [--out preds.jsonl] [--strict]
+       python tools/infer.py --onnx EXPORT_DIR PATH [--batch-size 64] [--out preds.jsonl] [--strict]
 
 PATH is an image, a folder of images, or a labeled folder (``IMG/`` + ``label/``). Prints
 ``<image> <word> <confidence>`` per image; for a labeled folder it ends with one JSON line
