@@ -1,29 +1,35 @@
 """Read words with a trained recognizer.
 
-Usage: python tools/infer.py CONFIG CHECKPOINT PATH [--batch-size 64] [--device cpu] [--out preds.jsonl]
-       python tools/infer.py --onnx EXPORT_DIR PATH [--batch-size 64] [--out preds.jsonl]
+Usage: python tools/infer.py CONFIG CHECKPOINT PATH [--batch-size 64] [--device cpu] [--out preds.jsonl] [--strict]
+       python tools/infer.py --onnx EXPORT_DIR PATH [--batch-size 64] [--out preds.jsonl] [--strict]
 
 PATH is an image, a folder of images, or a labeled folder (``IMG/`` + ``label/``). Prints
 ``<image> <word> <confidence>`` per image; for a labeled folder it ends with one JSON line
 ``{"n", ...}`` with the figures of the config's test metrics (:class:`~lmim_mm.evaluation.TextScorer`:
 ``word_acc``, ``word_acc_ignore_case_symbol``, ``1-N.E.D`` for Latin scripts, ``sentence_acc``,
 ``1-N.E.D`` for Chinese); ``--out`` also writes one JSON line per image (``{"image", "text",
-"score"}``, plus ``"label"`` for a labeled folder), and a progress bar runs on stderr. Runs mmocr's
-``TextRecInferencer`` on the config and checkpoint, so anything that works here works in mmocr's own
-inference API. With ``--onnx`` it reads with an export of ``tools/deployment/pytorch2onnx.py`` on
-onnxruntime (:mod:`lmim_mm.deploy`): the dictionary, settings and test metrics come from the export,
-no config or checkpoint is needed.
+"score"}``, plus ``"label"`` for a labeled folder), and a progress bar runs on stderr. An image that
+cannot be read (empty, undecodable, truncated, too large) is named with the reason on stderr and in
+``--out`` (``{"image", "error"}``) and the others are still read; the summary on stderr counts both,
+and the exit status is 1 when any image failed (``--strict``: stop at the first, with its error).
+Runs mmocr's ``TextRecInferencer`` on the config and checkpoint, so anything that works here works in
+mmocr's own inference API. With ``--onnx`` it reads with an export of ``tools/deployment/pytorch2onnx.py``
+on onnxruntime (:mod:`lmim_mm.deploy`): the dictionary, settings and test metrics come from the export,
+no config or checkpoint is needed. Both paths decode images with :func:`read_file`, so they read the
+same pixels and word their errors alike.
 """
 import argparse
 import json
 import os.path as osp
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
 
 from tqdm import tqdm
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from lmim_mm.evaluation import TextScorer
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
@@ -39,6 +45,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--device', default=None, help='cpu / cuda (default: cuda when available)')
     parser.add_argument('--out', help='also write one JSON line per image to this file (.jsonl)')
+    parser.add_argument('--strict', action='store_true', help='stop at the first image that cannot be read')
     args = parser.parse_args()
     if len(args.inputs) != (1 if args.onnx else 3):
         parser.error('expected CONFIG CHECKPOINT PATH, or --onnx DIR PATH')
@@ -69,33 +76,78 @@ def collect_inputs(path: str) -> Tuple[List[str], Optional[List[str]]]:
     return images, None
 
 
-def read_in_batches(read: Callable[[list], list], items: list, batch_size: int) -> list:
-    """``read`` applied to consecutive batches of ``items``, results concatenated; a progress bar on stderr."""
+def read_file(path: str) -> 'np.ndarray':
+    """An image file decoded as in training and testing, BGR (H, W, 3) uint8; both inference paths read with it.
+
+    Raises:
+        ImageDecodeError: empty, undecodable, truncated or too large, naming the file and the reason.
+    """
+    from lmim_mm.datasets.image_io import read_image
+
+    return read_image(Path(path).read_bytes(), path)
+
+
+def read_in_batches(decode: Callable[[str], Any], recognize: Callable[[list], List[dict]], paths: List[str],
+                    batch_size: int, strict: bool = False) -> List[dict]:
+    """Decode and recognize ``paths`` a batch at a time (a progress bar on stderr), going on past bad images.
+
+    Both inference paths read through here, so an image that cannot be read is reported the same way.
+
+    Args:
+        decode: Image path -> image; raises ``ValueError`` / ``OSError`` naming the file for one it cannot use.
+        recognize: Decoded images -> ``{"text", "scores"}`` each.
+        paths: Image files.
+        batch_size: Images recognized at once.
+        strict: Re-raise the first decoding error instead of going on.
+
+    Returns:
+        Per path, its ``{"text", "scores"}`` or ``{"error": <the decoder's message>}`` (also printed on stderr).
+    """
     results = []
-    with tqdm(total=len(items), desc='reading', unit='img', file=sys.stderr) as bar:
-        for start in range(0, len(items), batch_size):
-            batch = items[start:start + batch_size]
-            results += read(batch)
+    with tqdm(total=len(paths), desc='reading', unit='img', file=sys.stderr) as bar:
+        for start in range(0, len(paths), batch_size):
+            batch, decoded, errors = paths[start:start + batch_size], [], {}
+            for index, path in enumerate(batch):
+                try:
+                    decoded.append(decode(path))
+                except (OSError, ValueError) as err:
+                    if strict:
+                        raise
+                    errors[index] = str(err)
+                    bar.write(f'cannot read {err}', file=sys.stderr)
+            predictions = iter(recognize(decoded) if decoded else [])
+            results += [dict(error=errors[i]) if i in errors else next(predictions) for i in range(len(batch))]
             bar.update(len(batch))
     return results
 
 
-def report(images: List[str], predictions: List[dict], labels: Optional[List[str]], scorer: 'TextScorer',
-           out: Optional[str] = None) -> None:
-    """Print ``<image> <word> <confidence>`` per image and, with labels, the JSON summary of ``scorer``'s
-    metrics; with ``out``, also write ``{"image", "text", "score"[, "label"]}`` per image as JSON lines to
-    that file."""
-    for image, pred in zip(images, predictions):
-        print(f'{image}\t{pred["text"]}\t{pred["scores"]:.4f}')
+def report(images: List[str], results: List[dict], labels: Optional[List[str]], scorer: 'TextScorer',
+           out: Optional[str] = None) -> int:
+    """Print ``<image> <word> <confidence>`` per image read and, with labels, the JSON summary of ``scorer``'s
+    metrics on them; with ``out``, also write ``{"image", "text", "score"[, "label"]}`` per image read and
+    ``{"image", "error"[, "label"]}`` per image that failed as JSON lines to that file. The counts go to stderr.
+
+    Returns:
+        The exit status: 0 when every image was read, 1 otherwise.
+    """
+    read = [i for i, result in enumerate(results) if 'error' not in result]
+    for i in read:
+        print(f'{images[i]}\t{results[i]["text"]}\t{results[i]["scores"]:.4f}')
     if labels is not None:
-        print(json.dumps(dict(n=len(labels), **scorer.score([p['text'] for p in predictions], labels))))
+        print(json.dumps(dict(n=len(read), **scorer.score([results[i]['text'] for i in read],
+                                                           [labels[i] for i in read]))))
     if out is not None:
         with open(out, 'w', encoding='utf-8') as f:
-            for index, (image, pred) in enumerate(zip(images, predictions)):
-                line = dict(image=image, text=pred['text'], score=float(pred['scores']))
+            for index, (image, result) in enumerate(zip(images, results)):
+                line = dict(image=image, error=result['error']) if 'error' in result else dict(
+                    image=image, text=result['text'], score=float(result['scores']))
                 if labels is not None:
                     line['label'] = labels[index]
                 f.write(json.dumps(line, ensure_ascii=False) + '\n')
+    failed = len(images) - len(read)
+    print(f'{len(read)} of {len(images)} images read, {failed} could not be read'
+          + (' (named above, with the reason)' if failed else ''), file=sys.stderr)
+    return 1 if failed else 0
 
 
 def onnx_main(args: argparse.Namespace) -> int:
@@ -106,11 +158,11 @@ def onnx_main(args: argparse.Namespace) -> int:
     images, labels = collect_inputs(args.path)
     recognizer = ONNXRecognizer(args.onnx)
     settings = recognizer.settings  # the export's test metrics score as the PyTorch path, else the dictionary's
-    words = read_in_batches(lambda batch: recognizer.read_files(batch, batch_size=args.batch_size), images,
-                            args.batch_size)
+    results = read_in_batches(lambda path: read_file(path)[..., ::-1],  # the export reads RGB
+                              lambda arrays: [dict(text=text, scores=score) for text, score in recognizer.read(arrays)],
+                              images, args.batch_size, args.strict)
     scorer = TextScorer(settings.metrics) if settings.metrics else TextScorer.for_dictionary(settings.classes)
-    report(images, [dict(text=text, scores=score) for text, score in words], labels, scorer, args.out)
-    return 0
+    return report(images, results, labels, scorer, args.out)
 
 
 def main() -> int:
@@ -119,7 +171,6 @@ def main() -> int:
         return onnx_main(args)
     from mmocr.apis import TextRecInferencer
 
-    from lmim_mm.datasets.image_io import read_image
     from lmim_mm.evaluation import TextScorer
     from lmim_mm.utils import register_all_modules
     from lmim_mm.utils.checkpoint import check_state_dict, load_state_dict_file
@@ -133,14 +184,10 @@ def main() -> int:
     # mmocr loads weights leniently (a log warning); refuse a checkpoint that does not fit, as test.py does
     check_state_dict(inferencer.model, load_state_dict_file(args.checkpoint), source=args.checkpoint)
 
-    def read(paths: List[str]) -> list:
-        # images are read as in training and testing (an unusable one is an error naming it), a batch at a time
-        arrays = [read_image(Path(path).read_bytes(), path) for path in paths]
-        return inferencer(arrays, batch_size=args.batch_size, progress_bar=False)['predictions']
-
-    predictions = read_in_batches(read, images, args.batch_size)
-    report(images, predictions, labels, TextScorer.from_config(inferencer.cfg), args.out)
-    return 0
+    results = read_in_batches(read_file, lambda arrays: inferencer(arrays, batch_size=args.batch_size,
+                                                        progress_bar=False)['predictions'],
+                              images, args.batch_size, args.strict)
+    return report(images, results, labels, TextScorer.from_config(inferencer.cfg), args.out)
 
 
 if __name__ == '__main__':

@@ -2,7 +2,8 @@
 import argparse
 
 from lmim_mm.utils import register_all_modules
-from lmim_mm.utils.run_config import add_common_args, build_runner, enable_amp, load_config
+from lmim_mm.utils.run_config import add_common_args, build_runner, enable_amp, launcher_rank, load_config
+from lmim_mm.utils.work_dir_lock import hold_work_dir
 
 
 def parse_args() -> argparse.Namespace:
@@ -31,7 +32,9 @@ def main() -> None:
         if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
             raise RuntimeError('--auto-scale-lr needs auto_scale_lr.base_batch_size in the config')
         cfg.auto_scale_lr.enable = True
-    build_runner(cfg).train()
+    # one run per work dir (refused while another live run holds it), with a log folder of its own
+    with hold_work_dir(cfg.work_dir, rank=launcher_rank(cfg)):
+        build_runner(cfg).train()
 
 
 if __name__ == '__main__':

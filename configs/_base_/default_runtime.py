@@ -11,8 +11,10 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 # weights_only-loadable checkpoints, strict key and shape checks on load, exact resume (RNG states);
-# per-epoch totals of the unreadable training images skipped (all workers and ranks)
-custom_hooks = [dict(type='mmocr.ExactResumeHook'), dict(type='mmocr.SkipReportHook')]
+# per-epoch totals of the unreadable training images skipped (all workers and ranks); a NaN / Inf loss
+# stops the run (after max_skipped_steps consecutive skipped steps), never reaching the weights or a checkpoint
+non_finite_guard = dict(type='mmocr.NonFiniteLossHook', max_skipped_steps=0)
+custom_hooks = [dict(type='mmocr.ExactResumeHook'), dict(type='mmocr.SkipReportHook'), non_finite_guard]
 
 env_cfg = dict(
     cudnn_benchmark=False,

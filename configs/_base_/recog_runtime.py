@@ -7,5 +7,5 @@ visualizer = dict(type='TextRecogLocalVisualizer', name='visualizer', vis_backen
 # before training / validation / testing every dataset's labels are checked against the recognizer's
 # dictionary (DictCoverageHook): a dataset with more than 5% of labels holding characters it lacks (they
 # would silently become UNKNOWN) stops the run, naming it
-custom_hooks = [dict(type='ExactResumeHook'), dict(type='SkipReportHook'),
+custom_hooks = [dict(type='ExactResumeHook'), dict(type='SkipReportHook'), _base_.non_finite_guard,
                 dict(type='DictCoverageHook', max_oov_share=0.05)]

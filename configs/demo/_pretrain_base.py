@@ -20,5 +20,5 @@ two_view_pipeline = [dict(step, grid_size=_base_.tiny_grid) if 'grid_size' in st
 single_view_pipeline = [dict(step, grid_size=_base_.tiny_grid) if 'grid_size' in step else step
                         for step in _base_.single_view_pipeline]
 # pictures of masks and reconstructions (MAE) or teacher-feature similarity (LMIM) at the end
-custom_hooks = [dict(type='mmocr.ExactResumeHook'), dict(type='mmocr.SkipReportHook'),
+custom_hooks = [dict(type='mmocr.ExactResumeHook'), dict(type='mmocr.SkipReportHook'), _base_.non_finite_guard,
                 dict(type='PretrainVisualizationHook', interval_iters=100000, num_samples=6)]

@@ -58,5 +58,6 @@ val_evaluator = dict(type='AveragingMultiDatasetsEvaluator', metrics=_base_.reco
 test_evaluator = dict(type='AveragingMultiDatasetsEvaluator', metrics=_base_.recog_metrics,
                       dataset_prefixes=list(test_sets))
 # a grid of test words with prediction / ground truth, green when right (WAICS), red when wrong
-custom_hooks = [dict(type='ExactResumeHook'), dict(type='SkipReportHook'), dict(type='DictCoverageHook'),
+custom_hooks = [dict(type='ExactResumeHook'), dict(type='SkipReportHook'), _base_.non_finite_guard,
+                dict(type='DictCoverageHook'),
                 dict(type='RecognitionSamplesHook', num_samples=24)]

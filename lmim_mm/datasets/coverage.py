@@ -10,7 +10,7 @@ reads the labels of an LMDB, a folder, an MMOCR JSON file, a FudanVI prediction 
 import collections
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Collection, Dict, Iterable, Iterator, Tuple
+from typing import Callable, Collection, Dict, Iterable, Iterator, List, NamedTuple, Optional
 
 from lmim_mm.evaluation.metrics.chinese_metric import read_predictions
 from .folder_dataset import list_folder_samples
@@ -30,12 +30,14 @@ class Coverage:
         num_labels: Labels checked.
         num_oov_labels: Labels with at least one character outside the dictionary.
         oov_chars: Occurrences of each character outside the dictionary.
+        holders: The first labels (file path or LMDB key) holding each such character, where known.
     """
 
     name: str
     num_labels: int = 0
     num_oov_labels: int = 0
     oov_chars: collections.Counter = field(default_factory=collections.Counter)
+    holders: Dict[str, List[str]] = field(default_factory=dict)
 
     @property
     def oov_share(self) -> float:
@@ -43,11 +45,13 @@ class Coverage:
         return self.num_oov_labels / self.num_labels if self.num_labels else 0.0
 
     def summary(self, top: int = 20) -> str:
-        """One line: labels, the share out of dictionary, the ``top`` most frequent such characters."""
+        """One line: labels, the share out of dictionary, the ``top`` most frequent such characters and the
+        first labels holding each."""
         line = (f'{self.name}: {self.num_oov_labels} of {self.num_labels} labels ({100 * self.oov_share:.2f}%) '
                 f'hold characters outside the dictionary')
         if self.oov_chars:
-            chars = ', '.join(f'{char!r} x{count}' for char, count in self.oov_chars.most_common(top))
+            chars = ', '.join(f'{char!r} x{count}' + (f' (in {", ".join(self.holders[char])})' if char in self.holders
+                                                      else '') for char, count in self.oov_chars.most_common(top))
             more = len(self.oov_chars) - top
             line += f': {chars}' + (f' and {more} more' if more > 0 else '')
         return line
@@ -56,28 +60,39 @@ class Coverage:
         """JSON-ready figures, with the ``top`` most frequent out-of-dictionary characters."""
         return dict(name=self.name, num_labels=self.num_labels, num_oov_labels=self.num_oov_labels,
                     oov_share=round(self.oov_share, 6), num_oov_chars=len(self.oov_chars),
-                    top_oov_chars=self.oov_chars.most_common(top))
+                    top_oov_chars=self.oov_chars.most_common(top),
+                    holders={char: self.holders[char] for char, _ in self.oov_chars.most_common(top)
+                             if char in self.holders})
 
 
-def label_coverage(name: str, labels: Iterable[str], chars: Collection[str]) -> Coverage:
+def label_coverage(name: str, labels: Iterable[str], chars: Collection[str],
+                   locate: Optional[Callable[[int], str]] = None, num_holders: int = 3) -> Coverage:
     """Count the labels with characters outside ``chars`` and those characters.
 
     Args:
         name: The dataset, for messages.
         labels: Its labels.
         chars: The dictionary's characters (a set is fastest).
+        locate: Where the label of a 0-based index is stored (file path or LMDB key), asked only for
+            labels holding characters outside ``chars``.
+        num_holders: Labels located per such character (the first ones).
 
     Returns:
         The counts.
     """
     chars = chars if isinstance(chars, (set, frozenset)) else set(chars)
     coverage = Coverage(name)
-    for label in labels:
+    for index, label in enumerate(labels):
         coverage.num_labels += 1
         missing = [char for char in label if char not in chars]
         if missing:
             coverage.num_oov_labels += 1
             coverage.oov_chars.update(missing)
+            new = [char for char in dict.fromkeys(missing) if len(coverage.holders.get(char, ())) < num_holders]
+            if locate is not None and new:
+                where = locate(index)
+                for char in new:
+                    coverage.holders.setdefault(char, []).append(where)
     return coverage
 
 
@@ -149,8 +164,16 @@ def read_labels(path: PathLike, fmt: str = 'auto') -> Iterator[str]:
     return _READERS[fmt](Path(path))
 
 
-def dataset_label_sets(dataset) -> Iterator[Tuple[str, Iterable[str]]]:
-    """``(name, labels)`` for each root of a built text-recognition dataset.
+class LabelSet(NamedTuple):
+    """The labels of one dataset root, and where the label of a 0-based index is stored (for messages)."""
+
+    name: str
+    labels: Iterable[str]
+    locate: Callable[[int], str]
+
+
+def dataset_label_sets(dataset) -> Iterator[LabelSet]:
+    """A :class:`LabelSet` for each root of a built text-recognition dataset.
 
     Concatenations (``datasets`` attribute) are walked; :class:`LazyRecogDataset` gives one entry per
     root (the samples it uses, ``num_samples`` applied); other datasets with ``get_data_info`` (mmocr's
@@ -164,12 +187,13 @@ def dataset_label_sets(dataset) -> Iterator[Tuple[str, Iterable[str]]]:
             yield from dataset_label_sets(child)
     elif isinstance(dataset, LazyRecogDataset):
         for source, size in zip(dataset.sources, dataset.sizes):
-            yield source.root, (source.label(index) for index in range(size))
+            yield LabelSet(source.root, (source.label(index) for index in range(size)), source.label_path)
     elif hasattr(dataset, 'get_data_info'):
         dataset.full_init()
         name = getattr(dataset, 'ann_file', '') or getattr(dataset, 'data_root', '') or type(dataset).__name__
-        yield str(name), (instance['text'] for index in range(len(dataset))
-                          for instance in dataset.get_data_info(index)['instances'])
+        yield LabelSet(str(name), (instance['text'] for index in range(len(dataset))
+                                   for instance in dataset.get_data_info(index)['instances']),
+                       lambda index: f'{name} (label {index + 1})')
     else:
         raise TypeError(f'cannot read the labels of a {type(dataset).__name__}')
 

@@ -116,6 +116,9 @@ class FolderSource:
     def label(self, index: int) -> str:
         return self.samples[index][1]
 
+    def label_path(self, index: int) -> str:
+        return str(Path(self.root) / 'label' / f'{Path(self.samples[index][0]).stem}.txt')
+
 
 @DATASETS.register_module()
 class RecogFolderDataset(LazyRecogDataset):

@@ -5,7 +5,8 @@ decoder reads, JPEG / PNG files cut short (OpenCV would fill the missing part wi
 print a libjpeg warning) and images of more than ``max_pixels`` pixels (checked from the header,
 before anything is decoded). Images with an alpha channel are composited on white, so a word drawn
 only in the alpha channel (black RGB under it) stays readable. Training datasets skip and count the
-images it refuses; test datasets and ``tools/infer.py`` stop with its error.
+images it refuses; test datasets stop with its error; ``tools/infer.py`` names each image it refuses
+and reads the others (``--strict``: stops at the first).
 """
 import io
 from typing import Optional, Tuple
@@ -44,7 +45,9 @@ def _header(img_bytes: bytes, name: str, max_pixels: int) -> Tuple[Image.Image, 
         img = Image.open(io.BytesIO(img_bytes))
     except Image.DecompressionBombError as err:  # Pillow's own limit, far above ours
         raise ImageDecodeError(f'{name}: too large ({err}), more than max_pixels={max_pixels}') from err
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
+    except UnidentifiedImageError as err:  # its message names an in-memory buffer, not the file
+        raise ImageDecodeError(f'{name}: not a decodable image (no image format recognised)') from err
+    except (OSError, ValueError, SyntaxError) as err:
         raise ImageDecodeError(f'{name}: not a decodable image ({type(err).__name__}: {err})') from err
     return img, img.format or 'image'
 

@@ -21,7 +21,7 @@ from mmengine.logging import print_log
 from torch.utils.data import Dataset, get_worker_info
 
 from .image_io import MAX_IMAGE_PIXELS, ImageDecodeError, read_image
-from .lmdb_utils import DatasetFormatError, LMDBReader, image_key
+from .lmdb_utils import DatasetFormatError, LMDBReader, image_key, label_key
 
 Roots = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]
 
@@ -44,6 +44,10 @@ class ImageSource(Protocol):
 
     def label(self, index: int) -> str:
         """Label of sample ``index`` (labeled sources only)."""
+        ...
+
+    def label_path(self, index: int) -> str:
+        """Where the label of sample ``index`` is stored, for messages (a file path or ``<root>/<key>``)."""
         ...
 
 
@@ -69,6 +73,9 @@ class LMDBSource:
 
     def label(self, index: int) -> str:
         return self.reader.label(index + 1)
+
+    def label_path(self, index: int) -> str:
+        return f'{self.root}/{label_key(index + 1)}'
 
 
 @dataclass

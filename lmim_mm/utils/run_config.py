@@ -149,6 +149,16 @@ def enable_amp(cfg: Config, dtype: Optional[str] = None) -> None:
         wrapper.loss_scale = 'dynamic'
 
 
+#: Where each launcher tells a process its global rank before mmengine sets up the process group.
+_RANK_VARIABLES = dict(pytorch='RANK', slurm='SLURM_PROCID', mpi='OMPI_COMM_WORLD_RANK')
+
+
+def launcher_rank(cfg: Config) -> int:
+    """This process's global rank under ``cfg.launcher``, read from the launcher's environment (0 without one)."""
+    variable = _RANK_VARIABLES.get(cfg.get('launcher', 'none'))
+    return int(os.environ.get(variable, '0')) if variable else 0
+
+
 def build_runner(cfg: Config):
     """``Runner.from_cfg`` or the registered runner named by ``cfg.runner_type``.
 
@@ -164,5 +174,6 @@ def build_runner(cfg: Config):
     return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
 
 
-__all__: List[str] = ['add_common_args', 'build_runner', 'data_roots', 'enable_amp', 'load_config', 'merge_cfg_options',
+__all__: List[str] = ['add_common_args', 'build_runner', 'data_roots', 'enable_amp', 'launcher_rank', 'load_config',
+                      'merge_cfg_options',
                        'use_cpu_settings']

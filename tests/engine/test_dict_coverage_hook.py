@@ -56,9 +56,28 @@ def runner(work_dir: Path, roots) -> Runner:
 
 
 def test_half_out_of_dictionary_dataset_stops_the_run(lmdbs, tmp_path):
+    keys = ', '.join(f"{lmdbs / 'half_oov'}/label-00000000{i}" for i in (2, 4, 6))  # the first 3 holding 'ä'
     with pytest.raises(ValueError, match=rf"train dataset {lmdbs / 'half_oov'}: 4 of 8 labels \(50.00%\) hold "
-                                         r"characters outside the dictionary: 'ä' x4.*max_oov_share=0.2"):
+                                         rf"characters outside the dictionary: 'ä' x4 \(in {keys}\).*"
+                                         r"max_oov_share=0.2"):
         runner(tmp_path, [lmdbs / 'clean', lmdbs / 'half_oov']).train()
+
+
+def test_coverage_names_the_label_files_of_each_missing_character(tmp_path, real_data_dir):
+    from lmim_mm.datasets import RecogFolderDataset
+
+    samples = list_folder_samples(real_data_dir / 'svt_test')[:4]
+    for sub in ('IMG', 'label'):
+        (tmp_path / sub).mkdir()
+    for i, ((image, label), extra) in enumerate(zip(samples, ['', 'é', 'ä', 'éä']), 1):
+        (tmp_path / 'IMG' / f'{i}.jpg').write_bytes(Path(image).read_bytes())
+        (tmp_path / 'label' / f'{i}.txt').write_text(label + extra, encoding='utf-8')
+    (name, labels, locate), = dataset_label_sets(RecogFolderDataset(str(tmp_path), pipeline=[]))
+    report = label_coverage(name, labels, set('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'), locate)
+    label = tmp_path / 'label'
+    assert report.holders == {'é': [str(label / '2.txt'), str(label / '4.txt')],
+                              'ä': [str(label / '3.txt'), str(label / '4.txt')]}
+    assert f"'é' x2 (in {label / '2.txt'}, {label / '4.txt'})" in report.summary()
 
 
 def test_covered_dataset_is_logged_and_trains(lmdbs, tmp_path):
@@ -72,7 +91,7 @@ def test_label_sets_and_counts(lmdbs):
     from lmim_mm.datasets import LabeledLMDBDataset
 
     dataset = LabeledLMDBDataset([str(lmdbs / 'clean'), str(lmdbs / 'half_oov')], num_samples=6)
-    sets = [(name, list(labels)) for name, labels in dataset_label_sets(dataset)]
+    sets = [(name, list(labels)) for name, labels, _ in dataset_label_sets(dataset)]
     assert [name for name, _ in sets] == [str(lmdbs / 'clean'), str(lmdbs / 'half_oov')]
     assert all(len(labels) == 6 for _, labels in sets)  # num_samples applied
     report = label_coverage('x', ['中文', 'ab', '中a', 'é'], {'a', 'b', '中'})

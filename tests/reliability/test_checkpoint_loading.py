@@ -124,7 +124,8 @@ def test_infer_refuses_bad_image_and_empty_label_naming_the_file(monkeypatch, se
     for i in (1, 2):
         (folder / 'label' / f'{i}.txt').write_text('word')
     with pytest.raises(ImageDecodeError, match=f'{re.escape(str(folder / "IMG" / "2.jpg"))}: truncated'):
-        run_tool(monkeypatch, 'infer.py', setup['config'], setup['good'], folder)
+        run_tool(monkeypatch, 'infer.py', setup['config'], setup['good'], folder, '--strict')
+    assert run_tool(monkeypatch, 'infer.py', setup['config'], setup['good'], folder) == 1  # named, the other read
     (folder / 'IMG' / '2.jpg').write_bytes(good)
     (folder / 'label' / '2.txt').write_text('')
     with pytest.raises(DatasetFormatError, match=f'{re.escape(str(folder / "label" / "2.txt"))}: empty label'):

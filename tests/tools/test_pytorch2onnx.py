@@ -68,3 +68,43 @@ def test_infer_needs_config_and_checkpoint_without_onnx(exported):
     proc = subprocess.run([sys.executable, 'tools/infer.py', str(root / 'words')], cwd=REPO, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 2 and 'CONFIG CHECKPOINT PATH, or --onnx DIR PATH' in proc.stderr
+
+
+@pytest.fixture(scope='module')
+def mixed_folder(tmp_path_factory, real_data_dir) -> Path:
+    """40 IIIT5K words and 3 broken files: a JPEG cut in half, a text file named .png, an empty file."""
+    folder = tmp_path_factory.mktemp('mixed')
+    for i in range(1, 41):
+        shutil.copy(real_data_dir / 'iiit5k_test' / 'IMG' / f'{i}.png', folder / f'{i}.png')
+    jpeg = (real_data_dir / 'svt_test' / 'IMG' / '1.jpg').read_bytes()
+    (folder / 'cut.jpg').write_bytes(jpeg[:len(jpeg) // 2])
+    (folder / 'notes.png').write_text('not an image\n')
+    (folder / 'empty.jpg').write_bytes(b'')
+    return folder
+
+
+def infer(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, 'tools/infer.py', *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=300, env=dict(os.environ, OMP_NUM_THREADS='1'))
+
+
+def test_infer_reads_every_good_image_and_names_every_broken_one(exported, mixed_folder, tmp_path):
+    root, _ = exported
+    expected = {'cut.jpg': 'truncated JPEG', 'notes.png': 'not a decodable image', 'empty.jpg': 'empty image (0 bytes)'}
+    errors, models = {}, dict(pytorch=[str(TINY_CONFIG), str(root / 'tiny.pth')], onnx=['--onnx', str(root / 'onnx')])
+    for engine, model in models.items():
+        out = tmp_path / f'{engine}.jsonl'
+        proc = infer(*model, str(mixed_folder), '--batch-size', '16', '--out', str(out))
+        assert proc.returncode == 1, proc.stderr[-3000:]
+        assert len([line for line in proc.stdout.splitlines() if '\t' in line]) == 40
+        records = [json.loads(line) for line in out.read_text(encoding='utf-8').splitlines()]
+        assert len(records) == 43 and sum('text' in r for r in records) == 40
+        errors[engine] = {Path(r['image']).name: r['error'] for r in records if 'error' in r}
+        assert errors[engine].keys() == expected.keys()
+        for name, reason in expected.items():  # named, with the reason, on stderr and in --out
+            assert errors[engine][name].startswith(f'{mixed_folder / name}: ') and reason in errors[engine][name]
+            assert f'cannot read {errors[engine][name]}' in proc.stderr
+        assert '40 of 43 images read, 3 could not be read' in proc.stderr
+        strict = infer(*model, str(mixed_folder), '--strict')
+        assert strict.returncode != 0 and 'ImageDecodeError' in strict.stderr and 'images read' not in strict.stderr
+    assert errors['pytorch'] == errors['onnx']  # one wording

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from lmim_mm.datasets.folder_dataset import list_folder_samples
+from tests.helpers.tiny_configs import TINY_VIT, tiny_lmim_config, tiny_recognizer_config
 from tests.helpers.tiny_data import write_tiny_datasets
 
 REPO = Path(__file__).resolve().parents[2]
-TINY_VIT = "dict(type='mmpretrain.TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2), out_type='raw')"
 
 
 @pytest.fixture(scope='module')
@@ -23,38 +23,6 @@ def tiny_data(tmp_path_factory, real_data_dir):
     samples = list_folder_samples(real_data_dir / 'svt_test')[:16]
     write_tiny_datasets(root, samples, folder_size=6)
     return root
-
-
-def write(path: Path, text: str) -> Path:
-    path.write_text(text)
-    return path
-
-
-def tiny_lmim_config(tmp_path: Path, data: Path) -> Path:
-    return write(tmp_path / 'tiny_lmim.py', f"""
-_base_ = [{str(REPO / 'configs' / 'lmim_pretrain.py')!r}]
-model = dict(backbone=dict(_delete_=True, **{TINY_VIT}),
-             neck=dict(in_channels=32, embed_dim=32, depth=1, num_heads=2, ffn_dim=64), teacher_checkpoint=None)
-train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False, pin_memory=False,
-                        dataset=dict(data_root={str(data / 'unlabeled')!r}))
-train_cfg = dict(max_epochs=1)
-default_hooks = dict(logger=dict(interval=1))
-""")
-
-
-def tiny_recognizer_config(tmp_path: Path, data: Path) -> Path:
-    return write(tmp_path / 'tiny_recognizer.py', f"""
-_base_ = [{str(REPO / 'configs' / 'textrecog' / 'vit-s-p4_lmim-pre_tf-decoder_8xb64-amp-coslr-10e_union14m-l.py')!r}]
-model = dict(backbone=dict(_delete_=True, **{TINY_VIT}), encoder=dict(in_channels=32, out_channels=32),
-             decoder=dict(n_layers=1, d_model=32, n_head=2, d_k=16, d_v=16, d_inner=32))
-tiny_set = dict(type='LabeledLMDBDataset', data_root={str(data / 'labeled')!r}, test_mode=True, pipeline=None)
-train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
-                        dataset=dict(datasets=[dict(tiny_set, test_mode=False)]))
-val_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False, dataset=dict(datasets=[tiny_set]))
-test_dataloader = val_dataloader
-val_evaluator = dict(dataset_prefixes=['tiny'])
-test_evaluator = val_evaluator
-""")
 
 
 def run(cmd, cwd=REPO, timeout=600) -> subprocess.CompletedProcess:

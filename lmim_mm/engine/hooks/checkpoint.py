@@ -9,6 +9,7 @@ from mmocr.registry import HOOKS
 
 from lmim_mm.utils.fileio import (LAST_CHECKPOINT, atomic_write_bytes, checkpoint_step, find_resume_checkpoint,
                                    remove_temp_files)
+from lmim_mm.utils.work_dir_lock import acquire_work_dir_lock, release_work_dir_lock
 
 
 @HOOKS.register_module()
@@ -27,8 +28,11 @@ class AtomicCheckpointHook(CheckpointHook):
 
     At start (``before_run``), a run with ``resume=True`` and no explicit checkpoint resumes from
     :func:`~lmim_mm.utils.fileio.find_resume_checkpoint` (the newest complete checkpoint when
-    ``last_checkpoint`` is missing, empty or stale, with a warning); temporary files of interrupted
-    writes are deleted, and so are checkpoints a killed run had already dropped from its kept list.
+    ``last_checkpoint`` is missing, empty or stale, with a warning). When training starts, the main
+    process takes the work dir's lock (:mod:`lmim_mm.utils.work_dir_lock`: refused while another live
+    run holds it, released when training ends); only then are the temporary files of interrupted
+    writes deleted, and the checkpoints a killed run had already dropped from its kept list, so the
+    clean-up only touches files of runs that are gone.
     A failed write raises an ``OSError`` naming the file, and the previous checkpoint stays.
 
     Args:
@@ -47,6 +51,8 @@ class AtomicCheckpointHook(CheckpointHook):
                 runner.logger.warning(f'nothing to resume in {runner.work_dir}: training from the start')
 
     def before_train(self, runner) -> None:
+        if is_main_process():
+            acquire_work_dir_lock(runner.work_dir)
         super().before_train(runner)
         if not is_main_process():
             return
@@ -55,6 +61,11 @@ class AtomicCheckpointHook(CheckpointHook):
         for path in self._dropped_checkpoints():
             runner.logger.warning(f'removing {path}: a checkpoint the interrupted run had already dropped')
             Path(path).unlink()
+
+    def after_train(self, runner) -> None:
+        super().after_train(runner)
+        if is_main_process():
+            release_work_dir_lock(runner.work_dir)
 
     def _dropped_checkpoints(self) -> List[str]:
         """Checkpoints older than the newest kept one that are not kept (left by a kill before pruning)."""

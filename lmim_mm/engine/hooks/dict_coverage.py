@@ -33,9 +33,10 @@ class DictCoverageHook(Hook):
     or scored on something other than the text. Before the first training / validation / test run,
     the labels of every root of the dataloader's dataset (see
     :func:`~lmim_mm.datasets.coverage.dataset_label_sets`) are checked against the model's dictionary;
-    each dataset's figures (labels with such characters, which characters, the most frequent first)
-    are logged, and a dataset whose share of such labels exceeds ``max_oov_share`` stops the run
-    with an error that names it. Each root is checked once per run.
+    each dataset's figures (labels with such characters, which characters, the most frequent first,
+    and the first label files or LMDB keys holding each) are logged, and a dataset whose share of
+    such labels exceeds ``max_oov_share`` stops the run with an error that names it. Each root is
+    checked once per run.
 
     Args:
         max_oov_share: Largest tolerated share of labels with out-of-dictionary characters.
@@ -67,10 +68,10 @@ class DictCoverageHook(Hook):
             ValueError: Naming the dataset, its figures and the most frequent missing characters.
         """
         chars = dictionary_chars(runner.model)
-        for name, labels in dataset_label_sets(dataset):
+        for name, labels, locate in dataset_label_sets(dataset):
             if name in self._checked:
                 continue
-            report = label_coverage(name, labels, chars)
+            report = label_coverage(name, labels, chars, locate)
             self._checked.add(name)
             level = logging.WARNING if report.num_oov_labels else logging.INFO
             print_log(f'dictionary coverage ({phase}) {report.summary(self.top)}', logger='current', level=level)
