@@ -42,9 +42,9 @@ def decoding_steps(probs: np.ndarray, settings: DeploySettings, top_k: int = 3) 
         top_k: Alternatives listed per step.
 
     Returns:
-        Per kept step ``{"char", "prob", "top": [{"char", "prob"}, ...]}`` (the most probable class, ``top_k``
-        classes by probability), ending with the end step (``"char"``: the dictionary's end token) when
-        the word ends within T steps; ignored classes (padding) are skipped.
+        Per kept step ``{"char", "prob", "end", "top": [{"char", "prob"}, ...]}``: the most probable class,
+        whether it is the end token, and the ``top_k`` most probable classes. The steps end with the end
+        step when the word ends within T steps; ignored classes (padding) are skipped.
     """
     ignore = set(settings.ignore_indexes)
     order = np.argsort(-probs, axis=-1, kind='stable')[:, :top_k]
@@ -53,7 +53,7 @@ def decoding_steps(probs: np.ndarray, settings: DeploySettings, top_k: int = 3) 
         index = ranked[0]
         if index in ignore:
             continue
-        steps.append(dict(char=settings.classes[index], prob=step_probs[index],
+        steps.append(dict(char=settings.classes[index], prob=step_probs[index], end=index == settings.end_idx,
                           top=[dict(char=settings.classes[i], prob=step_probs[i]) for i in ranked]))
         if index == settings.end_idx:
             break
