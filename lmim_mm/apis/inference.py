@@ -10,15 +10,14 @@ character, its probability and the most probable alternatives). ``tools/infer.py
 """
 import os.path as osp
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 from mmocr.apis import TextRecInferencer
 
 from lmim_mm.datasets.image_io import read_image
-from lmim_mm.deploy import DeploySettings, ONNXRecognizer, postprocess, to_input
+from lmim_mm.deploy import ONNXRecognizer, postprocess, to_input
 from lmim_mm.evaluation import TextScorer
-from lmim_mm.models.textrecog.onnx_export import deploy_settings
 from lmim_mm.utils import register_all_modules
 from lmim_mm.utils.checkpoint import check_state_dict, load_state_dict_file
 
@@ -32,13 +31,22 @@ def read_image_file(path: str) -> np.ndarray:
     return read_image(Path(path).read_bytes(), path)
 
 
-def decoding_steps(probs: np.ndarray, settings: DeploySettings, top_k: int = 3) -> List[dict]:
+class Vocabulary(NamedTuple):
+    """What reading the decoder's classes needs: mmocr ``Dictionary.dict`` (characters, then the special
+    tokens), the end token's class and the classes the postprocessor skips (``ignore_chars``, padding)."""
+
+    classes: Tuple[str, ...]
+    end_idx: int
+    ignore_indexes: Tuple[int, ...]
+
+
+def decoding_steps(probs: np.ndarray, vocabulary: Vocabulary, top_k: int = 3) -> List[dict]:
     """The steps of one decoded word, read as mmocr's ``AttentionPostprocessor`` reads its word.
 
     Args:
         probs: Class probabilities of each step (T, C), as the decoder gives them to the postprocessor (beam
             search: the chosen token's probability at its class, zeros elsewhere).
-        settings: Dictionary and special ids.
+        vocabulary: The decoder's classes.
         top_k: Alternatives listed per step.
 
     Returns:
@@ -46,16 +54,16 @@ def decoding_steps(probs: np.ndarray, settings: DeploySettings, top_k: int = 3) 
         whether it is the end token, and the ``top_k`` most probable classes. The steps end with the end
         step when the word ends within T steps; ignored classes (padding) are skipped.
     """
-    ignore = set(settings.ignore_indexes)
+    ignore = set(vocabulary.ignore_indexes)
     order = np.argsort(-probs, axis=-1, kind='stable')[:, :top_k]
     steps = []
     for step_probs, ranked in zip(probs.tolist(), order.tolist()):
         index = ranked[0]
         if index in ignore:
             continue
-        steps.append(dict(char=settings.classes[index], prob=step_probs[index], end=index == settings.end_idx,
-                          top=[dict(char=settings.classes[i], prob=step_probs[i]) for i in ranked]))
-        if index == settings.end_idx:
+        steps.append(dict(char=vocabulary.classes[index], prob=step_probs[index], end=index == vocabulary.end_idx,
+                          top=[dict(char=vocabulary.classes[i], prob=step_probs[i]) for i in ranked]))
+        if index == vocabulary.end_idx:
             break
     return steps
 
@@ -64,11 +72,11 @@ class WordReader:
     """Reads decoded word images; subclasses supply :meth:`_predict`.
 
     Attributes:
-        settings: The dictionary and decoding settings (:class:`~lmim_mm.deploy.DeploySettings`).
+        vocabulary: The decoder's classes.
         scorer: The recognizer's test metrics (the config's, the export's, else its dictionary's).
     """
 
-    settings: DeploySettings
+    vocabulary: Vocabulary
     scorer: TextScorer
 
     def _predict(self, images: List[np.ndarray], batch_size: int) -> List[dict]:
@@ -91,7 +99,7 @@ class WordReader:
         for prediction in predictions:
             probs = prediction.pop('probs')
             if top_k > 0:
-                prediction['steps'] = decoding_steps(probs, self.settings, top_k)
+                prediction['steps'] = decoding_steps(probs, self.vocabulary, top_k)
         return predictions
 
 
@@ -116,7 +124,9 @@ class TorchWordReader(WordReader):
         self.inferencer = TextRecInferencer(model=config, weights=checkpoint, device=device)
         # mmocr loads weights leniently (a log warning); refuse a checkpoint that does not fit, as test.py does
         check_state_dict(self.inferencer.model, load_state_dict_file(checkpoint), source=checkpoint)
-        self.settings = deploy_settings(self.inferencer.model)
+        decoder = self.inferencer.model.decoder
+        self.vocabulary = Vocabulary(tuple(decoder.dictionary.dict), decoder.dictionary.end_idx,
+                                     tuple(decoder.postprocessor.ignore_indexes))
         self.scorer = TextScorer.from_config(self.inferencer.cfg)
 
     def _predict(self, images: List[np.ndarray], batch_size: int) -> List[dict]:
@@ -140,10 +150,10 @@ class ONNXWordReader(WordReader):
 
     def __init__(self, export_dir: str, threads: Optional[int] = None) -> None:
         self.recognizer = ONNXRecognizer(export_dir, threads)
-        self.settings = self.recognizer.settings
+        self.settings = settings = self.recognizer.settings
+        self.vocabulary = Vocabulary(settings.classes, settings.end_idx, settings.ignore_indexes)
         # the export's test metrics score as the PyTorch path, else the dictionary's
-        self.scorer = (TextScorer(self.settings.metrics) if self.settings.metrics
-                       else TextScorer.for_dictionary(self.settings.classes))
+        self.scorer = TextScorer(settings.metrics) if settings.metrics else TextScorer.for_dictionary(settings.classes)
 
     def _predict(self, images: List[np.ndarray], batch_size: int) -> List[dict]:
         predictions = []
@@ -167,5 +177,5 @@ def build_word_reader(config: Optional[str] = None, checkpoint: Optional[str] = 
     return ONNXWordReader(onnx) if onnx else TorchWordReader(config, checkpoint, device)
 
 
-__all__ = ['ONNXWordReader', 'TorchWordReader', 'WordReader', 'build_word_reader', 'decoding_steps',
+__all__ = ['ONNXWordReader', 'TorchWordReader', 'Vocabulary', 'WordReader', 'build_word_reader', 'decoding_steps',
            'read_image_file']
