@@ -15,12 +15,11 @@ and the exit status is 1 when any image failed (``--strict``: stop at the first,
 Runs mmocr's ``TextRecInferencer`` on the config and checkpoint, so anything that works here works in
 mmocr's own inference API. With ``--onnx`` it reads with an export of ``tools/deployment/pytorch2onnx.py``
 on onnxruntime (:mod:`lmim_mm.deploy`): the dictionary, settings and test metrics come from the export,
-no config or checkpoint is needed. Both paths decode images with :func:`read_file`, so they read the
-same pixels and word their errors alike.
+no config or checkpoint is needed. Both paths are :mod:`lmim_mm.apis.inference`'s readers and decode
+images with its ``read_image_file``, so they read the same pixels and word their errors alike.
 """
 import argparse
 import json
-import os.path as osp
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
@@ -28,8 +27,6 @@ from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
 from tqdm import tqdm
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from lmim_mm.evaluation import TextScorer
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
@@ -74,17 +71,6 @@ def collect_inputs(path: str) -> Tuple[List[str], Optional[List[str]]]:
     if not images:
         raise FileNotFoundError(f'{path} holds no image ({", ".join(IMAGE_SUFFIXES)})')
     return images, None
-
-
-def read_file(path: str) -> 'np.ndarray':
-    """An image file decoded as in training and testing, BGR (H, W, 3) uint8; both inference paths read with it.
-
-    Raises:
-        ImageDecodeError: empty, undecodable, truncated or too large, naming the file and the reason.
-    """
-    from lmim_mm.datasets.image_io import read_image
-
-    return read_image(Path(path).read_bytes(), path)
 
 
 def read_in_batches(decode: Callable[[str], Any], recognize: Callable[[list], List[dict]], paths: List[str],
@@ -150,44 +136,15 @@ def report(images: List[str], results: List[dict], labels: Optional[List[str]], 
     return 1 if failed else 0
 
 
-def onnx_main(args: argparse.Namespace) -> int:
-    """Read with an ONNX export on onnxruntime."""
-    from lmim_mm.deploy import ONNXRecognizer
-    from lmim_mm.evaluation import TextScorer
-
-    images, labels = collect_inputs(args.path)
-    recognizer = ONNXRecognizer(args.onnx)
-    settings = recognizer.settings  # the export's test metrics score as the PyTorch path, else the dictionary's
-    results = read_in_batches(lambda path: read_file(path)[..., ::-1],  # the export reads RGB
-                              lambda arrays: [dict(text=text, scores=score) for text, score in recognizer.read(arrays)],
-                              images, args.batch_size, args.strict)
-    scorer = TextScorer(settings.metrics) if settings.metrics else TextScorer.for_dictionary(settings.classes)
-    return report(images, results, labels, scorer, args.out)
-
-
 def main() -> int:
     args = parse_args()
-    if args.onnx:
-        return onnx_main(args)
-    from mmocr.apis import TextRecInferencer
+    from lmim_mm.apis import build_word_reader, read_image_file
 
-    from lmim_mm.evaluation import TextScorer
-    from lmim_mm.utils import register_all_modules
-    from lmim_mm.utils.checkpoint import check_state_dict, load_state_dict_file
-
-    register_all_modules(init_default_scope=False)
-    for name in (args.config, args.checkpoint):
-        if not osp.isfile(name):
-            raise FileNotFoundError(f'not found: {name}')
     images, labels = collect_inputs(args.path)
-    inferencer = TextRecInferencer(model=args.config, weights=args.checkpoint, device=args.device)
-    # mmocr loads weights leniently (a log warning); refuse a checkpoint that does not fit, as test.py does
-    check_state_dict(inferencer.model, load_state_dict_file(args.checkpoint), source=args.checkpoint)
-
-    results = read_in_batches(read_file, lambda arrays: inferencer(arrays, batch_size=args.batch_size,
-                                                        progress_bar=False)['predictions'],
+    reader = build_word_reader(args.config, args.checkpoint, args.onnx, args.device)
+    results = read_in_batches(read_image_file, lambda arrays: reader.read(arrays, args.batch_size),
                               images, args.batch_size, args.strict)
-    return report(images, results, labels, TextScorer.from_config(inferencer.cfg), args.out)
+    return report(images, results, labels, reader.scorer, args.out)
 
 
 if __name__ == '__main__':

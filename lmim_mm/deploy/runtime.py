@@ -139,14 +139,27 @@ class ONNXRecognizer:
         Returns:
             Token ids (N, T) and the probability of each (N, T).
         """
+        return self.decode_with_probs(images, beam_width)[:2]
+
+    def decode_with_probs(self, images: np.ndarray,
+                          beam_width: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`decode`, plus the class probabilities of each step as the PyTorch decoder returns them.
+
+        Returns:
+            Token ids (N, T), the probability of each (N, T) and the class probabilities (N, T, C): greedy
+            decoding's distribution of each step; for beam search, the chosen token's probability at its
+            class and zeros elsewhere.
+        """
         width = self.settings.beam_width if beam_width is None else beam_width
         memory = self.encode(images)
         steps, eos = self.settings.max_seq_len, self.settings.end_idx
         if width <= 1:
             ids, probs = greedy_decode(self, memory, steps, eos)
-            return ids, np.take_along_axis(probs, ids[..., None], 2)[..., 0]
+            return ids, np.take_along_axis(probs, ids[..., None], 2)[..., 0], probs
         ids, token_probs, _ = beam_search(self, memory, steps, eos, width)
-        return ids, token_probs
+        probs = np.zeros((*ids.shape, self.num_classes), np.float32)
+        np.put_along_axis(probs, ids[..., None], token_probs[..., None], 2)
+        return ids, token_probs, probs
 
     def read(self, images: Sequence[np.ndarray], beam_width: Optional[int] = None) -> List[Tuple[str, float]]:
         """Words and confidences of RGB images (uint8 (h, w, 3), any sizes), as mmocr's postprocessor gives them."""

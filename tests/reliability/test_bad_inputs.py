@@ -1,7 +1,5 @@
 """Bad images, labels and options: an error naming the file / option, or a skip that is logged and counted."""
 import io
-import struct
-import zlib
 from pathlib import Path
 
 import cv2
@@ -17,21 +15,13 @@ from lmim_mm.datasets.lmdb_utils import DatasetFormatError
 from lmim_mm.datasets.transforms.mask_transform import BlockwiseMaskGenerator, RandomPatchMaskGenerator, SpanMaskGenerator
 from lmim_mm.datasets.transforms.two_view import GuidanceAugment, LMIMTwoView
 from lmim_mm.models.backbones import TextViT
+from tests.helpers.tiny_data import png_header_only
 from tools.dataset_converters.lmdb_convert import write_lmdb
 
 
 @pytest.fixture(scope='module')
 def jpeg(real_data_dir) -> bytes:
     return next(p for p in sorted((real_data_dir / 'svt_test' / 'IMG').iterdir()) if p.suffix == '.jpg').read_bytes()
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A valid PNG whose header says ``width`` x ``height`` (pixel rows left out: never decoded)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
-
-    ihdr = struct.pack('>IIBBBBB', width, height, 8, 0, 0, 0, 0)
-    return b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', ihdr) + chunk(b'IDAT', zlib.compress(b'\0')) + chunk(b'IEND', b'')
 
 
 def alpha_only_word() -> bytes:
