@@ -5,8 +5,8 @@ config), built by the registries with their data preprocessors, and a training s
 ``model.train_step(data, optim_wrapper)`` with the config's optimizer in an ``AmpOptimWrapper`` (bf16, or fp16
 with dynamic loss scaling as the authors ran; ``OptimWrapper`` for fp32). Batches come from the configs' own
 transforms (two views + mask, or packed text samples) on random images, collated as their dataloaders do, and
-are moved to the device by the data preprocessor in every step, as in training. ``--compile`` wraps the model's
-forward in ``torch.compile``.
+are moved to the device by the data preprocessor in every step, as in training. ``--compile`` compiles the
+encoders and pretraining decoders (:data:`COMPILED_PARTS`) with ``torch.compile``.
 
 Each measurement is timed against the in-tree re-creation of the authors' computation of the same size on the
 same device in the same process (``ratio`` = ours / reference images/s), alternating as
@@ -17,8 +17,8 @@ on CPU, which has no fp16 autocast; greedy decoding re-running the decoder over 
 MFU: the model's FLOPs from ``tools/analysis_tools/get_flops.py`` (:func:`count`: the encoder on one image for
 pretraining algorithms; encoder and decoding for recognizers), times 2 (it counts a multiply-add as one FLOP),
 times 3 for a training step (forward + backward), over the chip's dense bf16 peak (:data:`PEAK_BF16_FLOPS`);
-``null`` on a chip not in that table. ``peak_mem_gib`` is ``torch.cuda.max_memory_allocated`` over the timed
-steps of ours (``null`` on CPU). ``data_workers``: images/s of the LMIM config's dataloader (LMDB read, two
+``null`` on a chip not in that table. ``peak_mem_gib``: ``torch.cuda.max_memory_allocated`` over one call of ours
+after a warm-up one (training steps: before the reference model exists; ``null`` on CPU). ``data_workers``: images/s of the LMIM config's dataloader (LMDB read, two
 views, mask, collate) with 1..N workers, next to the GPU's step rate.
 """
 import copy
@@ -187,10 +187,18 @@ def recognizer_batch(batch: int) -> dict:
     return pseudo_collate(samples)
 
 
+#: Submodules compiled by ``--compile``: the encoders and the pretraining decoders (tensor in, tensor out, fixed
+#: shapes per batch); the data preprocessor, losses and the recognizer's step-by-step decoding stay eager.
+COMPILED_PARTS = ('backbone', 'teacher', 'neck')
+
+
 def maybe_compile(model: nn.Module, settings: PipelineSettings) -> nn.Module:
-    """``model`` with its forward compiled (``torch.compile``, default mode) when ``settings.compile``."""
+    """``model`` with :data:`COMPILED_PARTS` compiled (``torch.compile``, default mode) when ``settings.compile``."""
     if settings.compile:
-        model.compile()
+        for name in COMPILED_PARTS:
+            part = getattr(model, name, None)
+            if isinstance(part, nn.Module):
+                part.compile()
     return model
 
 
@@ -213,25 +221,31 @@ def peak_flops(device: str) -> Tuple[str, Optional[float]]:
 
 # ---------------------------------------------------------------------------------------------- results
 def result(name: str, settings: PipelineSettings, batch: int, seconds: float, ref_seconds: Optional[float],
-           flops: Optional[float], dtype: Optional[str] = None, **extra: Any) -> Dict[str, Any]:
+           flops: Optional[float], peak_mem_gib: Optional[float] = None, dtype: Optional[str] = None,
+           **extra: Any) -> Dict[str, Any]:
     """One JSON-ready line: images/s, peak memory, MFU (``flops`` per image, None: not reported) and ratio."""
     device, peak = peak_flops(settings.device)
     images_per_s = batch / seconds
     mfu = images_per_s * flops / peak if flops is not None and peak is not None else None
     out = dict(name=name, device=device, batch=batch, dtype=dtype or settings.dtype, images_per_s=images_per_s,
-               peak_mem_gib=torch.cuda.max_memory_allocated() / 2**30 if settings.device == 'cuda' else None,
-               mfu=mfu, ratio=ref_seconds / seconds if ref_seconds else None,
+               peak_mem_gib=peak_mem_gib, mfu=mfu, ratio=ref_seconds / seconds if ref_seconds else None,
                reference_images_per_s=batch / ref_seconds if ref_seconds else None, compile=settings.compile,
                flops_per_image=flops, peak_bf16_flops=peak, torch=torch.__version__, cuda=torch.version.cuda,
                **extra)
     return {k: float(f'{v:.4g}') if isinstance(v, float) else v for k, v in out.items()}
 
 
-def reset_peak(settings: PipelineSettings) -> None:
-    """Start a new peak-memory window (CUDA)."""
-    if settings.device == 'cuda':
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
+def peak_memory_gib(step: Callable[[], Any], settings: PipelineSettings) -> Optional[float]:
+    """``torch.cuda.max_memory_allocated`` (GiB) over a warm-up call and one more call of ``step``, with only our
+    model on the device (weights, optimizer states, activations); None on CPU."""
+    step()
+    if settings.device != 'cuda':
+        return None
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    step()
+    torch.cuda.synchronize()
+    return torch.cuda.max_memory_allocated() / 2**30
 
 
 def timed(steps: Dict[str, Callable[[], Any]], settings: PipelineSettings) -> Dict[str, float]:
@@ -299,10 +313,10 @@ def measure_pretrain(name: str, settings: PipelineSettings) -> Iterator[Dict[str
     wrapper = build_optim_wrapper(model, cfg, settings.dtype)
     for batch in settings.batches:
         data = pretrain_batch(cfg, batch)
+        peak = peak_memory_gib(lambda: model.train_step(data, wrapper), settings)
         reference = reference_pretrain_step(name, settings, batch)
-        reset_peak(settings)
         seconds = timed(dict(ours=lambda: model.train_step(data, wrapper), reference=reference), settings)
-        yield result(f'{name}_train', settings, batch, seconds['ours'], seconds['reference'], flops,
+        yield result(f'{name}_train', settings, batch, seconds['ours'], seconds['reference'], flops, peak,
                      reference_dtype='fp16' if settings.device == 'cuda' else 'bf16')
         del reference
 
@@ -315,6 +329,7 @@ def measure_recognizer_train(settings: PipelineSettings) -> Iterator[Dict[str, A
     wrapper = build_optim_wrapper(model, cfg, settings.dtype)
     batch = settings.finetune_batch
     data = recognizer_batch(batch)
+    peak = peak_memory_gib(lambda: model.train_step(data, wrapper), settings)
     reference = reference_recognizer(settings).train()
     images = reference_images(batch, settings.device)
     labels = torch.randint(0, 94, (batch, 25), device=settings.device)
@@ -326,9 +341,8 @@ def measure_recognizer_train(settings: PipelineSettings) -> Iterator[Dict[str, A
         return F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten())
 
     reference_step = reference_train_step(reference, reference_loss, settings)
-    reset_peak(settings)
     seconds = timed(dict(ours=lambda: model.train_step(data, wrapper), reference=reference_step), settings)
-    yield result('recognizer_train', settings, batch, seconds['ours'], seconds['reference'], flops,
+    yield result('recognizer_train', settings, batch, seconds['ours'], seconds['reference'], flops, peak,
                  reference_dtype='fp16' if settings.device == 'cuda' else 'bf16')
 
 
@@ -352,11 +366,11 @@ def measure_recognize(settings: PipelineSettings) -> Iterator[Dict[str, Any]]:
     for beam in (0, 5):
         cfg.model.decoder.beam_width = beam
         model = maybe_compile(build_model(cfg, settings.device), settings).eval()
-        reset_peak(settings)
-        seconds = timed(dict(ours=under_autocast(lambda: model.test_step(data)),
-                             reference=under_autocast(lambda: reference.greedy(images))), settings)
+        ours = under_autocast(lambda: model.test_step(data))
+        peak = peak_memory_gib(ours, settings)
+        seconds = timed(dict(ours=ours, reference=under_autocast(lambda: reference.greedy(images))), settings)
         yield result(f'recognize_{"beam5" if beam else "greedy"}', settings, batch, seconds['ours'],
-                     seconds['reference'], None)
+                     seconds['reference'], None, peak)
         del model
 
 
