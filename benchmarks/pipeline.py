@@ -48,7 +48,7 @@ CONFIGS = dict(lmim=REPO / 'configs' / 'lmim_pretrain.py',
 PEAK_BF16_FLOPS = {'H100': 989e12, 'H200': 989e12}
 #: ``--quick``: the configs' models shrunk (ViT 32 x 2 layers, small decoders) so a CPU runs them in seconds.
 QUICK_MODEL_OPTIONS = {
-    'model.backbone.arch': dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64),
+    'model.backbone.arch': dict(_delete_=True, embed_dims=32, num_layers=2, num_heads=2),
     'lmim': {'model.neck.in_channels': 32, 'model.neck.embed_dim': 32, 'model.neck.depth': 1,
              'model.neck.num_heads': 2, 'model.neck.ffn_dim': 64},
     'mae': {'model.neck.in_channels': 32, 'model.neck.embed_dim': 32, 'model.neck.depth': 1,
@@ -280,8 +280,7 @@ def reference_pretrain_step(name: str, settings: PipelineSettings, batch: int) -
     from benchmarks.harness import draw_masks
     from lmim_mm.datasets.transforms.mask_transform import RandomPatchMaskGenerator
 
-    images = torch.from_numpy(np.stack(random_images(batch))).permute(0, 3, 1, 2).float().div(127.5).sub(1)
-    images = images.to(settings.device)
+    images = reference_images(batch, settings.device)
     if name == 'lmim':
         model = build_lmim(settings.sizes)['reference'].to(settings.device).train()
         mask = draw_masks(RandomPatchMaskGenerator(0.8), batch, settings.device).float()
@@ -408,9 +407,12 @@ def measure_data_workers(settings: PipelineSettings) -> Iterator[Dict[str, Any]]
 
 def run_pipeline(settings: PipelineSettings, names: Sequence[str] = MEASUREMENTS) -> Iterator[Dict[str, Any]]:
     """Run the named measurements of :data:`MEASUREMENTS` in that order, yielding JSON-ready lines."""
+    from mmengine.logging import MMLogger
+
     unknown = sorted(set(names) - set(MEASUREMENTS))
     if unknown:
         raise ValueError(f'unknown measurement(s) {unknown}; choose from {list(MEASUREMENTS)}')
+    MMLogger.get_instance('lmim_benchmark', log_level='WARNING')  # the current logger: no init_weights reports
     runs = dict(lmim_train=lambda: measure_pretrain('lmim', settings),
                 mae_train=lambda: measure_pretrain('mae', settings),
                 recognizer_train=lambda: measure_recognizer_train(settings),

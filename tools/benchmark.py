@@ -76,8 +76,11 @@ def run_pipeline(args: argparse.Namespace) -> int:
                        repeats=args.repeats or base.repeats)
     names = args.only or pipeline.MEASUREMENTS
     start = time.perf_counter()
+    sys.stdout.flush()  # stdout keeps the JSON lines only: mmengine's log lines (stdout) go to stderr
+    results = os.fdopen(os.dup(sys.stdout.fileno()), 'w')
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     for line in pipeline.run_pipeline(settings, names):
-        print(json.dumps(line), flush=True)
+        print(json.dumps(line), file=results, flush=True)
         print(f'[{time.perf_counter() - start:7.1f} s] {line["name"]} batch {line["batch"]} done', file=sys.stderr,
               flush=True)
     return 0
