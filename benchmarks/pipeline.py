@@ -36,6 +36,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import lmim_mm  # noqa: F401  (first, before mmocr / mmpretrain: lmim_mm.compat)
 from benchmarks.harness import FULL_CUDA, QUICK, Sizes, build_lmim, build_mae, recognizer_configs, time_alternating
 
 REPO = Path(__file__).resolve().parents[1]

@@ -4,8 +4,8 @@ Usage::
 
     python tools/self_check.py [--device cuda|cpu] [--batch 4]
 
-1. imports: torch, torchvision, mmcv with its compiled ops, mmengine, mmdet, mmocr (models and datasets),
-   mmpretrain (models) and lmim_mm; prints their versions;
+1. imports: lmim_mm, torchvision, mmcv with its compiled ops, mmengine, mmdet, mmocr (models and datasets) and
+   mmpretrain (models); prints their versions and torch's;
 2. one training step of the recognizer fine-tuning config's model (ViT-S/4 + 6-layer decoder, random weights)
    on a few random labeled 32 x 128 images on the device at hand (cuda when available, else cpu): data
    preprocessor, forward and backward as ``model.train_step`` runs them in an ``AmpOptimWrapper`` (bf16). The
@@ -26,9 +26,10 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # benchmarks/ lives at the repository root
 
-#: Modules imported by the check, in order (mmcv.ops loads the compiled mmcv._ext).
-MODULES = ('torchvision', 'mmcv', 'mmcv.ops', 'mmengine', 'mmdet', 'mmocr', 'mmocr.models', 'mmocr.datasets',
-           'mmpretrain', 'mmpretrain.models', 'lmim_mm')
+#: Modules imported by the check, in order: lmim_mm first (its compat module lets mmocr and mmpretrain import on
+#: numpy 2 / transformers 5), mmcv.ops loads the compiled mmcv._ext.
+MODULES = ('lmim_mm', 'torchvision', 'mmcv', 'mmcv.ops', 'mmengine', 'mmdet', 'mmocr', 'mmocr.models',
+           'mmocr.datasets', 'mmpretrain', 'mmpretrain.models')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -83,7 +84,7 @@ def recognizer_step(device: str, batch: int) -> Dict[str, float]:
             raise RuntimeError(f'recognizer training step on {device}: backbone.{name} got no finite non-zero '
                                f'gradient')
     wrapper.step()
-    return dict(loss=float(loss), seconds=seconds)
+    return dict(loss=float(loss.detach()), seconds=seconds)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
