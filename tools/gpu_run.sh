@@ -9,7 +9,8 @@
 #               scalars.json and configs; no checkpoints)
 # env:
 #   DATA     folder of LMDBs from tools/data/make_gpu_data.py: train, test, unlabeled (rendered), real_unlabeled
-#            (default work_dirs/gpu_data; made here with tools/data/make_gpu_data.py when wordfreq is installed)
+#            (default work_dirs/gpu_data, dry run: a tiny one in OUT_DIR; made by tools/data/make_gpu_data.py when
+#            missing, which needs wordfreq)
 #   PYTHON   interpreter (default python3, the machine's own with its torch)
 #   DRY_RUN=1  on CPU: no install (PYTHON must already hold the stack), benchmark --quick, tiny data, batch 4,
 #            1 epoch of each run (2 iterations), limits x 3 and a budget of 3600 s; to check this script without a
@@ -29,8 +30,7 @@ DEADLINE=$((SECONDS + ${BUDGET_S:-$([ -n "$DRY" ] && echo 3600 || echo 540)}))
 RUN="$OUT/run"; LOGS="$RUN/logs"; CFG="$RUN/configs"
 mkdir -p "$LOGS" "$CFG"
 RESULTS="$OUT/results.jsonl"; : > "$RESULTS"
-DATA="${DATA:-$ROOT/work_dirs/gpu_data}"
-[ -n "$DRY" ] && DATA="$RUN/data"
+DATA="${DATA:-$([ -n "$DRY" ] && echo "$RUN/data" || echo "$ROOT/work_dirs/gpu_data")}"
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 cd "$ROOT"
 
