@@ -2,8 +2,8 @@
 # Build mmcv 2.0.1 with its compiled ops into a wheel, against the torch of the given interpreter.
 # The one place that knows how (used by tools/setup_env.sh and tools/install_into_env.sh):
 # PyPI has only mmcv 2.0.1's source; its setup.py compiles with -std=c++14, torch >= 2.1 headers need
-# C++17 and torch 2.14 needs C++20, so that flag is patched to -std=c++20 (no other change); setup.py
-# imports torch (-> --no-build-isolation) and pkg_resources (-> setuptools < 82).
+# C++17 and torch 2.14 needs C++20, so that flag is patched to -std=c++20; adjust_hue is patched for numpy 2
+# (below); setup.py imports torch (-> --no-build-isolation) and pkg_resources (-> setuptools < 82).
 #
 # usage: tools/build_mmcv.sh --download DIR       (only fetch the source archive into DIR)
 #        tools/build_mmcv.sh PYTHON OUT_DIR [SOURCE_ARCHIVE [FIND_LINKS]]
@@ -43,6 +43,11 @@ tar -xzf "$ARCHIVE" -C "$build"
 src="$build/mmcv-$MMCV_VERSION"
 sed -i "s/'-std=c++14'/'-std=c++20'/g" "$src/setup.py"
 grep -q "std=c++20" "$src/setup.py" || { echo "[build_mmcv] could not patch mmcv's C++ standard" >&2; exit 1; }
+# adjust_hue (mmpretrain's ColorJitter in LMIM's guidance view): np.uint8(hue_factor * 255) wraps a negative shift
+# around on numpy 1 and raises OverflowError on numpy 2 (NEP 50); the same wrap-around, written out, works on both.
+sed -i 's/np\.uint8(hue_factor \* 255)/np.uint8(int(hue_factor * 255) % 256)/' "$src/mmcv/image/photometric.py"
+! grep -q 'np\.uint8(hue_factor \* 255)' "$src/mmcv/image/photometric.py" \
+  || { echo "[build_mmcv] could not patch mmcv's adjust_hue" >&2; exit 1; }
 
 # setup.py needs pkg_resources; where the interpreter's setuptools lacks it (>= 82), put setuptools < 82
 # on PYTHONPATH for this build only, so that the environment's own setuptools stays as it is.

@@ -3,7 +3,7 @@
 # folder made by `make wheelhouse`, without touching its torch, torchvision or CUDA:
 #   1. every wheel of the folder with --no-index --no-deps (not those of WHEELHOUSE/build: build tools only);
 #   2. mmcv 2.0.1 built from the folder's source archive against this torch with all cores (tools/build_mmcv.sh),
-#      cached under ~/.cache/lmim_mm/wheels per torch version, Python version and op kind;
+#      cached under ~/.cache/lmim_mm/wheels per torch version, Python version, op kind and build script;
 #   3. lmim_mm itself (editable, --no-deps; built in pip's isolated env from WHEELHOUSE/build);
 #   4. a check that torch / torchvision report the versions they had before, and tools/self_check.py (imports,
 #      one recognizer forward + backward on cuda when available, else cpu).
@@ -29,7 +29,8 @@ wheels=("$WH"/*.whl)
 
 kind="cpu"; [ "${LMIM_MMCV_CUDA:-}" = 1 ] && kind="cuda"
 tag="$("$PY" -c 'import sys, torch; print(f"torch{torch.__version__}-py{sys.version_info[0]}{sys.version_info[1]}")')"
-mmcv_dir="$CACHE/wheels/mmcv-2.0.1-$tag-$kind"
+patch="$(sha1sum "$ROOT/tools/build_mmcv.sh" | cut -c1-8)"  # a changed build patch builds a new wheel
+mmcv_dir="$CACHE/wheels/mmcv-2.0.1-$tag-$kind-$patch"
 start=$SECONDS
 bash "$ROOT/tools/build_mmcv.sh" "$PY" "$mmcv_dir" "$(ls "$WH"/mmcv-2.0.1.tar.gz)" "$WH/build"
 echo "[install] mmcv wheel ready after $((SECONDS - start)) s"
