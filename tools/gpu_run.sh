@@ -3,6 +3,9 @@
 # real runs on one GPU, each stage under its own time limit; a failed stage is recorded and the next one runs.
 #
 # usage: tools/gpu_run.sh WHEELHOUSE OUT_DIR
+#   e.g. on a lent GPU machine, from this machine's `make wheelhouse` (.whl) and `python tools/data/make_gpu_data.py
+#   work_dirs/gpu_data --real ../shared/data/real_benchmarks/svt_train` (about 45 MiB with the repository), carrying
+#   .whl and work_dirs/gpu_data: `bash tools/gpu_run.sh .whl $OUT`
 #   WHEELHOUSE  made by `make wheelhouse` (python 3.12 by default)
 #   OUT_DIR     gets results.jsonl (benchmark lines, one data-wait line per training run, one line per stage with
 #               its exit code and seconds), summary.txt (the same, readable) and logs.tar.gz (every log, the runs'
@@ -80,8 +83,8 @@ grep -h '^{' "$LOGS/benchmark.log" >> "$RESULTS"
 
 # ------------------------------------------------------------------ 3. data
 if [ ! -f "$DATA/unlabeled/data.mdb" ]; then
-  real=(); [ -d "$ROOT/../shared/data/real_benchmarks/svt_train" ] && real=(--real "$ROOT/../shared/data/real_benchmarks/svt_train")
-  [ -n "$DRY" ] && real=()
+  svt="$ROOT/../shared/data/real_benchmarks/svt_train"
+  real=(); [ -d "$svt" ] && [ -z "$DRY" ] && real=(--real "$svt")
   stage data 120 "$PY" tools/data/make_gpu_data.py "$DATA" "${DATA_SIZES[@]}" "${real[@]}" --workers "$(nproc)"
 fi
 pretrain_roots="'$DATA/unlabeled'"
