@@ -18,7 +18,8 @@ MFU: the model's FLOPs from ``tools/analysis_tools/get_flops.py`` (:func:`count`
 pretraining algorithms; encoder and decoding for recognizers), times 2 (it counts a multiply-add as one FLOP),
 times 3 for a training step (forward + backward), over the chip's dense bf16 peak (:data:`PEAK_BF16_FLOPS`);
 ``null`` on a chip not in that table. ``peak_mem_gib``: ``torch.cuda.max_memory_allocated`` over one call of ours
-after a warm-up one (training steps: before the reference model exists; ``null`` on CPU). ``data_workers``: images/s of the LMIM config's dataloader (LMDB read, two
+after a warm-up one (training steps: before the reference model exists; ``null`` on CPU). ``data_workers``:
+images/s of the LMIM config's dataloader (LMDB read, two
 views, mask, collate) with 1..N workers, next to the GPU's step rate.
 """
 import copy

@@ -18,8 +18,8 @@
 #   DRY_RUN=1  on CPU: no install (PYTHON must already hold the stack), benchmark --quick, tiny data, batch 4,
 #            1 epoch of each run (2 iterations), limits x 3 and a budget of 3600 s; to check this script without a
 #            GPU (about 8 minutes on 2 busy cores)
-#   BUDGET_S  wall seconds for everything (default 540; dry run 3600): a stage's limit is cut to what is left of it, and a stage
-#            is skipped (and recorded) when less than 20 s are left
+#   BUDGET_S  wall seconds for everything (default 540; dry run 3600): a stage's limit is cut to what is left
+#            of it, and a stage is skipped (and recorded) when less than 20 s are left
 # Stages and their limits (s): install 240 (mmcv's CPU ops compile with all cores), benchmark 150 (bf16), mae 100
 # (TextMAE, >= 500 iterations; LMIM's teacher), lmim 100 (tools/train.py configs/lmim_pretrain.py, >= 500
 # iterations), lmim_dist 100 (the same through tools/dist_train.sh CONFIG 1, NCCL), finetune 120 (the recognizer
@@ -40,7 +40,7 @@ cd "$ROOT"
 # stage NAME LIMIT_S COMMAND...: run with a time limit (cut to the budget left), log to $LOGS/NAME.log, record
 # exit code and seconds (rc 125: skipped, no budget left)
 stage() {
-  local name="$1" limit="$2" start=$SECONDS rc
+  local name="$1" limit="$2" start=$SECONDS rc timed_out
   shift 2
   [ -n "$DRY" ] && limit=$((3 * limit))  # a shared CPU: slow imports and checkpoint writes, not the GPU's timings
   [ $((DEADLINE - SECONDS)) -lt "$limit" ] && limit=$((DEADLINE - SECONDS))
@@ -52,7 +52,8 @@ stage() {
   echo "[gpu_run] $name (limit ${limit}s): $*"
   timeout --kill-after=15 "$limit" "$@" > "$LOGS/$name.log" 2>&1
   rc=$?
-  echo "{\"stage\": \"$name\", \"rc\": $rc, \"seconds\": $((SECONDS - start)), \"timed_out\": $([ $rc = 124 ] || [ $rc = 137 ] && echo true || echo false)}" >> "$RESULTS"
+  timed_out=false; { [ $rc = 124 ] || [ $rc = 137 ]; } && timed_out=true
+  echo "{\"stage\": \"$name\", \"rc\": $rc, \"seconds\": $((SECONDS - start)), \"timed_out\": $timed_out}" >> "$RESULTS"
   echo "[gpu_run] $name: exit $rc after $((SECONDS - start)) s"
   return $rc
 }
@@ -74,8 +75,8 @@ fi
 if [ -z "$DRY" ]; then
   stage install 240 env PYTHON="$PY" bash tools/install_into_env.sh "$WH"
 fi
-"$PY" -c 'import json, torch; print(json.dumps(dict(stage="environment", torch=torch.__version__, cuda=torch.version.cuda,
-device=torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu")))' >> "$RESULTS"
+"$PY" -c 'import json, torch; print(json.dumps(dict(stage="environment", torch=torch.__version__,
+cuda=torch.version.cuda, device=torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu")))' >> "$RESULTS"
 
 # ------------------------------------------------------------------ 2. benchmark (bf16, the configs' models)
 stage benchmark 150 "$PY" tools/benchmark.py --pipeline "${BENCH[@]}"
@@ -113,7 +114,8 @@ teacher="$(last_checkpoint "$run_dir/mae")"  # LMIM's teacher: this MAE (none: t
 pretrain_config lmim configs/lmim_pretrain.py "$PRE_EPOCHS" "teacher_checkpoint=$(python_path "$teacher")"
 stage lmim 100 "$PY" tools/train.py "$CFG/lmim.py" --work-dir "$run_dir/lmim"
 data_wait lmim "$run_dir/lmim" "${BATCH:-64}"
-stage lmim_dist 100 env PYTHON="$PY" PORT=29517 bash tools/dist_train.sh "$CFG/lmim.py" 1 --work-dir "$run_dir/lmim_dist"
+stage lmim_dist 100 env PYTHON="$PY" PORT=29517 bash tools/dist_train.sh "$CFG/lmim.py" 1 \
+  --work-dir "$run_dir/lmim_dist"
 data_wait lmim_dist "$run_dir/lmim_dist" "${BATCH:-64}"
 
 student="$(last_checkpoint "$run_dir/lmim")"

@@ -20,10 +20,15 @@ PY="${PYTHON:-python3}"
 CACHE="${LMIM_CACHE:-$HOME/.cache/lmim_mm}"
 PIP=("$PY" -m pip install -q --disable-pip-version-check --no-index --find-links "$WH" --find-links "$WH/build"
      --no-deps)
-versions() { "$PY" -c 'import torch, importlib.util as u; tv = __import__("torchvision").__version__ if u.find_spec("torchvision") else "none"; print(torch.__version__, tv, torch.version.cuda)'; }
+versions() {  # torch, torchvision ("none" if absent) and CUDA versions
+  "$PY" -c 'import torch, importlib.util as u
+tv = __import__("torchvision").__version__ if u.find_spec("torchvision") else "none"
+print(torch.__version__, tv, torch.version.cuda)'
+}
 
 before="$(versions)"
-echo "[install] $("$PY" -c 'import sys; print(sys.executable, sys.version.split()[0])'): torch, torchvision, CUDA = $before"
+echo "[install] $("$PY" -c 'import sys; print(sys.executable, sys.version.split()[0])'):" \
+     "torch, torchvision, CUDA = $before"
 wheels=("$WH"/*.whl)
 "${PIP[@]}" "${wheels[@]}"
 

@@ -56,7 +56,8 @@ if [ "${LMIM_MMCV_CUDA:-}" = 1 ] || { command -v nvcc >/dev/null 2>&1 && "$VPY" 
 fi
 torch_ver="$("$VPY" -c 'import torch; print(torch.__version__.split("+")[0])')"
 mmcv_dir="$WHEELS/mmcv-$MMCV_VERSION-torch$torch_ver-$mmcv_tag"
-LMIM_MMCV_CUDA="$([ "$mmcv_tag" = cuda ] && echo 1 || true)" bash "$ROOT/tools/build_mmcv.sh" "$VPY" "$mmcv_dir"
+cuda_ops="$([ "$mmcv_tag" = cuda ] && echo 1 || true)"
+LMIM_MMCV_CUDA="$cuda_ops" bash "$ROOT/tools/build_mmcv.sh" "$VPY" "$mmcv_dir"
 "${PIP[@]}" install --no-deps "$mmcv_dir"/mmcv-*.whl
 
 echo "[setup] OpenMMLab stack and project"
