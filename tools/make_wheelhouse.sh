@@ -20,4 +20,4 @@ if [ "${BASE:-}" = 1 ]; then
   pip_download -r "$ROOT/requirements/wheelhouse-base.txt"
 fi
 bash "$ROOT/tools/build_mmcv.sh" --download "$OUT"
-echo "[wheelhouse] $(ls "$OUT" | wc -l) files, $(du -sh "$OUT" | cut -f1) in $OUT (python $PYVER, $PLATFORM)"
+echo "[wheelhouse] $(find "$OUT" -type f | wc -l) files, $(du -sh "$OUT" | cut -f1) in $OUT (python $PYVER, $PLATFORM)"
