@@ -3,7 +3,7 @@ PY := .venv/bin/python
 SETUP_STAMP := .venv/.lmim_stamp
 DEMO_SCALE ?= 1
 
-.PHONY: setup test demo demo-compare benchmark clean-demo
+.PHONY: setup test demo demo-compare benchmark clean-demo wheelhouse
 # `make demo GPU=1`: the scale-up preset for one large GPU (bf16, bigger batches, more data and steps)
 DEMO_ARGS = --preset $(if $(GPU),gpu,cpu) $(if $(DATA),--data $(DATA),)
 
@@ -28,3 +28,11 @@ benchmark: $(SETUP_STAMP)
 
 clean-demo:
 	rm -rf work_dirs/demo
+
+# `make wheelhouse [PYTHON_VERSION=312] [PLATFORM=manylinux2014_x86_64] [WHEELHOUSE=.whl] [BASE=1]`: the wheels and
+# mmcv source that tools/install_into_env.sh installs offline into an existing PyTorch environment
+PYTHON_VERSION ?= 312
+PLATFORM ?= manylinux2014_x86_64
+WHEELHOUSE ?= .whl
+wheelhouse:
+	BASE=$(BASE) bash tools/make_wheelhouse.sh $(WHEELHOUSE) $(PYTHON_VERSION) $(PLATFORM)

@@ -7,6 +7,7 @@ onnxruntime deployment) only :mod:`lmim_mm.deploy` is usable.
 """
 import importlib.util
 
+from . import compat  # noqa: F401  (first: lets mmocr / mmpretrain import on numpy 2 and transformers 5)
 from .version import __version__
 
 #: Whether mmocr and mmpretrain are installed (the supported set-up, ``make setup``).

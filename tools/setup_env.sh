@@ -69,7 +69,7 @@ echo "[setup] torch + torchvision"
 "${PIP[@]}" install -r "$ROOT/requirements/torch.txt"
 "${PIP[@]}" install "numpy<2" "setuptools>=77,<82" wheel
 
-# mmcv 2.0.1 ships only its source; its ops need -std=c++20 against torch 2.14 headers.
+# mmcv 2.0.1 ships only its source; tools/build_mmcv.sh builds its ops (patched for torch 2.14's C++20) once.
 # CUDA ops when nvcc and a GPU are both present (or LMIM_MMCV_CUDA=1), CPU ops otherwise.
 mmcv_tag="cpu"
 if [ "${LMIM_MMCV_CUDA:-}" = 1 ] || { command -v nvcc >/dev/null 2>&1 && "$VPY" -c 'import sys, torch; sys.exit(not torch.cuda.is_available())' 2>/dev/null; }; then
@@ -77,21 +77,8 @@ if [ "${LMIM_MMCV_CUDA:-}" = 1 ] || { command -v nvcc >/dev/null 2>&1 && "$VPY" 
 fi
 torch_ver="$("$VPY" -c 'import torch; print(torch.__version__.split("+")[0])')"
 mmcv_dir="$WHEELS/mmcv-$MMCV_VERSION-torch$torch_ver-$mmcv_tag"
-if ! ls "$mmcv_dir"/mmcv-*.whl >/dev/null 2>&1; then
-  echo "[setup] building mmcv $MMCV_VERSION with $mmcv_tag ops (once; 15 min on 2 cores) into $mmcv_dir"
-  build="$(mktemp -d)"
-  "${PIP[@]}" download --no-deps --no-binary :all: "mmcv==$MMCV_VERSION" -d "$build"
-  tar -xzf "$build"/mmcv-*.tar.gz -C "$build"
-  src="$build/mmcv-$MMCV_VERSION"
-  sed -i "s/'-std=c++14'/'-std=c++20'/g" "$src/setup.py"
-  grep -q "std=c++20" "$src/setup.py" || { echo "[setup] could not patch mmcv's C++ standard" >&2; exit 1; }
-  export MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}"
-  if [ "$mmcv_tag" = cuda ]; then export FORCE_CUDA=1; else export FORCE_CUDA=0 CUDA_HOME=""; fi
-  mkdir -p "$mmcv_dir.tmp"
-  (cd "$src" && "$VPY" -m pip wheel -q --no-deps --no-build-isolation . -w "$mmcv_dir.tmp")
-  mv "$mmcv_dir.tmp" "$mmcv_dir"
-  rm -rf "$build"
-fi
+cuda_ops="$([ "$mmcv_tag" = cuda ] && echo 1 || true)"
+LMIM_MMCV_CUDA="$cuda_ops" bash "$ROOT/tools/build_mmcv.sh" "$VPY" "$mmcv_dir"
 "${PIP[@]}" install --no-deps "$mmcv_dir"/mmcv-*.whl
 
 echo "[setup] OpenMMLab stack and project"

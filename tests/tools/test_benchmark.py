@@ -117,3 +117,75 @@ def test_ratio_is_the_speedup_of_ours():
 def test_words_stop_at_eos():
     ids = torch.tensor([[10, 11, EOS_IDX, 12], [0, 95, 1, 2]])
     assert decode_words(ids) == ['ab', '0<95>12']
+
+
+# ---------------------------------------------------------------------------------------------- --pipeline
+PIPELINE_KEYS = ('name', 'device', 'batch', 'dtype', 'images_per_s', 'peak_mem_gib', 'mfu', 'ratio')
+
+
+@pytest.fixture(scope='module')
+def pipeline_lines():
+    proc = run_tool('--pipeline', '--device', 'cpu', '--threads', '1')
+    assert proc.returncode == 0, proc.stderr
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def test_pipeline_quick_measures_every_step_against_the_reference(pipeline_lines):
+    from benchmarks.harness import machine_name
+
+    names = [line['name'] for line in pipeline_lines]
+    assert names == ['lmim_train', 'mae_train', 'recognizer_train', 'recognize_greedy', 'recognize_beam5',
+                     'data_workers', 'data_workers']
+    for line in pipeline_lines:
+        assert set(PIPELINE_KEYS) <= set(line), line
+        assert line['device'] == machine_name('cpu') and line['images_per_s'] > 0 and line['batch'] == 4
+        assert line['peak_mem_gib'] is None and line['mfu'] is None  # CPU: no CUDA memory, no bf16 peak
+        if line['name'] == 'data_workers':
+            assert line['ratio'] is None and line['dtype'] == 'uint8'
+        else:
+            assert line['dtype'] == 'bf16' and line['ratio'] > 0
+            assert line['images_per_s'] / line['reference_images_per_s'] == pytest.approx(line['ratio'], rel=1e-2)
+    assert [line['workers'] for line in pipeline_lines if line['name'] == 'data_workers'] == [0, 1]
+    train = [line for line in pipeline_lines if line['name'].endswith('_train')]
+    assert all(line['flops_per_image'] > 0 for line in train)
+
+
+def test_pipeline_mfu_is_training_flops_over_the_chip_peak(monkeypatch):
+    from benchmarks import pipeline
+
+    monkeypatch.setattr(pipeline, 'peak_flops', lambda device: ('NVIDIA H100 80GB HBM3', 1e12))
+    line = pipeline.result('lmim_train', pipeline.QUICK_PIPELINE, batch=8, seconds=0.5, ref_seconds=1.5,
+                           flops=3e9)
+    assert line['images_per_s'] == 16 and line['ratio'] == 3 and line['mfu'] == pytest.approx(16 * 3e9 / 1e12)
+    assert line['device'] == 'NVIDIA H100 80GB HBM3' and line['peak_bf16_flops'] == 1e12
+
+
+@pytest.mark.parametrize('name', ['lmim', 'mae', 'recognizer'])
+def test_bf16_amp_optim_wrapper_runs_forward_and_backward_on_cpu(name):
+    """The configs' models under mmengine's AmpOptimWrapper (bf16) on CPU: bf16 matmuls in forward, finite fp32
+    gradients in every trainable encoder parameter, and the step moves the weights."""
+    from mmengine.optim import AmpOptimWrapper
+
+    from benchmarks.pipeline import (build_model, build_optim_wrapper, load_config, pretrain_batch,
+                                     recognizer_batch)
+
+    cfg = load_config(name, quick=True)
+    model = build_model(cfg, 'cpu')
+    wrapper = build_optim_wrapper(model, cfg, 'bf16')
+    assert isinstance(wrapper, AmpOptimWrapper) and wrapper.cast_dtype == torch.bfloat16
+    linear_dtypes = []
+    first_linear = next(m for m in model.backbone.modules() if isinstance(m, torch.nn.Linear))
+    hook = first_linear.register_forward_hook(lambda module, args, out: linear_dtypes.append(out.dtype))
+    batch = recognizer_batch(4) if name == 'recognizer' else pretrain_batch(cfg, 4)
+    with wrapper.optim_context(model):
+        losses = model(**model.data_preprocessor(batch, True), mode='loss')
+    loss, _ = model.parse_losses(losses)
+    wrapper.backward(loss)
+    hook.remove()
+    assert linear_dtypes and set(linear_dtypes) == {torch.bfloat16} and torch.isfinite(loss)
+    trainable = {n: p for n, p in model.named_parameters() if p.requires_grad}
+    assert all(p.grad is not None and p.grad.dtype == torch.float32 and torch.isfinite(p.grad).all()
+               for n, p in trainable.items() if n.startswith('backbone.')), 'every encoder weight gets a gradient'
+    before = {n: p.detach().clone() for n, p in trainable.items()}
+    wrapper.step()
+    assert any(not torch.equal(before[n], p) for n, p in trainable.items())
