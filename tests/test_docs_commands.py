@@ -38,6 +38,8 @@ SHELL_LAUNCHERS = {
     'tools/slurm_train.sh': ('tools/train.py', 4, (2,), ('--work-dir', 3)),
     'tools/slurm_test.sh': ('tools/test.py', 4, (2, 3), ()),
 }
+#: Shell scripts that run no single Python tool: the positionals they need.
+SHELL_SCRIPTS = {'tools/install_into_env.sh': 1, 'tools/gpu_run.sh': 2, 'tools/setup_env.sh': 0}
 #: mim's own options (value count), removed before the tool's parser sees the rest.
 MIM_OPTIONS = {'--checkpoint': 1, '--gpus': 1, '--gpus-per-node': 1, '--cpus-per-task': 1, '--partition': 1,
                '--srun-args': 1, '--port': 1, '-y': 0, '--yes': 0}
@@ -149,7 +151,10 @@ def tool_invocation(tokens: List[str]) -> Optional[Tuple[str, List[str]]]:
     if program == 'bash' or program.startswith('tools/'):
         script, args = (args[0], args[1:]) if program == 'bash' else (program, args)
         assert (REPO / script).is_file(), f'no such script: {script}'
-        assert script in SHELL_LAUNCHERS, f'{script}: add it to SHELL_LAUNCHERS'
+        if script in SHELL_SCRIPTS:
+            assert len(args) == SHELL_SCRIPTS[script], f'{script} takes {SHELL_SCRIPTS[script]} arguments, got {args}'
+            return None
+        assert script in SHELL_LAUNCHERS, f'{script}: add it to SHELL_LAUNCHERS or SHELL_SCRIPTS'
         tool, count, passed, extra = SHELL_LAUNCHERS[script]
         assert len(args) >= count, f'{script} takes {count} positional arguments, got {args}'
         argv = [args[i] for i in passed] + (list(extra[:1]) + [args[extra[1]]] if extra else []) + args[count:]
