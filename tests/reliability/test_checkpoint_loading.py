@@ -16,28 +16,10 @@ import torch
 from lmim_mm.datasets.folder_dataset import list_folder_samples
 from lmim_mm.datasets.image_io import ImageDecodeError
 from lmim_mm.datasets.lmdb_utils import DatasetFormatError
+from tests.helpers.tiny_configs import tiny_recognizer_config
 from tests.helpers.tiny_data import write_tiny_datasets
 
 REPO = Path(__file__).resolve().parents[2]
-TINY_VIT = "dict(type='mmpretrain.TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2), out_type='raw')"
-
-
-def recognizer_config(tmp_path: Path, data: Path) -> Path:
-    base, = [p for p in (REPO / 'configs' / 'textrecog').glob('*union14m-l.py')]
-    path = tmp_path / 'tiny_recognizer.py'
-    path.write_text(f"""
-_base_ = [{str(base)!r}]
-model = dict(backbone=dict(_delete_=True, **{TINY_VIT}), encoder=dict(in_channels=32, out_channels=32),
-             decoder=dict(n_layers=1, d_model=32, n_head=2, d_k=16, d_v=16, d_inner=32))
-tiny_set = dict(type='LabeledLMDBDataset', data_root={str(data / 'labeled')!r}, test_mode=True, pipeline=None)
-train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
-                        dataset=dict(datasets=[dict(tiny_set, test_mode=False)]))
-val_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False, dataset=dict(datasets=[tiny_set]))
-test_dataloader = val_dataloader
-val_evaluator = dict(dataset_prefixes=['tiny'])
-test_evaluator = val_evaluator
-""")
-    return path
 
 
 class Evil:
@@ -61,7 +43,7 @@ def setup(tmp_path_factory, real_data_dir) -> dict:
 
     root = tmp_path_factory.mktemp('loading')
     write_tiny_datasets(root / 'data', list_folder_samples(real_data_dir / 'svt_test')[:8], folder_size=4)
-    config = recognizer_config(root, root / 'data')
+    config = tiny_recognizer_config(root, root / 'data')
     register_all_modules(init_default_scope=False)
     with chdir(REPO), DefaultScope.overwrite_default_scope('mmocr'):
         state = MODELS.build(Config.fromfile(str(config)).model).state_dict()
