@@ -219,18 +219,31 @@ def test_folders(args: argparse.Namespace) -> Dict[str, str]:
 
 def prepare_data(args: argparse.Namespace, sizes: Dict[str, int], difficulty: float) -> str:
     """Rendered LMDBs (labeled train/test, unlabeled) and the real train words (``real_train``, labeled;
-    ``real_val`` with --holdout), reused when already made; checks that no test image is among them.
-    Without real benchmark folders, a rendered scene-like test split (``val``, difficulty 1) instead."""
-    from tools.data.synthetic import make_synthetic
-    from tools.dataset_converters.lmdb_convert import files_to_lmdb
-
+    ``real_val`` with --holdout), reused when already made; checks (every time) that no test image is
+    among them. Without real benchmark folders, a rendered scene-like test split (``val``, difficulty 1) instead."""
     rendered = dict(sizes) if args.real_root else dict(sizes, val=sizes['test'])
     data_root = osp.join(args.work_dir, 'data')
     stamp = osp.join(data_root, '.done_' + '_'.join(f'{k}{v}' for k, v in sorted(rendered.items()))
                      + f'_d{difficulty}' + ('_holdout' if args.holdout else '') + ('' if args.real_root else '_noreal'))
     if osp.exists(stamp):
         print(f'  data: reusing {data_root}')
-        return data_root
+    else:
+        make_data(args, data_root, rendered, difficulty)
+        open(stamp, 'w').close()
+    tests = test_folders(args)
+    if tests:
+        checked = assert_no_test_images([osp.join(data_root, name) for name in ('train', 'unlabeled', 'real_train')
+                                         if osp.isdir(osp.join(data_root, name))], tests)
+        print(f'  none of the {checked} training images is a test image ({", ".join(tests)}: SHA-1 of the bytes)')
+    return data_root
+
+
+def make_data(args: argparse.Namespace, data_root: str, rendered: Dict[str, int], difficulty: float) -> None:
+    """Render the LMDBs of ``rendered`` (the ``val`` split at difficulty 1) into ``data_root`` and write the
+    real train words (and with --holdout the held-out ones)."""
+    from tools.data.synthetic import make_synthetic
+    from tools.dataset_converters.lmdb_convert import files_to_lmdb
+
     if osp.isdir(data_root):  # made for other sizes (or interrupted): start again
         shutil.rmtree(data_root)
     start = time.time()
@@ -244,14 +257,7 @@ def prepare_data(args: argparse.Namespace, sizes: Dict[str, int], difficulty: fl
             files_to_lmdb(real_val, osp.join(data_root, 'real_val'), progress=False)
         message += (f' + {len(real_train)} real train words ({", ".join(REAL_TRAIN)}; {spaced} labels with spaces, '
                     'spaces removed)' + (f', {len(real_val)} held out as validation' if real_val else ''))
-    tests = test_folders(args)
-    if tests:
-        checked = assert_no_test_images([osp.join(data_root, name) for name in ('train', 'unlabeled', 'real_train')
-                                         if osp.isdir(osp.join(data_root, name))], tests)
-        message += f'; none of the {checked} training images is a test image ({", ".join(tests)}: SHA-1 of the bytes)'
-    open(stamp, 'w').close()
     print(f'{message}; {time.time() - start:.0f} s')
-    return data_root
 
 
 def real_repeats(data_root: str, real_share: float) -> Tuple[int, int, int]:

@@ -75,7 +75,7 @@ def test_browse_single_view_and_recognition_pipelines(tiny_data):
     assert list(browsed.columns) == ['input', 'mask']
     assert all(changed_patches(c, m, mae.tiny_grid) == num_masked(mae) for c, m in zip(*browsed.columns.values()))
     recog = Config.fromfile(str(DEMO / 'recognizer_tiny.py'))
-    recog.train_dataloader.dataset.data_root = str(root / 'labeled')
+    recog.train_dataloader.dataset.datasets = [dict(recog.rendered_train_set, data_root=str(root / 'labeled'))]
     browsed = tool['browse'](recog, 'train', num=5)
     assert list(browsed.columns) == ['input'] and len(browsed.columns['input']) == 5
     assert browsed.notes == [f'label: {label!r}' for label in labels[:5]]
