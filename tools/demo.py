@@ -1,11 +1,12 @@
 """The main job (`make demo`): LMIM pretraining end to end, and recognizers that read.
 
 1. synthetic word images (labeled train/test + unlabeled, all at one ``difficulty``) and the real
-   IIIT5K/SVT *train* images, without their labels, as unlabeled data;
-2. an MAE teacher (TextMAE) on the unlabeled images;
+   IIIT5K / SVT / ICDAR2015 *train* words (:data:`REAL_TRAIN`); a hash check that no test image is
+   among them (without the real folders: rendered words only and a rendered scene-like test split);
+2. an MAE teacher (TextMAE) on the unlabeled images and the real train images (labels unused);
 3. LMIM with that teacher;
 4. the recognizer fine-tuned from the LMIM student, and the same recognizer from scratch with the same
-   budget, side by side in two lanes (``lanes`` of the preset), each tool with its share of the cores;
+   budget, on the rendered words and the real train words (``real_share`` of the stream), side by side in two lanes (``lanes`` of the preset), each tool with its share of the cores;
 5. both evaluated on the synthetic test split and on real IIIT5K / SVT test images (or a folder given
    with --data): one table (WAICS, case-sensitive accuracy, 1-NED), also in
    work_dirs/demo/results.json;
