@@ -56,6 +56,9 @@ if ! "$PY" -c "import pkg_resources" >/dev/null 2>&1; then
   "$PY" -m pip install -q "${index[@]}" --target "$build/buildtools" "setuptools>=77,<82"
   export PYTHONPATH="$build/buildtools${PYTHONPATH:+:$PYTHONPATH}"
 fi
+# No debug information (-g0 after Python's -g): the torch headers' debug info doubles the compile time
+# and the size of the library; the optimisation level stays mmcv's own.
+export CFLAGS="-g0${CFLAGS:+ $CFLAGS}"
 export MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}"
 if [ "${LMIM_MMCV_CUDA:-}" = 1 ]; then export FORCE_CUDA=1; else export FORCE_CUDA=0 CUDA_HOME=""; fi
 echo "[build_mmcv] building mmcv $MMCV_VERSION ($([ "$FORCE_CUDA" = 1 ] && echo CUDA || echo CPU) ops," \
