@@ -32,6 +32,8 @@ def test_natural_scopes():
     where = {obj.__name__: places[0] for obj, places in lmim_entries().items()}
     assert where['UnlabeledLMDBDataset'] == where['LabeledLMDBDataset'] == 'mmocr.DATASETS'
     assert where['AtomicCheckpointHook'] == where['ExactResumeHook'] == 'mmocr.HOOKS'
+    assert where['CrashSafeRunner'] == 'mmocr.RUNNERS' and where['ExactResumeIterBasedTrainLoop'] == 'mmocr.LOOPS'
+    assert where['ScoredTextRecogVisualizer'] == 'mmocr.VISUALIZERS'
     assert where['ChineseRecogMetric'] == 'mmocr.METRICS'
     assert where['ReconstructionLossMetric'] == 'mmpretrain.METRICS'
     assert where['skip_collate'] == 'mmengine.FUNCTIONS'  # where the Runner looks collate functions up

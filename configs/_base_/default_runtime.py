@@ -1,12 +1,13 @@
 # Runtime shared by every lmim_mm config (pretraining and recognition).
 custom_imports = dict(imports=['lmim_mm'], allow_failed_imports=False)
+# --resume falls back to the newest complete checkpoint; checkpoints are read weights_only, errors name the file
+runner_type = 'mmocr.CrashSafeRunner'
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # crash-safe: atomic writes (temporary file + fsync + rename), last_checkpoint updated the same
-    # way, old checkpoints deleted only afterwards; --resume falls back to the newest complete one
+    # crash-safe: atomic writes (temporary file + fsync + rename), old checkpoints deleted only afterwards
     checkpoint=dict(type='mmocr.AtomicCheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )

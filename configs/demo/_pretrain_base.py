@@ -9,7 +9,7 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=50),
     dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=False, begin=50, end={{_base_.train_iters}}),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters={{_base_.train_iters}})
+train_cfg = dict(type='mmocr.ExactResumeIterBasedTrainLoop', max_iters={{_base_.train_iters}})
 default_hooks = dict(logger=dict(interval=25, log_metric_by_epoch=False),
                      checkpoint=dict(by_epoch=False, interval={{_base_.checkpoint_interval}}, max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)

@@ -14,7 +14,9 @@ model = dict(
     neck=dict(type='AlignmentDecoder', in_channels=128, embed_dim=128, depth=2, num_heads=4, ffn_dim=512,
               dropout=0.1, grid_size=_base_.tiny_grid),
     head=dict(type='LMIMHead', align_weight=1.0, target_instance_norm=True),
-    teacher_checkpoint=_base_.demo_root + '/mae_teacher/iter_300.pth',  # tools/demo.py passes the real path
+    # tools/demo.py passes the real path (model.teacher_init_cfg.checkpoint)
+    teacher_init_cfg=dict(type='Pretrained', checkpoint=_base_.demo_root + '/mae_teacher/iter_300.pth',
+                          prefix='backbone.'),
     init_student_from_teacher=True)
 optim_wrapper = dict(optimizer=dict(lr=1.5e-4))
 train_dataloader = dict(

@@ -27,7 +27,8 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=500),
     dict(type='CosineAnnealingLR', eta_min=1e-6, by_epoch=False, begin=500, end={{_base_.train_iters}}),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters={{_base_.train_iters}}, val_interval={{_base_.train_iters}})
+train_cfg = dict(type='mmocr.ExactResumeIterBasedTrainLoop', max_iters={{_base_.train_iters}},
+                 val_interval={{_base_.train_iters}})
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(logger=dict(interval=25, log_metric_by_epoch=False),

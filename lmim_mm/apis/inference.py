@@ -19,7 +19,7 @@ from lmim_mm.datasets.image_io import read_image
 from lmim_mm.deploy import ONNXRecognizer, postprocess, to_input
 from lmim_mm.evaluation import TextScorer
 from lmim_mm.utils import register_all_modules
-from lmim_mm.utils.checkpoint import check_state_dict, load_state_dict_file
+from lmim_mm.utils.checkpoint import check_state_dict, checkpoint_uri, load_state_dict_file
 
 
 def read_image_file(path: str) -> np.ndarray:
@@ -121,7 +121,7 @@ class TorchWordReader(WordReader):
         for name in (config, checkpoint):
             if not osp.isfile(name):
                 raise FileNotFoundError(f'not found: {name}')
-        self.inferencer = TextRecInferencer(model=config, weights=checkpoint, device=device)
+        self.inferencer = TextRecInferencer(model=config, weights=checkpoint_uri(checkpoint), device=device)
         # mmocr loads weights leniently (a log warning); refuse a checkpoint that does not fit, as test.py does
         check_state_dict(self.inferencer.model, load_state_dict_file(checkpoint), source=checkpoint)
         decoder = self.inferencer.model.decoder

@@ -5,7 +5,6 @@ with timm ViT keys (``cls_token``, ``pos_embed`` with its 16x16 table, ``patch_e
 ``blocks.N.{norm1,attn.qkv,attn.proj,norm2,mlp.fc1,mlp.fc2}``, ``norm``) plus MAE's pixel decoder
 (``mask_token``, ``decoder_*``), which an encoder does not use and is dropped on purpose.
 """
-import argparse
 import io
 import re
 from typing import Any, Dict, List, Mapping, Optional, Tuple
@@ -46,11 +45,8 @@ def mae_decoder_rules(dst_prefix: str) -> List[Rule]:
                                                                                  dst_prefix + 'decoder_blocks.')
 
 
-def read_authors_checkpoint(path: str) -> Dict[str, torch.Tensor]:
-    """Read an MAE / MAERec / LMIM training checkpoint with ``weights_only=True``, allowing the
-    ``argparse.Namespace`` their ``save_model`` stores beside the weights."""
-    with torch.serialization.safe_globals([argparse.Namespace]):
-        return load_state_dict_file(path)
+#: An MAE / MAERec / LMIM training checkpoint's state dict (``torch_load`` allows their ``argparse.Namespace``).
+read_authors_checkpoint = load_state_dict_file
 
 
 def convert_maerec_mae(checkpoint: Mapping[str, Any], prefix: str = '', with_decoder: bool = False,

@@ -1,4 +1,5 @@
 """Checkpoint reading (``weights_only``, errors naming the file) and strict loading that lists every misfit."""
+import argparse
 import os
 from typing import Any, Dict, Mapping, Optional
 
@@ -8,9 +9,15 @@ from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader
 
 
+#: ``CheckpointLoader`` scheme of local files read by :func:`torch_load` (see :func:`checkpoint_uri`).
+WEIGHTS_ONLY = 'weights_only://'
+#: The converter script of each of the authors' formats, told apart by a key prefix (MAERec / MAE: any other).
+AUTHORS_CONVERTERS = (('model_maeenc.', 'lmim_pretrain_to_mm.py'), ('linear_norm.', 'lmim_recognizer_to_mm.py'))
+
+
 def torch_load(path: str, map_location: Any = 'cpu') -> Any:
-    """``torch.load(path, weights_only=True)`` whose errors name the file (:mod:`lmim_mm.utils.fileio`
-    registers it as mmengine's ``CheckpointLoader`` for local files).
+    """``torch.load(path, weights_only=True)`` whose errors name the file; the ``argparse.Namespace``
+    that the authors' (MAE's) ``save_model`` stores beside the weights is allowed.
 
     Raises:
         FileNotFoundError: the file does not exist.
@@ -20,9 +27,21 @@ def torch_load(path: str, map_location: Any = 'cpu') -> Any:
     if not os.path.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        with torch.serialization.safe_globals([argparse.Namespace]):
+            return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # torch's unpickling / zip errors name no file; add it
         raise ValueError(f'cannot read checkpoint {path}: {type(err).__name__}: {err}') from err
+
+
+@CheckpointLoader.register_scheme(prefixes=WEIGHTS_ONLY)
+def load_weights_only(filename: str, map_location: Any = None) -> Any:
+    """The ``weights_only://`` scheme: :func:`torch_load` of the local file after the prefix."""
+    return torch_load(os.path.expanduser(filename[len(WEIGHTS_ONLY):]), map_location)
+
+
+def checkpoint_uri(path: str) -> str:
+    """``path`` for mmengine's ``CheckpointLoader``: a local file under :data:`WEIGHTS_ONLY`, a URL as it is."""
+    return path if '://' in path else WEIGHTS_ONLY + path
 
 
 def extract_state_dict(checkpoint: Any, source: str) -> Dict[str, torch.Tensor]:
@@ -42,8 +61,8 @@ def extract_state_dict(checkpoint: Any, source: str) -> Dict[str, torch.Tensor]:
 
 
 def load_state_dict_file(path: str) -> Dict[str, torch.Tensor]:
-    """:func:`extract_state_dict` of a checkpoint file or URL read by mmengine's ``CheckpointLoader``."""
-    return extract_state_dict(CheckpointLoader.load_checkpoint(path, map_location='cpu'), path)
+    """:func:`extract_state_dict` of a checkpoint file (:func:`torch_load`) or URL (mmengine's ``CheckpointLoader``)."""
+    return extract_state_dict(CheckpointLoader.load_checkpoint(checkpoint_uri(path), map_location='cpu'), path)
 
 
 def check_state_dict(module: nn.Module, state_dict: Mapping[str, torch.Tensor], source: str = 'state dict') -> None:
@@ -71,15 +90,31 @@ def load_strict(module: nn.Module, state_dict: Mapping[str, torch.Tensor], sourc
     module.load_state_dict(state_dict, strict=True)
 
 
+def conversion_command(state_dict: Mapping[str, Any], path: str, prefix: Optional[str] = None) -> str:
+    """The ``tools/model_converters`` command making an authors' checkpoint ``path`` loadable with ``prefix``."""
+    script = next((name for key, name in AUTHORS_CONVERTERS if any(k.startswith(key) for k in state_dict)),
+                  'maerec_mae_to_mm.py')
+    option = f' --prefix {prefix}' if prefix and script == 'maerec_mae_to_mm.py' else ''
+    return f'python tools/model_converters/{script} {path} {os.path.splitext(path)[0]}_mm.pth{option}'
+
+
 def load_pretrained(module: nn.Module, path: str, prefix: Optional[str] = None) -> None:
     """Load ``path`` into ``module`` strictly, keeping only the keys under ``prefix`` (stripped).
 
     Args:
         module: Target module.
-        path: Checkpoint file or URL (mmengine, authors' ``{'model': ...}`` or bare state dict).
+        path: Checkpoint file or URL (mmengine / lmim_mm ``{'state_dict': ...}`` or a bare state dict).
         prefix: e.g. ``'backbone.'``; None loads the whole state dict.
+
+    Raises:
+        ValueError: ``path`` is one of the authors' training checkpoints (``{'model': ...}``); the message
+            names the converter command that makes it loadable.
     """
-    state_dict = load_state_dict_file(path)
+    checkpoint = CheckpointLoader.load_checkpoint(checkpoint_uri(path), map_location='cpu')
+    if isinstance(checkpoint, Mapping) and 'model' in checkpoint and 'state_dict' not in checkpoint:
+        raise ValueError(f"{path} is one of the authors' checkpoints ({{'model': ...}}), not an lmim_mm one; convert "
+                         f"it first: {conversion_command(checkpoint['model'], path, prefix)}")
+    state_dict = extract_state_dict(checkpoint, path)
     if prefix:
         prefix = prefix if prefix.endswith('.') else prefix + '.'
         state_dict = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}

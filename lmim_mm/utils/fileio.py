@@ -1,14 +1,10 @@
-"""Checkpoint files: atomic writes, leftover clean-up, the checkpoint to resume, safe local loading.
+"""Checkpoint files: atomic writes, leftover clean-up, the checkpoint to resume.
 
 ``CheckpointHook(backend_args=dict(backend='atomic_local'))`` (used by our
 :class:`~lmim_mm.engine.hooks.AtomicCheckpointHook`) makes every checkpoint appear whole or not at
 all: bytes go to a temporary file in the same folder, are flushed to disk, then renamed over the
 target. A run killed mid-save leaves a hidden ``.<name>.<random>.tmp`` file, which
 :func:`remove_temp_files` deletes at the next start.
-
-Importing this module also replaces mmengine's loader of local checkpoint files (``load_from``,
-``resume``, ``init_cfg=dict(type='Pretrained')``, mmocr's inferencers) by
-:func:`~lmim_mm.utils.checkpoint.torch_load`: ``weights_only=True``, and errors that name the file.
 """
 import logging
 import os
@@ -20,9 +16,6 @@ from typing import List, Optional, Union
 
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.logging import print_log
-from mmengine.runner import CheckpointLoader
-
-from lmim_mm.utils.checkpoint import torch_load
 
 PathLike = Union[str, os.PathLike]
 
@@ -149,7 +142,13 @@ def find_resume_checkpoint(work_dir: PathLike) -> Optional[str]:
 
 
 class AtomicLocalBackend(LocalBackend):
-    """mmengine ``LocalBackend`` whose writes are atomic."""
+    """mmengine ``LocalBackend`` whose writes are atomic and whose removals wait: :meth:`remove` only notes
+    a file, :meth:`remove_pending` deletes them (:class:`~lmim_mm.engine.hooks.AtomicCheckpointHook` calls it
+    once the new checkpoint is written; mmengine asks to remove the old one before)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending_removals: List[str] = []
 
     def put(self, obj: bytes, filepath: PathLike) -> None:
         atomic_write_bytes(obj, filepath)
@@ -157,13 +156,15 @@ class AtomicLocalBackend(LocalBackend):
     def put_text(self, obj: str, filepath: PathLike, encoding: str = 'utf-8') -> None:
         atomic_write_bytes(obj.encode(encoding), filepath)
 
+    def remove(self, filepath: PathLike) -> None:
+        self.pending_removals.append(str(filepath))
+
+    def remove_pending(self) -> List[str]:
+        """Delete the files :meth:`remove` noted (those already gone are passed over); returns them."""
+        removed, self.pending_removals = self.pending_removals, []
+        for path in removed:
+            Path(path).unlink(missing_ok=True)
+        return removed
+
 
 register_backend('atomic_local', AtomicLocalBackend)
-
-
-# prefix '' is mmengine's own local loader: replacing it is the point (force), not a re-registration
-@CheckpointLoader.register_scheme(prefixes='', force=True)
-def load_from_local_safely(filename: str, map_location=None):
-    """mmengine's local checkpoint loader (logged as "local_safely") reading with
-    :func:`~lmim_mm.utils.checkpoint.torch_load`."""
-    return torch_load(os.path.expanduser(filename), map_location)

@@ -26,17 +26,8 @@ FONT_SIZE = 11
 
 def to_rgb_uint8(img: np.ndarray, mean: Optional[np.ndarray] = None, std: Optional[np.ndarray] = None,
                  bgr: bool = False) -> np.ndarray:
-    """A (normalised) CHW image as an RGB uint8 HWC image.
-
-    Args:
-        img: (C, H, W) with C = 1 or 3, float (normalised) or uint8.
-        mean: Per-channel mean (C,) that was subtracted, or None (no de-normalisation).
-        std: Per-channel std (C,) that divided, or None.
-        bgr: The channels are in BGR order (flipped to RGB).
-
-    Returns:
-        (H, W, 3) uint8; a single channel is repeated.
-    """
+    """A (C, H, W) image (C = 1 or 3, float normalised or uint8) as RGB uint8 (H, W, 3), a single channel
+    repeated: ``mean`` / ``std`` (C,) undo a normalisation (None: none), ``bgr`` flips BGR channels."""
     if img.ndim != 3 or img.shape[0] not in (1, 3):
         raise ValueError(f'expected a (C, H, W) image with C = 1 or 3, got shape {img.shape}')
     img = img.astype(np.float32)
@@ -63,18 +54,8 @@ def grey_out(img: np.ndarray, pixel_mask: np.ndarray, strength: float = 0.75, gr
 
 def heatmap(values: np.ndarray, valid: np.ndarray, patch_size: int, value_range: Tuple[float, float] = (-1.0, 1.0),
             cmap: str = 'viridis') -> np.ndarray:
-    """Per-token values as a colour image, white where not ``valid``.
-
-    Args:
-        values: (h, w) values on the token grid.
-        valid: (h, w) bool, tokens to colour.
-        patch_size: Pixels per token side.
-        value_range: Values mapped to the two ends of the colour map (clipped).
-        cmap: A matplotlib colour map name.
-
-    Returns:
-        (h * p, w * p, 3) uint8.
-    """
+    """Values (h, w) on the token grid as a (h * p, w * p, 3) uint8 image of ``patch_size`` p: ``value_range``
+    mapped (clipped) to the ends of the matplotlib colour map ``cmap``, white where ``valid`` (h, w) is False."""
     low, high = value_range
     scaled = np.clip((values.astype(np.float64) - low) / (high - low), 0.0, 1.0)
     colours = np.rint(matplotlib.colormaps[cmap](scaled)[..., :3] * 255).astype(np.uint8)
@@ -113,16 +94,8 @@ def fit_text(text: str, width: int) -> str:
 
 
 def text_strip(lines: Sequence[Tuple[str, Color]], width: int, background: Color = WHITE) -> np.ndarray:
-    """Lines of coloured text, one per :data:`LINE_HEIGHT` pixels, cut to ``width``.
-
-    Args:
-        lines: ``(text, rgb colour)`` per line.
-        width: Strip width in pixels.
-        background: Background colour.
-
-    Returns:
-        (len(lines) * LINE_HEIGHT, width, 3) uint8.
-    """
+    """Lines ``(text, rgb colour)`` of text, one per :data:`LINE_HEIGHT` pixels, cut to ``width``:
+    (len(lines) * LINE_HEIGHT, width, 3) uint8."""
     canvas = Image.new('RGB', (width, LINE_HEIGHT * len(lines)), background)
     draw = ImageDraw.Draw(canvas)
     for row, (text, colour) in enumerate(lines):
@@ -132,11 +105,7 @@ def text_strip(lines: Sequence[Tuple[str, Color]], width: int, background: Color
 
 def colorbar_strip(label: str, width: int, value_range: Tuple[float, float] = (-1.0, 1.0),
                    cmap: str = 'viridis') -> np.ndarray:
-    """A title line ``label  low [colour ramp] high`` explaining a :func:`heatmap`.
-
-    Returns:
-        (LINE_HEIGHT, width, 3) uint8.
-    """
+    """A title line ``label  low [colour ramp] high`` explaining a :func:`heatmap`: (LINE_HEIGHT, width, 3) uint8."""
     font = _font()
     low, high = (f'{v:g}' for v in value_range)
     head = f'{label}  {low} '
@@ -155,20 +124,9 @@ def colorbar_strip(label: str, width: int, value_range: Tuple[float, float] = (-
 
 
 def compose(rows: Sequence[Sequence[np.ndarray]], pad: int = 4, fill: Color = WHITE) -> np.ndarray:
-    """Lay images out in rows and columns, each placed top-left in its cell.
-
-    Row ``i`` is as tall as its tallest image, column ``j`` as wide as its widest; cells are
-    separated and surrounded by ``pad`` pixels, so the result is
-    ``(sum(row heights) + pad * (rows + 1), sum(column widths) + pad * (columns + 1))``.
-
-    Args:
-        rows: Non-empty rows of (h, w, 3) uint8 images; rows may be shorter than the longest one.
-        pad: Spacing in pixels.
-        fill: Background colour.
-
-    Returns:
-        The composed (H, W, 3) uint8 image.
-    """
+    """Lay non-empty rows of (h, w, 3) uint8 images (rows may be shorter than the longest) out in a grid,
+    each image top-left in its cell: row ``i`` as tall as its tallest image, column ``j`` as wide as its
+    widest, cells separated and surrounded by ``pad`` pixels of ``fill``. Returns (H, W, 3) uint8."""
     if not rows or not all(len(row) for row in rows):
         raise ValueError(f'compose needs non-empty rows, got row lengths {[len(row) for row in rows]}')
     num_cols = max(len(row) for row in rows)
@@ -184,22 +142,10 @@ def compose(rows: Sequence[Sequence[np.ndarray]], pad: int = 4, fill: Color = WH
 
 
 def save_rgb(img: np.ndarray, path: Union[str, Path]) -> Path:
-    """Write an RGB uint8 image (PNG / JPEG by extension), creating parent folders.
-
-    Returns:
-        The path written.
-    """
+    """Write an RGB uint8 image (PNG / JPEG by extension), creating parent folders; returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(path), np.ascontiguousarray(img[..., ::-1])):
         raise OSError(f'could not write image {path}')
     return path
 
-
-def captioned(img: np.ndarray, lines: Sequence[Tuple[str, Color]], size: Tuple[int, int]) -> np.ndarray:
-    """``img`` letterboxed into ``size = (H, W)`` with text lines below it.
-
-    Returns:
-        (H + len(lines) * LINE_HEIGHT, W, 3) uint8.
-    """
-    return np.concatenate([letterbox(img, size), text_strip(lines, size[1])], axis=0)

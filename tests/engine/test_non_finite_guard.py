@@ -13,6 +13,7 @@ from mmengine.runner import Runner
 
 import lmim_mm  # noqa: F401  (registers the hooks)
 from lmim_mm.datasets.folder_dataset import list_folder_samples
+from lmim_mm.utils.checkpoint import checkpoint_uri
 from lmim_mm.utils.fileio import LAST_CHECKPOINT
 from tests.helpers.tiny_configs import tiny_lmim_config, tiny_mae_config, tiny_recognizer_config
 from tests.helpers.tiny_data import write_tiny_datasets
@@ -57,7 +58,7 @@ def test_huge_lr_stops_keeps_finite_checkpoints_and_resumes_from_the_last(make_c
 
     resumed = train(config, work_dir, '--resume')
     assert resumed.returncode != 0
-    assert f'Load checkpoint from {last}' in resumed.stdout and 'resumed epoch' in resumed.stdout
+    assert f'Load checkpoint from {checkpoint_uri(last)}' in resumed.stdout and 'resumed epoch' in resumed.stdout
     again = STOP.search(resumed.stderr)
     assert again and again['last'] == last and int(again['iter']) > int(re.search(r'iter_(\d+)', last)[1])
     assert all(finite(path) for path in work_dir.glob('*.pth'))

@@ -1,7 +1,9 @@
-"""Pictures of pretraining (masks, reconstructions, LMIM similarities) and of recognition samples."""
+"""Pictures of pretraining (masks, reconstructions, LMIM similarities) and of recognition samples (through the
+runner's visualizer to every backend)."""
 import copy
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Dict, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -12,18 +14,20 @@ from mmengine.dataset import Compose
 from mmengine.evaluator import Evaluator
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
+from mmengine.registry import VISBACKENDS
 from mmengine.structures import LabelData
-from mmocr.registry import METRICS, TRANSFORMS
+from mmengine.visualization import BaseVisBackend
+from mmocr.registry import METRICS, TRANSFORMS, VISUALIZERS
 from mmocr.structures import TextRecogDataSample
 from mmpretrain.structures import DataSample
 from PIL import Image
 
 import lmim_mm.models.textrecog  # noqa: F401  (registers the recognizer parts)
 from lmim_mm.datasets.transforms.mask_transform import RandomPatchMaskGenerator
-from lmim_mm.engine.hooks.visualization import (PretrainVisualizationHook, RecognitionSamplesHook, first_samples,
-                                                mean_score)
+from lmim_mm.engine.hooks.visualization import PretrainVisualizationHook, RecognitionSamplesHook, first_samples
 from lmim_mm.models.selfsup import LMIM, TextMAE
-from lmim_mm.visualization.images import GREEN, LINE_HEIGHT, RED, letterbox, upscale
+from lmim_mm.visualization import ScoredTextRecogVisualizer
+from lmim_mm.visualization.images import BLACK, GREEN, LINE_HEIGHT, RED, letterbox, upscale
 
 PAD = 4  # compose()'s default spacing
 PREPROCESSOR = dict(type='mmpretrain.SelfSupDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3, to_rgb=True)
@@ -199,7 +203,31 @@ def recog_samples(real_data_dir):
                 for i in range(1, 9)]
 
 
-def test_recognition_samples_in_validation_and_test(recog_samples, tmp_path):
+@VISBACKENDS.register_module()
+class RecordingVisBackend(BaseVisBackend):
+    """Keeps the images it is sent, as TensorBoard's or wandb's backend would log them."""
+
+    def __init__(self, save_dir: Optional[str] = None) -> None:
+        super().__init__(save_dir)
+        self.images: Dict[Tuple[str, int], np.ndarray] = {}
+
+    @property
+    def experiment(self) -> 'RecordingVisBackend':
+        return self
+
+    def _init_env(self) -> None:
+        pass
+
+    def add_image(self, name: str, image: np.ndarray, step: int = 0, **kwargs) -> None:
+        self.images[name, step] = image
+
+
+def visualizer_cfg(name: str) -> dict:
+    return dict(type='ScoredTextRecogVisualizer', name=name,
+                vis_backends=[dict(type='LocalVisBackend'), dict(type='RecordingVisBackend')])
+
+
+def test_recognition_samples_reach_every_backend_in_validation_and_test(recog_samples, tmp_path):
     loader = dict(dataset=recog_samples, batch_size=4, num_workers=0, collate_fn=dict(type='pseudo_collate'),
                   sampler=dict(type='DefaultSampler', shuffle=False))
     evaluator = dict(type='WordMetric', mode=['exact', 'ignore_case_symbol'])
@@ -207,23 +235,22 @@ def test_recognition_samples_in_validation_and_test(recog_samples, tmp_path):
                     val_dataloader=loader, test_dataloader=loader, val_evaluator=evaluator,
                     test_evaluator=evaluator, train_cfg=dict(by_epoch=True, max_epochs=1, val_interval=1),
                     val_cfg=dict(type='ValLoop'), test_cfg=dict(type='TestLoop'),
-                    optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-3)),
-                    default_hooks=dict(checkpoint=None),
+                    optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-3)), default_hooks=dict(checkpoint=None),
                     custom_hooks=[dict(type='RecognitionSamplesHook', num_samples=6)], default_scope='mmocr',
-                    experiment_name=f'recog_{tmp_path.name}')
+                    visualizer=visualizer_cfg(f'recog_{tmp_path.name}'), experiment_name=f'recog_{tmp_path.name}')
     runner.train()
     runner.test()
-    assert sorted(p.name for p in (tmp_path / 'vis').iterdir()) == ['samples_test_epoch_1.png',
-                                                                     'samples_val_epoch_1.png']
-    picture = read_rgb(tmp_path / 'vis' / 'samples_test_epoch_1.png')
-    cell_h = 64 + 2 * LINE_HEIGHT
-    assert picture.shape == (2 * cell_h + 3 * PAD, 4 * 256 + 5 * PAD, 3)
-    rgb = recog_samples[5]['inputs'].flip(0).permute(1, 2, 0).numpy()  # 6th word: row 1, column 1
-    top, left = PAD + cell_h + PAD, PAD + 256 + PAD
-    np.testing.assert_array_equal(picture[top:top + 64, left:left + 256], letterbox(rgb, (64, 256)))
-    text = picture[top + 64:top + cell_h, left:left + 256].reshape(-1, 3)
-    assert (text == RED).all(-1).any()  # an untrained model reads every word wrong
-    assert not (picture[PAD + cell_h + PAD + cell_h:] != 255).any()  # nothing below the 2nd row
+    names = [f'{phase}_sample_{i}_1.png' for phase in ('test', 'val') for i in range(6)]  # step: epoch 1
+    local, = tmp_path.glob('*/vis_data/vis_image')
+    assert sorted(p.name for p in local.iterdir()) == names
+    recorded = runner.visualizer.get_backend('RecordingVisBackend').images
+    assert sorted(f'{name}_{step}.png' for name, step in recorded) == names
+    picture = read_rgb(local / 'test_sample_5_1.png')  # the 6th word
+    np.testing.assert_array_equal(picture, recorded['test_sample_5', 1])
+    assert picture.shape == (64 + 2 * LINE_HEIGHT, 256, 3)
+    rgb = recog_samples[5]['inputs'].flip(0).permute(1, 2, 0).numpy()
+    np.testing.assert_array_equal(picture[:64], letterbox(rgb, (64, 256)))
+    assert (picture[64:] == RED).all(-1).any()  # an untrained model reads every word wrong
 
 
 @pytest.mark.parametrize('metric, preds, gt', [
@@ -232,21 +259,33 @@ def test_recognition_samples_in_validation_and_test(recog_samples, tmp_path):
     (dict(type='ChineseRecogMetric'), ['中華', '中文'], '中华'),  # traditional -> simplified; a wrong word is wrong
 ])
 def test_recognition_colours_follow_the_evaluator_metric(recog_samples, tmp_path, metric, preds, gt):
-    hook = RecognitionSamplesHook(num_samples=2, num_cols=2, cell_size=(32, 128))
-    hook.before_test_epoch(None)
+    hook = RecognitionSamplesHook(num_samples=2)
+    visualizer = VISUALIZERS.build(dict(visualizer_cfg(f'colours_{tmp_path.name}'), cell_size=(32, 128),
+                                        save_dir=str(tmp_path)))
+    runner = SimpleNamespace(test_loop=SimpleNamespace(evaluator=Evaluator([METRICS.build(metric)])),
+                             visualizer=visualizer)
+    hook.before_test_epoch(runner)
     outputs = [TextRecogDataSample(pred_text=LabelData(item=pred, score=[0.5, 1.0]), gt_text=LabelData(item=gt))
                for pred in preds]
-    hook.after_test_iter(None, 0, {'inputs': [s['inputs'] for s in recog_samples[:3]]}, outputs)
-    loop = SimpleNamespace(evaluator=Evaluator([METRICS.build(metric)]))
-    runner = SimpleNamespace(work_dir=str(tmp_path), test_loop=loop)
-    path = hook.save(runner, 'test')
-    assert path == tmp_path / 'vis' / 'samples_test.png'
-    picture = read_rgb(path)
-    assert picture.shape == (32 + 2 * LINE_HEIGHT + 2 * PAD, 2 * 128 + 3 * PAD, 3)
-    right, wrong = (picture[PAD + 32:, PAD + i * (128 + PAD):PAD + 128 + i * (128 + PAD)] for i in (0, 1))
+    hook.after_test_iter(runner, 0, {'inputs': [s['inputs'] for s in recog_samples[:3]]}, outputs)
+    hook.after_test_iter(runner, 1, {'inputs': [s['inputs'] for s in recog_samples[:3]]}, outputs)  # 2 sent
+    assert sorted(visualizer.get_backend('RecordingVisBackend').images) == [('test_sample_0', 0), ('test_sample_1', 0)]
+    local, = tmp_path.glob('**/vis_image')
+    right, wrong = (read_rgb(local / f'test_sample_{i}_0.png') for i in (0, 1))
+    assert right.shape == wrong.shape == (32 + 2 * LINE_HEIGHT, 128, 3)
     assert (right == GREEN).all(-1).any() and not (right == RED).all(-1).any()
     assert (wrong == RED).all(-1).any() and not (wrong == GREEN).all(-1).any()
+    assert 'correct' not in outputs[0].pred_text  # the hook marks copies
 
 
-def test_mean_score():
-    assert mean_score([0.5, 1.0]) == 0.75 and mean_score(torch.tensor([])) == 0.0
+def test_visualizer_draws_unmarked_and_grey_words_in_black(tmp_path):
+    visualizer = ScoredTextRecogVisualizer(name=f'plain_{tmp_path.name}', cell_size=(32, 128))
+    sample = TextRecogDataSample(pred_text=LabelData(item='$5 a $'), gt_text=LabelData(item='5'))
+    drawn = visualizer.add_datasample('word', np.full((20, 60), 200, np.uint8), sample, out_file=str(tmp_path / 'w.png'))
+    assert drawn.shape == (32 + 2 * LINE_HEIGHT, 128, 3)
+    np.testing.assert_array_equal(read_rgb(tmp_path / 'w.png'), drawn)
+    text = drawn[32:]
+    assert (text == BLACK).all(-1).any() and not ((text == GREEN).all(-1) | (text == RED).all(-1)).any()
+    only_gt = visualizer.add_datasample('word', np.zeros((20, 60, 3), np.uint8), sample, draw_pred=False)
+    assert only_gt.shape == (32 + LINE_HEIGHT, 128, 3)
+

@@ -16,7 +16,7 @@ def tiny_lmim_config(tmp_path: Path, data: Path) -> Path:
     return write(tmp_path / 'tiny_lmim.py', f"""
 _base_ = [{str(REPO / 'configs' / 'lmim_pretrain.py')!r}]
 model = dict(backbone=dict(_delete_=True, **{TINY_VIT}),
-             neck=dict(in_channels=32, embed_dim=32, depth=1, num_heads=2, ffn_dim=64), teacher_checkpoint=None)
+             neck=dict(in_channels=32, embed_dim=32, depth=1, num_heads=2, ffn_dim=64), teacher_init_cfg=None)
 train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False, pin_memory=False,
                         dataset=dict(data_root={str(data / 'unlabeled')!r}))
 train_cfg = dict(max_epochs=1)
@@ -33,7 +33,7 @@ _base_ = [{str(config)!r}]
 model = dict(backbone=dict(_delete_=True, **{TINY_VIT}), neck=dict(in_channels=32, embed_dim=32, depth=1, num_heads=2))
 train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False, pin_memory=False,
                         dataset=dict(data_root={str(data / 'unlabeled')!r}))
-train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters={max_iters})
+train_cfg = dict(_delete_=True, type='mmocr.ExactResumeIterBasedTrainLoop', max_iters={max_iters})
 param_scheduler = [dict(type='CosineAnnealingLR', T_max={max_iters}, by_epoch=False, begin=0, end={max_iters})]
 default_hooks = dict(logger=dict(interval=1), checkpoint=dict(by_epoch=False, interval={interval}, max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)

@@ -1,5 +1,8 @@
 """Pretraining algorithms (TextMAE, MMS, LMIM): parity with the authors, masks from the data, training, modes."""
 import argparse
+import re
+import runpy
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -141,10 +144,22 @@ def test_teacher_momentum_is_an_ema_of_the_student(words):
     torch.testing.assert_close(model.teacher.layers[0].ffn.layers[0][0].weight, 0.9 * teacher + 0.1 * student)
 
 
-def test_teacher_checkpoint_is_loaded_by_init_weights(fixture, tmp_path):
+def test_authors_teacher_is_refused_with_the_command_that_converts_it(fixture, tmp_path, monkeypatch):
+    """MAERec's file (the authors' --teacher_weight) names its conversion; converted, it loads by init_cfg."""
     path = tmp_path / 'maerec_pretrain.pth'
     torch.save({**fixture['teacher_mae_checkpoint'], 'epoch': 19, 'args': argparse.Namespace(mask_ratio=0.75)}, path)
-    model = LMIM(**lmim_kwargs(fixture['config'], fixture['decoder_ffn_dim']), teacher_checkpoint=str(path))
+    init_cfg = dict(type='Pretrained', checkpoint=str(path), prefix='backbone.')
+    model = LMIM(**lmim_kwargs(fixture['config'], fixture['decoder_ffn_dim']), teacher_init_cfg=init_cfg)
+    with pytest.raises(ValueError, match=f"{re.escape(str(path))} is one of the authors' checkpoints") as error:
+        model.init_weights()
+    command = str(error.value).split('convert it first: ')[1]
+    converted = tmp_path / 'maerec_pretrain_mm.pth'
+    assert command == f'python tools/model_converters/maerec_mae_to_mm.py {path} {converted} --prefix backbone.'
+    monkeypatch.chdir(REPO)
+    monkeypatch.setattr(sys, 'argv', command.split()[1:])
+    runpy.run_path(sys.argv[0], run_name='__main__')
+    model = LMIM(**lmim_kwargs(fixture['config'], fixture['decoder_ffn_dim']),
+                 teacher_init_cfg=dict(init_cfg, checkpoint=str(converted)))
     model.init_weights()
     expected, _ = convert_maerec_mae(fixture['teacher_mae_checkpoint'])
     assert all(torch.equal(model.teacher.state_dict()[k], v) for k, v in expected.items())
@@ -153,15 +168,21 @@ def test_teacher_checkpoint_is_loaded_by_init_weights(fixture, tmp_path):
     assert set(model.state_dict()) == set(state_dict)
 
 
-def test_student_can_start_from_the_teacher(fixture, tmp_path):
-    path = tmp_path / 'maerec_pretrain.pth'
-    torch.save(fixture['teacher_mae_checkpoint'], path)
-    kwargs = lmim_kwargs(fixture['config'], fixture['decoder_ffn_dim'])
-    model = LMIM(**kwargs, teacher_checkpoint=str(path), init_student_from_teacher=True)
+def test_teacher_from_an_mae_run_and_student_from_the_teacher(words, tmp_path):
+    """An lmim_mm TextMAE checkpoint (``backbone.*``) is a teacher as it is; the student can start from it."""
+    torch.manual_seed(0)
+    mae = tiny('TextMAE')
+    mae.init_weights()
+    path = tmp_path / 'iter_300.pth'
+    torch.save({'state_dict': mae.state_dict(), 'meta': {}}, path)
+    model = tiny('LMIM', init_student_from_teacher=True,
+                 teacher_init_cfg=dict(type='Pretrained', checkpoint=str(path), prefix='backbone.'))
     model.init_weights()
-    teacher = model.teacher.state_dict()
-    assert all(torch.equal(value, teacher[key]) for key, value in model.backbone.state_dict().items())
+    for part in (model.teacher, model.backbone):
+        assert all(torch.equal(value, mae.backbone.state_dict()[key]) for key, value in part.state_dict().items())
     assert all(p.requires_grad for n, p in model.backbone.named_parameters() if n != 'pos_embed')  # kept apart
+    with pytest.raises(KeyError, match=f'{re.escape(str(path))} has no keys under prefix .teacher..'):
+        tiny('LMIM', teacher_init_cfg=dict(type='Pretrained', checkpoint=str(path), prefix='teacher.')).init_weights()
 
 
 # ---------------------------------------------------------------- training and modes

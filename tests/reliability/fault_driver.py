@@ -3,12 +3,14 @@
 Usage: ``python fault_driver.py DATA_ROOT OUT_DIR SCENARIO [SCENARIO ...]``; prints one JSON object.
 
 The imports are paid once: every run is a ``fork`` of this process. A run is killed by sending
-itself ``SIGKILL`` from inside the file-writing calls it makes (``os.fsync`` / ``os.replace``, wrapped
-in the child only), so each kill lands exactly where the scenario says: no handler, ``finally`` or
-flush runs, as with ``kill -9`` from outside. Every scenario then resumes in the same work dir with
-``resume=True`` (what ``tools/train.py --resume`` sets) and must end with weights ``torch.equal`` to
-an uninterrupted run. ``max_keep_ckpts=1`` throughout.
+itself ``SIGKILL`` from inside the file-writing calls it makes (``os.fsync`` / ``os.replace`` of the
+atomic checkpoint writes, mmengine's ``open`` of ``last_checkpoint``; wrapped in the child only), so
+each kill lands exactly where the scenario says: no handler, ``finally`` or flush runs, as with
+``kill -9`` from outside. Every scenario then resumes in the same work dir with ``resume=True`` (what
+``tools/train.py --resume`` sets) and must end with weights ``torch.equal`` to an uninterrupted run.
+``max_keep_ckpts=1`` throughout.
 """
+import builtins
 import errno
 import json
 import os
@@ -24,9 +26,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def build_runner(data_root: str, work_dir: Path, name: str, resume: bool):
     from mmengine.config import Config
-    from mmengine.runner import Runner
 
-    from lmim_mm.utils.run_config import use_cpu_settings
+    from lmim_mm.utils.run_config import build_runner as build_configured_runner, use_cpu_settings
 
     config, = sorted((REPO / 'configs' / 'mae').glob('*.py'))
     cfg = Config.fromfile(str(config))
@@ -34,7 +35,7 @@ def build_runner(data_root: str, work_dir: Path, name: str, resume: bool):
     cfg.model.neck.update(in_channels=32, embed_dim=32, depth=1, num_heads=2)
     cfg.train_dataloader.update(batch_size=4, num_workers=0, persistent_workers=False, pin_memory=False)
     cfg.train_dataloader.dataset.data_root = data_root
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=MAX_ITERS)
+    cfg.train_cfg = dict(type='mmocr.ExactResumeIterBasedTrainLoop', max_iters=MAX_ITERS)
     cfg.param_scheduler = [dict(type='CosineAnnealingLR', T_max=MAX_ITERS, by_epoch=False, begin=0, end=MAX_ITERS)]
     cfg.default_hooks.checkpoint.update(by_epoch=False, interval=INTERVAL, max_keep_ckpts=1)
     cfg.log_processor = dict(by_epoch=False)
@@ -43,18 +44,35 @@ def build_runner(data_root: str, work_dir: Path, name: str, resume: bool):
     cfg.work_dir, cfg.experiment_name = str(work_dir), name
     cfg.resume, cfg.load_from = resume, None
     use_cpu_settings(cfg)
-    return Runner.from_cfg(cfg)
+    return build_configured_runner(cfg)
 
 
 def die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+class DieOnClose:
+    """A file that kills the process once it is written and closed."""
+
+    def __init__(self, file) -> None:
+        self.file = file
+
+    def __enter__(self) -> 'DieOnClose':
+        return self
+
+    def write(self, text: str) -> int:
+        return self.file.write(text)
+
+    def __exit__(self, *exc) -> None:
+        self.file.close()
+        die()
+
+
 def arm(point: str, work_dir: Path):
-    """Wrap ``os.fsync`` / ``os.replace`` so that the fault ``point`` happens; returns a hook or None."""
+    """Wrap ``os.fsync`` / ``os.replace`` / ``open`` so that the fault ``point`` happens; returns a hook or None."""
     from mmengine.hooks import Hook
 
-    real_fsync, real_replace = os.fsync, os.replace
+    real_fsync, real_replace, real_open = os.fsync, os.replace, builtins.open
 
     def fsync(fd: int) -> None:
         name = os.path.basename(os.readlink(f'/proc/self/fd/{fd}'))
@@ -63,10 +81,6 @@ def arm(point: str, work_dir: Path):
             os.ftruncate(fd, os.fstat(fd).st_size // 2)
             die()
         if point == 'first_checkpoint_half_written' and name.startswith(f'.iter_{INTERVAL}.pth.'):
-            die()
-        if point == 'last_checkpoint_half_written' and name.startswith('.last_checkpoint.') \
-                and (work_dir / TARGET).exists():
-            os.ftruncate(fd, 0)
             die()
         if point == 'disk_full' and writing_target:
             os.ftruncate(fd, os.fstat(fd).st_size // 2)
@@ -77,11 +91,17 @@ def arm(point: str, work_dir: Path):
         real_replace(src, dst)
         if point == 'checkpoint_renamed' and os.path.basename(dst) == TARGET:
             die()
-        if point == 'last_checkpoint_updated' and os.path.basename(dst) == 'last_checkpoint' \
-                and (work_dir / TARGET).exists():
-            die()  # before the previous checkpoint is deleted
 
-    os.fsync, os.replace = fsync, replace
+    def open_(file, mode='r', *args, **kwargs):
+        opened = real_open(file, mode, *args, **kwargs)
+        if 'w' in mode and os.path.basename(str(file)) == 'last_checkpoint' and (work_dir / TARGET).exists():
+            if point == 'last_checkpoint_half_written':
+                die()  # emptied by the open, not yet written
+            if point == 'last_checkpoint_updated':
+                return DieOnClose(opened)  # written; the previous checkpoint not yet deleted
+        return opened
+
+    os.fsync, os.replace, builtins.open = fsync, replace, open_
 
     class KillAt(Hook):
         def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:

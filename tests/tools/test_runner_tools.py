@@ -82,9 +82,8 @@ def test_infer_prints_words_and_summary(recognizer_checkpoint, tiny_data):
 def test_resume_reaches_identical_weights(tmp_path, tiny_data):
     """Stop after iteration 3, resume, finish at 6: bit-identical to an uninterrupted run."""
     from mmengine.config import Config
-    from mmengine.runner import Runner
 
-    from lmim_mm.utils.run_config import use_cpu_settings
+    from lmim_mm.utils.run_config import build_runner, use_cpu_settings
 
     def tiny_mae(work_dir: Path, resume_from=None) -> dict:
         cfg = Config.fromfile(str(REPO / 'configs' / 'mae' / 'mae_vit-s-p4_8xb128-amp-coslr-20e_union14m-u.py'))
@@ -92,7 +91,7 @@ def test_resume_reaches_identical_weights(tmp_path, tiny_data):
         cfg.model.neck.update(in_channels=32, embed_dim=32, depth=1, num_heads=2)
         cfg.train_dataloader.update(batch_size=4, num_workers=0, persistent_workers=False, pin_memory=False)
         cfg.train_dataloader.dataset.data_root = str(tiny_data / 'unlabeled')
-        cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=6)
+        cfg.train_cfg = dict(type='mmocr.ExactResumeIterBasedTrainLoop', max_iters=6)
         cfg.param_scheduler = [dict(type='CosineAnnealingLR', T_max=6, by_epoch=False, begin=0, end=6)]
         cfg.default_hooks.checkpoint.update(by_epoch=False, interval=3, max_keep_ckpts=2)
         cfg.log_processor = dict(by_epoch=False)
@@ -102,7 +101,7 @@ def test_resume_reaches_identical_weights(tmp_path, tiny_data):
         if resume_from:
             cfg.resume, cfg.load_from = True, str(resume_from)
         use_cpu_settings(cfg)
-        runner = Runner.from_cfg(cfg)
+        runner = build_runner(cfg)
         runner.train()
         return {k: v.clone() for k, v in runner.model.state_dict().items()}
 
@@ -137,6 +136,8 @@ def test_infer_out_jsonl_and_progress_bar(recognizer_checkpoint, tiny_data, tmp_
 def test_test_show_dir_saves_prediction_pictures(recognizer_checkpoint, tmp_path):
     import cv2
 
+    from lmim_mm.visualization.images import LINE_HEIGHT
+
     config, ckpt = recognizer_checkpoint
     show_dir = tmp_path / 'show'
     run([sys.executable, 'tools/test.py', str(config), str(ckpt), '--work-dir', str(tmp_path / 'work'),
@@ -145,4 +146,4 @@ def test_test_show_dir_saves_prediction_pictures(recognizer_checkpoint, tmp_path
     assert len(pictures) == 16  # every test image, read from the LMDB by its img_path
     assert {p.name.split('_')[0] for p in pictures} == {f'image-{i:09d}' for i in range(1, 17)}
     img = cv2.imread(str(pictures[0]))
-    assert img.shape[0] == 3 * 64  # the word (64 pixels high) above its ground truth and prediction
+    assert img.shape == (64 + 2 * LINE_HEIGHT, 256, 3)  # the word above its prediction and ground truth

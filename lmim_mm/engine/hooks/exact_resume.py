@@ -1,6 +1,6 @@
 """Checkpoints that load with ``torch.load(weights_only=True)`` and resume exactly."""
 import random
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Optional
 
 import numpy as np
 import torch
@@ -16,15 +16,8 @@ _BUFFER_TAG = '__history_buffer__'
 
 
 def to_safe(obj: Any) -> Any:
-    """Turn numpy values and mmengine ``HistoryBuffer`` into types ``weights_only`` loading accepts.
-
-    Args:
-        obj: Nested dicts / lists / tuples of Python values, tensors, numpy values, history buffers.
-
-    Returns:
-        The same structure with numpy scalars as Python numbers, numpy arrays as tensors and each
-        history buffer as a tagged dict.
-    """
+    """``obj`` (nested dicts / lists / tuples) with what ``weights_only`` loading refuses made plain: numpy
+    scalars as Python numbers, numpy arrays as tensors, each mmengine ``HistoryBuffer`` as a tagged dict."""
     if isinstance(obj, HistoryBuffer):
         log, count = obj.data
         return {_BUFFER_TAG: True, 'log_history': log.tolist(), 'count_history': count.tolist(),
@@ -78,28 +71,6 @@ def set_rng_state(state: Dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state['cuda'])
 
 
-class _RestoreRngBeforeFetch:
-    """An iteration-based loop's data iterator that restores RNG states right before fetching the first
-    batch trained on after a resume (after the ``skip`` batches the loop advances past), i.e. where
-    the uninterrupted run drew from them: a new epoch's iterator seeds itself (and its workers) from
-    the global RNG, and single-process pipelines draw their augmentations from it."""
-
-    def __init__(self, iterator: Iterator, skip: int, state: Dict[str, Any]) -> None:
-        self._iterator, self._skip, self._state = iterator, skip, state
-
-    def __iter__(self) -> '_RestoreRngBeforeFetch':
-        return self
-
-    def __next__(self) -> Any:
-        if self._state is not None:
-            if self._skip == 0:
-                set_rng_state(self._state)
-                self._state = None
-            else:
-                self._skip -= 1
-        return next(self._iterator)
-
-
 @HOOKS.register_module()
 class ExactResumeHook(Hook):
     """Make mmengine checkpoints safe to load on torch >= 2.6 and resumption exact.
@@ -110,10 +81,9 @@ class ExactResumeHook(Hook):
     - ``after_load_checkpoint``: buffers are rebuilt; the model's keys are checked against the
       checkpoint's and any missing or unexpected key or wrongly shaped tensor is an error (mmengine's
       ``load_from`` would only warn).
-    - When resuming, the RNG states are restored where the uninterrupted run next drew from them:
-      before the first batch is fetched (iteration-based loops, after the batches the loop skips) or
-      before the epoch's data loader iterator is created (epoch-based loops). So the run continues
-      exactly, also across epoch ends and with data loader workers (seeded from the global RNG).
+    - A resumed run (not ``load_from``) gets the RNG states back where the uninterrupted run next drew
+      from them: before the epoch's data loader iterator is created (epoch-based loops) or, through
+      :class:`~lmim_mm.engine.ExactResumeIterBasedTrainLoop`, before the first batch it trains on.
     - Validation leaves the global RNG states as it found them, so training does not depend on when
       (or whether) it validates, and a resumed run needs no replay of past validations.
 
@@ -138,24 +108,29 @@ class ExactResumeHook(Hook):
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         if 'message_hub' in checkpoint:
             checkpoint['message_hub'] = from_safe(checkpoint['message_hub'])
-        saved_rng = checkpoint.pop('rng_state', None)
-        # Only a resumed run continues the old random streams; ``load_from`` keeps its own seed.
-        self._pending_rng = saved_rng if getattr(runner, '_resume', False) else None
+        self._pending_rng = checkpoint.pop('rng_state', None)
         if self.strict and 'state_dict' in checkpoint:
             model = runner.model.module if is_model_wrapper(runner.model) else runner.model
             theirs = {k[len('module.'):] if k.startswith('module.') else k: v
                       for k, v in checkpoint['state_dict'].items()}
-            check_state_dict(model, theirs, source=f'checkpoint {runner._load_from}')
+            path = getattr(runner, 'checkpoint_path', None)  # CrashSafeRunner names the file it loads
+            check_state_dict(model, theirs, source=f'checkpoint {path}' if path else 'the loaded checkpoint')
 
     def before_train(self, runner) -> None:
-        loop = runner.train_loop
-        if self._pending_rng is not None and isinstance(loop, IterBasedTrainLoop):
-            loop.dataloader_iterator = _RestoreRngBeforeFetch(loop.dataloader_iterator, loop.iter, self._pending_rng)
-            self._pending_rng = None
+        loop, state = runner.train_loop, self._pending_rng
+        if state is None or not isinstance(loop, IterBasedTrainLoop):
+            return
+        self._pending_rng = None
+        if loop.iter > 0 and hasattr(loop, 'resume_rng_state'):  # resumed, not loaded
+            loop.resume_rng_state = state
+        elif loop.iter > 0:
+            runner.logger.warning(f'{type(loop).__name__} resumes with other random streams than the interrupted '
+                                  'run: mmocr.ExactResumeIterBasedTrainLoop continues it exactly')
 
     def before_train_epoch(self, runner) -> None:
         if self._pending_rng is not None:  # epoch-based loops: before the epoch's iterator seeds itself
-            set_rng_state(self._pending_rng)
+            if runner.iter > 0:  # resumed, not loaded
+                set_rng_state(self._pending_rng)
             self._pending_rng = None
 
     def before_val(self, runner) -> None:

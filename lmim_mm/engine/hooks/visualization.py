@@ -1,13 +1,14 @@
-"""Pictures written during runs: masked reconstructions while pretraining, recognised words when evaluating.
+"""Pictures of runs: masked reconstructions while pretraining, recognised words when evaluating.
 
-The hooks only draw: :class:`PretrainVisualizationHook` draws what a pretraining model's ``'predict'``
-returns, :class:`RecognitionSamplesHook` what a recognizer's evaluation returns. Images are assumed to
-be loaded in BGR order, as mmcv loads them; the data preprocessor tells how model inputs relate to them.
+:class:`PretrainVisualizationHook` draws what a pretraining model's ``'predict'`` returns;
+:class:`RecognitionSamplesHook` sends a recognizer's evaluated words to the runner's visualizer. Images
+are assumed to be loaded in BGR order, as mmcv loads them; the data preprocessor tells how model inputs
+relate to them.
 """
 import math
 import random
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -21,9 +22,9 @@ from mmpretrain.registry import HOOKS as MMPRETRAIN_HOOKS
 from torch.utils.data import DataLoader
 
 from lmim_mm.evaluation.scoring import TextScorer
-from lmim_mm.visualization import (captioned, colorbar_strip, compose, grey_out, heatmap, save_rgb, text_strip,
-                                   to_rgb_uint8, token_to_pixel_mask, upscale)
-from lmim_mm.visualization.images import BLACK, GREEN, RED
+from lmim_mm.visualization import (colorbar_strip, compose, grey_out, heatmap, save_rgb, text_strip, to_rgb_uint8,
+                                   token_to_pixel_mask, upscale)
+from lmim_mm.visualization.images import BLACK
 from .exact_resume import rng_state, set_rng_state
 
 #: Title of LMIM's similarity column, drawn with a colour bar from -1 to 1.
@@ -177,85 +178,57 @@ class PretrainVisualizationHook(Hook):
         return columns
 
 
-class RecognitionSample(NamedTuple):
-    """What :class:`RecognitionSamplesHook` keeps of one evaluated word."""
-    image: np.ndarray
-    pred: str
-    score: float
-    gt: str
-
-
-def mean_score(score: Union[Sequence[float], torch.Tensor]) -> float:
-    """Mean of per-character scores (mmocr's word score); 0 for an empty prediction."""
-    score = torch.as_tensor(score, dtype=torch.float64).flatten()
-    return float(score.mean()) if score.numel() else 0.0
-
-
 @MMOCR_HOOKS.register_module()
 class RecognitionSamplesHook(Hook):
-    """Save a grid of the first evaluated words with their predictions, per validation / test run.
-
-    Each cell shows a raw input image (uint8 BGR) letterboxed into ``cell_size`` and two lines,
-    ``pred (mean char score)`` and ``gt: ...``, green when the word is right by copies of the loop's
-    evaluator metrics (:meth:`~lmim_mm.evaluation.TextScorer.from_evaluator`), red otherwise. Written
-    on the main process to ``<work_dir>/<out_dir>/samples_{val|test}_{epoch_<k>|iter_<k>}.png`` in
-    training runs (by the loop type) and ``samples_{val|test}.png`` in evaluation-only runs.
+    """Send the first ``num_samples`` words of each validation / test run to ``runner.visualizer.add_datasample``
+    (every backend gets them; ``LocalVisBackend``: ``<work_dir>/<timestamp>/vis_data/vis_image/``), word ``i``
+    as ``{val|test}_sample_<i>`` at the epoch / iteration of the training loop (0 in evaluation-only runs):
+    its input image (uint8 BGR, sent as RGB) and data sample, marked right or wrong (``pred_text.correct``)
+    by copies of the loop's evaluator metrics (:meth:`~lmim_mm.evaluation.TextScorer.from_evaluator`).
 
     Args:
-        num_samples: Words per picture.
-        out_dir: Folder under ``runner.work_dir``.
-        num_cols: Cells per row.
-        cell_size: ``(H, W)`` of the image area of a cell.
+        num_samples: Words per validation / test run.
     """
 
-    def __init__(self, num_samples: int = 24, out_dir: str = 'vis', num_cols: int = 4,
-                 cell_size: Tuple[int, int] = (64, 256)) -> None:
-        if num_samples < 1 or num_cols < 1:
-            raise ValueError(f'{type(self).__name__}: num_samples and num_cols must be positive, got '
-                             f'{num_samples} and {num_cols}')
+    def __init__(self, num_samples: int = 24) -> None:
+        if num_samples < 1:
+            raise ValueError(f'{type(self).__name__}: num_samples must be positive, got {num_samples}')
         self.num_samples = num_samples
-        self.out_dir = out_dir
-        self.num_cols = num_cols
-        self.cell_size = tuple(cell_size)
-        self._samples: List[RecognitionSample] = []
-        self._by_iter: Optional[bool] = None  # the training loop's kind; None in evaluation-only runs
+        self._by_epoch: Optional[bool] = None  # the training loop's kind; None in evaluation-only runs
+        self._scorer: Optional[TextScorer] = None
+        self._sent = 0
 
     def before_train(self, runner) -> None:
-        self._by_iter = isinstance(runner.train_loop, IterBasedTrainLoop)
+        self._by_epoch = not isinstance(runner.train_loop, IterBasedTrainLoop)
 
     def before_val_epoch(self, runner) -> None:
-        self._samples = []
+        self._sent = 0
 
     before_test_epoch = before_val_epoch
 
-    @master_only
     def after_val_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None,
                        outputs: Optional[Sequence] = None) -> None:
-        """Keep image, prediction, score and ground truth (``TextRecogDataSample`` fields) until
-        ``num_samples`` are held."""
-        for img, sample in zip(data_batch['inputs'], outputs):
-            if len(self._samples) < self.num_samples:
-                self._samples.append(RecognitionSample(to_rgb_uint8(img.cpu().numpy(), bgr=True),
-                                                       sample.pred_text.item, mean_score(sample.pred_text.score),
-                                                       sample.gt_text.item))
+        self.send(runner, 'val', data_batch, outputs)
 
-    after_test_iter = after_val_iter
-
-    def after_val_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
-        self.save(runner, 'val')
-
-    def after_test_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
-        self.save(runner, 'test')
+    def after_test_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None,
+                        outputs: Optional[Sequence] = None) -> None:
+        self.send(runner, 'test', data_batch, outputs)
 
     @master_only
-    def save(self, runner, phase: str) -> Optional[Path]:
-        """Write the grid of the collected samples, if any; returns the path written, or None."""
-        if not self._samples:
-            return None
-        scorer = TextScorer.from_evaluator(getattr(runner, f'{phase}_loop').evaluator)
-        right = scorer.correct([s.pred for s in self._samples], [s.gt for s in self._samples])
-        cells = [captioned(s.image, [(f'{s.pred}  ({s.score:.2f})', colour), (f'gt: {s.gt}', colour)], self.cell_size)
-                 for s, colour in zip(self._samples, (GREEN if ok else RED for ok in right))]
-        rows = [cells[i:i + self.num_cols] for i in range(0, len(cells), self.num_cols)]
-        progress = '' if self._by_iter is None else f'_iter_{runner.iter}' if self._by_iter else f'_epoch_{runner.epoch}'
-        return save_rgb(compose(rows), Path(runner.work_dir) / self.out_dir / f'samples_{phase}{progress}.png')
+    def send(self, runner, phase: str, data_batch: dict, outputs: Sequence) -> None:
+        """Mark the batch's words (``TextRecogDataSample``) right or wrong and send them until ``num_samples``
+        are sent in this run."""
+        words = list(zip(data_batch['inputs'], outputs))[:self.num_samples - self._sent]
+        if not words:
+            return
+        if self._sent == 0:
+            self._scorer = TextScorer.from_evaluator(getattr(runner, f'{phase}_loop').evaluator)
+        right = self._scorer.correct([s.pred_text.item for _, s in words], [s.gt_text.item for _, s in words])
+        step = 0 if self._by_epoch is None else runner.epoch if self._by_epoch else runner.iter
+        for (img, sample), correct in zip(words, right):
+            marked = sample.clone()  # shallow: its own pred_text is marked
+            marked.pred_text = sample.pred_text.clone()
+            marked.pred_text.correct = correct
+            runner.visualizer.add_datasample(f'{phase}_sample_{self._sent:0{len(str(self.num_samples - 1))}d}',
+                                             to_rgb_uint8(img.cpu().numpy(), bgr=True), marked, step=step)
+            self._sent += 1

@@ -8,8 +8,6 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from lmim_mm.converters.maerec_mae import convert_maerec_mae, read_authors_checkpoint
-from lmim_mm.utils.checkpoint import load_strict
 from ..losses.reconstruction import Reduction
 from .base import Inputs, MaskedSelfSupervisor
 
@@ -36,12 +34,17 @@ class LMIM(MaskedSelfSupervisor):
     architecture, weights as buffers: :func:`freeze_as_buffers`, saved as ``teacher.*``) always runs
     in eval mode under ``no_grad``.
 
+    The teacher loads like any pretrained TextViT, by its ``init_cfg`` (strictly): an lmim_mm MAE / MMS
+    checkpoint with ``prefix='backbone.'``, or MAERec's MAE checkpoint (the authors' ``--teacher_weight``)
+    after ``python tools/model_converters/maerec_mae_to_mm.py SRC DST --prefix backbone.``; given the
+    authors' file itself, loading stops with an error naming that command.
+
     Args:
         backbone: Student TextViT config (``out_type='raw'``).
         neck: :class:`~lmim_mm.models.necks.AlignmentDecoder` config.
         head: :class:`~lmim_mm.models.heads.LMIMHead` config.
-        teacher_checkpoint: Loaded into the teacher by :meth:`init_weights` (:meth:`load_teacher`); None:
-            the teacher copies the student.
+        teacher_init_cfg: The teacher's ``init_cfg``, e.g. ``dict(type='Pretrained', checkpoint=...,
+            prefix='backbone.')``; None (or no checkpoint): the teacher copies the student.
         teacher_momentum: None (the authors): a fixed teacher; a float ``m``: before each training
             step ``teacher <- m * teacher + (1 - m) * student`` (EMA).
         data_preprocessor: Defaults to ``SelfSupDataPreprocessor``.
@@ -51,39 +54,27 @@ class LMIM(MaskedSelfSupervisor):
     """
     num_views = 2
 
-    def __init__(self, backbone: dict, neck: dict, head: dict, teacher_checkpoint: Optional[str] = None,
+    def __init__(self, backbone: dict, neck: dict, head: dict, teacher_init_cfg: Optional[dict] = None,
                  teacher_momentum: Optional[float] = None, data_preprocessor: Optional[dict] = None,
                  init_student_from_teacher: bool = False, init_cfg: Optional[dict] = None) -> None:
         super().__init__(backbone, neck, head, data_preprocessor, init_cfg)
         if teacher_momentum is not None and not 0.0 <= teacher_momentum <= 1.0:
             raise ValueError(f'teacher_momentum must be in [0, 1] or None, got {teacher_momentum}')
-        self.teacher_checkpoint = teacher_checkpoint
         self.init_student_from_teacher = init_student_from_teacher
         self.teacher_momentum = teacher_momentum
         self.teacher = copy.deepcopy(self.backbone)
-        self.teacher.init_cfg = None
+        self.teacher.init_cfg = copy.deepcopy(teacher_init_cfg)
         freeze_as_buffers(self.teacher)
         self.teacher.eval()
 
     def init_weights(self) -> None:
-        """Initialise student and decoder, then the teacher (and maybe the student from it)."""
+        """Initialise student, decoder and teacher (its ``init_cfg``), then the teacher from the student
+        (no teacher checkpoint) or the student from the teacher (``init_student_from_teacher``)."""
         super().init_weights()
-        if self.teacher_checkpoint is None:
+        if not (self.teacher.init_cfg or {}).get('checkpoint'):
             self.teacher.load_state_dict(self.backbone.state_dict())
-            return
-        self.load_teacher(self.teacher_checkpoint)
-        if self.init_student_from_teacher:
+        elif self.init_student_from_teacher:
             self.backbone.load_state_dict(self.teacher.state_dict())
-
-    def load_teacher(self, path: str) -> None:
-        """Load the teacher strictly from an lmim_mm pretraining checkpoint (its ``backbone.*``, e.g. a
-        TextMAE / MMS run), an MAERec MAE checkpoint (decoder keys dropped) or a TextViT file."""
-        state_dict = read_authors_checkpoint(path)
-        if any(key.startswith('backbone.') for key in state_dict):
-            state_dict = {k[len('backbone.'):]: v for k, v in state_dict.items() if k.startswith('backbone.')}
-        else:
-            state_dict, _ = convert_maerec_mae(state_dict, source=path)
-        load_strict(self.teacher, state_dict, source=path)
 
     def train(self, mode: bool = True) -> 'LMIM':
         """Set the training mode of everything but the teacher, which stays in eval mode."""
