@@ -114,8 +114,8 @@ def load_config(name: str, quick: bool) -> Any:
     from mmengine.config import Config
 
     cfg = Config.fromfile(str(CONFIGS[name]))
-    if cfg.model.get('teacher_checkpoint'):
-        cfg.model.teacher_checkpoint = None
+    if cfg.model.get('teacher_init_cfg'):
+        cfg.model.teacher_init_cfg = None
     if quick:
         cfg.merge_from_dict({'model.backbone.arch': QUICK_MODEL_OPTIONS['model.backbone.arch'],
                              **QUICK_MODEL_OPTIONS[name]})

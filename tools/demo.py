@@ -473,7 +473,7 @@ def main() -> None:
               osp.join(osp.dirname(teacher), 'train.log'), teacher)
     run_stage('2/5 LMIM pretraining',
               [sys.executable, 'tools/train.py', 'configs/demo/lmim_tiny.py', '--work-dir', osp.dirname(student),
-               *schedule_options(plan['iters']['lmim'], plan, [f'model.teacher_checkpoint={teacher}',
+               *schedule_options(plan['iters']['lmim'], plan, [f'model.teacher_init_cfg.checkpoint={teacher}',
                                                               *pretrain_data_options(data_root)])],
               osp.join(osp.dirname(student), 'train.log'), student)
 
@@ -560,6 +560,9 @@ def newest(pattern: str) -> str:
 
 def save_pictures(work_dir: str, mae_dir: str, lmim_dir: str) -> None:
     """Collect the runs' pictures and draw the loss / accuracy curves into ``work_dir/pictures``."""
+    import cv2
+
+    from lmim_mm.visualization import compose, save_rgb
     from tools.analysis_tools.curves import plot_curves
 
     out = osp.join(work_dir, 'pictures')
@@ -567,10 +570,13 @@ def save_pictures(work_dir: str, mae_dir: str, lmim_dir: str) -> None:
     runs = {'pretrained': osp.join(work_dir, 'recognizer_pretrained'),
             'scratch': osp.join(work_dir, 'recognizer_scratch')}
     copies = {'mae_reconstruction.png': osp.join(mae_dir, 'vis', '*.png'),
-              'lmim_similarity.png': osp.join(lmim_dir, 'vis', '*.png'),
-              **{f'samples_{name}.png': osp.join(run, 'test', 'vis', 'samples_test*.png') for name, run in runs.items()}}
+              'lmim_similarity.png': osp.join(lmim_dir, 'vis', '*.png')}
     for name, pattern in copies.items():
         shutil.copy(newest(pattern), osp.join(out, name))
+    for name, run in runs.items():  # the first test words as the recognizer's visualizer drew them, 4 a row
+        folder = newest(osp.join(run, 'test', '*', 'vis_data', 'vis_image'))
+        cells = [cv2.imread(path)[..., ::-1] for path in sorted(glob.glob(osp.join(folder, 'test_sample_*.png')))]
+        save_rgb(compose([cells[i:i + 4] for i in range(0, len(cells), 4)]), osp.join(out, f'samples_{name}.png'))
     plot_curves([mae_dir, lmim_dir], ['loss'], osp.join(out, 'curves_pretraining.png'), labels=['MAE teacher', 'LMIM'])
     plot_curves(list(runs.values()), ['loss', 'synthetic/recog/word_acc_ignore_case_symbol'],
                 osp.join(out, 'curves_finetuning.png'), labels=list(runs))
