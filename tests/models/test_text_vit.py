@@ -158,11 +158,12 @@ def test_grayscale_input_and_channel_check():
         gray(torch.randn(2, 3, 32, 128))
 
 
-def test_conv_stem_never_sees_masked_pixels():
+@pytest.mark.parametrize('stem_depth, strides', [(1, [2, 2, 1]), (2, [2, 1, 2, 1, 1])])
+def test_conv_stem_never_sees_masked_pixels(stem_depth, strides):
     torch.manual_seed(0)
-    vit = tiny_vit(stem='conv').eval()
+    vit = tiny_vit(stem='conv', stem_depth=stem_depth).eval()
     convs = [m for m in vit.patch_embed.projection if isinstance(m, torch.nn.Conv2d)]
-    assert [m.stride for m in convs] == [(2, 2)] * 2 + [(1, 1)]
+    assert [m.stride for m in convs] == [(stride, stride) for stride in strides]
     x = torch.randn(2, 3, 32, 128)
     mask = torch.zeros(2, 256, dtype=torch.bool)
     mask[:, 33] = True  # patch (row 1, column 1) of the 8x32 grid, pixels 4:8 x 4:8
@@ -174,6 +175,10 @@ def test_conv_stem_never_sees_masked_pixels():
     assert not torch.allclose(vit(changed)[0], vit(x)[0])  # unmasked, the stem does see them
     with pytest.raises(ValueError, match='power-of-2'):
         TextViT(dict(embed_dims=32, num_layers=1, num_heads=4), img_size=(30, 120), patch_size=6, stem='conv')
+    with pytest.raises(ValueError, match='depth >= 1'):
+        tiny_vit(stem='conv', stem_depth=0)
+    with pytest.raises(ValueError, match="stem='conv' only"):
+        tiny_vit(stem='hmlp', stem_depth=2)
 
 
 def test_mae_init_covers_the_linear_projection_only():

@@ -58,24 +58,28 @@ def hmlp_stem(patch_size: int, in_channels: int, embed_dim: int) -> nn.Sequentia
         nn.Conv2d(hidden, embed_dim, kernel_size=2, stride=2))
 
 
-def conv_stem(patch_size: int, in_channels: int, embed_dim: int) -> nn.Sequential:
-    """Early convolutions (Xiao et al., NeurIPS 2021): ``log2(p)`` stride-2 3x3 convolutions with
-    BatchNorm + ReLU, widths doubling up to ``embed_dim``, then a 1x1 convolution. Receptive fields
-    overlap, so :meth:`TextViT.forward_masked` blanks masked patches' pixels first.
+def conv_stem(patch_size: int, in_channels: int, embed_dim: int, depth: int = 1) -> nn.Sequential:
+    """Early convolutions (Xiao et al., NeurIPS 2021): ``log2(p)`` stages of ``depth`` 3x3 convolutions
+    with BatchNorm + ReLU (the first of each stage of stride 2), widths doubling up to ``embed_dim``,
+    then a 1x1 convolution. Receptive fields overlap, so :meth:`TextViT.forward_masked` blanks masked
+    patches' pixels first.
 
     Raises:
-        ValueError: ``patch_size`` is not a power of 2 (>= 2).
+        ValueError: ``patch_size`` is not a power of 2 (>= 2), or ``depth`` < 1.
     """
     num = patch_size.bit_length() - 1
     if patch_size < 2 or patch_size != 2**num:
         raise ValueError(f'the conv stem needs a power-of-2 patch_size, got {patch_size}')
+    if depth < 1:
+        raise ValueError(f'the conv stem needs depth >= 1, got {depth}')
     layers: List[nn.Module] = []
     channels = in_channels
     for index in range(num):
         width = max(1, embed_dim // 2**(num - 1 - index))
-        layers += [nn.Conv2d(channels, width, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(width),
-                   nn.ReLU(inplace=True)]
-        channels = width
+        for layer in range(depth):
+            layers += [nn.Conv2d(channels, width, 3, stride=1 if layer else 2, padding=1, bias=False),
+                       nn.BatchNorm2d(width), nn.ReLU(inplace=True)]
+            channels = width
     return nn.Sequential(*layers, nn.Conv2d(channels, embed_dim, kernel_size=1))
 
 
@@ -115,6 +119,7 @@ class TextViT(VisionTransformer):
         out_type: ``'raw'`` (N, 1 + L, D), ``'cls_token'`` (N, D) or ``'featmap'`` (N, D, H', W').
         frozen_stages: Blocks frozen with the embeddings, see :meth:`freeze_blocks`.
         stem: ``'linear'`` (one strided convolution, the authors'), ``'hmlp'`` or ``'conv'``.
+        stem_depth: 3x3 convolutions per stage of the conv stem (:func:`conv_stem`); 1 for other stems.
         init_cfg: mmengine init config; ``Pretrained`` loads strictly (``checkpoint=None`` keeps the
             random init, so configs can carry the prefix).
     """
@@ -127,7 +132,8 @@ class TextViT(VisionTransformer):
                  in_channels: int = 3, mlp_ratio: float = 4.0, qkv_bias: bool = True, drop_rate: float = 0.0,
                  attn_drop_rate: float = 0.0, drop_path_rate: float = 0.0, pos_grid: PosGrid = 'true',
                  final_norm: bool = True, norm_eps: float = 1e-6, out_type: str = 'raw', frozen_stages: int = 0,
-                 stem: str = 'linear', init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+                 stem: str = 'linear', stem_depth: int = 1,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         if isinstance(arch, str) and arch.lower() not in self.arch_zoo:
             raise ValueError(f'unknown TextViT arch {arch!r}; choose from {sorted(self.arch_zoo)} or pass a dict')
         if isinstance(arch, dict):
@@ -136,6 +142,8 @@ class TextViT(VisionTransformer):
             arch = dict(feedforward_channels=int(arch['embed_dims'] * mlp_ratio), **arch)
         if stem not in ('linear', *self.STEMS):
             raise ValueError(f"stem must be 'linear', 'hmlp' or 'conv', got {stem!r}")
+        if stem_depth != 1 and stem != 'conv':
+            raise ValueError(f"stem_depth applies to stem='conv' only, got stem_depth={stem_depth} with stem={stem!r}")
         if img_size[0] % patch_size or img_size[1] % patch_size:
             raise ValueError(f'img_size {tuple(img_size)} is not divisible by patch_size {patch_size}')
         super().__init__(arch, tuple(img_size), patch_size, in_channels, drop_rate=drop_rate,
@@ -149,7 +157,8 @@ class TextViT(VisionTransformer):
         self.pos_grid = pos_grid
         self.patch_local = stem != 'conv'  # whether a token depends on its own patch's pixels only
         if stem != 'linear':
-            self.patch_embed.projection = self.STEMS[stem](patch_size, in_channels, self.embed_dims)
+            options = dict(depth=stem_depth) if stem == 'conv' else {}
+            self.patch_embed.projection = self.STEMS[stem](patch_size, in_channels, self.embed_dims, **options)
         self.pos_embed.requires_grad_(False)
         self._mae_init()
         self.freeze_blocks(frozen_stages)
