@@ -10,7 +10,7 @@ import torch
 from benchmarks.harness import EOS_IDX, MASK_CASES, MEASUREMENTS, Measurement, decode_words, time_alternating
 from lmim_mm.models.selfsup import TextMAE
 from lmim_mm.utils.checkpoint import load_strict
-from tests.reference.reference_mae import ReferenceMAE, to_textmae_state_dict
+from lmim_reference.mae import ReferenceMAE, to_textmae_state_dict
 
 REPO = Path(__file__).resolve().parents[2]
 REQUIRED = {'name': str, 'ours': float, 'unit': str, 'device': str, 'dtype': str, 'batch': int}
