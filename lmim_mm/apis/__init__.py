@@ -12,6 +12,6 @@ from .probe import LinearCTCProbe, probe_encoder
 __all__ = [
     'LABEL_FORMATS', 'LinearCTCProbe', 'ONNXWordReader', 'TorchWordReader', 'Vocabulary', 'WordReader',
     'build_backbone', 'build_word_reader', 'compare_with_pytorch', 'count_flops', 'decoding_steps', 'deploy_settings',
-    'encode_patch_tokens', 'export_recognizer', 'plot_curves', 'probe_encoder', 'quantize_export', 'read_encoder_inputs',
-    'read_image_file', 'read_labels', 'read_scalars', 'token_feature_stats'
+    'encode_patch_tokens', 'export_recognizer', 'plot_curves', 'probe_encoder', 'quantize_export',
+    'read_encoder_inputs', 'read_image_file', 'read_labels', 'read_scalars', 'token_feature_stats'
 ]

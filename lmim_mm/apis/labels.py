@@ -6,7 +6,7 @@ from lmim_mm.datasets.sources import SOURCES, DatasetFormatError, DataSource, Pa
 from lmim_mm.evaluation.metrics.chinese_metric import read_predictions
 
 #: Formats :func:`read_labels` understands: the data sources, FudanVI prediction files and label lines.
-LABEL_FORMATS = (*SOURCES, 'predictions', 'lines')
+LABEL_FORMATS = (*SOURCES.module_dict, 'predictions', 'lines')
 
 
 def read_labels(path: PathLike, fmt: str = 'auto') -> Iterator[str]:

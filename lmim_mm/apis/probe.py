@@ -93,7 +93,8 @@ def evaluate_probe(probe: LinearCTCProbe, tokens: torch.Tensor, words: Sequence[
 
 
 def train_ctc_probe(tokens: torch.Tensor, words: Sequence[str], grid: Tuple[int, int], steps: int = 300,
-                    batch_size: int = 256, lr: float = 0.1, weight_decay: float = 1e-4, seed: int = 0) -> LinearCTCProbe:
+                    batch_size: int = 256, lr: float = 0.1, weight_decay: float = 1e-4,
+                    seed: int = 0) -> LinearCTCProbe:
     """Fit a :class:`LinearCTCProbe` on cached tokens with AdamW (cosine schedule).
 
     Args:

@@ -1,31 +1,28 @@
-"""Where word images come from: one registry of data sources, and the LMDB writer.
+"""Where word images come from: one registry of data sources (:data:`SOURCES`), and the LMDB writer.
 
 A source is a sized collection of samples indexed from 0: encoded image bytes, a label (labeled
-sources), and names for messages. The formats of :data:`SOURCES`:
+sources) and names for messages. Formats:
 
-- ``lmdb``: a text-recognition LMDB, the layout of clovaai / PARSeq / FudanVI / mmocr's
-  ``RecogLMDBDataset`` / Union14M: ``num-samples`` (ASCII integer), ``image-%09d`` (encoded bytes,
-  1-based) and, when labeled, ``label-%09d`` (UTF-8 text);
-- ``folder``: ``IMG/<i>.<ext>`` + ``label/<i>.txt`` (labeled), or a plain image folder;
+- ``lmdb``: a text-recognition LMDB (clovaai / PARSeq / FudanVI / mmocr ``RecogLMDBDataset`` / Union14M):
+  ``num-samples``, ``image-%09d`` (encoded bytes, 1-based) and, when labeled, ``label-%09d`` (UTF-8);
+- ``folder``: ``IMG/<i>.<ext>`` + ``label/<i>.txt``, or a plain image folder (unlabeled);
 - ``json``: an MMOCR 1.x recognition annotation file and its images;
-- ``txt``: ``path<TAB>label`` (or ``path label``) lines, the ground-truth files of clovaai's
-  ``create_lmdb_dataset.py``, PARSeq and Union14M.
+- ``txt``: ``path<TAB>label`` (or ``path label``) lines, as clovaai, PARSeq and Union14M write them.
 
-:func:`open_source` opens any of them; the datasets, the dictionary coverage, the converter, the
-tools and the encoder analyses read through it. :func:`write_lmdb` writes samples into a new LMDB,
-:func:`verify_lmdb` compares one with its source, :func:`write_mmocr_json` exports a source as image
-files plus an MMOCR annotation file, and :class:`LMDBImageBackend` lets mmengine's file I/O read an
-LMDB image by its ``img_path``.
+The datasets, the dictionary tools, the converter and the encoder analyses all read through
+:func:`open_source`.
 """
 import json
 import os
 import os.path as osp
 import re
+from itertools import zip_longest
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Type, Union
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import lmdb
 from mmengine.fileio import LocalBackend, register_backend
+from mmengine.registry import Registry
 from tqdm import tqdm
 
 PathLike = Union[str, os.PathLike]
@@ -33,9 +30,9 @@ PathLike = Union[str, os.PathLike]
 Sample = Tuple[bytes, Optional[str]]
 #: One sample on disk: image file path and its label (``None`` when unlabeled).
 FileSample = Tuple[str, Optional[str]]
-
-NUM_SAMPLES_KEY = 'num-samples'
-#: File extensions taken as images in a plain (unlabeled) folder.
+#: Source classes by format name.
+SOURCES = Registry('data source')
+#: File extensions taken as images in a plain folder.
 IMAGE_EXTENSIONS = frozenset({'.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp'})
 
 
@@ -81,22 +78,18 @@ class DataSource:
         raise NotImplementedError
 
     def label(self, index: int) -> str:
-        """Label of sample ``index``.
-
-        Raises:
-            DatasetFormatError: the source is unlabeled.
-        """
+        """Label of sample ``index`` (:class:`DatasetFormatError` if there is none)."""
         raise NotImplementedError
 
     def label_path(self, index: int) -> str:
         """Where the label of sample ``index`` is stored, for messages."""
-        return f'{self.img_path(index)} (label)'
+        return self.img_path(index)
 
     def close(self) -> None:
         """Release what reading opened (nothing by default)."""
 
     def samples(self, labels: bool = True, progress: bool = False) -> Iterator[Sample]:
-        """``(image bytes, label or None)`` of every sample in index order.
+        """``(image bytes, label or None)`` of every sample in index order, then :meth:`close`.
 
         Args:
             labels: Read the labels (of a labeled source).
@@ -105,31 +98,14 @@ class DataSource:
         Raises:
             DatasetFormatError: an image is absent.
         """
-        labels = labels and self.labeled
         try:
             for index in tqdm(range(len(self)), desc=f'read {self.root}', disable=not progress):
                 img = self.image(index)
                 if img is None:
                     raise DatasetFormatError(f'{self.img_path(index)}: absent (the source holds {len(self)})')
-                yield img, self.label(index) if labels else None
+                yield img, self.label(index) if labels and self.labeled else None
         finally:
             self.close()
-
-
-#: Source formats by name (:func:`register_source`).
-SOURCES: Dict[str, Type[DataSource]] = {}
-
-
-def register_source(name: str) -> Callable[[Type[DataSource]], Type[DataSource]]:
-    """Register a :class:`DataSource` class as the reader of format ``name``."""
-
-    def register(cls: Type[DataSource]) -> Type[DataSource]:
-        if name in SOURCES:
-            raise KeyError(f'source format {name!r} is registered already ({SOURCES[name].__name__})')
-        SOURCES[name] = cls
-        return cls
-
-    return register
 
 
 def guess_format(path: PathLike) -> str:
@@ -141,15 +117,12 @@ def guess_format(path: PathLike) -> str:
     """
     if not osp.exists(path):
         raise FileNotFoundError(f'no such dataset: {path}')
-    if is_lmdb(path):
-        return 'lmdb'
     if osp.isdir(path):
-        return 'folder'
-    suffix = Path(path).suffix
-    if suffix in ('.json', '.txt'):
-        return suffix[1:]
+        return 'lmdb' if is_lmdb(path) else 'folder'
+    if Path(path).suffix in ('.json', '.txt'):
+        return Path(path).suffix[1:]
     raise DatasetFormatError(f'{path}: not an LMDB, a folder, an MMOCR .json or a path<TAB>label .txt; give its '
-                             f'format (one of {", ".join(SOURCES)})')
+                             f'format (one of {", ".join(SOURCES.module_dict)})')
 
 
 def open_source(path: PathLike, fmt: str = 'auto', img_root: Optional[PathLike] = None) -> DataSource:
@@ -157,7 +130,7 @@ def open_source(path: PathLike, fmt: str = 'auto', img_root: Optional[PathLike] 
 
     Args:
         path: An LMDB, a folder, an MMOCR 1.x JSON file or a ``path<TAB>label`` text file.
-        fmt: One of :data:`SOURCES`, or ``'auto'`` (:func:`guess_format`).
+        fmt: A format of :data:`SOURCES`, or ``'auto'`` (:func:`guess_format`).
         img_root: Folder that the relative image paths of a ``json`` or ``txt`` file start from
             (default: the file's folder).
 
@@ -165,17 +138,16 @@ def open_source(path: PathLike, fmt: str = 'auto', img_root: Optional[PathLike] 
         The source.
     """
     fmt = guess_format(path) if fmt == 'auto' else fmt
-    if fmt not in SOURCES:
-        raise ValueError(f'unknown source format {fmt!r}; expected auto or one of {", ".join(SOURCES)}')
-    if img_root is None:
-        return SOURCES[fmt](os.fspath(path))
-    if fmt not in ('json', 'txt'):
+    if fmt not in SOURCES.module_dict:
+        raise ValueError(f'unknown source format {fmt!r}; expected auto or one of {", ".join(SOURCES.module_dict)}')
+    if img_root is not None and fmt not in ('json', 'txt'):
         raise ValueError(f'img_root applies to json and txt sources, not to {fmt} ({path})')
-    return SOURCES[fmt](os.fspath(path), img_root)
+    args = () if img_root is None else (img_root, )
+    return SOURCES.get(fmt)(os.fspath(path), *args)
 
 
 # ------------------------------------------------------------------------------------------------ LMDB
-#: Readonly environments open in this process, by real path (see :func:`_process_envs`).
+#: Readonly environments open in this process, by real path, and that process (see :func:`_process_envs`).
 _ENVS: Dict[str, lmdb.Environment] = {}
 _ENVS_PID = os.getpid()
 
@@ -183,9 +155,9 @@ _ENVS_PID = os.getpid()
 def _process_envs() -> Dict[str, lmdb.Environment]:
     """The readonly environments of this process, shared by all sources of a path.
 
-    One environment per LMDB and process is what LMDB requires (py-lmdb >= 3 refuses to open the same
-    files twice in a process). After a fork, the environments inherited from the parent are closed
-    in the child (readonly and lock-free, so this only unmaps the child's copy) and reopened on use.
+    LMDB wants one environment per file and process (py-lmdb >= 3 refuses a second one). After a fork,
+    the environments inherited from the parent are closed in the child (readonly and lock-free, so this
+    only unmaps the child's copy) and reopened on use.
     """
     global _ENVS_PID
     if _ENVS_PID != os.getpid():
@@ -196,32 +168,14 @@ def _process_envs() -> Dict[str, lmdb.Environment]:
     return _ENVS
 
 
-def _open_readonly(path: str) -> lmdb.Environment:
-    """Open an LMDB as data loaders should: readonly, no lock, no readahead.
-
-    Raises:
-        FileNotFoundError: ``path`` does not exist.
-        DatasetFormatError: ``path`` is not a readable LMDB.
-    """
-    if not osp.exists(path):
-        raise FileNotFoundError(f'LMDB not found: {path}')
-    if not is_lmdb(path):
-        raise DatasetFormatError(f'{path} is not an LMDB directory (no {osp.join(path, "data.mdb")})')
-    try:
-        return lmdb.open(path, readonly=True, lock=False, readahead=False, meminit=False)
-    except lmdb.Error as e:
-        raise DatasetFormatError(f'{path}: cannot open as an LMDB ({type(e).__name__}: {e})') from e
-
-
-@register_source('lmdb')
+@SOURCES.register_module('lmdb')
 class LMDBSource(DataSource):
     """A text-recognition LMDB, read lazily and fork-safely (index ``i`` is key ``image-{i+1:09d}``).
 
-    The constructor reads ``num-samples`` and whether the first sample has a label (with a short-lived
-    environment unless the LMDB is open in this process already), so nothing is open when a data
-    loader forks or pickles its workers. Each process opens one environment per LMDB on its first
-    read (a change of process id is detected), readonly and without lock, readahead or meminit,
-    shared by all sources of the path.
+    The constructor reads ``num-samples`` and whether the first sample has a label, closing what it
+    opened, so nothing is open when a data loader forks or pickles its workers. Each process opens one
+    environment per LMDB on its first read (readonly, no lock, readahead or meminit), shared by all
+    sources of the path.
 
     Args:
         root: LMDB directory.
@@ -231,23 +185,17 @@ class LMDBSource(DataSource):
     """
 
     def __init__(self, root: str) -> None:
-        self.root = root
-        self._key = osp.realpath(root)
+        self.root, self._key = root, osp.realpath(root)
         opened_here = not self.is_open
         try:
-            self.num_samples, self.labeled = self._read_header()
+            raw = self.get('num-samples')
+            if raw is None or not raw.isdigit():
+                raise DatasetFormatError(f'{root}: num-samples is {raw!r}; not a text-recognition LMDB')
+            self.num_samples = int(raw)
+            self.labeled = self.num_samples > 0 and self.get(label_key(1)) is not None
         finally:
             if opened_here:
                 self.close()
-
-    def _read_header(self) -> Tuple[int, bool]:
-        raw = self.get(NUM_SAMPLES_KEY)
-        if raw is None:
-            raise DatasetFormatError(f'{self.root}: no {NUM_SAMPLES_KEY!r} key; not a text-recognition LMDB')
-        num = int(raw) if raw.isdigit() else -1
-        if num < 0:
-            raise DatasetFormatError(f'{self.root}: {NUM_SAMPLES_KEY!r} is {raw[:32]!r}, not a count')
-        return num, num > 0 and self.get(label_key(1)) is not None
 
     def __len__(self) -> int:
         return self.num_samples
@@ -257,7 +205,14 @@ class LMDBSource(DataSource):
         """The environment of the current process, opened on first use."""
         envs = _process_envs()
         if self._key not in envs:
-            envs[self._key] = _open_readonly(self.root)
+            if not osp.exists(self.root):
+                raise FileNotFoundError(f'LMDB not found: {self.root}')
+            if not is_lmdb(self.root):
+                raise DatasetFormatError(f'{self.root} is not an LMDB directory (no data.mdb)')
+            try:
+                envs[self._key] = lmdb.open(self.root, readonly=True, lock=False, readahead=False, meminit=False)
+            except lmdb.Error as e:
+                raise DatasetFormatError(f'{self.root}: cannot open as an LMDB ({type(e).__name__}: {e})') from e
         return envs[self._key]
 
     @property
@@ -280,20 +235,19 @@ class LMDBSource(DataSource):
             raise DatasetFormatError(f'{self.root}: corrupt LMDB, cannot read {key!r} '
                                      f'({type(e).__name__}: {e})') from e
 
-    def _check_index(self, index: int) -> None:
+    def _get(self, key: str, index: int) -> Optional[bytes]:
         if not 0 <= index < self.num_samples:
             raise IndexError(f'{self.root}: sample {index} is outside 0..{self.num_samples - 1}')
+        return self.get(key)
 
     def img_path(self, index: int) -> str:
         return f'{self.root}/{image_key(index + 1)}'
 
     def image(self, index: int) -> Optional[bytes]:
-        self._check_index(index)
-        return self.get(image_key(index + 1))
+        return self._get(image_key(index + 1), index)
 
     def label(self, index: int) -> str:
-        self._check_index(index)
-        raw = self.get(label_key(index + 1))
+        raw = self._get(label_key(index + 1), index)
         if raw is None:
             raise DatasetFormatError(f'{self.root}: no {label_key(index + 1)!r}; is this LMDB labeled?')
         try:
@@ -307,19 +261,12 @@ class LMDBSource(DataSource):
 
 @register_backend('lmim_lmdb')
 class LMDBImageBackend(LocalBackend):
-    """mmengine file backend: local files, plus ``<lmdb root>/image-%09d`` paths (the ``img_path`` of an
-    :class:`LMDBSource` sample) read from the LMDB at ``<lmdb root>``.
-
-    Code that reads ``img_path`` through :func:`mmengine.fileio.get` (mmocr's ``VisualizationHook``, for
-    instance) gets LMDB images with ``backend_args=dict(backend='lmim_lmdb')``.
-    """
+    """mmengine file backend: local files, and ``<lmdb root>/image-%09d`` (the ``img_path`` of an
+    :class:`LMDBSource` sample) read from the LMDB; e.g. mmocr's ``VisualizationHook`` with
+    ``backend_args=dict(backend='lmim_lmdb')``."""
 
     def get(self, filepath: Union[str, Path]) -> bytes:
-        """Bytes of a local file or of an LMDB image.
-
-        Raises:
-            DatasetFormatError: ``filepath`` names an LMDB image key that the LMDB lacks.
-        """
+        """Bytes of a local file or of an LMDB image (:class:`DatasetFormatError` if the LMDB lacks it)."""
         root, key = osp.split(str(filepath))
         if not (re.fullmatch(r'image-\d{9}', key) and is_lmdb(root)):
             return super().get(filepath)
@@ -336,14 +283,10 @@ class FileListSource(DataSource):
     Args:
         root: What the list was read from (for messages).
         files: ``(image path, label or None)`` per sample; all labeled or all unlabeled.
-
-    Raises:
-        DatasetFormatError: labeled and unlabeled samples are mixed.
     """
 
     def __init__(self, root: str, files: Sequence[FileSample]) -> None:
-        self.root = root
-        self.files = list(files)
+        self.root, self.files = root, list(files)
         self.labeled = bool(self.files) and self.files[0][1] is not None
         mixed = next((path for path, label in self.files if (label is not None) != self.labeled), None)
         if mixed is not None:
@@ -403,11 +346,11 @@ def _numbered_files(directory: Path) -> List[Tuple[int, Path]]:
 
 
 def list_folder_samples(root: PathLike, labeled: bool = True) -> List[FileSample]:
-    """List the samples of a folder dataset.
+    """The samples of a folder dataset.
 
-    Labeled layout: ``root/IMG/<i>.<ext>`` with ``root/label/<i>.txt``, ordered by the numeric id
-    ``i``. Unlabeled (``labeled=False``): the image files (by extension) of ``root/IMG`` if it
-    exists, else of ``root``, numeric names in numeric order first, then the others by name.
+    Labeled: ``root/IMG/<i>.<ext>`` with ``root/label/<i>.txt``, by the numeric id ``i``. Unlabeled: the
+    image files (by extension) of ``root/IMG`` if it exists, else of ``root``, numeric names in numeric
+    order first, then the others by name.
 
     Args:
         root: Dataset folder.
@@ -431,12 +374,10 @@ def list_folder_samples(root: PathLike, labeled: bool = True) -> List[FileSample
         if not files:
             raise FileNotFoundError(f'{img_dir}: no image files ({", ".join(sorted(IMAGE_EXTENSIONS))})')
         return [(str(p), None) for p in files]
-    label_dir = root / 'label'
-    for directory in (img_dir, label_dir):
+    for directory in (img_dir, root / 'label'):
         if not directory.is_dir():
-            raise FileNotFoundError(f'{root}: no {directory.name}/ folder (layout IMG/<i>.<ext> + '
-                                    f'label/<i>.txt)')
-    images, labels = _numbered_files(img_dir), dict(_numbered_files(label_dir))
+            raise FileNotFoundError(f'{root}: no {directory.name}/ folder (layout IMG/<i>.<ext> + label/<i>.txt)')
+    images, labels = _numbered_files(img_dir), dict(_numbered_files(root / 'label'))
     unlabeled = [str(p) for i, p in images if i not in labels]
     orphans = sorted(set(labels) - {i for i, _ in images})
     if unlabeled or orphans:
@@ -446,10 +387,9 @@ def list_folder_samples(root: PathLike, labeled: bool = True) -> List[FileSample
     return [(str(p), read_label_file(labels[i])) for i, p in images]
 
 
-@register_source('folder')
+@SOURCES.register_module('folder')
 class FolderSource(FileListSource):
-    """A folder dataset: ``IMG/<i>.<ext>`` + ``label/<i>.txt`` (labels read up front), or the images of
-    ``IMG/`` or of the folder itself (see :func:`list_folder_samples`).
+    """A folder dataset (:func:`list_folder_samples`).
 
     Args:
         root: Dataset folder.
@@ -464,7 +404,7 @@ class FolderSource(FileListSource):
         return str(Path(self.root) / 'label' / f'{Path(self.files[index][0]).stem}.txt')
 
 
-@register_source('json')
+@SOURCES.register_module('json')
 class MMOCRJSONSource(FileListSource):
     """An MMOCR 1.x text-recognition annotation file: ``{"metainfo": ..., "data_list": [{"img_path": ...,
     "instances": [{"text": ...}]}]}``; entries with ``"instances": []`` are unlabeled.
@@ -478,7 +418,7 @@ class MMOCRJSONSource(FileListSource):
     """
 
     def __init__(self, root: str, img_root: Optional[PathLike] = None) -> None:
-        folder = Path(img_root) if img_root is not None else Path(root).parent
+        folder = Path(img_root or Path(root).parent)
         with open(root, encoding='utf-8') as f:
             try:
                 data_list = json.load(f)['data_list']
@@ -499,24 +439,24 @@ class MMOCRJSONSource(FileListSource):
         super().__init__(root, files)
 
 
-@register_source('txt')
+@SOURCES.register_module('txt')
 class TextLinesSource(FileListSource):
     """A ground-truth text file of ``image_path<TAB>label`` or ``image_path label`` lines.
 
-    A line with a tab splits at its first tab (labels may hold spaces), one without at its first space.
-    Labels are kept as they are (only the line break is removed); empty lines are skipped.
+    A line with a tab splits at its first tab (labels may hold spaces), one without at its first space;
+    labels are kept as they are, empty lines skipped.
 
     Args:
         root: The text file (UTF-8).
         img_root: Folder that relative image paths start from (default: the text file's folder).
 
     Raises:
-        DatasetFormatError: naming the file and listing every bad line by number (no separator, an
-            empty path or label, an image file that does not exist, not UTF-8).
+        DatasetFormatError: naming the file and every bad line by number (no separator, an empty path
+            or label, an image file that does not exist, not UTF-8).
     """
 
     def __init__(self, root: str, img_root: Optional[PathLike] = None) -> None:
-        folder = Path(img_root) if img_root is not None else Path(root).parent
+        folder = Path(img_root or Path(root).parent)
         files, bad = [], []
         with open(root, 'rb') as f:
             for number, raw in enumerate(f, start=1):
@@ -555,14 +495,11 @@ def _put_batch(env: lmdb.Environment, batch: List[Tuple[bytes, bytes]]) -> None:
 
 def write_lmdb(samples: Iterable[Sample], path: PathLike, total: Optional[int] = None,
                commit_every: int = 1000, map_size: int = 1 << 26, progress: bool = True) -> int:
-    """Write samples into a new LMDB, image bytes unchanged.
-
-    All samples must agree on being labeled (``str``) or unlabeled (``None``). The map grows as
-    needed. ``num-samples`` is written last, so an interrupted run leaves an LMDB that does not open
-    as a dataset.
+    """Write samples into a new LMDB, image bytes unchanged, ``num-samples`` last (an interrupted run
+    leaves an LMDB that does not open as a dataset).
 
     Args:
-        samples: ``(image_bytes, label or None)`` in index order (e.g. :meth:`DataSource.samples`).
+        samples: ``(image_bytes, label or None)`` in index order, all labeled or all unlabeled.
         path: Output directory; must not hold an LMDB already.
         total: Number of samples, for the progress bar.
         commit_every: Samples per write transaction.
@@ -581,9 +518,8 @@ def write_lmdb(samples: Iterable[Sample], path: PathLike, total: Optional[int] =
         raise FileExistsError(f'{path} already holds an LMDB; remove it first')
     path.mkdir(parents=True, exist_ok=True)
     env = lmdb.open(str(path), map_size=map_size, readahead=False, meminit=False)
-    labeled: Optional[bool] = None
     batch: List[Tuple[bytes, bytes]] = []
-    count = 0
+    count, labeled = 0, None
     try:
         for count, (img, label) in enumerate(tqdm(samples, total=total, desc=f'write {path}',
                                                   disable=not progress), start=1):
@@ -591,22 +527,21 @@ def write_lmdb(samples: Iterable[Sample], path: PathLike, total: Optional[int] =
                 raise DatasetFormatError(f'{path}: sample {count} has no image bytes')
             labeled = (label is not None) if labeled is None else labeled
             if labeled != (label is not None):
-                raise DatasetFormatError(f'{path}: sample {count} is {"un" if labeled else ""}labeled '
-                                         f'unlike sample 1; an LMDB is either labeled or not')
+                raise DatasetFormatError(f'{path}: sample {count} is {"un" if labeled else ""}labeled unlike '
+                                         f'sample 1; an LMDB is either labeled or not')
             batch.append((image_key(count).encode(), img))
             if labeled:
                 batch.append((label_key(count).encode(), label.encode('utf-8')))
             if len(batch) >= commit_every * (2 if labeled else 1):
                 _put_batch(env, batch)
                 batch = []
-        _put_batch(env, batch + [(NUM_SAMPLES_KEY.encode(), str(count).encode())])
+        _put_batch(env, batch + [(b'num-samples', str(count).encode())])
     finally:
         env.close()
     return count
 
 
-def verify_lmdb(path: PathLike, samples: Iterable[Sample], total: Optional[int] = None,
-                progress: bool = True) -> int:
+def verify_lmdb(path: PathLike, samples: Iterable[Sample], total: Optional[int] = None, progress: bool = True) -> int:
     """Read an LMDB back and compare it with the samples it was written from.
 
     Args:
@@ -624,38 +559,23 @@ def verify_lmdb(path: PathLike, samples: Iterable[Sample], total: Optional[int] 
     """
     written = LMDBSource(os.fspath(path))
     count = 0
-    try:
-        for count, (img, label) in enumerate(tqdm(samples, total=total, desc=f'verify {path}',
-                                                  disable=not progress), start=1):
-            if count > len(written):
-                raise DatasetFormatError(f'{path}: holds {len(written)} samples, the source has more')
-            if written.image(count - 1) != img:
-                raise DatasetFormatError(f'{path}: {image_key(count)!r} differs from the source image')
-            stored = None if label is None else written.label(count - 1)
-            if stored != label:
-                raise DatasetFormatError(f'{path}: {label_key(count)!r} is {stored!r}, the source says '
-                                         f'{label!r}')
-        if count != len(written):
-            raise DatasetFormatError(f'{path}: holds {len(written)} samples, the source has {count}')
-    finally:
-        written.close()
+    for count, (stored, expected) in enumerate(tqdm(zip_longest(written.samples(), samples), total=total,
+                                                    desc=f'verify {path}', disable=not progress), start=1):
+        if stored is None or expected is None:
+            raise DatasetFormatError(f'{path}: holds {len(written)} samples, the source has '
+                                     f'{"more" if stored is None else count - 1}')
+        if stored[0] != expected[0]:
+            raise DatasetFormatError(f'{path}: {image_key(count)!r} differs from the source image')
+        if stored[1] != expected[1]:
+            raise DatasetFormatError(f'{path}: {label_key(count)!r} is {stored[1]!r}, the source says '
+                                     f'{expected[1]!r}')
     return count
 
 
 def source_to_lmdb(source: DataSource, path: PathLike, labels: bool = True, verify: bool = False,
                    progress: bool = True) -> int:
-    """Write a source into a new LMDB (image bytes unchanged), optionally verified.
-
-    Args:
-        source: Any :class:`DataSource`.
-        path: Output LMDB directory.
-        labels: Write the labels of a labeled source (``False``: an unlabeled LMDB).
-        verify: Read the LMDB back and compare every image's bytes (re-read from the source) and label.
-        progress: Show tqdm progress bars.
-
-    Returns:
-        The number of samples written.
-    """
+    """Write a source into a new LMDB (image bytes unchanged); ``verify`` reads it back and compares every
+    image (re-read from the source) and label. ``labels=False`` writes an unlabeled LMDB. Returns the count."""
     count = write_lmdb(source.samples(labels), path, total=len(source), progress=progress)
     if verify:
         verify_lmdb(path, source.samples(labels), total=len(source), progress=progress)
@@ -681,21 +601,9 @@ def image_extension(img_bytes: bytes) -> Optional[str]:
 
 def write_mmocr_json(source: DataSource, out_dir: PathLike, json_name: str = 'labels.json',
                      progress: bool = True) -> Path:
-    """Write the images of a source as files plus an MMOCR 1.x JSON that lists them.
-
-    Images go to ``out_dir/imgs/<index>.<ext>`` (bytes unchanged, extension from the bytes' format,
-    ``.bin`` for unknown ones), the JSON to ``out_dir/json_name`` with ``img_path`` relative to
-    ``out_dir``; unlabeled samples get ``"instances": []``.
-
-    Args:
-        source: Any :class:`DataSource` (e.g. an LMDB).
-        out_dir: Output directory.
-        json_name: File name of the annotation file.
-        progress: Show a tqdm progress bar.
-
-    Returns:
-        Path of the JSON file.
-    """
+    """Write the images of a source as ``out_dir/imgs/<index>.<ext>`` (bytes unchanged, the extension from
+    their format, ``.bin`` if unknown) and an MMOCR 1.x JSON ``out_dir/json_name`` listing them (``img_path``
+    relative to ``out_dir``; unlabeled samples get ``"instances": []``). Returns the JSON's path."""
     out_dir = Path(out_dir)
     (out_dir / 'imgs').mkdir(parents=True, exist_ok=True)
     data_list = []
@@ -703,8 +611,7 @@ def write_mmocr_json(source: DataSource, out_dir: PathLike, json_name: str = 'la
         rel_path = f'imgs/{index:09d}.{image_extension(img) or "bin"}'
         (out_dir / rel_path).write_bytes(img)
         data_list.append(dict(img_path=rel_path, instances=[] if label is None else [dict(text=label)]))
-    json_path = out_dir / json_name
     metainfo = dict(dataset_type='TextRecogDataset', task_name='textrecog')
-    with open(json_path, 'w', encoding='utf-8') as f:
+    with open(out_dir / json_name, 'w', encoding='utf-8') as f:
         json.dump(dict(metainfo=metainfo, data_list=data_list), f, ensure_ascii=False, indent=1)
-    return json_path
+    return out_dir / json_name

@@ -35,7 +35,7 @@ def test_broken_lmdb_holds_an_undecodable_image(toy_data_dir):
 
 
 def test_formats_are_guessed_and_registered_once(tmp_path, toy_data_dir, real_data_dir):
-    assert set(SOURCES) == {'lmdb', 'folder', 'json', 'txt'}
+    assert list(SOURCES.module_dict) == ['lmdb', 'folder', 'json', 'txt']
     assert [guess_format(p) for p in (toy_data_dir / 'imgs.lmdb', real_data_dir / 'svt_test',
                                       toy_data_dir / 'labels.json')] == ['lmdb', 'folder', 'json']
     (tmp_path / 'gt.txt').write_text('a.jpg x\n')
@@ -49,9 +49,8 @@ def test_formats_are_guessed_and_registered_once(tmp_path, toy_data_dir, real_da
         open_source(tmp_path / 'gt.txt', 'csv')
     with pytest.raises(ValueError, match='img_root applies to json and txt'):
         open_source(real_data_dir / 'svt_test', img_root=tmp_path)
-    with pytest.raises(KeyError, match='registered already'):
-        from lmim_mm.datasets.sources import register_source
-        register_source('lmdb')(LMDBSource)
+    with pytest.raises(KeyError, match='lmdb is already registered'):
+        SOURCES.register_module('lmdb', module=LMDBSource)
 
 
 def test_folder_sources_labeled_or_plain(real_data_dir, toy_data_dir):

@@ -26,7 +26,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('src', help='the dataset: a folder, an MMOCR JSON file, a path<TAB>label text file or an LMDB')
     parser.add_argument('out', help='output LMDB (must not hold one yet), or folder with --to json')
-    parser.add_argument('--format', default='auto', choices=('auto', *SOURCES), help='format of SRC (default: guessed)')
+    parser.add_argument('--format', default='auto', choices=('auto', *SOURCES.module_dict),
+                        help='format of SRC (default: guessed)')
     parser.add_argument('--to', choices=('lmdb', 'json'), help='output (default: json for an LMDB, else lmdb)')
     parser.add_argument('--img-root', help='folder the image paths of a JSON or text file are relative to '
                         "(default: the file's folder)")
@@ -39,7 +40,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     source = open_source(args.src, args.format, args.img_root)
-    if (args.to or ('json' if type(source) is SOURCES['lmdb'] else 'lmdb')) == 'json':
+    if (args.to or ('json' if type(source) is SOURCES.get('lmdb') else 'lmdb')) == 'json':
         print(f'annotations written to {write_mmocr_json(source, args.out, args.json_name)}')
         return
     count = source_to_lmdb(source, args.out, labels=not args.unlabeled, verify=args.verify)

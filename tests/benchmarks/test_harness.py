@@ -1,4 +1,4 @@
-"""tools/benchmark.py: JSON lines of every measurement, parity checks inside it, the timing protocol."""
+"""python -m benchmarks: JSON lines of every measurement, parity checks inside it, the timing protocol."""
 import json
 import subprocess
 import sys
@@ -18,7 +18,7 @@ OPTIONAL_FLOATS = ('reference', 'ratio', 'peak_mem_mb')
 
 
 def run_tool(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / 'tools' / 'benchmark.py'), '--quick', *args], cwd=REPO,
+    return subprocess.run([sys.executable, '-m', 'benchmarks', '--quick', *args], cwd=REPO,
                           capture_output=True, text=True, timeout=600)
 
 
