@@ -43,7 +43,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from tqdm import tqdm
 
-from lmim_mm.datasets.sources import FileSample
+from lmim_mm.datasets.sources import FileSample, is_lmdb
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -329,7 +329,7 @@ def write_recognizer_config(work_dir: str, data_root: str, args: argparse.Namesp
     for name, folder in tests.items():
         if not osp.isdir(folder):
             raise FileNotFoundError(f'test folder for {name} not found: {folder} (expected IMG/ + label/)')
-        kind = 'LabeledLMDBDataset' if osp.isfile(osp.join(folder, 'data.mdb')) else 'RecogFolderDataset'
+        kind = 'LabeledLMDBDataset' if is_lmdb(folder) else 'RecogFolderDataset'
         sets.append(dict(type=kind, data_root=folder, test_mode=True, pipeline=None))
     text = f"""# Written by tools/demo.py: the demo recognizer with this run's data.
 _base_ = [{osp.join(REPO, 'configs', 'demo', 'recognizer_tiny.py')!r}]

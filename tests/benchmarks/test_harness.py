@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from mmengine.registry import DefaultScope
 
 from benchmarks.harness import EOS_IDX, MASK_CASES, MEASUREMENTS, Measurement, decode_words, time_alternating
 from lmim_mm.models.selfsup import TextMAE
@@ -78,11 +79,12 @@ def test_reference_mae_equals_text_mae_on_shared_weights():
                              decoder_num_heads=2).eval()
     for param in reference.parameters():  # move away from the zero / identity init
         param.data.add_(torch.randn_like(param) * 0.02)
-    ours = TextMAE(backbone=dict(type='mmpretrain.TextViT', arch=dict(embed_dims=32, num_layers=2, num_heads=2),
+    with DefaultScope.overwrite_default_scope('mmpretrain'):  # whatever scope an earlier test module left current
+        ours = TextMAE(backbone=dict(type='TextViT', arch=dict(embed_dims=32, num_layers=2, num_heads=2),
+                                     pos_grid='legacy'),
+                       neck=dict(type='TextMAEDecoder', in_channels=32, embed_dim=16, depth=2, num_heads=2,
                                  pos_grid='legacy'),
-                   neck=dict(type='TextMAEDecoder', in_channels=32, embed_dim=16, depth=2, num_heads=2,
-                             pos_grid='legacy'),
-                   head=dict(type='TextMAEHead')).eval()
+                       head=dict(type='TextMAEHead')).eval()
     load_strict(ours, to_textmae_state_dict(reference.state_dict()))
     imgs = torch.randn(3, 3, 32, 128)
     with torch.no_grad():
