@@ -24,7 +24,7 @@ demo-compare: $(SETUP_STAMP)
 	DEMO_SCALE=$(DEMO_SCALE) $(PY) tools/demo.py --compare $(DEMO_ARGS)
 
 benchmark: $(SETUP_STAMP)
-	$(PY) tools/benchmark.py
+	$(PY) -m benchmarks
 
 clean-demo:
 	rm -rf work_dirs/demo

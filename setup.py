@@ -74,7 +74,9 @@ if __name__ == '__main__':
         long_description_content_type='text/markdown',
         license='Apache-2.0',
         python_requires='>=3.10',
-        packages=find_packages(exclude=('configs', 'tools', 'tools.*', 'tests', 'tests.*', 'demo', 'benchmarks')),
+        # the library, the re-creation of the authors' computation (tests, benchmarks, tools/check_parity.py) and
+        # the synthetic word renderer of the demo data (tools/data/make_synthetic.py)
+        packages=find_packages(include=('lmim_mm', 'lmim_mm.*', 'lmim_reference', 'lmim_synth')),
         include_package_data=True,
         install_requires=parse_requirements('runtime.txt') + [MMCV_REQUIREMENT],
         extras_require={'tests': parse_requirements('tests.txt'), 'deploy': parse_requirements('deploy.txt')},

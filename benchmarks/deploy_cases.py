@@ -4,7 +4,7 @@ This module imports numpy only; each case imports what it runs (PyTorch: the ``p
 :mod:`lmim_mm.deploy`: ours, ``rapidocr_onnxruntime``: ``ppocrv4``), so the peak memory of a case
 (``python benchmarks/deploy_cases.py FOLDER CASE BATCH THREADS`` prints it) holds only what it needs.
 ``import lmim_mm`` imports the OpenMMLab stack where it is installed, so the benchmark runs our
-onnxruntime cases where only their packages can be imported (:mod:`tests.helpers.isolated_env`).
+onnxruntime cases where only their packages can be imported (:mod:`benchmarks.isolated_env`).
 """
 import argparse
 import json
@@ -56,7 +56,7 @@ def pytorch_decode(model, images, beam_width: int) -> np.ndarray:
     import torch
 
     from lmim_mm.models.layers.text_decoding import beam_search, greedy_decode
-    from lmim_mm.models.textrecog.onnx_export import encoder_memory
+    from lmim_mm.apis.export import encoder_memory
 
     decoder = model.decoder
     steps, eos = decoder.max_seq_len, decoder.dictionary.end_idx

@@ -1,10 +1,10 @@
 """Deployment speed: the recognizer on onnxruntime (fp32, dynamic int8) against PyTorch eager; PP-OCRv4 for context.
 
-``python tools/benchmark.py --only deploy_recognize`` runs :func:`measure_deploy_recognize`. One
+``python -m benchmarks --only deploy_recognize`` runs :func:`measure_deploy_recognize`. One
 recognizer (the configs' ViT-S/4 + 6-layer decoder, or the quick sizes; random weights: no
 fine-tuned ViT-S is available offline, so no word ends and every decode takes all 25 steps) is
-exported with :func:`~lmim_mm.models.textrecog.onnx_export.export_recognizer` and quantised with
-:func:`~lmim_mm.models.textrecog.onnx_export.quantize_export`. On the same IIIT5K test images (one
+exported with :func:`~lmim_mm.apis.export.export_recognizer` and quantised with
+:func:`~lmim_mm.apis.export.quantize_export`. On the same IIIT5K test images (one
 normalised batch for every case of ours) and the same intra-op threads, the timing protocol is
 :func:`benchmarks.harness.time_alternating` (warm-up on 2 images, then rounds that call every
 case once, alternating the order; medians).
@@ -18,7 +18,7 @@ images, its own resize and normalisation inside the timed call. Peak memory: the
 of a fresh process that loads one case alone (onnxruntime cases without PyTorch) and decodes the
 batch after a warm-up: weights, runtime and libraries included, what a deployment of it costs;
 our onnxruntime cases run where only numpy, Pillow, onnxruntime and lmim_mm can be imported
-(:mod:`tests.helpers.isolated_env`), as in a deployment without PyTorch; PP-OCRv4 imports only
+(:mod:`benchmarks.isolated_env`), as in a deployment without PyTorch; PP-OCRv4 imports only
 ``rapidocr_onnxruntime`` and its needs.
 
 Lines: ``name='deploy_recognize'``; ``ours`` = images/s of the case; ``reference`` = PyTorch eager
@@ -45,7 +45,7 @@ CASES_SCRIPT = Path(__file__).resolve().parent / 'deploy_cases.py'
 def prepare_workspace(folder: Path, image_folder: Path, sizes: Sizes, count: int) -> Workspace:
     """Build the recognizer, export and quantise it, and store the first ``count`` images of ``image_folder``."""
     from lmim_mm.deploy import read_image, to_input
-    from lmim_mm.models.textrecog.onnx_export import deploy_settings, export_recognizer, quantize_export
+    from lmim_mm.apis.export import deploy_settings, export_recognizer, quantize_export
 
     model = build_recognizer(sizes.vit, sizes.text_decoder)
     settings = deploy_settings(model)
@@ -62,8 +62,8 @@ def prepare_workspace(folder: Path, image_folder: Path, sizes: Sizes, count: int
 
 def peak_memories(folder: Path, cases: Sequence[str], batch: int, threads: int) -> Dict[str, float]:
     """Peak memory (MiB) of each case, each in a fresh process (``benchmarks/deploy_cases.py``); our
-    onnxruntime cases see only :data:`~tests.helpers.isolated_env.DEPLOY_PACKAGES`."""
-    from tests.helpers.isolated_env import DEPLOY_PACKAGES, isolated_command, link_packages
+    onnxruntime cases see only :data:`~benchmarks.isolated_env.DEPLOY_PACKAGES`."""
+    from benchmarks.isolated_env import DEPLOY_PACKAGES, isolated_command, link_packages
 
     peaks = {}
     with tempfile.TemporaryDirectory() as tmp:

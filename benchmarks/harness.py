@@ -1,4 +1,4 @@
-"""Speed of lmim_mm against in-tree re-creations of the authors' computation (``tools/benchmark.py``).
+"""Speed of lmim_mm against in-tree re-creations of the authors' computation (``python -m benchmarks``).
 
 Protocol: each measurement builds our implementation and its reference (same weights, same
 inputs), warms both up with one call on a 2-sample slice (optimizer states, caches; mask
@@ -7,11 +7,11 @@ flipping the order each round, and reports the median wall time of each (CUDA ca
 synchronised). Alternating in one process is what makes ratios meaningful on a machine shared with
 other jobs.
 
-References: :class:`~tests.reference.reference_pretrain.ReferenceLMIM` (explicit softmax attention,
+References: :class:`~lmim_reference.pretrain.ReferenceLMIM` (explicit softmax attention,
 ``nn.MultiheadAttention`` decoder, default ``torch.optim.AdamW``),
-:class:`~tests.reference.reference_mae.ReferenceMAE`,
-:class:`~tests.reference.reference_recognizer.ReferenceRecognizer` (greedy decoding that re-runs
-the whole decoder for every step) and :class:`~tests.reference.reference_aug.ReferenceTwoView`
+:class:`~lmim_reference.mae.ReferenceMAE`,
+:class:`~lmim_reference.recognizer.ReferenceRecognizer` (greedy decoding that re-runs
+the whole decoder for every step) and :class:`~lmim_reference.two_view.ReferenceTwoView`
 (imgaug + torchvision). Mask generators have no reference.
 
 Peak memory (``pretrain_step`` only): the warm-up step and one full training step of each
@@ -364,8 +364,8 @@ def build_lmim(sizes: Sizes) -> Dict[str, nn.Module]:
     from lmim_mm.converters.lmim_pretrain import convert_lmim_pretrain
     from lmim_mm.models.selfsup import LMIM
     from lmim_mm.utils.checkpoint import load_strict
-    from tests.reference.parity_pretrain import lmim_kwargs
-    from tests.reference.reference_pretrain import ReferenceLMIM
+    from lmim_reference.parity_pretrain import lmim_kwargs
+    from lmim_reference.pretrain import ReferenceLMIM
 
     dim, depth, heads = sizes.vit
     dec_dim, dec_depth, dec_heads, ffn = sizes.lmim_decoder
@@ -463,7 +463,7 @@ def measure_pretrain_step(settings: BenchmarkSettings) -> List[Measurement]:
 def build_mae(sizes: Sizes) -> Dict[str, nn.Module]:
     """``TextMAE`` for MAE and MMS (the same model, other masks) and ``ReferenceMAE``, same (random) weights, on CPU."""
     from lmim_mm.models.selfsup import TextMAE
-    from tests.reference.reference_mae import ReferenceMAE, to_textmae_state_dict
+    from lmim_reference.mae import ReferenceMAE, to_textmae_state_dict
     from lmim_mm.utils.checkpoint import load_strict
 
     dim, depth, heads = sizes.vit
@@ -535,7 +535,7 @@ def measure_recognize(settings: BenchmarkSettings) -> List[Measurement]:
         the reference's, up to EOS) and a ``beam5`` line (reference: the reference's greedy).
     """
     from lmim_mm.models.layers.text_decoding import beam_search, greedy_decode
-    from tests.reference.reference_recognizer import ReferenceRecognizer, build_recognizer_modules
+    from lmim_reference.recognizer import ReferenceRecognizer, build_recognizer_modules
 
     torch.manual_seed(0)
     configs = recognizer_configs(settings.sizes)
@@ -594,7 +594,7 @@ def one_worker_thread() -> Iterator[None]:
 def measure_data_two_view(settings: BenchmarkSettings) -> List[Measurement]:
     """LMDB read + decode + clean and guidance views, images/s of one single-threaded worker.
 
-    Ours: bytes -> ``decode_image`` (OpenCV) -> ``LMIMTwoView`` -> ``PackInputs`` (uint8
+    Ours: bytes -> ``read_image`` (OpenCV) -> ``LMIMTwoView`` -> ``PackInputs`` (uint8
     tensors; normalisation happens batched in the model's data preprocessor). Reference: bytes ->
     PIL -> ``ReferenceTwoView`` (imgaug + torchvision, normalised tensors), as the authors' workers.
     The LMDB is built in a temporary folder from ``iiit5k_train/IMG``.
@@ -603,25 +603,26 @@ def measure_data_two_view(settings: BenchmarkSettings) -> List[Measurement]:
     from mmpretrain.datasets.transforms import PackInputs
     from PIL import Image
 
-    from lmim_mm.datasets.lmdb_utils import LMDBReader, decode_image
+    from lmim_mm.datasets.image_io import read_image
+    from lmim_mm.datasets.sources import LMDBSource, files_to_lmdb
     from lmim_mm.datasets.transforms.two_view import LMIMTwoView
-    from tests.reference.reference_aug import ReferenceTwoView
-    from tools.dataset_converters.lmdb_convert import read_file_samples, write_lmdb
+    from lmim_reference.two_view import ReferenceTwoView
 
     count = settings.sizes.data_images
     files = image_files(settings.data_root / 'iiit5k_train' / 'IMG', count)
     ours_views, pack, reference_views = LMIMTwoView(), PackInputs(), ReferenceTwoView()
     with tempfile.TemporaryDirectory() as tmp:
-        write_lmdb(read_file_samples((str(p), None) for p in files), Path(tmp) / 'lmdb', total=count, progress=False)
-        reader = LMDBReader(Path(tmp) / 'lmdb')
+        files_to_lmdb([(str(p), None) for p in files], Path(tmp) / 'lmdb', progress=False)
+        reader = LMDBSource(str(Path(tmp) / 'lmdb'))
 
         def ours(indices: Sequence[int]) -> Step:
-            return lambda: [pack(ours_views(dict(img=decode_image(reader.image(i)), sample_idx=i))) for i in indices]
+            return lambda: [pack(ours_views(dict(img=read_image(reader.image(i), reader.img_path(i)), sample_idx=i)))
+                            for i in indices]
 
         def reference(indices: Sequence[int]) -> Step:
             return lambda: [reference_views(Image.open(io.BytesIO(reader.image(i))).convert('RGB')) for i in indices]
 
-        indices = range(1, count + 1)
+        indices = range(count)
         np.random.seed(0)
         with one_worker_thread(), warnings.catch_warnings():
             warnings.filterwarnings('ignore', category=FutureWarning, module='imgaug')  # its scikit-image calls

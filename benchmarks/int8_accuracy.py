@@ -7,7 +7,7 @@ N fitted words (what it learned) and the first N IIIT5K *test* words (unseen). P
 line: WAICS of PyTorch, onnxruntime fp32 and int8 on both sets, and the share of words int8 reads as
 fp32 does.
 
-Usage: python benchmarks/int8_accuracy.py [--words 64] [--steps 400] [--threads 2]
+Usage (from the repository root): python -m benchmarks.int8_accuracy [--words 64] [--steps 400] [--threads 2]
 """
 import argparse
 import json
@@ -16,6 +16,11 @@ import tempfile
 from pathlib import Path
 
 import torch
+
+from benchmarks.deploy_recognize import waics
+from benchmarks.tiny_recognizer import TINY_CONFIG, build_recognizer, fit, labeled_batch, normalised_images
+from lmim_mm.apis.export import export_recognizer, quantize_export
+from lmim_mm.deploy import ONNXRecognizer, postprocess
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / '..' / 'shared' / 'data' / 'real_benchmarks'
@@ -31,12 +36,6 @@ def main() -> int:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    sys.path.insert(0, str(REPO))
-    from benchmarks.deploy_recognize import waics
-    from lmim_mm.deploy import ONNXRecognizer, postprocess
-    from lmim_mm.models.textrecog.onnx_export import export_recognizer, quantize_export
-    from tests.helpers.tiny_recognizer import TINY_CONFIG, build_recognizer, fit, labeled_batch, normalised_images
-
     root = args.data_root.resolve()
     batches = dict(fitted=labeled_batch(root / 'iiit5k_train', args.words)[0],
                    unseen=labeled_batch(root / 'iiit5k_test', args.words)[0])

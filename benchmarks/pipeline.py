@@ -1,4 +1,4 @@
-"""Training and inference speed through the real pipeline (``tools/benchmark.py --pipeline``).
+"""Training and inference speed through the real pipeline (``python -m benchmarks --pipeline``).
 
 The models are the configs' own (``configs/lmim_pretrain.py``, the MAE config, the recognizer fine-tuning
 config), built by the registries with their data preprocessors, and a training step is mmengine's
@@ -14,7 +14,7 @@ same device in the same process (``ratio`` = ours / reference images/s), alterna
 (explicit attention, ``torch.optim.AdamW`` defaults, fp16 autocast with a ``GradScaler`` on CUDA, bf16 autocast
 on CPU, which has no fp16 autocast; greedy decoding re-running the decoder over the whole prefix each step).
 
-MFU: the model's FLOPs from ``tools/analysis_tools/get_flops.py`` (:func:`count`: the encoder on one image for
+MFU: the model's FLOPs from :func:`lmim_mm.apis.count_flops` (the encoder on one image for
 pretraining algorithms; encoder and decoding for recognizers), times 2 (it counts a multiply-add as one FLOP),
 times 3 for a training step (forward + backward), over the chip's dense bf16 peak (:data:`PEAK_BF16_FLOPS`);
 ``null`` on a chip not in that table. ``peak_mem_gib``: ``torch.cuda.max_memory_allocated`` over one call of ours
@@ -206,10 +206,10 @@ def maybe_compile(model: nn.Module, settings: PipelineSettings) -> nn.Module:
 
 # ---------------------------------------------------------------------------------------------- FLOPs
 def flops_per_image(cfg: Any) -> float:
-    """Forward FLOPs of one 32 x 128 image: ``get_flops.count`` (multiply-adds) x 2."""
-    from tools.analysis_tools.get_flops import count
+    """Forward FLOPs of one 32 x 128 image: :func:`lmim_mm.apis.count_flops` (multiply-adds) x 2."""
+    from lmim_mm.apis import count_flops
 
-    return 2.0 * count(copy.deepcopy(cfg), (32, 128))['flops']
+    return 2.0 * count_flops(copy.deepcopy(cfg), (32, 128))['flops']
 
 
 def peak_flops(device: str) -> Tuple[str, Optional[float]]:
@@ -294,7 +294,7 @@ def reference_pretrain_step(name: str, settings: PipelineSettings, batch: int) -
 
 def reference_recognizer(settings: PipelineSettings) -> nn.Module:
     """``ReferenceRecognizer`` of the recognizer config's size, on the device."""
-    from tests.reference.reference_recognizer import ReferenceRecognizer
+    from lmim_reference.recognizer import ReferenceRecognizer
 
     torch.manual_seed(0)
     return ReferenceRecognizer(*recognizer_configs(settings.sizes)).to(settings.device)
@@ -382,7 +382,7 @@ def measure_data_workers(settings: PipelineSettings) -> Iterator[Dict[str, Any]]
     from mmengine.registry import DefaultScope
     from mmengine.runner import Runner
 
-    from tools.dataset_converters.lmdb_convert import write_lmdb
+    from lmim_mm.datasets.sources import write_lmdb
 
     cfg = load_config('lmim', settings.quick)
     batch = max(settings.batches)

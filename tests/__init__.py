@@ -1,1 +1,1 @@
-"""Tests of lmim_mm (a package so that ``tests.reference`` / ``tests.helpers`` import from the repository root)."""
+"""Tests of lmim_mm (a package so that ``tests.helpers`` imports from the repository root)."""

@@ -10,7 +10,7 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
 import lmim_mm  # noqa: F401
-from lmim_mm.datasets.folder_dataset import list_folder_samples
+from lmim_mm.datasets.sources import list_folder_samples
 from tests.helpers.tiny_data import write_tiny_datasets
 
 REPO = Path(__file__).resolve().parents[1]

@@ -4,7 +4,7 @@ between the pages resolve; the README is a short front page.
 
 Commands are taken from README.md, docs/**/*.md and configs/*/README.md: every line of a ``bash`` /
 ``shell`` / ``sh`` code block, lines of other code blocks and inline code spans that start with
-``python tools/``, ``python benchmarks/``, ``bash tools/``, ``make `` or ``mim ``.
+``python tools/``, ``python benchmarks/``, ``python -m benchmarks``, ``bash tools/``, ``make `` or ``mim ``.
 """
 import json
 import os
@@ -22,7 +22,7 @@ from mmengine.config import Config
 REPO = Path(__file__).resolve().parents[1]
 PAGES = [REPO / 'README.md', *sorted((REPO / 'docs').rglob('*.md')), *sorted((REPO / 'configs').glob('*/README.md'))]
 SHELL_FENCES = ('bash', 'shell', 'sh')
-COMMAND_PREFIXES = ('python tools/', 'python benchmarks/', 'bash tools/', 'make ', 'mim ')
+COMMAND_PREFIXES = ('python tools/', 'python benchmarks/', 'python -m benchmarks', 'bash tools/', 'make ', 'mim ')
 #: Placeholders the pages may use for arguments, and the value each stands for when the command is parsed.
 PLACEHOLDERS = {
     'CONFIG': 'configs/lmim_pretrain.py', 'CHECKPOINT': 'work_dirs/lmim_pretrain/epoch_10.pth',
@@ -143,6 +143,11 @@ def tool_invocation(tokens: List[str]) -> Optional[Tuple[str, List[str]]]:
         AssertionError: A script, launcher or ``make`` target that does not exist.
     """
     program, args = tokens[0], tokens[1:]
+    if program in ('python', 'python3') and args[:1] == ['-m'] and args[1].split('.')[0] == 'benchmarks':
+        module = REPO / args[1].replace('.', '/')  # run from the repository root: the package or one of its modules
+        script = module / '__main__.py' if module.is_dir() else module.with_suffix('.py')
+        assert script.is_file(), f'no such module: {args[1]}'
+        return script.relative_to(REPO).as_posix(), args[2:]
     if program in ('python', 'python3'):
         if not args or args[0] == '-m':
             return None
@@ -269,6 +274,12 @@ def test_launchers_and_mim_hand_their_arguments_to_the_tool():
         'tools/train.py', ['c.py', '--work-dir', 'wd', '--amp'])
     assert tool_invocation(['mim', 'test', 'lmim_mm', 'c.py', '--checkpoint', 'x.pth', '--gpus', '1']) == (
         'tools/test.py', ['c.py', 'x.pth'])
+    assert tool_invocation(['python', '-m', 'benchmarks', '--quick']) == ('benchmarks/__main__.py', ['--quick'])
+    assert tool_invocation(['python', '-m', 'benchmarks.self_check', '--device', 'cpu']) == (
+        'benchmarks/self_check.py', ['--device', 'cpu'])
+    assert tool_invocation(['python', '-m', 'pip', 'list']) is None
+    with pytest.raises(AssertionError, match='no such module: benchmarks.nope'):
+        tool_invocation(['python', '-m', 'benchmarks.nope'])
     with pytest.raises(AssertionError, match='no such make target'):
         tool_invocation(['make', 'dmeo'])
     with pytest.raises(AssertionError, match='unknown placeholder'):

@@ -64,7 +64,7 @@ def source_copy(tmp_path_factory) -> Path:
     """The project's source files in a fresh folder (an install builds there, not in the checkout)."""
     dst = tmp_path_factory.mktemp('src') / 'lmim_mm_src'
     ignore = shutil.ignore_patterns('.mim', '__pycache__', '*.egg-info', 'work_dirs')
-    for name in ('lmim_mm', 'configs', 'tools', 'dicts'):
+    for name in ('lmim_mm', 'lmim_reference', 'lmim_synth', 'configs', 'tools', 'dicts'):
         shutil.copytree(REPO / name, dst / name, ignore=ignore)
     for name in ('setup.py', 'MANIFEST.in', 'README.md', 'LICENSE', 'model-index.yml'):
         shutil.copy(REPO / name, dst / name)
@@ -86,6 +86,7 @@ def test_mim_search_lists_the_models(source_copy, tmp_path):
     proc = pip('install', '--no-deps', '--no-build-isolation', '--target', str(target), str(source_copy))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     mim_dir = target / 'lmim_mm' / '.mim'
+    assert (target / 'lmim_reference' / 'parity_pretrain.py').is_file() and (target / 'lmim_synth').is_dir()
     assert (mim_dir / 'model-index.yml').is_file() and (mim_dir / 'configs' / 'lmim' / 'metafile.yml').is_file()
     env = dict(os.environ, PYTHONPATH=str(target))
     proc = subprocess.run([str(Path(sys.executable).parent / 'mim'), 'search', 'lmim_mm'], capture_output=True,

@@ -1,1 +1,1 @@
-"""Scripts of lmim_mm; a package so that their shared modules import as ``tools.<folder>.<module>``."""
+"""Scripts of lmim_mm (argument parsing and calls into lmim_mm); a package so that tests import them."""

@@ -10,14 +10,11 @@ The fixture kind (pretraining or recognizer) is detected from its keys (format:
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Callable, Dict
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/reference/ lives at the repository root
-
-from lmim_mm.utils.checkpoint import torch_load  # noqa: E402
-from tests.reference.parity_pretrain import check_pretrain_fixture  # noqa: E402
-from tests.reference.parity_recognizer import check_recognizer_fixture  # noqa: E402
+from lmim_mm.utils.checkpoint import torch_load
+from lmim_reference.parity_pretrain import check_pretrain_fixture
+from lmim_reference.parity_recognizer import check_recognizer_fixture
 
 #: fixture kind -> (keys that identify it, checker)
 KINDS: Dict[str, tuple] = {

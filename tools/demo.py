@@ -43,9 +43,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from tqdm import tqdm
 
+from lmim_mm.datasets.sources import FileSample, is_lmdb
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, REPO)  # for tools.* (the renderer, the LMDB writer, the curves)
-from lmim_mm.datasets.lmdb_utils import FileSample  # noqa: E402
 
 ITER_PATTERN = re.compile(r'Iter\((train|test)\)\s*\[\s*(\d+)/\s*(\d+)\]')
 #: reported metric -> key suffix in the evaluator output
@@ -164,7 +164,7 @@ def real_train_words(real_root: str, holdout: bool) -> Tuple[List[FileSample], L
         ``(train, val, labels_with_spaces)``; ``val`` holds every :data:`HOLDOUT_EVERY`-th word of
         each split when ``holdout`` (and is empty otherwise).
     """
-    from lmim_mm.datasets.folder_dataset import list_folder_samples
+    from lmim_mm.datasets.sources import list_folder_samples
 
     train, val, spaced = [], [], 0
     for split in REAL_TRAIN:
@@ -184,14 +184,13 @@ def assert_no_test_images(train_lmdbs: Sequence[str], test_folders: Dict[str, st
     Raises:
         ValueError: naming the test image and the training LMDB and index that hold it.
     """
-    from lmim_mm.datasets.folder_dataset import list_folder_samples
-    from lmim_mm.datasets.lmdb_utils import iter_lmdb
+    from lmim_mm.datasets.sources import list_folder_samples, open_source
 
     test_images = {hashlib.sha1(Path(path).read_bytes()).hexdigest(): path for folder in test_folders.values()
                    for path, _ in list_folder_samples(folder)}
     checked = 0
     for lmdb in train_lmdbs:
-        for index, (img, _) in enumerate(iter_lmdb(lmdb), 1):
+        for index, (img, _) in enumerate(open_source(lmdb).samples(), 1):
             test_image = test_images.get(hashlib.sha1(img).hexdigest())
             if test_image:
                 raise ValueError(f'test image {test_image} is in the training data: {lmdb}, sample {index}')
@@ -242,8 +241,8 @@ def prepare_data(args: argparse.Namespace, sizes: Dict[str, int], difficulty: fl
 def make_data(args: argparse.Namespace, data_root: str, rendered: Dict[str, int], difficulty: float) -> None:
     """Render the LMDBs of ``rendered`` (the ``val`` split at difficulty 1) into ``data_root`` and write the
     real train words (and with --holdout the held-out ones)."""
-    from tools.data.synthetic import make_synthetic
-    from tools.dataset_converters.lmdb_convert import files_to_lmdb
+    from lmim_mm.datasets.sources import files_to_lmdb
+    from lmim_synth.synthetic import make_synthetic
 
     if osp.isdir(data_root):  # made for other sizes (or interrupted): start again
         shutil.rmtree(data_root)
@@ -268,14 +267,14 @@ def real_repeats(data_root: str, real_share: float) -> Tuple[int, int, int]:
     Returns:
         ``(repeats, rendered words, real words)``.
     """
-    from lmim_mm.datasets.lmdb_utils import LMDBReader
+    from lmim_mm.datasets.sources import LMDBSource
 
     if not 0 <= real_share < 1:
         raise ValueError(f'real_share={real_share}: expected a share in [0, 1)')
-    rendered = len(LMDBReader(osp.join(data_root, 'train')))
+    rendered = len(LMDBSource(osp.join(data_root, 'train')))
     if not osp.isdir(osp.join(data_root, 'real_train')):
         return 0, rendered, 0
-    real = len(LMDBReader(osp.join(data_root, 'real_train')))
+    real = len(LMDBSource(osp.join(data_root, 'real_train')))
     return (max(1, round(real_share / (1 - real_share) * rendered / real)) if real_share else 0), rendered, real
 
 
@@ -330,7 +329,7 @@ def write_recognizer_config(work_dir: str, data_root: str, args: argparse.Namesp
     for name, folder in tests.items():
         if not osp.isdir(folder):
             raise FileNotFoundError(f'test folder for {name} not found: {folder} (expected IMG/ + label/)')
-        kind = 'LabeledLMDBDataset' if osp.isfile(osp.join(folder, 'data.mdb')) else 'RecogFolderDataset'
+        kind = 'LabeledLMDBDataset' if is_lmdb(folder) else 'RecogFolderDataset'
         sets.append(dict(type=kind, data_root=folder, test_mode=True, pipeline=None))
     text = f"""# Written by tools/demo.py: the demo recognizer with this run's data.
 _base_ = [{osp.join(REPO, 'configs', 'demo', 'recognizer_tiny.py')!r}]
@@ -562,8 +561,8 @@ def save_pictures(work_dir: str, mae_dir: str, lmim_dir: str) -> None:
     """Collect the runs' pictures and draw the loss / accuracy curves into ``work_dir/pictures``."""
     import cv2
 
+    from lmim_mm.apis.curves import plot_curves
     from lmim_mm.visualization import compose, save_rgb
-    from tools.analysis_tools.curves import plot_curves
 
     out = osp.join(work_dir, 'pictures')
     os.makedirs(out, exist_ok=True)

@@ -79,7 +79,7 @@ fi
 cuda=torch.version.cuda, device=torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu")))' >> "$RESULTS"
 
 # ------------------------------------------------------------------ 2. benchmark (bf16, the configs' models)
-stage benchmark 150 "$PY" tools/benchmark.py --pipeline "${BENCH[@]}"
+stage benchmark 150 "$PY" -m benchmarks --pipeline "${BENCH[@]}"
 grep -h '^{' "$LOGS/benchmark.log" >> "$RESULTS"
 
 # ------------------------------------------------------------------ 3. data
@@ -139,9 +139,9 @@ data_wait lmim_dist "$run_dir/lmim_dist" "${BATCH:-64}"
 
 # ------------------------------------------------------------------ 5. benchmark extras: fp16 (the authors'), compile
 if [ -z "$DRY" ]; then
-  stage benchmark_fp16 60 "$PY" tools/benchmark.py --pipeline --device cuda --repeats 5 --dtype fp16 \
+  stage benchmark_fp16 60 "$PY" -m benchmarks --pipeline --device cuda --repeats 5 --dtype fp16 \
     --only lmim_train --only recognizer_train
-  stage benchmark_compile 90 "$PY" tools/benchmark.py --pipeline --device cuda --repeats 5 --compile \
+  stage benchmark_compile 90 "$PY" -m benchmarks --pipeline --device cuda --repeats 5 --compile \
     --only lmim_train --batches 256
   grep -h '^{' "$LOGS/benchmark_fp16.log" "$LOGS/benchmark_compile.log" >> "$RESULTS"
 fi

@@ -3,7 +3,7 @@
 Usage: python tools/infer.py CONFIG CHECKPOINT PATH [--batch-size 64] [--device cpu] [--out preds.jsonl] [--strict]
        python tools/infer.py --onnx EXPORT_DIR PATH [--batch-size 64] [--out preds.jsonl] [--strict]
 
-PATH is an image, a folder of images, or a labeled folder (``IMG/`` + ``label/``). Prints
+PATH is an image, a folder of images (or ``IMG/``), or a labeled folder (``IMG/`` + ``label/``). Prints
 ``<image> <word> <confidence>`` per image; for a labeled folder it ends with one JSON line
 ``{"n", ...}`` with the figures of the config's test metrics (:class:`~lmim_mm.evaluation.TextScorer`:
 ``word_acc``, ``word_acc_ignore_case_symbol``, ``1-N.E.D`` for Latin scripts, ``sentence_acc``,
@@ -28,8 +28,6 @@ from tqdm import tqdm
 
 if TYPE_CHECKING:
     from lmim_mm.evaluation import TextScorer
-
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
 
 def parse_args() -> argparse.Namespace:
@@ -57,20 +55,12 @@ def collect_inputs(path: str) -> Tuple[List[str], Optional[List[str]]]:
     Raises:
         FileNotFoundError: ``path`` does not exist or holds no image.
     """
-    from lmim_mm.datasets.folder_dataset import list_folder_samples
+    from lmim_mm.datasets.sources import FolderSource
 
-    root = Path(path)
-    if root.is_file():
-        return [str(root)], None
-    if not root.is_dir():
-        raise FileNotFoundError(f'no such image or folder: {path}')
-    if (root / 'IMG').is_dir() and (root / 'label').is_dir():
-        samples = list_folder_samples(root, labeled=True)
-        return [img for img, _ in samples], [label for _, label in samples]
-    images = sorted(str(p) for p in root.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not images:
-        raise FileNotFoundError(f'{path} holds no image ({", ".join(IMAGE_SUFFIXES)})')
-    return images, None
+    if Path(path).is_file():
+        return [path], None
+    source = FolderSource(path)
+    return [img for img, _ in source.files], [label for _, label in source.files] if source.labeled else None
 
 
 def read_in_batches(decode: Callable[[str], Any], recognize: Callable[[list], List[dict]], paths: List[str],

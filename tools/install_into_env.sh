@@ -5,7 +5,7 @@
 #   2. mmcv 2.0.1 built from the folder's source archive against this torch with all cores (tools/build_mmcv.sh),
 #      cached under ~/.cache/lmim_mm/wheels per torch version, Python version, op kind and build script;
 #   3. lmim_mm itself (editable, --no-deps; built in pip's isolated env from WHEELHOUSE/build);
-#   4. a check that torch / torchvision report the versions they had before, and tools/self_check.py (imports,
+#   4. a check that torch / torchvision report the versions they had before, and benchmarks/self_check.py (imports,
 #      one recognizer forward + backward on cuda when available, else cpu).
 # CPU ops by default: nothing lmim_mm or mmocr's recognition path runs calls an mmcv op. They import compiled
 # mmcv (`import mmocr.models` -> text detection -> mmcv.ops -> mmcv._ext), but the recognizers, the ViT encoder,
@@ -48,4 +48,4 @@ if [ "$after" != "$before" ]; then
   exit 1
 fi
 echo "[install] torch, torchvision, CUDA unchanged: $after"
-"$PY" "$ROOT/tools/self_check.py"
+(cd "$ROOT" && "$PY" -m benchmarks.self_check)

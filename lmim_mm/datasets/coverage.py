@@ -2,23 +2,15 @@
 
 A label with a character outside the recognizer's dictionary is encoded with UNKNOWN: the model is
 trained (or scored) on something other than the text. :func:`label_coverage` counts, for one
-dataset, the labels that hold such characters and which characters they are; :func:`read_labels`
-reads the labels of an LMDB, a folder, an MMOCR JSON file, a FudanVI prediction file or a text file;
+dataset, the labels that hold such characters and which characters they are;
 :func:`dataset_label_sets` gives the labels of each root of a built dataset (for
-:class:`~lmim_mm.engine.hooks.DictCoverageHook`).
+:class:`~lmim_mm.engine.hooks.DictCoverageHook`; files on disk: :func:`lmim_mm.apis.read_labels`).
 """
 import collections
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Collection, Dict, Iterable, Iterator, List, NamedTuple, Optional
 
-from lmim_mm.evaluation.metrics.chinese_metric import read_predictions
-from .folder_dataset import list_folder_samples
 from .lazy_dataset import LazyRecogDataset
-from .lmdb_utils import DatasetFormatError, LMDBReader, PathLike, load_mmocr_json
-
-#: Formats :func:`read_labels` understands.
-LABEL_FORMATS = ('lmdb', 'folder', 'json', 'predictions', 'lines')
 
 
 @dataclass
@@ -94,74 +86,6 @@ def label_coverage(name: str, labels: Iterable[str], chars: Collection[str],
                 for char in new:
                     coverage.holders.setdefault(char, []).append(where)
     return coverage
-
-
-def _lmdb_labels(path: Path) -> Iterator[str]:
-    reader = LMDBReader(path)
-    try:
-        yield from (reader.label(index) for index in range(1, len(reader) + 1))
-    finally:
-        reader.close()
-
-
-def _folder_labels(path: Path) -> Iterator[str]:
-    return (label for _, label in list_folder_samples(path, labeled=True))
-
-
-def _json_labels(path: Path) -> Iterator[str]:
-    return (label for _, label in load_mmocr_json(path) if label is not None)
-
-
-def _prediction_labels(path: Path) -> Iterator[str]:
-    return iter(read_predictions(path)[1])
-
-
-def _line_labels(path: Path) -> Iterator[str]:
-    with open(path, encoding='utf-8') as f:
-        yield from (line.rstrip('\r\n') for line in f if line.rstrip('\r\n'))
-
-
-_READERS: Dict[str, Callable[[Path], Iterator[str]]] = dict(
-    lmdb=_lmdb_labels, folder=_folder_labels, json=_json_labels, predictions=_prediction_labels,
-    lines=_line_labels)
-
-
-def guess_label_format(path: PathLike) -> str:
-    """``lmdb`` (a folder with ``data.mdb``), ``folder`` (``IMG/`` + ``label/``) or ``json`` (``*.json``).
-
-    Raises:
-        FileNotFoundError: ``path`` does not exist.
-        DatasetFormatError: None of these; other files need an explicit format.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f'no such dataset: {path}')
-    if (path / 'data.mdb').is_file():
-        return 'lmdb'
-    if (path / 'IMG').is_dir() and (path / 'label').is_dir():
-        return 'folder'
-    if path.is_file() and path.suffix == '.json':
-        return 'json'
-    raise DatasetFormatError(f'{path}: not an LMDB, an IMG/ + label/ folder or an MMOCR .json; give its format '
-                             f'(one of {", ".join(LABEL_FORMATS)})')
-
-
-def read_labels(path: PathLike, fmt: str = 'auto') -> Iterator[str]:
-    """The labels of a dataset on disk.
-
-    Args:
-        path: An LMDB, an ``IMG/`` + ``label/`` folder, an MMOCR 1.x JSON file, a FudanVI prediction
-            file (``<index> [<prediction>] [<ground truth>]`` lines: the ground truths) or a text file
-            with one label per line (empty lines skipped).
-        fmt: One of :data:`LABEL_FORMATS`, or ``'auto'`` (see :func:`guess_label_format`).
-
-    Returns:
-        An iterator over the labels.
-    """
-    fmt = guess_label_format(path) if fmt == 'auto' else fmt
-    if fmt not in _READERS:
-        raise ValueError(f'unknown label format {fmt!r}; expected auto or one of {", ".join(LABEL_FORMATS)}')
-    return _READERS[fmt](Path(path))
 
 
 class LabelSet(NamedTuple):

@@ -1,7 +1,8 @@
 """Labeled word-image LMDBs (clovaai / PARSeq / FudanVI / Union14M-L layout), streamed."""
 from mmocr.registry import DATASETS
 
-from .lazy_dataset import LazyRecogDataset, LMDBSource
+from .lazy_dataset import LazyRecogDataset
+from .sources import LMDBSource
 
 
 @DATASETS.register_module()

@@ -12,7 +12,7 @@ import operator
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -21,61 +21,9 @@ from mmengine.logging import print_log
 from torch.utils.data import Dataset, get_worker_info
 
 from .image_io import MAX_IMAGE_PIXELS, ImageDecodeError, read_image
-from .lmdb_utils import DatasetFormatError, LMDBReader, image_key, label_key
+from .sources import DataSource, DatasetFormatError
 
 Roots = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]
-
-
-class ImageSource(Protocol):
-    """One dataset root: a sized collection of encoded images, indexed from 0."""
-
-    root: str
-
-    def __len__(self) -> int:
-        ...
-
-    def img_path(self, index: int) -> str:
-        """Name of image ``index`` for logs and ``img_path`` (a file path or ``<root>/<key>``)."""
-        ...
-
-    def image(self, index: int) -> Optional[bytes]:
-        """Encoded bytes of image ``index`` (``None`` if absent)."""
-        ...
-
-    def label(self, index: int) -> str:
-        """Label of sample ``index`` (labeled sources only)."""
-        ...
-
-    def label_path(self, index: int) -> str:
-        """Where the label of sample ``index`` is stored, for messages (a file path or ``<root>/<key>``)."""
-        ...
-
-
-class LMDBSource:
-    """A text-recognition LMDB as an :class:`ImageSource` (index ``i`` is key ``image-{i+1:09d}``).
-
-    Args:
-        root: LMDB directory.
-    """
-
-    def __init__(self, root: str) -> None:
-        self.root = root
-        self.reader = LMDBReader(root)
-
-    def __len__(self) -> int:
-        return len(self.reader)
-
-    def img_path(self, index: int) -> str:
-        return f'{self.root}/{image_key(index + 1)}'
-
-    def image(self, index: int) -> Optional[bytes]:
-        return self.reader.image(index + 1)
-
-    def label(self, index: int) -> str:
-        return self.reader.label(index + 1)
-
-    def label_path(self, index: int) -> str:
-        return f'{self.root}/{label_key(index + 1)}'
 
 
 @dataclass
@@ -178,7 +126,7 @@ class LazyImageDataset(Dataset):
             raise ValueError(f'{type(self).__name__}: data_root is empty')
         if not 0 <= max_skip_fraction <= 1:
             raise ValueError(f'max_skip_fraction={max_skip_fraction} is not in [0, 1]')
-        self.sources: List[ImageSource] = [self._open_source(os.fspath(r)) for r in roots]
+        self.sources: List[DataSource] = [self._open_source(os.fspath(r)) for r in roots]
         self.sizes = [subset_size(len(s), num_samples, s.root) for s in self.sources]
         empty = [s.root for s, size in zip(self.sources, self.sizes) if size == 0]
         if empty:
@@ -197,8 +145,8 @@ class LazyImageDataset(Dataset):
         # data loader workers reach the main process (see :meth:`epoch_stats`)
         self._counts = torch.zeros(COUNT_ROWS, len(self.sources), 3, dtype=torch.int64).share_memory_()
 
-    def _open_source(self, root: str) -> ImageSource:
-        """Open one root (subclasses choose the format)."""
+    def _open_source(self, root: str) -> DataSource:
+        """Open one root (subclasses choose the format, :mod:`~.sources`)."""
         raise NotImplementedError
 
     @property
@@ -308,6 +256,9 @@ class LazyRecogDataset(LazyImageDataset):
 
     def __init__(self, data_root: Roots, max_label_len: Optional[int] = None, **kwargs) -> None:
         super().__init__(data_root, **kwargs)
+        unlabeled = [source.root for source in self.sources if not source.labeled]
+        if unlabeled:
+            raise DatasetFormatError(f'{type(self).__name__}: {unlabeled} hold no labels (the first sample has none)')
         self.max_label_len = max_label_len
 
     def get_data_info(self, idx: int) -> dict:

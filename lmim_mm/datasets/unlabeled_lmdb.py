@@ -1,7 +1,8 @@
 """Unlabeled word-image LMDBs (Union14M-U, UCTI-11M) for self-supervised pretraining."""
 from mmocr.registry import DATASETS
 
-from .lazy_dataset import LazyImageDataset, LMDBSource
+from .lazy_dataset import LazyImageDataset
+from .sources import LMDBSource
 
 
 @DATASETS.register_module()

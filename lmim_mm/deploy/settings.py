@@ -1,6 +1,6 @@
 """What an ONNX export of the recognizer carries besides its graphs: dictionary and decoding settings.
 
-The exporter (:mod:`lmim_mm.models.textrecog.onnx_export`) writes :class:`DeploySettings` as JSON into
+The exporter (:mod:`lmim_mm.apis.export`) writes :class:`DeploySettings` as JSON into
 the metadata of both graphs under :data:`METADATA_KEY`; the runtime (:mod:`lmim_mm.deploy.runtime`)
 reads it back, so reading words needs neither the config nor the checkpoint.
 """

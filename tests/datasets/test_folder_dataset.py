@@ -5,10 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lmim_mm.datasets.folder_dataset import RecogFolderDataset, list_folder_samples, read_label_file
+from lmim_mm.datasets.folder_dataset import RecogFolderDataset
 from lmim_mm.datasets.labeled_lmdb import LabeledLMDBDataset
-from lmim_mm.datasets.lmdb_utils import DatasetFormatError
-from tools.dataset_converters.lmdb_convert import files_to_lmdb
+from lmim_mm.datasets.sources import DatasetFormatError, files_to_lmdb, list_folder_samples, read_label_file
 
 
 @pytest.fixture(scope='module')
@@ -69,4 +68,6 @@ def test_folder_errors_name_the_file(small_folder):
     shutil.rmtree(small_folder / 'label')
     with pytest.raises(FileNotFoundError, match='no label/ folder'):
         list_folder_samples(small_folder)
+    with pytest.raises(FileNotFoundError, match='no label/ folder'):
+        RecogFolderDataset(str(small_folder))  # a recognition dataset reads the labeled layout
     assert len(list_folder_samples(small_folder, labeled=False)) == 3  # IMG/ as a plain image folder

@@ -19,11 +19,10 @@ from mmocr.datasets import RecogLMDBDataset
 from torch.utils.data import DataLoader
 
 from lmim_mm.datasets.collate import skip_collate
-from lmim_mm.datasets.folder_dataset import list_folder_samples
+from lmim_mm.datasets.image_io import read_image
 from lmim_mm.datasets.labeled_lmdb import LabeledLMDBDataset
-from lmim_mm.datasets.lmdb_utils import DatasetFormatError, LMDBReader, decode_image, iter_lmdb
+from lmim_mm.datasets.sources import DatasetFormatError, LMDBSource, list_folder_samples, open_source, write_lmdb
 from lmim_mm.datasets.unlabeled_lmdb import UnlabeledLMDBDataset
-from tools.dataset_converters.lmdb_convert import write_lmdb
 
 SIZES = (30, 20)
 CORRUPT = 12  # global index of the planted undecodable image: root 0, key image-000000013
@@ -67,10 +66,10 @@ def log_file(tmp_path):
 def test_two_workers_yield_each_valid_index_once(two_roots, log_file):
     roots, images = two_roots
     for root in roots:
-        LMDBReader(root).close()
+        LMDBSource(str(root)).close()
     dataset = UnlabeledLMDBDataset(roots, max_skip_fraction=0.1)
     assert len(dataset) == sum(SIZES)
-    assert not any(source.reader.is_open for source in dataset.sources)  # lazy: nothing opened
+    assert not any(source.is_open for source in dataset.sources)  # lazy: nothing opened
     assert dataset[0]['sample_idx'] == 0  # the workers inherit an open environment
     loader = DataLoader(dataset, batch_size=4, shuffle=True, num_workers=2, persistent_workers=True,
                         collate_fn=partial(skip_collate, collate='pseudo_collate'))
@@ -177,7 +176,7 @@ def test_skip_collate_of_only_skipped_samples_raises():
 
 
 def test_labeled_toy_lmdb_through_mmocr_pipeline(toy_data_dir):
-    originals = list(iter_lmdb(toy_data_dir / 'imgs.lmdb'))
+    originals = list(open_source(toy_data_dir / 'imgs.lmdb').samples())
     pipeline = [dict(type='LoadImageFromNDArray'), dict(type='LoadOCRAnnotations', with_text=True),
                 dict(type='Resize', scale=(128, 32)),
                 dict(type='PackTextRecogInputs', meta_keys=('img_path', 'ori_shape', 'img_shape'))]
@@ -189,14 +188,14 @@ def test_labeled_toy_lmdb_through_mmocr_pipeline(toy_data_dir):
     assert len(samples) == 10
     assert [s['data_samples'].gt_text.item for s in samples] == [label for _, label in originals]
     assert all(s['inputs'].shape == (3, 32, 128) for s in samples)
-    assert samples[0]['data_samples'].ori_shape == decode_image(originals[0][0]).shape[:2]
+    assert samples[0]['data_samples'].ori_shape == read_image(originals[0][0], 'image 1').shape[:2]
 
 
 def test_labeled_matches_mmocr_recog_lmdb_dataset(toy_data_dir):
     path = str(toy_data_dir / 'imgs.lmdb')
     ours = LabeledLMDBDataset(path)
     mine = [ours[idx] for idx in range(len(ours))]
-    ours.sources[0].reader.close()  # py-lmdb >= 3: one environment per LMDB and process
+    ours.sources[0].close()  # py-lmdb >= 3: one environment per LMDB and process
     theirs = RecogLMDBDataset(ann_file=path, pipeline=[])
     try:
         assert len(theirs) == len(mine) == 10

@@ -16,7 +16,7 @@ from PIL import Image
 from torchvision.transforms import functional as TF
 
 from lmim_mm.datasets.transforms.two_view import GUIDANCE_OPS, GuidanceAugment, LMIMTwoView
-from tests.reference.reference_aug import ReferenceTwoView
+from lmim_reference.two_view import ReferenceTwoView
 
 
 @pytest.fixture(scope='module')

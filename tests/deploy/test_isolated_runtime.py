@@ -1,7 +1,7 @@
 """``lmim_mm.deploy`` imports and reads words in an environment holding only numpy, onnxruntime and Pillow.
 
-The subprocess runs with ``python -I -S`` (no site-packages, no PYTHONPATH) and a path that holds
-links to exactly those three packages and ``lmim_mm`` (:mod:`tests.helpers.isolated_env`): torch,
+The subprocess runs with ``python -S`` (no site-packages) in an empty environment whose ``PYTHONPATH``
+holds links to exactly those three packages and ``lmim_mm`` (:mod:`benchmarks.isolated_env`): torch,
 mmcv, mmengine, mmocr, mmpretrain and OpenCV cannot be imported there.
 """
 import json
@@ -10,10 +10,10 @@ import subprocess
 import pytest
 import torch
 
+from benchmarks.isolated_env import DEPLOY_PACKAGES, isolated_command, link_packages
+from benchmarks.tiny_recognizer import TINY_CONFIG, build_recognizer
+from lmim_mm.apis.export import export_recognizer
 from lmim_mm.deploy import ONNXRecognizer
-from lmim_mm.models.textrecog.onnx_export import export_recognizer
-from tests.helpers.isolated_env import DEPLOY_PACKAGES, isolated_command, link_packages
-from tests.helpers.tiny_recognizer import TINY_CONFIG, build_recognizer
 
 HEAVY = ('torch', 'mmcv', 'mmengine', 'mmocr', 'mmpretrain', 'cv2')
 SCRIPT = f"""

@@ -8,9 +8,9 @@ import pytest
 from mmengine.runner import Runner
 
 import lmim_mm  # noqa: F401  (registers the hook, datasets and recognizer parts)
-from lmim_mm.datasets.coverage import dataset_label_sets, label_coverage, read_labels
-from lmim_mm.datasets.folder_dataset import list_folder_samples
-from tools.dataset_converters.lmdb_convert import files_to_lmdb
+from lmim_mm.apis.labels import read_labels
+from lmim_mm.datasets.coverage import dataset_label_sets, label_coverage
+from lmim_mm.datasets.sources import files_to_lmdb, list_folder_samples
 
 REPO = Path(__file__).resolve().parents[2]
 ENGLISH_DICT = REPO / 'dicts' / 'english_digits_letters_symbols.txt'

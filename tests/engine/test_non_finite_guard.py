@@ -12,7 +12,7 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 
 import lmim_mm  # noqa: F401  (registers the hooks)
-from lmim_mm.datasets.folder_dataset import list_folder_samples
+from lmim_mm.datasets.sources import list_folder_samples
 from lmim_mm.utils.checkpoint import checkpoint_uri
 from lmim_mm.utils.fileio import LAST_CHECKPOINT
 from tests.helpers.tiny_configs import tiny_lmim_config, tiny_mae_config, tiny_recognizer_config

@@ -1,1 +1,2 @@
-"""Test helpers: tiny datasets, tiny fitted recognizers, isolated interpreters (tests and ``benchmarks/``)."""
+"""Test helpers: tiny datasets and configs, the argparse probe of the documented commands (the tiny fitted
+recognizers and isolated interpreters that the benchmarks share are in ``benchmarks/``)."""

@@ -5,7 +5,7 @@ import zlib
 from pathlib import Path
 from typing import Optional, Sequence, Tuple
 
-from tools.dataset_converters.lmdb_convert import files_to_lmdb
+from lmim_mm.datasets.sources import files_to_lmdb
 
 
 def write_tiny_datasets(root: Path, samples: Sequence[Tuple[str, str]], folder_size: Optional[int] = None) -> None:

@@ -6,7 +6,7 @@ from mmocr.models.common.modules import MultiHeadAttention
 
 from lmim_mm.models.layers.text_decoder import TransformerTextDecoder, attend, attend_memory, project_kv, target_mask
 from lmim_mm.models.layers.text_decoding import beam_search, first_eos_mask, greedy_decode, sequence_log_prob
-from tests.reference.reference_recognizer import ReferenceDecoder
+from lmim_reference.recognizer import ReferenceDecoder
 
 EOS = 3
 MAX_LEN = 20

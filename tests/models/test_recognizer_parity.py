@@ -11,8 +11,8 @@ from lmim_mm.converters.lmim_recognizer import convert_lmim_recognizer
 from lmim_mm.models.backbones.text_vit import TextViT
 from lmim_mm.models.layers.text_decoder import TransformerTextDecoder
 from lmim_mm.models.necks.linear_norm import LinearNorm
-from tests.reference.parity_recognizer import check_recognizer_fixture
-from tests.reference.reference_recognizer import ReferenceRecognizer
+from lmim_reference.parity_recognizer import check_recognizer_fixture
+from lmim_reference.recognizer import ReferenceRecognizer
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -22,8 +22,8 @@ from lmim_mm.converters.maerec_mae import convert_maerec_mae
 from lmim_mm.evaluation.metrics.reconstruction import ReconstructionLossMetric
 from lmim_mm.datasets.transforms.mask_transform import MixedMaskGenerator, RandomPatchMaskGenerator
 from lmim_mm.models.selfsup import LMIM, TextMAE
-from tests.reference.parity_pretrain import check_pretrain_fixture, lmim_kwargs
-from tests.reference.reference_pretrain import ReferenceLMIM
+from lmim_reference.parity_pretrain import check_pretrain_fixture, lmim_kwargs
+from lmim_reference.pretrain import ReferenceLMIM
 
 PREPROCESSOR = dict(type='mmpretrain.SelfSupDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3, to_rgb=True)
 TINY_VIT = dict(type='mmpretrain.TextViT', arch=dict(embed_dims=32, num_layers=2, num_heads=2))

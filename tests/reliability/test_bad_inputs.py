@@ -9,14 +9,12 @@ import torch
 from PIL import Image, ImageDraw
 
 from lmim_mm.datasets import LabeledLMDBDataset, UnlabeledLMDBDataset
-from lmim_mm.datasets.folder_dataset import list_folder_samples
 from lmim_mm.datasets.image_io import ImageDecodeError, read_image
-from lmim_mm.datasets.lmdb_utils import DatasetFormatError
+from lmim_mm.datasets.sources import DatasetFormatError, list_folder_samples, write_lmdb
 from lmim_mm.datasets.transforms.mask_transform import BlockwiseMaskGenerator, RandomPatchMaskGenerator, SpanMaskGenerator
 from lmim_mm.datasets.transforms.two_view import GuidanceAugment, LMIMTwoView
 from lmim_mm.models.backbones import TextViT
 from tests.helpers.tiny_data import png_header_only
-from tools.dataset_converters.lmdb_convert import write_lmdb
 
 
 @pytest.fixture(scope='module')

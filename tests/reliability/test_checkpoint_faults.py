@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lmim_mm.datasets.folder_dataset import list_folder_samples
+from lmim_mm.datasets.sources import list_folder_samples
 from tests.helpers.tiny_data import write_tiny_datasets
 
 HERE = Path(__file__).resolve().parent

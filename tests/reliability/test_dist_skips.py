@@ -4,8 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lmim_mm.datasets.folder_dataset import list_folder_samples
-from tools.dataset_converters.lmdb_convert import write_lmdb
+from lmim_mm.datasets.sources import list_folder_samples, write_lmdb
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lmim_mm.evaluation.metrics.chinese_metric import chinese_scores
-from tools.data.synthetic import make_synthetic, render_sample
+from lmim_synth.synthetic import make_synthetic, render_sample
 
 REPO = Path(__file__).resolve().parents[2]
 FUDANVI_CONFIG = REPO / 'configs' / 'textrecog' / 'vit-s-p4_lmim-pre_tf-decoder_8xb64-amp-coslr-60e_fudanvi.py'

@@ -135,7 +135,7 @@ def test_in_lanes_runs_jobs_side_by_side_and_raises_a_failure():
 
 def test_no_test_image_may_enter_training(real_data_dir, tmp_path):
     """The demo's hash check passes on the real splits and names a test image copied into a training set."""
-    from tools.dataset_converters.lmdb_convert import files_to_lmdb
+    from lmim_mm.datasets.sources import files_to_lmdb
 
     demo = runpy.run_path(str(REPO / 'tools' / 'demo.py'))
     real_root = small_real_root(real_data_dir, tmp_path / 'real')
@@ -152,7 +152,7 @@ def test_no_test_image_may_enter_training(real_data_dir, tmp_path):
 
 
 def test_real_repeats_give_the_asked_share(tmp_path):
-    from tools.dataset_converters.lmdb_convert import write_lmdb
+    from lmim_mm.datasets.sources import write_lmdb
 
     demo = runpy.run_path(str(REPO / 'tools' / 'demo.py'))
     write_lmdb([(b'x', 'a')] * 300, tmp_path / 'train', progress=False)

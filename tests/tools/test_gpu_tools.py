@@ -1,4 +1,4 @@
-"""The offline-install and GPU-run helpers on CPU: lmim_mm.compat, tools/self_check.py,
+"""The offline-install and GPU-run helpers on CPU: lmim_mm.compat, benchmarks/self_check.py,
 tools/analysis_tools/data_wait.py and tools/gpu_run.sh's dry run."""
 import json
 import os
@@ -37,7 +37,7 @@ def test_mmpretrain_multimodal_stays_unimported():
 
 
 def test_self_check_trains_the_recognizer_on_cpu():
-    proc = subprocess.run([sys.executable, str(REPO / 'tools' / 'self_check.py'), '--device', 'cpu', '--batch', '2'],
+    proc = subprocess.run([sys.executable, '-m', 'benchmarks.self_check', '--device', 'cpu', '--batch', '2'],
                           cwd=REPO, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout.strip().splitlines()[-1])

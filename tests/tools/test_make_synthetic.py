@@ -6,9 +6,10 @@ from pathlib import Path
 import cv2
 import pytest
 
-from lmim_mm.datasets.lmdb_utils import LMDBReader, decode_image
-from tools.data.scene_effects import SceneOptions
-from tools.data.synthetic import CHARSET, render_sample
+from lmim_mm.datasets.image_io import read_image
+from lmim_mm.datasets.sources import LMDBSource
+from lmim_synth.scene_effects import SceneOptions
+from lmim_synth.synthetic import CHARSET, render_sample
 
 ROOT = Path(__file__).parents[2]
 
@@ -49,16 +50,16 @@ def test_make_10k_word_images_deterministically(tmp_path, capsys):
     seconds = time.perf_counter() - start
     print(f'make_synthetic: 10100 images in {seconds:.1f} s')
     assert sorted(p.name for p in tmp_path.iterdir()) == ['train', 'unlabeled', 'val']
-    train = LMDBReader(tmp_path / 'train')
+    train = LMDBSource(str(tmp_path / 'train'))
     assert len(train) == 10000
-    labels = [train.label(i) for i in range(1, 10001)]
+    labels = [train.label(i) for i in range(10000)]
     assert all(set(label) <= CHARSET for label in labels) and len(set(labels)) > 4000
-    assert all(decode_image(train.image(i)) is not None for i in range(1, 10001))
+    assert all(read_image(train.image(i), train.img_path(i)).ndim == 3 for i in range(10000))
     for index in range(0, 10000, 97):  # one process, same seed -> the same bytes as 2 workers wrote
-        assert render_sample(index, seed=3, split='train') == (train.image(index + 1), labels[index])
-    assert render_sample(0, seed=4, split='train')[0] != train.image(1)
-    assert not LMDBReader(tmp_path / 'unlabeled').has_labels()
-    assert len(LMDBReader(tmp_path / 'val')) == 50
+        assert render_sample(index, seed=3, split='train') == (train.image(index), labels[index])
+    assert render_sample(0, seed=4, split='train')[0] != train.image(0)
+    assert not LMDBSource(str(tmp_path / 'unlabeled')).labeled
+    assert len(LMDBSource(str(tmp_path / 'val'))) == 50
 
 
 def test_nothing_to_write_is_an_error(capsys):
@@ -70,4 +71,4 @@ def test_nothing_to_write_is_an_error(capsys):
 def test_default_output_folder_names_the_language(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     make_synthetic_main(['--num-test', '3'])
-    assert len(LMDBReader(tmp_path / 'data' / 'synth_en' / 'test')) == 3
+    assert len(LMDBSource(str(tmp_path / 'data' / 'synth_en' / 'test'))) == 3

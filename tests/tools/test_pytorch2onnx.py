@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.helpers.tiny_recognizer import TINY_CONFIG, build_recognizer, fit, labeled_batch
+from benchmarks.tiny_recognizer import TINY_CONFIG, build_recognizer, fit, labeled_batch
 
 REPO = Path(__file__).resolve().parents[2]
 

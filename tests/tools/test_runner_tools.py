@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from lmim_mm.datasets.folder_dataset import list_folder_samples
+from lmim_mm.datasets.sources import list_folder_samples
 from tests.helpers.tiny_configs import TINY_VIT, tiny_lmim_config, tiny_recognizer_config
 from tests.helpers.tiny_data import write_tiny_datasets
 

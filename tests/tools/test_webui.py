@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.helpers.tiny_recognizer import TINY_CONFIG, build_recognizer, fit, labeled_batch, normalised_images
+from benchmarks.tiny_recognizer import TINY_CONFIG, build_recognizer, fit, labeled_batch, normalised_images
 from tests.helpers.tiny_data import png_header_only
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,7 +65,7 @@ def tiny(tmp_path_factory, real_data_dir) -> Path:
     model = build_recognizer(TINY_CONFIG)
     fit(model, batch, steps=40, lr=2e-3)
     torch.save(dict(state_dict=model.state_dict()), root / 'tiny.pth')
-    from lmim_mm.models.textrecog.onnx_export import export_recognizer
+    from lmim_mm.apis.export import export_recognizer
 
     export_recognizer(model, root / 'onnx', normalised_images(model, batch)[:2])
     return root

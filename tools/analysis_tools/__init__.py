@@ -1,1 +1,1 @@
-"""Analysis tools and their modules (training curves, encoder probes, token statistics)."""
+"""Analysis tools (the analyses are :mod:`lmim_mm.apis`)."""

@@ -1,10 +1,10 @@
 """How well a dictionary covers the labels of datasets.
 
 Per dataset: the labels holding characters outside the dictionary (they would be encoded as
-UNKNOWN), their share, and those characters, the most frequent first. Sources: LMDBs, ``IMG/`` +
-``label/`` folders, MMOCR 1.x JSON files, FudanVI prediction files (their ground truths) or
-one-label-a-line text files. The dictionary is a one-character-a-line file, or a config whose
-recognizer names one (``model.decoder.dictionary.dict_file``). Training and testing run the same
+UNKNOWN), their share, and those characters, the most frequent first. Sources: any data source (LMDBs,
+``IMG/`` + ``label/`` folders, MMOCR 1.x JSON files, ``path<TAB>label`` text files), FudanVI prediction
+files (their ground truths) or one-label-a-line text files (:func:`lmim_mm.apis.read_labels`). The dictionary
+is a one-character-a-line file, or a config whose recognizer names one (``model.decoder.dictionary.dict_file``). Training and testing run the same
 check (:class:`~lmim_mm.engine.hooks.DictCoverageHook`).
 
 Example::
@@ -16,7 +16,8 @@ import argparse
 import json
 from typing import List, Optional
 
-from lmim_mm.datasets.coverage import LABEL_FORMATS, label_coverage, read_labels
+from lmim_mm.apis.labels import LABEL_FORMATS, read_labels
+from lmim_mm.datasets.coverage import label_coverage
 from lmim_mm.datasets.dictionary import read_dict_chars
 
 
@@ -34,7 +35,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('dictionary', help='dictionary file (one character a line) or a recognizer config')
     parser.add_argument('sources', nargs='+', help='datasets whose labels to check')
     parser.add_argument('--format', default='auto', choices=('auto', ) + LABEL_FORMATS,
-                        help='format of every source (default: guessed per source; .txt files need one)')
+                        help='format of every source (default: guessed per source; one-label-a-line files need lines)')
     parser.add_argument('--top', type=int, default=20, help='out-of-dictionary characters listed per dataset')
     parser.add_argument('--json', action='store_true', help='one JSON line per dataset instead of text')
     args = parser.parse_args(argv)

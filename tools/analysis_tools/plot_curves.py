@@ -7,15 +7,11 @@ Usage::
 
 Each work dir's newest ``<timestamp>/vis_data/scalars.json`` is read (a ``scalars.json`` path is
 accepted too). Training keys are plotted against the iteration, validation keys against their
-logged step (epoch or iteration); one panel per key, one line per run.
+logged step (epoch or iteration); one panel per key, one line per run (:func:`lmim_mm.apis.plot_curves`).
 """
 import argparse
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for tools.*
-
-from tools.analysis_tools.curves import plot_curves  # noqa: E402
+from lmim_mm.apis.curves import plot_curves
 
 
 def parse_args() -> argparse.Namespace:

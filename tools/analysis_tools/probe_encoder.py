@@ -6,34 +6,31 @@ Usage::
         [--test-data LABELED] [--num-train 2000] [--num-test 500] [--steps 300] [--seeds 0 1] \
         [--random] [--prefix backbone.] [--out probe.json]
 
-Builds ``model.backbone`` of CONFIG (a TextViT), loads each checkpoint's tensors under ``--prefix``
-strictly (``backbone.`` fits our MAE / LMIM / recognizer checkpoints), encodes ``--num-train`` labeled
-words of ``--data`` and ``--num-test`` held-out words (the next ones of ``--data``, or the first ones of
-``--test-data``) once, then trains :class:`tools.analysis_tools.linear_probe.LinearCTCProbe` on the frozen tokens
-per seed and prints one JSON line per encoder and seed: word accuracy (case and symbols ignored) on
-the training and the held-out words. ``--random`` adds the randomly initialised backbone. A higher
-probe accuracy means features a recognizer can read more easily; use it to compare pretraining
-checkpoints without fine-tuning them.
+Builds ``model.backbone`` of the recognizer CONFIG (a TextViT), loads each checkpoint's tensors under
+``--prefix`` strictly (``backbone.`` fits our MAE / LMIM / recognizer checkpoints), reads ``--num-train``
+labeled words of ``--data`` and ``--num-test`` held-out words (the next ones of ``--data``, or the first ones
+of ``--test-data``) through CONFIG's test pipeline, encodes them once, then trains
+:class:`lmim_mm.apis.probe.LinearCTCProbe` (the column CTC head) on the frozen tokens per seed and prints one
+JSON line per encoder and seed: word accuracy (case and symbols ignored) on the training and the held-out
+words. ``--random`` adds the randomly initialised backbone. A higher probe accuracy means features a
+recognizer can read more easily; use it to compare pretraining checkpoints without fine-tuning them.
 """
 import argparse
 import json
-import sys
-from pathlib import Path
-from typing import Dict, List
+from typing import Dict
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for tools.*
-
-from tools.analysis_tools.encoders import build_backbone, encode_patch_tokens, read_word_images  # noqa: E402
-from tools.analysis_tools.linear_probe import probe_encoder  # noqa: E402
+from lmim_mm.apis.encoders import build_backbone, encode_patch_tokens, read_encoder_inputs
+from lmim_mm.apis.probe import probe_encoder
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', help='config whose model.backbone is a TextViT')
+    parser.add_argument('config', help='recognizer config whose model.backbone is a TextViT')
     parser.add_argument('checkpoints', nargs='*', help='checkpoints to probe')
-    parser.add_argument('--data', required=True, help='labeled LMDB or folder (IMG/ + label/) to train the probe on')
+    parser.add_argument('--data', required=True, help='labeled data (LMDB, IMG/ + label/ folder, MMOCR JSON, '
+                        'path<TAB>label text) to train the probe on')
     parser.add_argument('--test-data', help='labeled held-out words (default: the words after --num-train of --data)')
     parser.add_argument('--num-train', type=int, default=2000)
     parser.add_argument('--num-test', type=int, default=500)
@@ -51,11 +48,9 @@ def main() -> Dict[str, Dict[int, Dict[str, float]]]:
     args = parse_args()
     if not args.checkpoints and not args.random:
         raise SystemExit('nothing to probe: give checkpoints and/or --random')
-    backbone = build_backbone(args.config)
-    img_size, channels = backbone.img_size, backbone.in_channels
-    train_images, train_words = read_word_images(args.data, args.num_train, img_size, channels, labeled=True)
-    test_images, test_words = read_word_images(args.test_data or args.data, args.num_test, img_size, channels,
-                                               labeled=True, skip=0 if args.test_data else args.num_train)
+    train_images, train_words = read_encoder_inputs(args.config, args.data, args.num_train, labeled=True)
+    test_images, test_words = read_encoder_inputs(args.config, args.test_data or args.data, args.num_test,
+                                                  skip=0 if args.test_data else args.num_train, labeled=True)
     results: Dict[str, Dict[int, Dict[str, float]]] = {}
     for checkpoint in ([None] if args.random else []) + args.checkpoints:
         torch.manual_seed(args.init_seed)

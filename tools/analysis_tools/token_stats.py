@@ -2,36 +2,32 @@
 
 Usage::
 
-    python tools/analysis_tools/token_stats.py CONFIG [CHECKPOINT ...] --data LMDB_OR_FOLDER \
+    python tools/analysis_tools/token_stats.py CONFIG [CHECKPOINT ...] --data DATA \
         [--num-images 256] [--prefix backbone.] [--random] [--out stats.json]
 
-Builds ``model.backbone`` of CONFIG (a TextViT) once per checkpoint, loads the checkpoint's tensors
-under ``--prefix`` strictly (``backbone.`` fits our MAE / LMIM / recognizer checkpoints, ``''`` a
-bare or authors' state dict), encodes the first ``--num-images`` images of an LMDB or an image
-folder (resized to the backbone's input, bicubic, normalised as in training) and prints one JSON
-line per encoder with :func:`tools.analysis_tools.token_feature_stats.token_feature_stats`: ``cos_within`` near
-1 and ``within_image_var`` near 0 mean the tokens of a word are nearly alike, a poor start for a
-recognizer. ``--random`` adds the randomly initialised backbone as a reference.
+Builds ``model.backbone`` of the recognizer CONFIG (a TextViT) once per checkpoint, loads the checkpoint's
+tensors under ``--prefix`` strictly (``backbone.`` fits our MAE / LMIM / recognizer checkpoints, ``''`` a
+bare or authors' state dict), encodes the first ``--num-images`` images of DATA (an LMDB, an image folder,
+an MMOCR JSON or a path<TAB>label text file) read through CONFIG's test pipeline and prints one JSON line per
+encoder with :func:`lmim_mm.apis.encoders.token_feature_stats`: ``cos_within`` near 1 and
+``within_image_var`` near 0 mean the tokens of a word are nearly alike, a poor start for a recognizer.
+``--random`` adds the randomly initialised backbone as a reference.
 """
 import argparse
 import json
-import sys
-from pathlib import Path
 from typing import Dict
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for tools.*
-
-from tools.analysis_tools.encoders import build_backbone, encode_patch_tokens, read_word_images  # noqa: E402
-from tools.analysis_tools.token_feature_stats import token_feature_stats  # noqa: E402
+from lmim_mm.apis.encoders import build_backbone, encode_patch_tokens, read_encoder_inputs, token_feature_stats
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', help='config whose model.backbone is a TextViT')
+    parser.add_argument('config', help='recognizer config whose model.backbone is a TextViT')
     parser.add_argument('checkpoints', nargs='*', help='checkpoints to compare')
-    parser.add_argument('--data', required=True, help='LMDB directory or image folder (IMG/ or plain)')
+    parser.add_argument('--data', required=True, help='LMDB, image folder (IMG/ or plain), MMOCR JSON or '
+                        'path<TAB>label text file')
     parser.add_argument('--num-images', type=int, default=256)
     parser.add_argument('--prefix', default='backbone.', help="key prefix of the backbone ('' = none)")
     parser.add_argument('--random', action='store_true', help='also report the randomly initialised backbone')
@@ -44,8 +40,7 @@ def main() -> Dict[str, Dict[str, float]]:
     args = parse_args()
     if not args.checkpoints and not args.random:
         raise SystemExit('nothing to measure: give checkpoints and/or --random')
-    backbone = build_backbone(args.config)
-    images, _ = read_word_images(args.data, args.num_images, backbone.img_size, backbone.in_channels)
+    images, _ = read_encoder_inputs(args.config, args.data, args.num_images)
     results: Dict[str, Dict[str, float]] = {}
     for checkpoint in ([None] if args.random else []) + args.checkpoints:
         torch.manual_seed(args.seed)

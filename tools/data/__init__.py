@@ -1,2 +1,1 @@
-"""Data tools: the synthetic word renderer (:mod:`tools.data.synthetic`, its scene-text effects in
-:mod:`tools.data.scene_effects`), dictionaries."""
+"""Data tools: rendered demo words (the renderer is :mod:`lmim_synth`), dictionaries."""

@@ -5,22 +5,19 @@ Usage::
     python tools/data/make_gpu_data.py OUT [--real FOLDER ...] [--num-train 3200] [--num-test 500]
                                            [--num-unlabeled 3000] [--workers N]
 
-Writes ``OUT/train``, ``OUT/test`` (labeled) and ``OUT/unlabeled`` with ``tools/data/make_synthetic.py`` (it needs
+Writes ``OUT/train``, ``OUT/test`` (labeled) and ``OUT/unlabeled`` with :func:`lmim_synth.synthetic.make_synthetic` (it needs
 wordfreq, which the offline wheelhouse leaves out: make the folder where it is installed and bring it along), and
 ``OUT/real_unlabeled``: every image of the ``--real`` folders (e.g. IIIT5K's and SVT's training images), resized to
 32 x 128 - the size the pretraining pipeline resizes to first - and stored as PNG, so the folder stays small.
 """
 import argparse
-import sys
 from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 import cv2
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for tools.*
-
-from tools.data import make_synthetic  # noqa: E402
-from tools.dataset_converters.lmdb_convert import write_lmdb  # noqa: E402
+from lmim_mm.datasets.sources import write_lmdb
+from lmim_synth.synthetic import make_synthetic
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp')
 
@@ -52,9 +49,9 @@ def resized_png_samples(files: Sequence[Path], size: Tuple[int, int] = (32, 128)
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
-    make_synthetic.main(['--out', str(args.out), '--num-train', str(args.num_train), '--num-test',
-                         str(args.num_test), '--num-unlabeled', str(args.num_unlabeled), '--workers',
-                         str(args.workers)])
+    written = make_synthetic(args.out, dict(train=args.num_train, test=args.num_test, unlabeled=args.num_unlabeled),
+                             seed=0, workers=args.workers)
+    print(f'{written} rendered images -> {args.out}')
     files = sorted(p for folder in args.real for p in folder.rglob('*') if p.suffix.lower() in IMAGE_SUFFIXES)
     if files:
         written = write_lmdb(resized_png_samples(files), args.out / 'real_unlabeled', total=len(files))

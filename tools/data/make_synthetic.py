@@ -3,11 +3,11 @@
 Real English words (wordfreq) plus numbers, mixed case and punctuation, drawn with matplotlib's
 DejaVu/STIX fonts and the system's Latin fonts, or with ``--lang zh`` real Chinese words (wordfreq) in
 the system's CJK fonts (``fonts-wqy-zenhei``, installed by ``make setup``), under random colours,
-gradients, blur, noise, rotation, perspective and crops (see :mod:`tools.data.synthetic`). The same seed
+gradients, blur, noise, rotation, perspective and crops (see :mod:`lmim_synth.synthetic`). The same seed
 gives byte-identical LMDB values whatever ``--workers`` is. ``--difficulty`` scales those nuisances per
 split, from 1 (full variety, the default) down to 0 (clean words in their font and colours).
 
-Scene-text effects (:mod:`tools.data.scene_effects`) are on by default; ``--no-<effect>`` turns one off,
+Scene-text effects (:mod:`lmim_synth.scene_effects`) are on by default; ``--no-<effect>`` turns one off,
 ``--plain`` all of them. ``--grid PNG`` draws a picture of ``--grid-size`` train samples (``--only EFFECT``:
 that effect alone, on every sample).
 
@@ -19,7 +19,6 @@ Example:
 """
 import argparse
 import dataclasses
-import sys
 import time
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
@@ -27,11 +26,10 @@ from typing import List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for tools.*
-
-from lmim_mm.datasets.lmdb_utils import Sample, decode_image  # noqa: E402
-from tools.data.scene_effects import SceneOptions, effect_names  # noqa: E402
-from tools.data.synthetic import LANGUAGES, iter_samples, make_synthetic  # noqa: E402
+from lmim_mm.datasets.image_io import read_image
+from lmim_mm.datasets.sources import Sample
+from lmim_synth.scene_effects import SceneOptions, effect_names
+from lmim_synth.synthetic import LANGUAGES, iter_samples, make_synthetic
 
 SPLITS = ('train', 'val', 'test', 'unlabeled')
 
@@ -94,7 +92,7 @@ def sample_grid(samples: Sequence[Sample], columns: int = 2, cell: Tuple[int, in
     rows = -(-len(samples) // columns)
     grid = np.full((rows * (height + 16), columns * width, 3), 128, np.uint8)
     for k, (image_bytes, label) in enumerate(samples):
-        img = decode_image(image_bytes)
+        img = read_image(image_bytes, label or f'sample {k}')
         scale = min(height / img.shape[0], (width - 4) / img.shape[1])
         img = cv2.resize(img, (max(1, int(img.shape[1] * scale)), max(1, int(img.shape[0] * scale))),
                          interpolation=cv2.INTER_AREA)

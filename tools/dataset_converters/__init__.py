@@ -1,1 +1,1 @@
-"""Dataset converters and their LMDB writer (:mod:`tools.dataset_converters.lmdb_convert`)."""
+"""Dataset converter (the sources and the LMDB writer are :mod:`lmim_mm.datasets.sources`)."""

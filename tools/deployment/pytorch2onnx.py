@@ -5,7 +5,7 @@ Usage::
     python tools/deployment/pytorch2onnx.py CONFIG CHECKPOINT OUT_DIR [--check-images PATH] [--quantize int8]
 
 Writes ``OUT_DIR/encoder.onnx`` and ``OUT_DIR/decoder_step.onnx`` with the dictionary and decoding
-settings in their metadata (see :mod:`lmim_mm.models.textrecog.onnx_export`), checks them with
+settings in their metadata (see :mod:`lmim_mm.apis.export`), checks them with
 onnx's checker and against PyTorch on a batch (greedy and beam search must give the same tokens,
 per-step probabilities within ``--tolerance``), and prints one JSON line with the check's figures.
 ``--quantize int8`` also writes dynamically quantised graphs to ``OUT_DIR/int8`` and reports how
@@ -23,15 +23,13 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.registry import DefaultScope
 
+from lmim_mm.apis.export import compare_with_pytorch, deploy_settings, export_recognizer, quantize_export
+from lmim_mm.datasets.sources import FolderSource
 from lmim_mm.deploy import ONNXRecognizer, read_image, to_input
 from lmim_mm.evaluation.scoring import metric_configs
-from lmim_mm.models.textrecog.onnx_export import (compare_with_pytorch, deploy_settings, export_recognizer,
-                                                  quantize_export)
 from lmim_mm.utils import register_all_modules
 from lmim_mm.utils.checkpoint import load_state_dict_file, load_strict
 from lmim_mm.utils.run_config import merge_cfg_options
-
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
 
 def parse_args() -> argparse.Namespace:
@@ -51,14 +49,13 @@ def parse_args() -> argparse.Namespace:
 
 
 def check_batch(path: Path, count: int, settings) -> torch.Tensor:
-    """The first ``count`` images of ``path`` (sorted), or uniform noise images without a path, normalised."""
+    """The first ``count`` images of ``path`` (an image, or a folder read as :class:`FolderSource`), or uniform noise
+    images without a path, normalised."""
     if path is None:
         rng = np.random.default_rng(0)
         images = [rng.integers(0, 256, (*settings.img_size, 3), dtype=np.uint8) for _ in range(count)]
     else:
-        files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not files:
-            raise FileNotFoundError(f'--check-images {path}: no image found')
+        files = [path] if path.is_file() else [img for img, _ in FolderSource(str(path)).files]
         images = [read_image(p) for p in files[:count]]
     return torch.from_numpy(to_input(images, settings))
 

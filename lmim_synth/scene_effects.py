@@ -1,4 +1,4 @@
-"""Scene-text effects of the word renderer (:mod:`tools.data.synthetic`), each an option of :class:`SceneOptions`.
+"""Scene-text effects of the word renderer (:mod:`lmim_synth.synthetic`), each an option of :class:`SceneOptions`.
 
 Sign-like labels (case and punctuation as on real signs), curved words, keystone perspective, vivid
 colours and textured backgrounds, drop shadows, low resolution and motion blur. Their randomness

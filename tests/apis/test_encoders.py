@@ -1,9 +1,20 @@
-"""token_feature_stats: collapse, position and rank statistics of patch tokens."""
+"""lmim_mm.apis.encoders: collapse, position and rank statistics of patch tokens; encoder inputs through the config's
+test pipeline."""
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.registry import MODELS, DefaultScope
 
-from tools.analysis_tools.token_feature_stats import token_feature_stats
+from lmim_mm.apis.encoders import read_encoder_inputs, token_feature_stats
+from lmim_mm.datasets import RecogFolderDataset
+from lmim_mm.datasets.sources import DatasetFormatError, list_folder_samples
+from tests.helpers.tiny_data import write_tiny_datasets
+
+DEMO = Path(__file__).resolve().parents[2] / 'configs' / 'demo'
 
 
 def test_tokens_alike_within_each_image_are_collapsed():
@@ -50,3 +61,25 @@ def test_constant_tokens_and_bad_shapes():
     for shape in ((4, 8), (4, 1, 8)):
         with pytest.raises(ValueError, match='tokens must be'):
             token_feature_stats(torch.randn(shape))
+
+
+
+def test_encoder_inputs_are_what_the_config_test_dataloader_gives(real_data_dir, tmp_path):
+    config = str(DEMO / 'recognizer_tiny.py')
+    cfg = Config.fromfile(config)
+    folder = real_data_dir / 'iiit5k_test'
+    images, labels = read_encoder_inputs(config, str(folder), num=3, skip=2, labeled=True)
+    with DefaultScope.overwrite_default_scope('mmocr'):
+        dataset = RecogFolderDataset(str(folder), pipeline=cfg.test_dataloader.dataset.pipeline, test_mode=True)
+        expected = MODELS.build(cfg.model.data_preprocessor)(pseudo_collate([dataset[i] for i in (2, 3, 4)]))
+    assert images.shape == (3, 3, 32, 128) and torch.equal(images, expected['inputs'])
+    assert labels == [s.gt_text.item for s in expected['data_samples']]
+    write_tiny_datasets(tmp_path, list_folder_samples(folder)[:5])
+    unlabeled, none = read_encoder_inputs(config, str(tmp_path / 'unlabeled'))
+    assert torch.equal(unlabeled[2:], images) and none == [None] * 5
+    with pytest.raises(DatasetFormatError, match='unlabeled; labeled words are needed'):
+        read_encoder_inputs(config, str(tmp_path / 'unlabeled'), labeled=True)
+    with pytest.raises(FileNotFoundError, match='past the first 5'):
+        read_encoder_inputs(config, str(tmp_path / 'labeled'), skip=5)
+    with pytest.raises(KeyError, match='no test_dataloader'):
+        read_encoder_inputs(str(DEMO / 'lmim_tiny.py'), str(folder), num=1)

@@ -22,7 +22,7 @@ from lmim_mm.deploy.runtime import ONNXRecognizer, postprocess
 from lmim_mm.deploy.settings import DECODER_FILE, ENCODER_FILE, METADATA_KEY, DeploySettings
 from lmim_mm.models.layers.text_decoder import KV, TransformerTextDecoder, project_kv
 from lmim_mm.models.layers.text_decoding import beam_search, greedy_decode
-from .decoders import ViTTransformerDecoder
+from lmim_mm.models.textrecog.decoders import ViTTransformerDecoder
 
 #: ONNX opset (LayerNormalization is a single op from 17 on).
 OPSET = 17

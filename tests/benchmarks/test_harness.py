@@ -1,4 +1,4 @@
-"""tools/benchmark.py: JSON lines of every measurement, parity checks inside it, the timing protocol."""
+"""python -m benchmarks: JSON lines of every measurement, parity checks inside it, the timing protocol."""
 import json
 import subprocess
 import sys
@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from mmengine.registry import DefaultScope
 
 from benchmarks.harness import EOS_IDX, MASK_CASES, MEASUREMENTS, Measurement, decode_words, time_alternating
 from lmim_mm.models.selfsup import TextMAE
 from lmim_mm.utils.checkpoint import load_strict
-from tests.reference.reference_mae import ReferenceMAE, to_textmae_state_dict
+from lmim_reference.mae import ReferenceMAE, to_textmae_state_dict
 
 REPO = Path(__file__).resolve().parents[2]
 REQUIRED = {'name': str, 'ours': float, 'unit': str, 'device': str, 'dtype': str, 'batch': int}
@@ -18,7 +19,7 @@ OPTIONAL_FLOATS = ('reference', 'ratio', 'peak_mem_mb')
 
 
 def run_tool(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / 'tools' / 'benchmark.py'), '--quick', *args], cwd=REPO,
+    return subprocess.run([sys.executable, '-m', 'benchmarks', '--quick', *args], cwd=REPO,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -78,11 +79,12 @@ def test_reference_mae_equals_text_mae_on_shared_weights():
                              decoder_num_heads=2).eval()
     for param in reference.parameters():  # move away from the zero / identity init
         param.data.add_(torch.randn_like(param) * 0.02)
-    ours = TextMAE(backbone=dict(type='mmpretrain.TextViT', arch=dict(embed_dims=32, num_layers=2, num_heads=2),
+    with DefaultScope.overwrite_default_scope('mmpretrain'):  # whatever scope an earlier test module left current
+        ours = TextMAE(backbone=dict(type='TextViT', arch=dict(embed_dims=32, num_layers=2, num_heads=2),
+                                     pos_grid='legacy'),
+                       neck=dict(type='TextMAEDecoder', in_channels=32, embed_dim=16, depth=2, num_heads=2,
                                  pos_grid='legacy'),
-                   neck=dict(type='TextMAEDecoder', in_channels=32, embed_dim=16, depth=2, num_heads=2,
-                             pos_grid='legacy'),
-                   head=dict(type='TextMAEHead')).eval()
+                       head=dict(type='TextMAEHead')).eval()
     load_strict(ours, to_textmae_state_dict(reference.state_dict()))
     imgs = torch.randn(3, 3, 32, 128)
     with torch.no_grad():

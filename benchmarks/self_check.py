@@ -1,8 +1,8 @@
 """Check an installation (the last step of ``tools/install_into_env.sh``).
 
-Usage::
+Usage (from the repository root)::
 
-    python tools/self_check.py [--device cuda|cpu] [--batch 4]
+    python -m benchmarks.self_check [--device cuda|cpu] [--batch 4]
 
 1. imports: lmim_mm, torchvision, mmcv with its compiled ops, mmengine, mmdet, mmocr (models and datasets) and
    mmpretrain (models); prints their versions and torch's;
@@ -18,13 +18,9 @@ import importlib
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Dict, List, Optional
 
 import torch
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # benchmarks/ lives at the repository root
 
 #: Modules imported by the check, in order: lmim_mm first (its compat module lets mmocr and mmpretrain import on
 #: numpy 2 / transformers 5), mmcv.ops loads the compiled mmcv._ext.

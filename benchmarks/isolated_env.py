@@ -1,8 +1,10 @@
-"""Run Python where only named packages can be imported: ``python -I -S`` and a folder of links to them.
+"""Run Python where only named packages can be imported: ``python -S`` in an empty environment whose
+``PYTHONPATH`` is a folder of links to them.
 
-``-I -S`` leaves out site-packages, ``PYTHONPATH`` and the user's site; the folder links the named
-packages (and the ``*.libs`` folders of bundled shared libraries beside them), so the process sees
-the standard library and exactly those packages - a fresh environment without installing one.
+``-S`` leaves out site-packages and the user's site, ``env -i`` every variable but that ``PYTHONPATH``; the
+folder links the named packages (and the ``*.libs`` folders of bundled shared libraries beside them), so
+the process sees the standard library, the script's folder and exactly those packages - a fresh
+environment without installing one.
 """
 import importlib.util
 import sys
@@ -11,9 +13,6 @@ from typing import List, Sequence
 
 #: What ``lmim_mm.deploy`` needs (and lmim_mm itself, whose ``__init__`` imports nothing else without mmocr).
 DEPLOY_PACKAGES = ('numpy', 'onnxruntime', 'PIL', 'lmim_mm')
-
-_RUN = ("import runpy, sys; sys.path.insert(0, {folder!r}); sys.argv = sys.argv[1:]; "
-        "runpy.run_path(sys.argv[0], run_name='__main__')")
 
 
 def link_packages(folder: Path, modules: Sequence[str]) -> Path:
@@ -38,8 +37,9 @@ def link_packages(folder: Path, modules: Sequence[str]) -> Path:
 
 
 def isolated_command(folder: Path, script: Path, *args: str) -> List[str]:
-    """The command that runs ``script`` with ``args`` seeing only the standard library and ``folder``."""
-    return [sys.executable, '-I', '-S', '-c', _RUN.format(folder=str(folder)), str(script), *args]
+    """The command that runs ``script`` with ``args`` seeing only the standard library, its own folder and
+    ``folder``."""
+    return ['env', '-i', f'PYTHONPATH={folder}', sys.executable, '-S', str(script), *args]
 
 
 __all__ = ['DEPLOY_PACKAGES', 'isolated_command', 'link_packages']

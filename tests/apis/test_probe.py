@@ -1,11 +1,11 @@
-"""The linear CTC probe of frozen encoder tokens (tools.analysis_tools.linear_probe)."""
+"""lmim_mm.apis.probe: the column CTC head as a linear probe of frozen encoder tokens."""
 import random
 
 import pytest
 import torch
 
-from tools.analysis_tools.linear_probe import (PROBE_CHARSET, column_features, evaluate_probe, greedy_ctc_decode,
-                                      normalize_word, probe_encoder)
+from lmim_mm.apis.probe import PROBE_CHARSET, LinearCTCProbe, normalize_word, probe_encoder, train_ctc_probe
+from lmim_mm.models.textrecog import ColumnCTCDecoder
 
 GRID = (2, 8)  # 2 rows x 8 columns of tokens
 
@@ -24,15 +24,23 @@ def random_words(num: int, seed: int):
     return [''.join(rng.choice('abcdefgh0123') for _ in range(rng.randint(1, 4))) for _ in range(num)]
 
 
-def test_words_columns_and_decoding():
+def test_the_probe_is_the_column_ctc_head_on_standardised_column_tokens():
     assert normalize_word('Hello, World-42!') == 'helloworld42'
-    tokens = torch.arange(2 * 3 * 1.0).view(1, 6, 1)  # row-major 2x3 grid
-    assert column_features(tokens, (2, 3)).view(3, 2).tolist() == [[0, 3], [1, 4], [2, 5]]
-    with pytest.raises(ValueError, match='2x4 grid'):
-        column_features(tokens, (2, 4))
-    a, b = PROBE_CHARSET.index('a') + 1, PROBE_CHARSET.index('b') + 1
-    logits = torch.nn.functional.one_hot(torch.tensor([[a, a, 0, a, b, b, 0]]), len(PROBE_CHARSET) + 1).float()
-    assert greedy_ctc_decode(logits) == ['aab']
+    tokens = torch.randn(3, 16, 5)
+    probe = LinearCTCProbe(torch.randn(2, 1, 5), torch.rand(2, 1, 5) + 0.5, GRID)
+    assert isinstance(probe.head, ColumnCTCDecoder) and probe.head.dictionary.num_classes == len(PROBE_CHARSET) + 1
+    # by hand: standardise per row and channel, concatenate each column's rows top to bottom, one linear layer
+    grid = (tokens.view(3, 2, 8, 5) - probe.mean) / probe.std
+    columns = grid.permute(0, 2, 1, 3).reshape(3, 8, 10)
+    expected = probe.head.classifier(columns).view(3, 16, len(PROBE_CHARSET) + 1)
+    torch.testing.assert_close(probe(tokens), expected)
+    with pytest.raises(ValueError, match='2x8 grid'):
+        probe(tokens[:, :12])
+    blank = probe.head.dictionary.padding_idx
+    a, b = PROBE_CHARSET.index('a'), PROBE_CHARSET.index('b')
+    logits = torch.nn.functional.one_hot(torch.tensor([[a, a, blank, a, b, b, blank]]), blank + 1).float() * 20
+    probe.forward = lambda tokens: logits
+    assert probe.read(tokens[:1]) == ['aab']  # repeats merged, blanks dropped
 
 
 def test_probe_reads_a_linear_code_and_not_a_blind_encoder():
@@ -53,3 +61,5 @@ def test_probe_is_repeatable_for_a_seed():
     tokens = readable_tokens(words)
     runs = [probe_encoder(tokens, words, tokens, words, GRID, steps=5, seed=seed) for seed in (0, 0, 1)]
     assert runs[0] == runs[1] and runs[0] != runs[2]
+    with pytest.raises(ValueError, match='64 token rows but 63 words'):
+        train_ctc_probe(tokens, words[:-1], GRID)

@@ -18,7 +18,7 @@ plain word), font and size at every difficulty; 1 is the full-variety default, 0
 (no outline, gradient, warp, crop, blur or noise, contrast of at least 120 grey levels, JPEG
 quality 90-95).
 
-Scene-text effects (:mod:`tools.data.scene_effects`, each an option of :class:`SceneOptions`, all on by
+Scene-text effects (:mod:`lmim_synth.scene_effects`, each an option of :class:`SceneOptions`, all on by
 default) add sign-like labels, more fonts, curved words, keystone perspective, vivid and textured
 backgrounds, drop shadows, low resolution and motion blur; they scale with ``difficulty`` too, draw
 from generators of their own, and with all of them off (``SceneOptions.off()``) the images are those
@@ -39,10 +39,9 @@ from fontTools.ttLib import TTFont, TTLibError
 from PIL import Image, ImageDraw, ImageFont
 from wordfreq import top_n_list
 
-from lmim_mm.datasets.lmdb_utils import PathLike, Sample
-from tools.data.scene_effects import (SceneOptions, SceneRandom, curve, drop_shadow, keystone, low_resolution, luma,
-                                      motion_blur, sample_sign_text, texture, vivid_pair)
-from tools.dataset_converters.lmdb_convert import write_lmdb
+from lmim_mm.datasets.sources import PathLike, Sample, write_lmdb
+from .scene_effects import (SceneOptions, SceneRandom, curve, drop_shadow, keystone, low_resolution, luma, motion_blur,
+                            sample_sign_text, texture, vivid_pair)
 
 #: Stream id of each split in the per-sample seed; the labeled splits, then the unlabeled one.
 SPLITS: Dict[str, int] = dict(train=0, val=1, test=2, unlabeled=3)

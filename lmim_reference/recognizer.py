@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from lmim_mm.models.backbones.text_vit import TextViT
 from lmim_mm.models.layers.text_decoder import MultiHeadAttention, TransformerTextDecoder, target_mask
 from lmim_mm.models.necks.linear_norm import LinearNorm
-from tests.reference.reference_pretrain import TimmAttention
+from .pretrain import TimmAttention
 
 
 def build_recognizer_modules(encoder_config: Mapping, decoder_config: Mapping) -> nn.ModuleDict:

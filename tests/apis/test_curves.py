@@ -1,4 +1,4 @@
-"""tools/analysis_tools/plot_curves.py and tools.analysis_tools.curves on synthetic mmengine logs."""
+"""lmim_mm.apis.curves and its script tools/analysis_tools/plot_curves.py on synthetic mmengine logs."""
 import json
 import runpy
 import subprocess
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tools.analysis_tools.curves import find_scalars, key_series, plot_curves, read_scalars
+from lmim_mm.apis.curves import find_scalars, key_series, plot_curves, read_scalars
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'analysis_tools' / 'plot_curves.py'

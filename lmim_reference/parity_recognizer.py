@@ -6,7 +6,7 @@ import torch
 from lmim_mm.converters.lmim_recognizer import convert_lmim_recognizer
 from lmim_mm.models.layers.text_decoding import greedy_decode
 from lmim_mm.utils.checkpoint import load_strict
-from .reference_recognizer import build_recognizer_modules
+from .recognizer import build_recognizer_modules
 
 #: Absolute tolerances per compared output (ids must match exactly).
 TOLERANCES: Dict[str, float] = dict(train_logits=1e-4, greedy_probs=1e-4, greedy_ids=0.0)

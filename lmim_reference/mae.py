@@ -1,7 +1,7 @@
 """A re-creation of MAERec's MAE pretraining step (MAE on text images), as a speed and parity baseline.
 
 Written the way MAE's ``MaskedAutoencoderViT`` (as MAERec adapts it to 32 x 128 images) computes:
-the encoder of :class:`~tests.reference.reference_pretrain.MAEEncoder` (timm blocks with explicit
+the encoder of :class:`~lmim_reference.pretrain.MAEEncoder` (timm blocks with explicit
 softmax attention, MAE's random masking), mask tokens appended and unshuffled, a pixel decoder of
 the same explicit-attention blocks, and the norm-pix MSE on masked patches. Parameter names are
 MAERec's checkpoint keys (``cls_token``, ``pos_embed``, ``patch_embed.proj``, ``blocks.N``,
@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 
 from lmim_mm.converters.maerec_mae import convert_maerec_mae
-from .reference_pretrain import _EPS, MAEEncoder, TimmBlock, sincos_table
+from .pretrain import _EPS, MAEEncoder, TimmBlock, sincos_table
 
 
 class ReferenceMAE(MAEEncoder):

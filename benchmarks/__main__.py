@@ -1,12 +1,12 @@
 """Measure lmim_mm's speed against re-creations of the authors' computation.
 
-Usage::
+Usage (from the repository root)::
 
-    OMP_NUM_THREADS=2 python tools/benchmark.py --threads 2 > bench.jsonl
-    python tools/benchmark.py --quick --only recognize --only mask_gen
-    python tools/benchmark.py --device cuda --dtype bf16
-    python tools/benchmark.py --pipeline --device cuda [--dtype fp16] [--compile] > gpu.jsonl
-    python tools/benchmark.py --pipeline --device cpu --quick
+    OMP_NUM_THREADS=2 python -m benchmarks --threads 2 > bench.jsonl
+    python -m benchmarks --quick --only recognize --only mask_gen
+    python -m benchmarks --device cuda --dtype bf16
+    python -m benchmarks --pipeline --device cuda [--dtype fp16] [--compile] > gpu.jsonl
+    python -m benchmarks --pipeline --device cpu --quick
 
 Prints one JSON line per result with ``name``, ``case``, ``ours``, ``reference``, ``ratio``
 (speed-up of ours, > 1 = faster), ``unit``, ``device``, ``dtype``, ``batch``, ``peak_mem_mb`` and
@@ -31,12 +31,11 @@ from typing import Iterable
 
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # benchmarks/ and tests/reference/ live at the repository root
+from benchmarks import pipeline
+from benchmarks.harness import (FULL_CPU, FULL_CUDA, MEASUREMENTS, QUICK, BenchmarkSettings, Measurement,
+                                run_benchmarks)
 
-from benchmarks.harness import (FULL_CPU, FULL_CUDA, MEASUREMENTS, QUICK, BenchmarkSettings,  # noqa: E402
-                                Measurement, run_benchmarks)
-from benchmarks import pipeline  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 DATA_ROOT = REPO / '..' / 'shared' / 'data' / 'real_benchmarks'
 #: Measurements of ``benchmarks/`` run only when named with ``--only``.
 EXTRA_MEASUREMENTS = ('deploy_recognize', )

@@ -1,4 +1,4 @@
-"""Synthetic word rendering: determinism per (seed, split, index), labels, variety, scene-text effects."""
+"""lmim_synth, the synthetic word renderer: determinism per (seed, split, index), labels, variety, scene-text effects."""
 import dataclasses
 import hashlib
 import string
@@ -7,11 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lmim_mm.datasets.lmdb_utils import decode_image
-from tools.data.scene_effects import SceneOptions, SceneRandom, effect_names, sample_sign_text
-from tools.data.synthetic import (CHARSET, FONT_ROOT, MAX_LABEL_LEN, THIN_FONT_NAMES, FontFallbackWarning,
+from lmim_mm.datasets.image_io import read_image
+from lmim_synth.scene_effects import SceneOptions, SceneRandom, effect_names, sample_sign_text
+from lmim_synth.synthetic import (CHARSET, FONT_ROOT, MAX_LABEL_LEN, THIN_FONT_NAMES, FontFallbackWarning,
                                   chinese_words, cjk_font_paths, covers_charset, english_words, font_paths,
                                   iter_samples, render_sample, scene_font_paths)
+
+
+def decode(img_bytes: bytes) -> np.ndarray:
+    """A rendered image, decoded as the datasets decode it."""
+    return read_image(img_bytes, 'rendered sample')
 
 PLAIN_RENDERER_SHA256 = 'dc4c09ae962b2c74857dbdadb8c68d6ce0103f03a448df31fe0e119ab9c0d09a'
 
@@ -40,7 +45,7 @@ def test_samples_are_decodable_varied_word_images():
     assert len(set(labels)) > 200
     assert any(label.isupper() for label in labels) and any(label.isdigit() for label in labels)
     assert any(not label.isalnum() for label in labels)
-    imgs = [decode_image(img) for img, _ in samples]
+    imgs = [decode(img) for img, _ in samples]
     heights = [img.shape[0] for img in imgs]
     assert min(heights) >= 10 and max(heights) > 2 * min(heights)
     assert all(img.shape[1] > 0.3 * img.shape[0] for img in imgs)
@@ -61,8 +66,8 @@ def test_difficulty_keeps_the_words_and_fonts_and_removes_the_nuisances():
     # make words with an apostrophe, and codes, of other words)
     same = [(h, c) for (_, h), (_, c) in zip(hard, clean) if (h in words or h.lower() in words) and h.isalpha()]
     assert len(same) > 150 and all(h == c for h, c in same)
-    hard_imgs = [decode_image(img) for img, _ in hard]
-    clean_imgs = [decode_image(img) for img, _ in clean]
+    hard_imgs = [decode(img) for img, _ in hard]
+    clean_imgs = [decode(img) for img, _ in clean]
     # no low-contrast pairs left: every clean image spans a wide range of grey levels
     assert min(float(np.ptp(img.mean(2))) for img in clean_imgs) > 100
     assert min(float(np.ptp(img.mean(2))) for img in hard_imgs) < 60
@@ -73,7 +78,7 @@ def test_difficulty_keeps_the_words_and_fonts_and_removes_the_nuisances():
 
 
 def test_bad_difficulty_names_the_problem(tmp_path):
-    from tools.data.synthetic import make_synthetic
+    from lmim_synth.synthetic import make_synthetic
     with pytest.raises(ValueError, match='difficulty'):
         render_sample(0, seed=0, split='train', difficulty=1.5)
     with pytest.raises(ValueError, match='difficulty'):
@@ -96,7 +101,7 @@ def test_chinese_words_in_a_cjk_font(shared_dir):
     assert samples == [render_sample(i, seed=0, split='train', lang='zh') for i in range(8)]  # deterministic
     for img, label in samples:
         assert 1 <= len(label) <= 24 and all('\u4e00' <= c <= '\u9fff' for c in label)
-        assert decode_image(img).shape[0] >= 16
+        assert decode(img).shape[0] >= 16
     with pytest.raises(KeyError, match="unknown language 'fr'"):
         render_sample(0, seed=0, split='train', lang='fr')
 
@@ -135,7 +140,7 @@ def test_each_effect_is_deterministic_per_seed_and_changes_the_image(name):
     changed = 0
     for (img, label), (plain_img, plain_label) in zip(samples, plain):
         assert 0 < len(label) <= MAX_LABEL_LEN and set(label) <= CHARSET
-        img, plain_img = decode_image(img), decode_image(plain_img)
+        img, plain_img = decode(img), decode(plain_img)
         if name == 'sign_text':
             changed += label != plain_label
         elif img.shape != plain_img.shape:
@@ -193,7 +198,7 @@ def test_font_list_skips_fonts_without_the_charset_and_falls_back(tmp_path, monk
     subsetter.subset(font)
     subset.save_font(font, str(folder / 'LettersOnly.ttf'), options)
     assert not covers_charset(str(folder / 'LettersOnly.ttf')) and not covers_charset(str(tmp_path / 'missing.ttf'))
-    monkeypatch.setattr('tools.data.synthetic.FONT_ROOT', tmp_path)
+    monkeypatch.setattr('lmim_synth.synthetic.FONT_ROOT', tmp_path)
     assert scene_font_paths() == (str(folder / 'Full.ttf'), ) + font_paths()
     scene_font_paths.cache_clear()
     (folder / 'Full.ttf').unlink()

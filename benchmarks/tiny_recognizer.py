@@ -1,4 +1,5 @@
-"""Recognizers for export and deployment tests: the configs' models, random or fitted for a few steps."""
+"""Recognizers for the int8 benchmark and the export / deployment tests: the configs' models, random or fitted for a
+few steps."""
 import copy
 from pathlib import Path
 from typing import List, Sequence, Tuple
@@ -10,7 +11,7 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.optim import OptimWrapper
 from mmengine.registry import DefaultScope
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 #: The full-size recognizer (ViT-S/4 + 6-layer decoder) and the demo's tiny one (ViT-Tiny/8 + 2 layers).
 VIT_S_CONFIG = REPO / 'configs' / '_base_' / 'models' / 'recognizer_vit_s.py'
 TINY_CONFIG = REPO / 'configs' / 'demo' / 'recognizer_tiny.py'

@@ -1,0 +1,51 @@
+"""FLOPs and parameters of a config's model with mmengine's counter (``mmengine.analysis``).
+
+The model runs once on one blank image in ``mode='tensor'``, as mmpretrain's and mmocr's ``get_flops.py`` do:
+for pretraining algorithms (TextMAE, MMS, LMIM) the backbone on the full image (``extract_feat``), the
+encoder a recognizer inherits; for recognizers backbone, neck and decoding (greedy decoding runs until every
+word has ended: ``decode_steps``, at most ``max_seq_len``, depends on the random weights). FLOPs are counted
+as mmengine counts them (one multiply-add = one FLOP); mmengine has no rule for
+``aten::scaled_dot_product_attention``, through which every attention here runs, so :func:`sdpa_flop_jit`
+adds one. Element-wise operations (additions, softmax, GELU, normalisation) are not counted, as in mmengine.
+"""
+import math
+from typing import Any, List, Tuple
+
+import torch
+from mmengine.analysis import FlopAnalyzer, parameter_count
+from mmengine.analysis.jit_handles import get_shape
+from mmengine.analysis.print_helper import complexity_stats_table
+from mmengine.config import Config
+from mmengine.registry import MODELS, DefaultScope
+
+
+def sdpa_flop_jit(inputs: List[Any], outputs: List[Any]) -> int:
+    """FLOPs of ``aten::scaled_dot_product_attention`` from its traced inputs q (..., Lq, E), k (..., Lk, E)
+    and v (..., Lk, Ev): ``q @ k^T`` and ``weights @ v``, one multiply-add = one FLOP."""
+    q, k, v = (get_shape(value) for value in inputs[:3])
+    return math.prod(q[:-1]) * k[-2] * (q[-1] + v[-1])
+
+
+def count_flops(cfg: Config, shape: Tuple[int, int] = (32, 128), seed: int = 0) -> dict:
+    """FLOPs and parameters of ``cfg.model`` (initialised from ``seed``, eval mode) on one blank image.
+
+    Args:
+        cfg: The config (its modules registered, :func:`lmim_mm.utils.register_all_modules`).
+        shape: Input (H, W).
+        seed: Seed of the random initialisation.
+
+    Returns:
+        ``input_shape`` ([1, 3, H, W]), ``flops``, ``params``, ``decode_steps`` (recognizers, else None) and
+        ``table`` (mmengine's per-module table).
+    """
+    torch.manual_seed(seed)
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
+        model = MODELS.build(cfg.model).eval()
+    inputs = torch.zeros(1, 3, *shape)
+    with torch.no_grad():
+        flops = FlopAnalyzer(model, (inputs, )).set_op_handle('aten::scaled_dot_product_attention', sdpa_flop_jit)
+        total = flops.total()
+        out = model(inputs, mode='tensor')
+    decode_steps = out.shape[1] if isinstance(out, torch.Tensor) else None  # (N, T, C) probabilities
+    return dict(input_shape=[1, 3, *shape], flops=total, params=parameter_count(model)[''], decode_steps=decode_steps,
+                table=complexity_stats_table(flops=flops, show_param_shapes=True))

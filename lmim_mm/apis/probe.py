@@ -1,0 +1,152 @@
+"""Frozen-encoder probe: the recognizer's column CTC head read off an encoder's patch tokens.
+
+The tokens are standardised with statistics of the probe's training tokens (MAE's linear probing puts
+an affine-free BatchNorm there) and read by :class:`~lmim_mm.models.textrecog.ColumnCTCDecoder` with
+the tokens of each column concatenated (a column covers the full height of a word image): one linear
+layer to ``steps_per_column`` CTC steps over a case-insensitive alphabet (digits and letters: what
+WAICS counts), trained with mmocr's ``CTCModuleLoss`` and read with its ``CTCPostProcessor``. Only
+that layer trains, on cached tokens, so probing an encoder costs one forward pass over the images and
+seconds of training: a cheap signal of how readable an encoder's features are, before any fine-tuning.
+"""
+import os.path as osp
+import re
+import string
+import tempfile
+from typing import Dict, List, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from mmengine.structures import LabelData
+from mmocr.models.common.dictionary import Dictionary
+from mmocr.structures import TextRecogDataSample
+
+from lmim_mm.datasets.dictionary import write_dict
+from lmim_mm.evaluation.scoring import LATIN_METRICS, TextScorer
+from lmim_mm.models.textrecog.decoders import ColumnCTCDecoder
+
+#: The probe's alphabet (the padding class after it is the CTC blank).
+PROBE_CHARSET = string.digits + string.ascii_lowercase
+
+
+def normalize_word(text: str) -> str:
+    """A label as the probe's CTC target: lower case, digits and letters only (what WAICS counts)."""
+    return re.sub(r'[^0-9a-z]', '', text.lower())
+
+
+def text_samples(words: Sequence[str]) -> List[TextRecogDataSample]:
+    """mmocr data samples whose ``gt_text`` are the normalised ``words``."""
+    samples = []
+    for word in words:
+        sample = TextRecogDataSample()
+        sample.gt_text = LabelData(item=normalize_word(word))
+        samples.append(sample)
+    return samples
+
+
+class LinearCTCProbe(nn.Module):
+    """Standardisation + :class:`ColumnCTCDecoder` (rows concatenated) on frozen patch tokens.
+
+    Args:
+        mean: Per row and channel mean of the training tokens, (H', 1, C).
+        std: Their standard deviation, (H', 1, C).
+        grid: Token grid (H', W').
+        steps_per_column: CTC time steps each column emits (2 lets a column hold a doubled letter).
+    """
+
+    def __init__(self, mean: torch.Tensor, std: torch.Tensor, grid: Tuple[int, int], steps_per_column: int = 2) -> None:
+        super().__init__()
+        self.register_buffer('mean', mean)
+        self.register_buffer('std', std)
+        with tempfile.TemporaryDirectory() as tmp:  # mmocr's Dictionary reads a file
+            write_dict(PROBE_CHARSET, osp.join(tmp, 'chars.txt'))
+            dictionary = Dictionary(osp.join(tmp, 'chars.txt'), with_padding=True)
+        self.head = ColumnCTCDecoder(
+            grid[0] * mean.shape[-1], dictionary, grid, steps_per_column, column_pool='concat',
+            module_loss=dict(type='CTCModuleLoss', zero_infinity=True))
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(N, H' * W', C) patch tokens (row-major, no [cls]) -> (N, W' * steps_per_column, classes) logits."""
+        height, width = self.head.grid_size
+        if tokens.shape[1] != height * width:
+            raise ValueError(f'{tokens.shape[1]} tokens do not fill a {height}x{width} grid')
+        standardised = (tokens.unflatten(1, (height, width)) - self.mean) / self.std
+        return self.head.forward_train(None, standardised.flatten(1, 2))
+
+    def loss(self, tokens: torch.Tensor, words: Sequence[str]) -> torch.Tensor:
+        """CTC loss of ``words`` (per word, divided by its length, as PyTorch's 'mean')."""
+        module_loss = self.head.module_loss
+        return module_loss(self(tokens), module_loss.get_targets(text_samples(words)))['loss_ctc']
+
+    @torch.no_grad()
+    def read(self, tokens: torch.Tensor) -> List[str]:
+        """Best-path words of the tokens (repeats merged, blanks dropped)."""
+        samples = self.head.postprocessor(self(tokens).softmax(-1), text_samples([''] * len(tokens)))
+        return [sample.pred_text.item for sample in samples]
+
+
+@torch.no_grad()
+def evaluate_probe(probe: LinearCTCProbe, tokens: torch.Tensor, words: Sequence[str]) -> Dict[str, float]:
+    """WAICS and 1-NED in % (mmocr's metrics, as the recognizer's test) and the CTC loss."""
+    scores = TextScorer(LATIN_METRICS).score(probe.read(tokens), words)
+    return dict(acc=100 * scores['word_acc_ignore_case_symbol'], one_minus_ned=100 * scores['1-N.E.D'],
+                loss=probe.loss(tokens, words).item())
+
+
+def train_ctc_probe(tokens: torch.Tensor, words: Sequence[str], grid: Tuple[int, int], steps: int = 300,
+                    batch_size: int = 256, lr: float = 0.1, weight_decay: float = 1e-4,
+                    seed: int = 0) -> LinearCTCProbe:
+    """Fit a :class:`LinearCTCProbe` on cached tokens with AdamW (cosine schedule).
+
+    Args:
+        tokens: Patch tokens of the training words (N, H' * W', C).
+        words: Their labels.
+        grid: Token grid (H', W').
+        steps: Optimisation steps.
+        batch_size: Words per step (sampled with replacement).
+        lr: Peak learning rate.
+        weight_decay: AdamW weight decay.
+        seed: Seed of the layer's init and the batches.
+
+    Returns:
+        The probe, in eval mode.
+    """
+    if len(tokens) != len(words):
+        raise ValueError(f'{len(tokens)} token rows but {len(words)} words')
+    generator = torch.Generator().manual_seed(seed)
+    per_row = tokens.unflatten(1, grid).transpose(1, 2).flatten(0, 1)  # (N * W', H', C)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        probe = LinearCTCProbe(per_row.mean(0, keepdim=True).transpose(0, 1),
+                               per_row.std(0, keepdim=True).transpose(0, 1) + 1e-6, grid)
+    optimizer = torch.optim.AdamW(probe.parameters(), lr=lr, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+    for _ in range(steps):
+        batch = torch.randint(len(words), (batch_size, ), generator=generator)
+        loss = probe.loss(tokens[batch], [words[i] for i in batch])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+    return probe.eval()
+
+
+def probe_encoder(train_tokens: torch.Tensor, train_words: Sequence[str], test_tokens: torch.Tensor,
+                  test_words: Sequence[str], grid: Tuple[int, int], **train_kwargs) -> Dict[str, float]:
+    """Train a probe on one encoder's tokens and measure it.
+
+    Args:
+        train_tokens: Patch tokens of the probe's training words, (N, L, C).
+        train_words: Their labels.
+        test_tokens: Patch tokens of held-out words, (M, L, C).
+        test_words: Their labels.
+        grid: Token grid (H', W').
+        **train_kwargs: Passed to :func:`train_ctc_probe` (steps, lr, seed, ...).
+
+    Returns:
+        :func:`evaluate_probe`'s ``acc``, ``one_minus_ned`` and ``loss`` on the training words
+        (prefixed ``train_``) and on the held-out words (``test_``).
+    """
+    probe = train_ctc_probe(train_tokens, train_words, grid, **train_kwargs)
+    return {f'{split}_{name}': value
+            for split, tokens, words in (('train', train_tokens, train_words), ('test', test_tokens, test_words))
+            for name, value in evaluate_probe(probe, tokens, words).items()}
