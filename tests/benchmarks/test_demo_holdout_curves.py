@@ -1,0 +1,38 @@
+"""benchmarks/demo_holdout_curves.py: held-out words never train; a short run prints its curve points."""
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+from benchmarks.demo_holdout_curves import HOLDOUT_EVERY, REAL_SPLITS, split_real
+from lmim_synth.synthetic import make_synthetic
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_every_tenth_word_of_each_split_is_held_out():
+    words = {name: (torch.arange(23 * size).view(23, 1) + 1000 * size, [f'{name}{i}' for i in range(23)])
+             for size, name in enumerate(('a', 'b'), 1)}
+    (train_images, train_texts), held_out = split_real(words)
+    assert [held_out[name][1] for name in ('a', 'b')] == [[f'{name}{i}' for i in (0, 10, 20)] for name in ('a', 'b')]
+    assert len(train_texts) == 2 * 20 and not set(train_texts) & {t for _, texts in held_out.values() for t in texts}
+    assert train_images.shape == (40, 1) and HOLDOUT_EVERY == 10
+
+
+def test_short_run_prints_one_point_per_evaluation(tmp_path, real_data_dir):
+    make_synthetic(tmp_path, dict(train=24, test=12), seed=0, progress=False, difficulty=dict(train=0.3, test=0.3))
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(REPO))
+    out = subprocess.run([sys.executable, '-m', 'benchmarks.demo_holdout_curves', '--name', 'smoke', '--steps', '4',
+                          '--eval-every', '2', '--batch', '4', '--limit', '20', '--data-root', str(tmp_path),
+                          '--real-root', str(real_data_dir), '--cfg-options', 'model.backbone.stem_depth=1'],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    points = [json.loads(line) for line in out.stdout.splitlines() if line.startswith('{')]
+    assert [p['step'] for p in points] == [2, 4] and {p['name'] for p in points} == {'smoke'}
+    for point in points:
+        assert math.isfinite(point['loss']) and point['loss'] > 0
+        assert all(0 <= point[key] <= 100 for key in (*REAL_SPLITS, 'synthetic'))
