@@ -361,7 +361,7 @@ def build_lmim(sizes: Sizes) -> Dict[str, nn.Module]:
     Returns:
         ``{'ours': ..., 'reference': ...}``; both use the authors' 16 x 16 position tables.
     """
-    from lmim_mm.converters.lmim_pretrain import convert_lmim_pretrain
+    from lmim_mm.converters.authors import convert_lmim_pretrain
     from lmim_mm.models.selfsup import LMIM
     from lmim_mm.utils.checkpoint import load_strict
     from lmim_reference.parity_pretrain import lmim_kwargs

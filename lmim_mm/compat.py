@@ -60,5 +60,3 @@ def keep_mmpretrain_multimodal_unimported() -> None:
 
 restore_numpy_sctypes()
 keep_mmpretrain_multimodal_unimported()
-
-__all__ = ['keep_mmpretrain_multimodal_unimported', 'restore_numpy_sctypes']

@@ -13,7 +13,7 @@ from typing import Dict, Optional, Sequence
 import torch
 import torch.nn as nn
 
-from lmim_mm.converters.maerec_mae import convert_maerec_mae
+from lmim_mm.converters.authors import convert_maerec_mae
 from .pretrain import _EPS, MAEEncoder, TimmBlock, sincos_table
 
 

@@ -7,8 +7,7 @@ from typing import Any, Dict, Mapping
 
 import torch
 
-from lmim_mm.converters.lmim_pretrain import convert_lmim_pretrain
-from lmim_mm.converters.maerec_mae import convert_maerec_mae
+from lmim_mm.converters.authors import convert_lmim_pretrain, convert_maerec_mae
 from lmim_mm.models.selfsup.lmim import LMIM
 from lmim_mm.utils.checkpoint import load_strict
 

@@ -3,7 +3,7 @@ from typing import Dict, Mapping
 
 import torch
 
-from lmim_mm.converters.lmim_recognizer import convert_lmim_recognizer
+from lmim_mm.converters.authors import convert_lmim_recognizer
 from lmim_mm.models.layers.text_decoding import greedy_decode
 from lmim_mm.utils.checkpoint import load_strict
 from .recognizer import build_recognizer_modules

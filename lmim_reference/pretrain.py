@@ -4,7 +4,7 @@ Written the way the authors' code (GitHub ``zhangyifei01/LMIM``, commit b97fdb2,
 timm) computes: timm blocks with explicit attention (``q @ k^T * scale``, softmax, ``@ v``),
 ``nn.TransformerDecoderLayer`` (``nn.MultiheadAttention``) in the alignment decoder, MAE's
 masking and loss. Parameter names are the authors', so their checkpoints load with
-``load_state_dict(strict=True)``; :func:`lmim_mm.converters.lmim_pretrain.convert_lmim_pretrain` maps a state
+``load_state_dict(strict=True)``; :func:`lmim_mm.converters.convert_lmim_pretrain` maps a state
 dict of this module to lmim_mm's ``LMIM``. Imports torch only (runs where OpenMMLab does not).
 """
 from typing import Dict, Optional, Sequence

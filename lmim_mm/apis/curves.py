@@ -17,13 +17,8 @@ PathLike = Union[str, Path]
 
 
 def find_scalars(work_dir: PathLike) -> Path:
-    """The newest ``<timestamp>/vis_data/scalars.json`` of a work dir (or ``work_dir`` if it is a file).
-
-    mmengine's timestamps (``YYYYMMDD_HHMMSS``) sort by name in time order.
-
-    Raises:
-        FileNotFoundError: no such file, naming the work dir.
-    """
+    """The newest ``<timestamp>/vis_data/scalars.json`` of a work dir (timestamps sort by name in time order), or
+    ``work_dir`` if it is a file; else a ``FileNotFoundError`` naming the work dir."""
     path = Path(work_dir)
     if path.is_file():
         return path
@@ -58,20 +53,11 @@ def read_scalars(work_dir: PathLike) -> List[dict]:
 
 
 def key_series(records: Sequence[dict], key: str) -> Tuple[np.ndarray, np.ndarray, str]:
-    """The logged values of ``key`` against their x coordinate.
+    """The logged values of ``key`` in the ``records`` of one run (:func:`read_scalars`) against their x coordinate:
+    x (K,), y (K,) float arrays and the x-axis label (``'iteration'`` or ``'epoch'``).
 
-    Training values (records with ``iter``) are placed at their iteration, validation values at
-    their ``step``, read as the epoch when the run logged epochs with its training values.
-
-    Args:
-        records: Records of one run (:func:`read_scalars`).
-        key: Scalar name.
-
-    Returns:
-        x (K,), y (K,) float arrays and the x-axis label (``'iteration'`` or ``'epoch'``).
-
-    Raises:
-        ValueError: a logged value of ``key`` is not a number.
+    Training values (records with ``iter``) are placed at their iteration, validation values at their ``step``,
+    read as the epoch when the run logged epochs with its training values. A value that is not a number raises.
     """
     rows = [r for r in records if key in r]
     for r in rows:

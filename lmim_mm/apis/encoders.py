@@ -1,14 +1,4 @@
-"""A recognizer config's encoder on word images, and statistics of its patch tokens.
-
-:func:`read_encoder_inputs` reads the words of any data source (:func:`lmim_mm.datasets.open_source`)
-through the config's own test pipeline and data preprocessor, so they are resized and normalised as
-the recognizer's test reads them; :func:`build_backbone` builds its ``model.backbone`` (randomly
-initialised or from a checkpoint), :func:`encode_patch_tokens` runs it. A recognizer's decoder reads
-a word by attending to the tokens of the characters one after the other, so the tokens of one image
-must differ with the character and the position under them; a pretraining run whose target is easy
-to predict from the whole image (a weak teacher, for instance) can end with every token of an image
-nearly alike, which :func:`token_feature_stats` shows.
-"""
+"""A recognizer config's encoder on word images (read as its test reads them), and statistics of its patch tokens."""
 import copy
 from typing import Dict, List, Optional, Tuple
 
@@ -27,14 +17,13 @@ from lmim_mm.utils.checkpoint import load_pretrained
 
 def read_encoder_inputs(config: str, data: str, num: Optional[int] = None, skip: int = 0,
                         labeled: bool = False) -> Tuple[torch.Tensor, List[Optional[str]]]:
-    """Word images as the recognizer of ``config`` reads them in testing.
-
-    The config's test pipeline (``test_dataloader.dataset.pipeline``, without ``LoadOCRAnnotations``, as
-    mmocr's inferencer runs it) and its ``model.data_preprocessor``.
+    """Word images as the recognizer of ``config`` reads them in testing: its test pipeline
+    (``test_dataloader.dataset.pipeline`` without ``LoadOCRAnnotations``, as mmocr's inferencer runs it) and
+    its ``model.data_preprocessor``.
 
     Args:
         config: Recognizer config file.
-        data: Any data source (LMDB, ``IMG/`` + ``label/`` or image folder, MMOCR JSON, ``path<TAB>label`` text).
+        data: Any data source (:func:`lmim_mm.datasets.open_source`).
         num: Number of images (None: all).
         skip: Samples to skip first (e.g. the ones a probe trained on).
         labeled: Read the labels too (an unlabeled source is then an error).
@@ -99,6 +88,11 @@ def encode_patch_tokens(backbone: TextViT, images: torch.Tensor, batch_size: int
 
 def token_feature_stats(tokens: torch.Tensor) -> Dict[str, float]:
     """Summarise the patch tokens of a batch of images.
+
+    A recognizer's decoder reads a word by attending to the tokens of the characters one after the other,
+    so the tokens of one image must differ with the character and the position under them; a pretraining
+    run whose target is easy to predict from the whole image (a weak teacher, for instance) can end with
+    every token of an image nearly alike, which these figures show.
 
     Args:
         tokens: Patch tokens (no [cls]) of N images, (N, L, C) with L >= 2.

@@ -1,12 +1,7 @@
 """ONNX export of the LMIM recognizer: the encoder and one KV-cached decoder step, checked on onnxruntime.
 
-Two graphs, read by :class:`lmim_mm.deploy.ONNXRecognizer` (their inputs and outputs are listed in
-:mod:`lmim_mm.deploy.runtime`): :class:`EncoderGraph` (backbone + neck + every decoder layer's
-cross-attention key/value projection) and :class:`DecoderStepGraph` (one step of
-:class:`~lmim_mm.models.layers.text_decoder.TransformerTextDecoder` whose past self-attention
-keys/values are inputs and whose extended ones are outputs). Batch, beams and past length are
-dynamic. The dictionary and decoding settings go into both graphs' metadata
-(:class:`lmim_mm.deploy.DeploySettings`). The graphs are traced with PyTorch's TorchScript-based
+The two graphs' inputs and outputs are listed in :mod:`lmim_mm.deploy.runtime`; batch, beams and past length
+are dynamic; the settings go into both graphs' metadata. They are traced with PyTorch's TorchScript-based
 exporter (``dynamo=False``: no onnxscript needed, seconds for a ViT-S).
 """
 import warnings
@@ -35,10 +30,8 @@ def encoder_memory(recognizer: nn.Module, images: torch.Tensor) -> torch.Tensor:
 
 
 class ConcatCache:
-    """The :class:`~lmim_mm.models.layers.text_decoder.KVCache` interface over explicit past keys/values.
-
-    :meth:`append` concatenates the new step to the past, so a traced graph takes the past as an
-    input of any length and returns the extended keys/values.
+    """The :class:`~lmim_mm.models.layers.text_decoder.KVCache` interface over explicit past keys/values:
+    :meth:`append` concatenates the new step to the past, so a traced graph takes a past of any length.
 
     Args:
         keys: Past keys (L, B, H, T, d_k).
@@ -66,11 +59,8 @@ class ConcatCache:
 
 
 class EncoderGraph(nn.Module):
-    """Images -> every decoder layer's cross-attention keys and values.
-
-    Args:
-        recognizer: mmocr ``EncoderDecoderRecognizer`` with a :class:`ViTTransformerDecoder`.
-    """
+    """``encoder.onnx``: images -> every decoder layer's cross-attention keys and values, for an mmocr
+    ``EncoderDecoderRecognizer`` with a :class:`ViTTransformerDecoder`."""
 
     def __init__(self, recognizer: nn.Module) -> None:
         super().__init__()
@@ -84,11 +74,7 @@ class EncoderGraph(nn.Module):
 
 
 class DecoderStepGraph(nn.Module):
-    """One cached decoding step of a :class:`TransformerTextDecoder`, with the cache as inputs and outputs.
-
-    Args:
-        decoder: The decoder.
-    """
+    """``decoder_step.onnx``: one cached step of a :class:`TransformerTextDecoder`, the cache as inputs and outputs."""
 
     def __init__(self, decoder: TransformerTextDecoder) -> None:
         super().__init__()
@@ -248,7 +234,3 @@ def compare_with_pytorch(recognizer: nn.Module, onnx_model: ONNXRecognizer, imag
         same_ids = ids.shape == onnx_ids.shape and bool((ids.numpy() == onnx_ids).all())
         out[f'max_prob_diff_{width}'] = float(np.abs(probs.numpy() - onnx_probs).max()) if same_ids else None
     return out
-
-
-__all__ = ['ConcatCache', 'DecoderStepGraph', 'EncoderGraph', 'compare_with_pytorch', 'deploy_settings',
-           'encoder_memory', 'export_recognizer', 'quantize_export']

@@ -1,13 +1,5 @@
-"""Read word images with a trained recognizer: one interface over its two inference paths.
-
-:func:`build_word_reader` gives a :class:`WordReader` that reads decoded images (BGR, as
-:func:`read_image_file` returns them) either with mmocr's ``TextRecInferencer`` on a config and a
-checkpoint (:class:`TorchWordReader`) or with an export of ``tools/deployment/pytorch2onnx.py`` on
-onnxruntime (:class:`ONNXWordReader`). Both give mmocr's prediction (``{"text", "scores"}``, the
-word and the mean probability of its characters) and, on request, the decoding steps (each step's
-character, its probability and the most probable alternatives). ``tools/infer.py`` and
-``tools/webui.py`` read through here.
-"""
+"""Read word images with a trained recognizer, PyTorch or ONNX, through one interface (:func:`build_word_reader`;
+used by ``tools/infer.py`` and ``tools/webui.py``)."""
 import os.path as osp
 from pathlib import Path
 from typing import List, NamedTuple, Optional, Sequence, Tuple
@@ -69,7 +61,8 @@ def decoding_steps(probs: np.ndarray, vocabulary: Vocabulary, top_k: int = 3) ->
 
 
 class WordReader:
-    """Reads decoded word images; subclasses supply :meth:`_predict`.
+    """Reads decoded word images (BGR, :func:`read_image_file`) as mmocr predicts them (the word and the mean
+    probability of its characters) and, on request, the decoding steps; subclasses supply :meth:`_predict`.
 
     Attributes:
         vocabulary: The decoder's classes.
@@ -175,7 +168,3 @@ def build_word_reader(config: Optional[str] = None, checkpoint: Optional[str] = 
     if (onnx is None) == (config is None or checkpoint is None):
         raise ValueError('read with CONFIG and CHECKPOINT, or with an ONNX export folder (one of the two)')
     return ONNXWordReader(onnx) if onnx else TorchWordReader(config, checkpoint, device)
-
-
-__all__ = ['ONNXWordReader', 'TorchWordReader', 'Vocabulary', 'WordReader', 'build_word_reader', 'decoding_steps',
-           'read_image_file']

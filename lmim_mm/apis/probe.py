@@ -1,13 +1,6 @@
-"""Frozen-encoder probe: the recognizer's column CTC head read off an encoder's patch tokens.
-
-The tokens are standardised with statistics of the probe's training tokens (MAE's linear probing puts
-an affine-free BatchNorm there) and read by :class:`~lmim_mm.models.textrecog.ColumnCTCDecoder` with
-the tokens of each column concatenated (a column covers the full height of a word image): one linear
-layer to ``steps_per_column`` CTC steps over a case-insensitive alphabet (digits and letters: what
-WAICS counts), trained with mmocr's ``CTCModuleLoss`` and read with its ``CTCPostProcessor``. Only
-that layer trains, on cached tokens, so probing an encoder costs one forward pass over the images and
-seconds of training: a cheap signal of how readable an encoder's features are, before any fine-tuning.
-"""
+"""Frozen-encoder probe: the recognizer's column CTC head read off an encoder's patch tokens. Only one linear
+layer trains, on cached tokens, so probing an encoder costs one forward pass over the images and seconds of
+training: a cheap signal of how readable an encoder's features are, before any fine-tuning."""
 import os.path as osp
 import re
 import string
@@ -35,16 +28,16 @@ def normalize_word(text: str) -> str:
 
 def text_samples(words: Sequence[str]) -> List[TextRecogDataSample]:
     """mmocr data samples whose ``gt_text`` are the normalised ``words``."""
-    samples = []
-    for word in words:
-        sample = TextRecogDataSample()
-        sample.gt_text = LabelData(item=normalize_word(word))
-        samples.append(sample)
-    return samples
+    return [TextRecogDataSample(gt_text=LabelData(item=normalize_word(word))) for word in words]
 
 
 class LinearCTCProbe(nn.Module):
-    """Standardisation + :class:`ColumnCTCDecoder` (rows concatenated) on frozen patch tokens.
+    """Standardisation + :class:`ColumnCTCDecoder` on frozen patch tokens.
+
+    The tokens are standardised with statistics of the probe's training tokens (MAE's linear probing puts an
+    affine-free BatchNorm there); each column's tokens are concatenated (a column covers the full height of a
+    word) and mapped to ``steps_per_column`` CTC steps over digits and lower-case letters (what WAICS
+    counts), trained with mmocr's ``CTCModuleLoss`` and read with its ``CTCPostProcessor``.
 
     Args:
         mean: Per row and channel mean of the training tokens, (H', 1, C).

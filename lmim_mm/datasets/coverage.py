@@ -1,11 +1,5 @@
-"""How well a dictionary covers the labels of a dataset.
-
-A label with a character outside the recognizer's dictionary is encoded with UNKNOWN: the model is
-trained (or scored) on something other than the text. :func:`label_coverage` counts, for one
-dataset, the labels that hold such characters and which characters they are;
-:func:`dataset_label_sets` gives the labels of each root of a built dataset (for
-:class:`~lmim_mm.engine.hooks.DictCoverageHook`; files on disk: :func:`lmim_mm.apis.read_labels`).
-"""
+"""How well a dictionary covers the labels of a dataset (a character outside it is encoded as UNKNOWN);
+labels of files on disk: :func:`lmim_mm.apis.read_labels`."""
 import collections
 from dataclasses import dataclass, field
 from typing import Callable, Collection, Dict, Iterable, Iterator, List, NamedTuple, Optional
@@ -68,9 +62,6 @@ def label_coverage(name: str, labels: Iterable[str], chars: Collection[str],
         locate: Where the label of a 0-based index is stored (file path or LMDB key), asked only for
             labels holding characters outside ``chars``.
         num_holders: Labels located per such character (the first ones).
-
-    Returns:
-        The counts.
     """
     chars = chars if isinstance(chars, (set, frozenset)) else set(chars)
     coverage = Coverage(name)

@@ -1,12 +1,5 @@
-"""Character dictionaries: mmocr's one-character-a-line files, made from an alphabet or from labels.
-
-mmocr's ``Dictionary`` reads a file with one character per line (line ends stripped, empty lines
-skipped). :func:`write_dict` writes such files, :func:`read_dict_chars` reads them the same way,
-:func:`alphabet_chars` turns a one-line alphabet (the FudanVI benchmark's ``benchmark.txt``) into
-its characters, :func:`chars_by_frequency` makes an alphabet from labels. :class:`GeneratedDictionary`
-is mmocr's ``Dictionary`` for a file that is generated, not committed: a missing file is an error
-that says how to make it.
-"""
+"""Character dictionaries: mmocr's one-character-a-line files (line ends stripped, empty lines skipped), made
+from a one-line alphabet (the FudanVI benchmark's ``benchmark.txt``) or from labels."""
 import collections
 import os
 from pathlib import Path
@@ -15,6 +8,7 @@ from typing import Iterable, List, Union
 from mmocr.models.common.dictionary import Dictionary
 from mmocr.registry import TASK_UTILS
 
+from lmim_mm.utils.fileio import atomic_write_bytes
 
 PathLike = Union[str, os.PathLike]
 
@@ -24,12 +18,8 @@ def check_chars(chars: List[str], where: str) -> None:
     for position, char in enumerate(chars):
         if len(char) != 1 or char in '\r\n':
             raise ValueError(f'{where}: entry {position} is {char!r}, expected one character other than a line end')
-    if len(set(chars)) != len(chars):
-        seen, repeated = set(), []
-        for char in chars:
-            if char in seen:
-                repeated.append(char)
-            seen.add(char)
+    repeated = [char for char, count in collections.Counter(chars).items() if count > 1]
+    if repeated:
         raise ValueError(f'{where}: characters repeated: {"".join(repeated)!r}')
 
 
@@ -67,23 +57,11 @@ def read_dict_chars(path: PathLike) -> List[str]:
 
 
 def write_dict(chars: Iterable[str], path: PathLike) -> int:
-    """Write one character per line (atomically: a temporary file, then renamed).
-
-    Args:
-        chars: Distinct single characters, in class order.
-        path: Output file; its folder is created.
-
-    Returns:
-        The number of characters written.
-    """
+    """Write distinct single characters (in class order) one per line, atomically (:func:`atomic_write_bytes`,
+    the folder created); returns their number."""
     chars = list(chars)
     check_chars(chars, str(path))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'{path.name}.tmp{os.getpid()}')
-    with open(tmp, 'w', encoding='utf-8', newline='\n') as f:
-        f.write(''.join(f'{char}\n' for char in chars))
-    os.replace(tmp, path)
+    atomic_write_bytes(''.join(f'{char}\n' for char in chars).encode('utf-8'), path)
     return len(chars)
 
 

@@ -1,13 +1,4 @@
-"""The one way images are read, in training, testing and inference.
-
-:func:`read_image` refuses, with an error that names the image and says why: empty data, bytes no
-decoder reads, JPEG / PNG files cut short (OpenCV would fill the missing part with grey and only
-print a libjpeg warning) and images of more than ``max_pixels`` pixels (checked from the header,
-before anything is decoded). Images with an alpha channel are composited on white, so a word drawn
-only in the alpha channel (black RGB under it) stays readable. Training datasets skip and count the
-images it refuses; test datasets stop with its error; ``tools/infer.py`` names each image it refuses
-and reads the others (``--strict``: stops at the first).
-"""
+"""The one way images are read, in training, testing and inference (:func:`read_image`)."""
 import io
 from typing import Optional, Tuple
 
@@ -65,11 +56,15 @@ def read_image(img_bytes: Optional[bytes], name: str, color_type: str = 'color',
                max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
     """Decode encoded image bytes, refusing anything that would give a wrong or partial image.
 
+    Refused: empty data, bytes no decoder reads, JPEG / PNG files cut short (OpenCV would fill the rest
+    with grey and only warn) and images over ``max_pixels`` (checked from the header, before decoding).
+    Training datasets skip and count refused images, test datasets stop.
+
     Args:
         img_bytes: Encoded JPEG / PNG / ... bytes (``None``: the image is absent).
         name: The image's file path or LMDB key, for error messages.
-        color_type: ``flag`` of :func:`mmcv.imfrombytes` (``'color'``: (H, W, 3) BGR). With
-            ``'color'``, images with an alpha channel are composited on white.
+        color_type: ``flag`` of :func:`mmcv.imfrombytes` (``'color'``: (H, W, 3) BGR; alpha composited on
+            white, so a word drawn only in the alpha channel stays readable).
         backend: Decoding backend of :func:`mmcv.imfrombytes` for images without alpha.
         max_pixels: Largest width x height accepted.
 

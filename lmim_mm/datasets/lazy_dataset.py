@@ -1,11 +1,4 @@
-"""Shared machinery of the lazy image datasets: several sources, on-demand decoding, skip accounting.
-
-Datasets built on :class:`LazyImageDataset` read nothing but sizes at construction (no per-sample
-annotation list, so 10M-image LMDBs cost no start-up time or memory) and decode each image when it is
-indexed. An undecodable image is not replaced by another sample: ``__getitem__`` returns ``None`` (the
-skip marker, as an mmcv transform that drops a sample does), which :func:`~.collate.skip_collate`
-removes from the batch. Each epoch thus yields every valid index exactly once.
-"""
+"""The lazy image datasets (LMDBs, folders): several sources, on-demand decoding, skip accounting."""
 import copy
 import logging
 import operator
@@ -17,11 +10,13 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 from mmengine.dataset import Compose
+from mmengine.dist import get_rank
 from mmengine.logging import print_log
+from mmocr.registry import DATASETS
 from torch.utils.data import Dataset, get_worker_info
 
 from .image_io import MAX_IMAGE_PIXELS, ImageDecodeError, read_image
-from .sources import DataSource, DatasetFormatError
+from .sources import DataSource, DatasetFormatError, FolderSource, LMDBSource
 
 Roots = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]
 
@@ -43,8 +38,6 @@ _SEEN, _SKIPPED, _FILTERED = range(3)
 
 def warn_every_rank(message: str) -> None:
     """Log a warning on whichever rank it happens (mmengine's logger shows only rank 0's warnings)."""
-    from mmengine.dist import get_rank
-
     rank = get_rank()
     if rank == 0:
         print_log(message, logger='current', level=logging.WARNING)
@@ -53,17 +46,8 @@ def warn_every_rank(message: str) -> None:
 
 
 def subset_size(total: int, num_samples: Union[None, int, float], root: str) -> int:
-    """How many leading samples of a source to use.
-
-    Args:
-        total: Samples in the source.
-        num_samples: ``None`` (all), a count (capped at ``total``, with a warning) or a fraction in
-            ``(0, 1]``.
-        root: Source path, for messages.
-
-    Returns:
-        The number of samples to use.
-    """
+    """How many leading samples of a source of ``total`` (path ``root``) to use: ``num_samples`` is ``None``
+    (all), a count (capped at ``total``, with a warning) or a fraction in ``(0, 1]``."""
     if num_samples is None:
         return total
     if isinstance(num_samples, float):
@@ -81,18 +65,14 @@ def subset_size(total: int, num_samples: Union[None, int, float], root: str) -> 
 class LazyImageDataset(Dataset):
     """Base of the lazy datasets: one or several roots concatenated, images decoded on access.
 
-    ``__getitem__`` returns the pipeline output of ``dict(img, img_shape, ori_shape, img_path,
-    sample_idx)`` (plus what :meth:`get_data_info` of a subclass adds), ``img`` being ``(H, W, 3)``
-    uint8 BGR as :func:`mmcv.imfrombytes` gives it. Images are read by
-    :func:`~.image_io.read_image`; one it refuses (empty, undecodable, truncated, over ``max_pixels``)
-    is logged with its key, root and reason, on whichever rank reads it, counted, and ``None`` is
-    returned; with ``test_mode=True`` it raises instead (test samples are never dropped). Counts live
-    in shared memory, one row per process, so the main process sums its workers'
-    (:meth:`epoch_stats`, reported per epoch by :class:`~lmim_mm.engine.hooks.SkipReportHook`). A root
-    whose share of refused images (in one process) exceeds ``max_skip_fraction`` raises:
-    ``skipped > max_skip_fraction * max(seen, min(skip_check_after, size))`` - the floor keeps one bad
-    image among the first few reads of a big LMDB from stopping a run, while a root that is broken
-    throughout fails within ``skip_check_after`` reads.
+    Construction reads only sizes (no annotation list: 10M-image LMDBs start at once). ``__getitem__``
+    returns the pipeline output of ``dict(img, img_shape, ori_shape, img_path, sample_idx)`` (plus what
+    :meth:`get_data_info` of a subclass adds), ``img`` (H, W, 3) uint8 BGR. An image that
+    :func:`~.image_io.read_image` refuses is logged (key, root, reason; on any rank), counted and gives
+    ``None``, the skip marker that :func:`~.collate.skip_collate` drops (``test_mode=True``: an error);
+    counts live in shared memory, one row per process (:meth:`epoch_stats`). A root raises once
+    ``skipped > max_skip_fraction * max(seen, min(skip_check_after, size))`` in one process: one bad
+    image among the first reads of a big LMDB does not stop a run, a root broken throughout fails soon.
 
     Args:
         data_root: A root or a list of roots, concatenated in order.
@@ -141,8 +121,7 @@ class LazyImageDataset(Dataset):
         self.imdecode_backend = imdecode_backend
         self.max_pixels = max_pixels
         self._metainfo = dict(copy.deepcopy(self.METAINFO), **(metainfo or {}))
-        # (process row, source, seen / skipped / filtered) in shared memory, so that the counts of
-        # data loader workers reach the main process (see :meth:`epoch_stats`)
+        # (process row, source, seen / skipped / filtered), shared with the data loader workers
         self._counts = torch.zeros(COUNT_ROWS, len(self.sources), 3, dtype=torch.int64).share_memory_()
 
     def _open_source(self, root: str) -> DataSource:
@@ -239,16 +218,13 @@ class LazyImageDataset(Dataset):
 
 
 class LazyRecogDataset(LazyImageDataset):
-    """:class:`LazyImageDataset` whose samples carry a text label as mmocr expects.
-
-    Adds ``instances=[dict(text=label)]`` to each sample, so mmocr's recognition pipelines (ending
-    in ``PackTextRecogInputs``) apply unchanged.
+    """:class:`LazyImageDataset` whose samples carry ``instances=[dict(text=label)]``, as mmocr's recognition
+    pipelines expect.
 
     Args:
-        max_label_len: In training (``test_mode=False``), samples whose label is longer are dropped
-            (``None`` returned, counted in :meth:`stats` as filtered). Never applied in test mode:
-            long test labels are kept and count as recognition errors. Samples with an empty label
-            are dropped and counted the same way in training, and are an error in test mode.
+        max_label_len: In training, samples whose label is longer are dropped (``None``, counted in
+            :meth:`stats` as filtered); test labels are never dropped (too long: a recognition error). An
+            empty label is dropped the same way in training and an error in test mode.
         **kwargs: Arguments of :class:`LazyImageDataset`.
     """
 
@@ -271,3 +247,57 @@ class LazyRecogDataset(LazyImageDataset):
         if not text and self.test_mode:
             raise DatasetFormatError(f'{data_info["img_path"]}: empty label (a test sample must have its text)')
         return bool(text) and (self.test_mode or self.max_label_len is None or len(text) <= self.max_label_len)
+
+
+@DATASETS.register_module()
+class UnlabeledLMDBDataset(LazyImageDataset):
+    """Images of word-image LMDBs (``num-samples``, ``image-%09d``; Union14M-U, UCTI-11M) for pretraining.
+
+    Samples are ``dict(img, img_shape, ori_shape, img_path='<root>/image-%09d', sample_idx)`` passed through
+    ``pipeline``; an undecodable image gives ``None`` (use :func:`~lmim_mm.datasets.collate.skip_collate`).
+
+    Args:
+        data_root: LMDB directory or list of them (e.g. Union14M-U's book32, cc and openvino).
+        **kwargs: Arguments of :class:`LazyImageDataset` (``pipeline``, ``num_samples``, ``max_skip_fraction``, ...).
+
+    Example:
+        >>> dataset = UnlabeledLMDBDataset(['book32_lmdb', 'cc_lmdb'], num_samples=0.1,
+        ...                                pipeline=[dict(type='Resize', scale=(128, 32))])
+    """
+
+    METAINFO: dict = dict(task_name='selfsup')
+
+    def _open_source(self, root: str) -> LMDBSource:
+        return LMDBSource(root)
+
+
+@DATASETS.register_module()
+class LabeledLMDBDataset(LazyRecogDataset):
+    """Text-recognition samples of labeled LMDBs (``label-%09d`` too; clovaai / PARSeq / FudanVI / Union14M-L).
+
+    Unlike mmocr's ``RecogLMDBDataset``, which reads every label into memory at start-up, labels are read
+    with their images. Samples are ``dict(img, img_shape, ori_shape, img_path='<root>/image-%09d',
+    sample_idx, instances=[dict(text=label)])`` passed through ``pipeline`` (mmocr's recognition pipelines,
+    without a loading transform or with ``LoadImageFromNDArray``).
+
+    Args:
+        data_root: LMDB directory or list of them.
+        **kwargs: Arguments of :class:`LazyRecogDataset`.
+    """
+
+    def _open_source(self, root: str) -> LMDBSource:
+        return LMDBSource(root)
+
+
+@DATASETS.register_module()
+class RecogFolderDataset(LazyRecogDataset):
+    """Text-recognition samples of ``IMG/<i>.<ext>`` + ``label/<i>.txt`` folders (e.g. IIIT5K, SVT), by id; as
+    those of :class:`LabeledLMDBDataset`, with ``img_path`` the image file.
+
+    Args:
+        data_root: Dataset folder or list of them.
+        **kwargs: Arguments of :class:`LazyRecogDataset`.
+    """
+
+    def _open_source(self, root: str) -> FolderSource:
+        return FolderSource(root, labeled=True)

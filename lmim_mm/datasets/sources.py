@@ -1,16 +1,8 @@
-"""Where word images come from: one registry of data sources (:data:`SOURCES`), and the LMDB writer.
+"""Where word images come from: the registry of data sources (:data:`SOURCES`: ``lmdb``, ``folder``, ``json``,
+``txt``), opened by :func:`open_source`, and the LMDB writer.
 
-A source is a sized collection of samples indexed from 0: encoded image bytes, a label (labeled
-sources) and names for messages. Formats:
-
-- ``lmdb``: a text-recognition LMDB (clovaai / PARSeq / FudanVI / mmocr ``RecogLMDBDataset`` / Union14M):
-  ``num-samples``, ``image-%09d`` (encoded bytes, 1-based) and, when labeled, ``label-%09d`` (UTF-8);
-- ``folder``: ``IMG/<i>.<ext>`` + ``label/<i>.txt``, or a plain image folder (unlabeled);
-- ``json``: an MMOCR 1.x recognition annotation file and its images;
-- ``txt``: ``path<TAB>label`` (or ``path label``) lines, as clovaai, PARSeq and Union14M write them.
-
-The datasets, the dictionary tools, the converter and the encoder analyses all read through
-:func:`open_source`.
+A source is a sized collection of samples indexed from 0: encoded image bytes, a label (labeled sources) and
+names for messages. The datasets, the dictionary tools, the converter and the encoder analyses read through it.
 """
 import json
 import os
@@ -133,9 +125,6 @@ def open_source(path: PathLike, fmt: str = 'auto', img_root: Optional[PathLike] 
         fmt: A format of :data:`SOURCES`, or ``'auto'`` (:func:`guess_format`).
         img_root: Folder that the relative image paths of a ``json`` or ``txt`` file start from
             (default: the file's folder).
-
-    Returns:
-        The source.
     """
     fmt = guess_format(path) if fmt == 'auto' else fmt
     if fmt not in SOURCES.module_dict:
@@ -153,12 +142,8 @@ _ENVS_PID = os.getpid()
 
 
 def _process_envs() -> Dict[str, lmdb.Environment]:
-    """The readonly environments of this process, shared by all sources of a path.
-
-    LMDB wants one environment per file and process (py-lmdb >= 3 refuses a second one). After a fork,
-    the environments inherited from the parent are closed in the child (readonly and lock-free, so this
-    only unmaps the child's copy) and reopened on use.
-    """
+    """The readonly environments of this process (LMDB wants one per file and process), shared by all sources
+    of a path; after a fork the inherited ones are closed (readonly and lock-free: that only unmaps them)."""
     global _ENVS_PID
     if _ENVS_PID != os.getpid():
         for env in _ENVS.values():
@@ -170,12 +155,12 @@ def _process_envs() -> Dict[str, lmdb.Environment]:
 
 @SOURCES.register_module('lmdb')
 class LMDBSource(DataSource):
-    """A text-recognition LMDB, read lazily and fork-safely (index ``i`` is key ``image-{i+1:09d}``).
+    """A text-recognition LMDB (clovaai / PARSeq / FudanVI / mmocr / Union14M): ``num-samples``, ``image-%09d``
+    (1-based; index ``i`` is ``image-{i+1:09d}``) and, when labeled, ``label-%09d`` (UTF-8).
 
-    The constructor reads ``num-samples`` and whether the first sample has a label, closing what it
-    opened, so nothing is open when a data loader forks or pickles its workers. Each process opens one
-    environment per LMDB on its first read (readonly, no lock, readahead or meminit), shared by all
-    sources of the path.
+    The constructor reads ``num-samples`` and whether the first sample has a label and closes what it
+    opened, so nothing is open when a data loader forks or pickles its workers; each process opens the
+    LMDB on its first read (readonly, no lock, readahead or meminit).
 
     Args:
         root: LMDB directory.
@@ -318,8 +303,7 @@ def read_label_file(path: Path) -> str:
         text = path.read_bytes().decode('utf-8')
     except UnicodeDecodeError as e:
         raise DatasetFormatError(f'{path}: label file is not UTF-8') from e
-    text = text[:-1] if text.endswith('\n') else text
-    text = text[:-1] if text.endswith('\r') else text
+    text = text.removesuffix('\n').removesuffix('\r')
     if '\n' in text or '\r' in text:
         raise DatasetFormatError(f'{path}: label file holds more than one line: {text!r}')
     if not text:
@@ -346,18 +330,11 @@ def _numbered_files(directory: Path) -> List[Tuple[int, Path]]:
 
 
 def list_folder_samples(root: PathLike, labeled: bool = True) -> List[FileSample]:
-    """The samples of a folder dataset.
+    """``(image path, label or None)`` of each sample of a folder dataset.
 
     Labeled: ``root/IMG/<i>.<ext>`` with ``root/label/<i>.txt``, by the numeric id ``i``. Unlabeled: the
     image files (by extension) of ``root/IMG`` if it exists, else of ``root``, numeric names in numeric
     order first, then the others by name.
-
-    Args:
-        root: Dataset folder.
-        labeled: Whether labels are read.
-
-    Returns:
-        ``(image path, label or None)`` per sample.
 
     Raises:
         FileNotFoundError / DatasetFormatError: naming the missing folder or offending file, or a folder
@@ -496,21 +473,17 @@ def _put_batch(env: lmdb.Environment, batch: List[Tuple[bytes, bytes]]) -> None:
 def write_lmdb(samples: Iterable[Sample], path: PathLike, total: Optional[int] = None,
                commit_every: int = 1000, map_size: int = 1 << 26, progress: bool = True) -> int:
     """Write samples into a new LMDB, image bytes unchanged, ``num-samples`` last (an interrupted run
-    leaves an LMDB that does not open as a dataset).
+    leaves an LMDB that does not open as a dataset). Returns the number of samples written.
 
     Args:
         samples: ``(image_bytes, label or None)`` in index order, all labeled or all unlabeled.
-        path: Output directory; must not hold an LMDB already.
+        path: Output directory; must not hold an LMDB already (FileExistsError).
         total: Number of samples, for the progress bar.
         commit_every: Samples per write transaction.
         map_size: Initial map size in bytes (doubled whenever it is full).
         progress: Show a tqdm progress bar.
 
-    Returns:
-        The number of samples written.
-
     Raises:
-        FileExistsError: ``path`` already holds an LMDB.
         DatasetFormatError: a sample has empty image bytes, or labeled and unlabeled samples are mixed.
     """
     path = Path(path)
@@ -542,7 +515,7 @@ def write_lmdb(samples: Iterable[Sample], path: PathLike, total: Optional[int] =
 
 
 def verify_lmdb(path: PathLike, samples: Iterable[Sample], total: Optional[int] = None, progress: bool = True) -> int:
-    """Read an LMDB back and compare it with the samples it was written from.
+    """Read an LMDB back and compare it with the samples it was written from; returns the number checked.
 
     Args:
         path: LMDB directory.
@@ -550,9 +523,6 @@ def verify_lmdb(path: PathLike, samples: Iterable[Sample], total: Optional[int] 
             source, not from memory, for a true check).
         total: Number of samples, for the progress bar.
         progress: Show a tqdm progress bar.
-
-    Returns:
-        The number of samples checked.
 
     Raises:
         DatasetFormatError: naming the first key whose bytes or label differ, or a count mismatch.

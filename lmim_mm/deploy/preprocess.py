@@ -20,21 +20,10 @@ MAX_IMAGE_PIXELS = 1 << 26
 
 
 def read_image(path: PathLike, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
-    """Decode an image file to RGB: EXIF orientation applied, transparency composited on white.
+    """Decode an image file to RGB uint8 (H, W, 3): EXIF orientation applied, transparency composited on white.
 
-    The rules of the PyTorch path: empty, undecodable and truncated files (Pillow refuses them) and
-    images over ``max_pixels`` (checked from the header, before decoding) are errors naming the file.
-
-    Args:
-        path: Image file.
-        max_pixels: Largest width x height accepted.
-
-    Returns:
-        uint8 (H, W, 3), RGB.
-
-    Raises:
-        ValueError: the file cannot be decoded, is too large, or the image is empty; the message names
-            the file.
+    The rules of the PyTorch path: empty, undecodable and truncated files (Pillow refuses them) and images
+    over ``max_pixels`` (width x height, checked from the header) raise a ``ValueError`` naming the file.
     """
     try:
         with Image.open(path) as img:
@@ -74,15 +63,7 @@ def _taps(src: int, dst: int) -> Tuple[np.ndarray, np.ndarray]:
 
 
 def resize_bicubic(img: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
-    """Resize like ``cv2.resize(img, (W, H), interpolation=cv2.INTER_CUBIC)``.
-
-    Args:
-        img: uint8 (h, w, C).
-        size: Output (H, W).
-
-    Returns:
-        uint8 (H, W, C).
-    """
+    """``cv2.resize(img, (W, H), interpolation=cv2.INTER_CUBIC)`` of uint8 (h, w, C) to ``size`` (H, W)."""
     height, width = size
     if img.shape[:2] == (height, width):
         return img.copy()
@@ -94,21 +75,11 @@ def resize_bicubic(img: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
 
 
 def to_input(images: Sequence[np.ndarray], settings: DeploySettings) -> np.ndarray:
-    """RGB images (any sizes) -> the encoder's input batch.
-
-    Args:
-        images: uint8 (h, w, 3) RGB arrays, e.g. from :func:`read_image`.
-        settings: The export's settings (input size, channel order, mean, std).
-
-    Returns:
-        float32 (N, 3, H, W), normalised.
-    """
+    """RGB uint8 (h, w, 3) images of any sizes -> the encoder's normalised input batch, float32 (N, 3, H, W), by
+    the export's ``settings`` (input size, channel order, mean, std)."""
     batch = np.stack([resize_bicubic(img, settings.img_size) for img in images]).astype(np.float32)
     if settings.channel_order == 'bgr':
         batch = batch[..., ::-1]
     mean = np.asarray(settings.mean, dtype=np.float32)
     std = np.asarray(settings.std, dtype=np.float32)
     return np.ascontiguousarray(((batch - mean) / std).transpose(0, 3, 1, 2))
-
-
-__all__ = ['read_image', 'resize_bicubic', 'to_input']

@@ -91,16 +91,6 @@ class ONNXRecognizer:
         self._cache_dims = {name: (shapes[name][0], shapes[name][2], shapes[name][4])
                             for name in ('past_keys', 'past_values')}
 
-    @property
-    def bos_idx(self) -> int:
-        """Start token."""
-        return self.settings.bos_idx
-
-    @property
-    def num_classes(self) -> int:
-        """Output classes."""
-        return self.settings.num_classes
-
     def encode(self, images: np.ndarray) -> Memory:
         """Normalised images (N, 3, H, W) (:func:`~lmim_mm.deploy.preprocess.to_input`) -> :class:`Memory`."""
         keys, values = self.encoder.run(['memory_keys', 'memory_values'], {'images': images})
@@ -113,16 +103,8 @@ class ONNXRecognizer:
                      np.zeros((layers, rows, heads, 0, d_v), np.float32))
 
     def step(self, tokens: np.ndarray, memory: Memory, cache: Cache) -> Tuple[np.ndarray, Cache]:
-        """One decoding step.
-
-        Args:
-            tokens: The latest token of each row, int64 (B,); B a multiple of the memory's N.
-            memory: From :meth:`encode`.
-            cache: The previous steps' keys/values of the B rows.
-
-        Returns:
-            Logits of the next token (B, C) and the cache with this step appended.
-        """
+        """One decoding step of the latest tokens, int64 (B,) (B a multiple of the memory's N), with the
+        previous steps' ``cache``: logits of the next token (B, C) and the cache with this step appended."""
         logits, keys, values = self.decoder.run(
             ['logits', 'present_keys', 'present_values'],
             dict(tokens=tokens, memory_keys=memory.keys, memory_values=memory.values, past_keys=cache.keys,
@@ -157,7 +139,7 @@ class ONNXRecognizer:
             ids, probs = greedy_decode(self, memory, steps, eos)
             return ids, np.take_along_axis(probs, ids[..., None], 2)[..., 0], probs
         ids, token_probs, _ = beam_search(self, memory, steps, eos, width)
-        probs = np.zeros((*ids.shape, self.num_classes), np.float32)
+        probs = np.zeros((*ids.shape, self.settings.num_classes), np.float32)
         np.put_along_axis(probs, ids[..., None], token_probs[..., None], 2)
         return ids, token_probs, probs
 
@@ -177,23 +159,22 @@ class ONNXRecognizer:
         return out
 
 
-def greedy_decode(model: ONNXRecognizer, memory: Memory, max_len: int, eos_idx: int,
-                  stop_at_eos: bool = True) -> Tuple[np.ndarray, np.ndarray]:
-    """Greedy decoding from BOS, as :func:`lmim_mm.models.layers.text_decoding.greedy_decode`.
+def greedy_decode(model: ONNXRecognizer, memory: Memory, max_len: int, eos_idx: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Greedy decoding from BOS until every sequence has emitted EOS, as
+    :func:`lmim_mm.models.layers.text_decoding.greedy_decode`.
 
     Args:
-        model: Supplies :meth:`ONNXRecognizer.step`, ``empty_cache`` and ``bos_idx``.
+        model: The recognizer.
         memory: Encoded images (N of them).
         max_len: Most steps.
         eos_idx: End token.
-        stop_at_eos: Stop once every sequence has emitted EOS.
 
     Returns:
         ids int64 (N, T) and per-step class probabilities float32 (N, T, C), T <= ``max_len``.
     """
     n = memory.keys.shape[1]
     cache = model.empty_cache(n)
-    tokens = np.full(n, model.bos_idx, dtype=np.int64)
+    tokens = np.full(n, model.settings.bos_idx, dtype=np.int64)
     ended = np.zeros(n, dtype=bool)
     ids, probs = [], []
     for _ in range(max_len):
@@ -203,36 +184,35 @@ def greedy_decode(model: ONNXRecognizer, memory: Memory, max_len: int, eos_idx: 
         ids.append(tokens)
         probs.append(step_probs)
         ended |= tokens == eos_idx
-        if stop_at_eos and ended.all():
+        if ended.all():
             break
     return np.stack(ids, 1), np.stack(probs, 1)
 
 
-def beam_search(model: ONNXRecognizer, memory: Memory, max_len: int, eos_idx: int, beam_width: int,
-                stop_at_eos: bool = True) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Batched beam search with the cache reordered to each beam's parent, as
-    :func:`lmim_mm.models.layers.text_decoding.beam_search` (see there for the scoring).
+def beam_search(model: ONNXRecognizer, memory: Memory, max_len: int, eos_idx: int,
+                beam_width: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batched beam search with the cache reordered to each beam's parent, until every image's best beam has
+    finished, as :func:`lmim_mm.models.layers.text_decoding.beam_search` (see there for the scoring).
 
     Args:
-        model: Supplies :meth:`ONNXRecognizer.step`, ``empty_cache``, ``bos_idx`` and ``num_classes``.
+        model: The recognizer.
         memory: Encoded images (N of them).
         max_len: Most steps.
         eos_idx: End token.
         beam_width: Beams per image, in [1, num_classes].
-        stop_at_eos: Stop once every image's best beam has finished.
 
     Returns:
         ids (N, T) of the best beam, the probability of each of its tokens (N, T) (1 after its EOS)
         and its log-probability (N,).
     """
-    classes = model.num_classes
+    classes = model.settings.num_classes
     if not 1 <= beam_width <= classes:
         raise ValueError(f'beam_width must be in [1, {classes}], got {beam_width}')
     n = memory.keys.shape[1]
     first_beam = np.arange(n)[:, None] * beam_width  # (N, 1) row of each image's beam 0
     scores = np.full((n, beam_width), -np.inf, dtype=np.float32)
     scores[:, 0] = 0  # only beam 0 is alive at the start
-    tokens = np.full(n * beam_width, model.bos_idx, dtype=np.int64)
+    tokens = np.full(n * beam_width, model.settings.bos_idx, dtype=np.int64)
     finished = np.zeros(n * beam_width, dtype=bool)
     ids = np.zeros((n * beam_width, 0), dtype=np.int64)
     token_probs = np.zeros((n * beam_width, 0), dtype=np.float32)
@@ -252,26 +232,16 @@ def beam_search(model: ONNXRecognizer, memory: Memory, max_len: int, eos_idx: in
         chosen = np.exp(log_probs[parents, tokens])
         token_probs = np.concatenate([token_probs[parents], chosen[:, None]], 1)
         finished = finished[parents] | (tokens == eos_idx)
-        if stop_at_eos and finished[first_beam[:, 0]].all():
+        if finished[first_beam[:, 0]].all():
             break
     best = first_beam[:, 0]
     return ids[best], token_probs[best], scores[:, 0]
 
 
 def postprocess(ids: np.ndarray, token_probs: np.ndarray, settings: DeploySettings) -> List[Tuple[str, float]]:
-    """Words and confidences as mmocr's ``AttentionPostprocessor`` makes them.
-
-    Each row is read up to its first EOS, skipping ``ignore_indexes``; the confidence is the mean
-    probability of the kept tokens (NaN for an empty word, as mmocr's inferencer prints it).
-
-    Args:
-        ids: Token ids (N, T).
-        token_probs: Their probabilities (N, T).
-        settings: Dictionary and special ids.
-
-    Returns:
-        ``(word, confidence)`` per row.
-    """
+    """``(word, confidence)`` per row of token ids (N, T) with their probabilities (N, T), as mmocr's
+    ``AttentionPostprocessor`` makes them: each row read up to its first EOS, skipping ``ignore_indexes``;
+    the mean probability of the kept tokens (NaN for an empty word, as mmocr's inferencer prints it)."""
     ignore = set(settings.ignore_indexes)
     out = []
     for row, probs in zip(ids.tolist(), token_probs.tolist()):
@@ -285,7 +255,3 @@ def postprocess(ids: np.ndarray, token_probs: np.ndarray, settings: DeploySettin
         word = ''.join(settings.classes[i] for i, _ in kept)
         out.append((word, float(np.mean([p for _, p in kept])) if kept else float('nan')))
     return out
-
-
-__all__ = ['Cache', 'Memory', 'ONNXRecognizer', 'beam_search', 'greedy_decode', 'log_softmax', 'postprocess',
-           'softmax']

@@ -73,15 +73,8 @@ class DeploySettings:
 
     @classmethod
     def from_json(cls, text: str, source: str = 'metadata') -> 'DeploySettings':
-        """Parse :meth:`to_json` output.
-
-        Args:
-            text: The JSON.
-            source: Where it came from, for error messages (e.g. the graph's path).
-
-        Raises:
-            ValueError: missing or unknown keys, or invalid values; the message names ``source``.
-        """
+        """Parse :meth:`to_json` output; missing or unknown keys and invalid values raise a ``ValueError`` naming
+        ``source`` (where the text came from, e.g. the graph's path)."""
         data = json.loads(text)
         names = {f.name for f in fields(cls)}
         required = {f.name for f in fields(cls) if f.default is MISSING}
@@ -95,6 +88,3 @@ class DeploySettings:
             return cls(**{**data, **tuples})
         except ValueError as err:
             raise ValueError(f'{source}: {err}') from err
-
-
-__all__ = ['DECODER_FILE', 'ENCODER_FILE', 'FORMAT_VERSION', 'METADATA_KEY', 'DeploySettings']

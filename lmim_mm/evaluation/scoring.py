@@ -1,11 +1,6 @@
-"""One scoring rule for predicted words: the metric objects of the config's evaluator.
-
-``tools/test.py`` scores with the evaluator of a config; ``tools/infer.py`` (a labeled folder) and
-:class:`~lmim_mm.engine.hooks.RecognitionSamplesHook` (right / wrong colours) score through
-:class:`TextScorer`, which builds the same metric objects from the same config entry, so the three
-never disagree: mmocr's ``WordMetric`` / ``OneMinusNEDMetric`` for Latin scripts,
-:class:`~lmim_mm.evaluation.ChineseRecogMetric` for Chinese.
-"""
+"""One scoring rule for predicted words: :class:`TextScorer` builds the metric objects of the config's evaluator
+(as ``tools/test.py`` scores), so ``tools/infer.py`` and :class:`~lmim_mm.engine.hooks.RecognitionSamplesHook`
+never disagree with it."""
 import copy
 from typing import Dict, List, Sequence, Union
 
@@ -27,10 +22,6 @@ def metric_configs(evaluator: Union[dict, Sequence[dict]]) -> List[dict]:
         evaluator = evaluator['metrics']
     return [evaluator] if isinstance(evaluator, dict) else list(evaluator)
 
-
-def is_chinese(chars: Sequence[str]) -> bool:
-    """Whether a dictionary holds CJK unified ideographs (U+4E00-U+9FFF)."""
-    return any(len(char) == 1 and '\u4e00' <= char <= '\u9fff' for char in chars)
 
 
 class TextScorer:
@@ -65,8 +56,10 @@ class TextScorer:
 
     @classmethod
     def for_dictionary(cls, chars: Sequence[str]) -> 'TextScorer':
-        """:data:`CHINESE_METRICS` for a dictionary with CJK ideographs, else :data:`LATIN_METRICS`."""
-        return cls(CHINESE_METRICS if is_chinese(chars) else LATIN_METRICS)
+        """:data:`CHINESE_METRICS` for a dictionary with CJK unified ideographs (U+4E00-U+9FFF), else
+        :data:`LATIN_METRICS`."""
+        chinese = any(len(char) == 1 and '\u4e00' <= char <= '\u9fff' for char in chars)
+        return cls(CHINESE_METRICS if chinese else LATIN_METRICS)
 
     def score(self, preds: Sequence[str], gts: Sequence[str]) -> Dict[str, float]:
         """Every metric's figures (without prefix) for the pairs ``(preds[i], gts[i])``.

@@ -99,12 +99,8 @@ def conversion_command(state_dict: Mapping[str, Any], path: str, prefix: Optiona
 
 
 def load_pretrained(module: nn.Module, path: str, prefix: Optional[str] = None) -> None:
-    """Load ``path`` into ``module`` strictly, keeping only the keys under ``prefix`` (stripped).
-
-    Args:
-        module: Target module.
-        path: Checkpoint file or URL (mmengine / lmim_mm ``{'state_dict': ...}`` or a bare state dict).
-        prefix: e.g. ``'backbone.'``; None loads the whole state dict.
+    """Load ``path`` (a checkpoint file or URL: ``{'state_dict': ...}`` or a bare state dict) into ``module``
+    strictly, keeping only the keys under ``prefix`` (e.g. ``'backbone.'``, stripped; None: all).
 
     Raises:
         ValueError: ``path`` is one of the authors' training checkpoints (``{'model': ...}``); the message

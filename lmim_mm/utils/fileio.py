@@ -1,10 +1,6 @@
-"""Checkpoint files: atomic writes, leftover clean-up, the checkpoint to resume.
+"""Checkpoint files: atomic writes (the ``atomic_local`` file backend), leftover clean-up, the checkpoint to resume.
 
-``CheckpointHook(backend_args=dict(backend='atomic_local'))`` (used by our
-:class:`~lmim_mm.engine.hooks.AtomicCheckpointHook`) makes every checkpoint appear whole or not at
-all: bytes go to a temporary file in the same folder, are flushed to disk, then renamed over the
-target. A run killed mid-save leaves a hidden ``.<name>.<random>.tmp`` file, which
-:func:`remove_temp_files` deletes at the next start.
+A run killed mid-save leaves a hidden ``.<name>.<random>.tmp`` file, which :func:`remove_temp_files` deletes.
 """
 import logging
 import os
@@ -27,11 +23,7 @@ LAST_CHECKPOINT = 'last_checkpoint'
 
 
 def atomic_write_bytes(data: bytes, filepath: PathLike) -> None:
-    """Write ``data`` to ``filepath`` atomically (temporary file + fsync + ``os.replace``).
-
-    Args:
-        data: Bytes to write.
-        filepath: Destination; its folder is created if needed.
+    """Write ``data`` to ``filepath`` (its folder created) atomically: temporary file + fsync + ``os.replace``.
 
     Raises:
         OSError: naming ``filepath`` (e.g. ``ENOSPC`` on a full disk); the previous content of
@@ -68,14 +60,8 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def remove_temp_files(folder: PathLike) -> List[str]:
-    """Delete the temporary files that :func:`atomic_write_bytes` left behind when killed.
-
-    Args:
-        folder: Folder to clean (nothing happens if it does not exist).
-
-    Returns:
-        The names of the removed files.
-    """
+    """Delete (and return the names of) the temporary files that :func:`atomic_write_bytes` left in ``folder``
+    when killed."""
     folder = Path(folder)
     if not folder.is_dir():
         return []
@@ -109,13 +95,7 @@ def find_resume_checkpoint(work_dir: PathLike) -> Optional[str]:
     ``work_dir/last_checkpoint`` is used when it names a complete checkpoint. When it is missing,
     empty, unreadable or names a missing or truncated file, the newest complete ``epoch_<n>.pth`` /
     ``iter_<n>.pth`` (highest ``n``, then newest file) of ``work_dir`` (and of the folder that
-    ``last_checkpoint`` names) is used instead, and a warning says so.
-
-    Args:
-        work_dir: The run's work dir.
-
-    Returns:
-        The checkpoint path, or ``None`` if there is no complete checkpoint.
+    ``last_checkpoint`` names) is used instead, and a warning says so; ``None`` if there is none.
     """
     work_dir = Path(work_dir)
     marker = work_dir / LAST_CHECKPOINT

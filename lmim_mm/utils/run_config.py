@@ -3,7 +3,7 @@ import argparse
 import logging
 import os
 import os.path as osp
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 import torch
 from mmengine.config import Config, DictAction
@@ -20,17 +20,8 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
 
 
 def load_config(args: argparse.Namespace) -> Config:
-    """Read the config, apply ``--cfg-options``, the launcher and the work dir.
-
-    On a machine without CUDA, :func:`use_cpu_settings` applies, so the same commands
-    (``tools/dist_train.sh CONFIG 2``) run on CPUs.
-
-    Args:
-        args: Parsed arguments from a parser prepared by :func:`add_common_args`.
-
-    Returns:
-        The config.
-    """
+    """The config of parsed ``args`` (:func:`add_common_args`) with ``--cfg-options``, the launcher and the work
+    dir applied; without CUDA also :func:`use_cpu_settings`, so the same commands run on CPUs."""
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     if not osp.isfile(args.config):
@@ -86,17 +77,9 @@ def merge_cfg_options(cfg: Config, options: Dict[str, Any]) -> None:
 
 
 def move_paths(node: Any, moves: Dict[str, str], path: str, kept: set) -> Any:
-    """``node`` with each string under an old root moved under its new root (see :func:`merge_cfg_options`).
-
-    Args:
-        node: A config value (dicts, lists and tuples are walked).
-        moves: Old root -> new root.
-        path: The dotted key of ``node`` (list items by index), to leave the entries in ``kept`` alone.
-        kept: Dotted keys set explicitly by the options.
-
-    Returns:
-        The value with its paths moved (dicts are changed in place).
-    """
+    """``node`` (dicts, changed in place, lists and tuples are walked) with each string under an old root of
+    ``moves`` (old -> new) moved under its new root; ``path`` is the dotted key of ``node`` (list items by
+    index), so that the dotted keys in ``kept`` (set explicitly by the options) are left alone."""
     if isinstance(node, str):
         for old in sorted(moves, key=len, reverse=True):
             base = old.rstrip('/')
@@ -172,8 +155,3 @@ def build_runner(cfg: Config):
     if cfg.get('launcher') == 'pytorch' and not torch.cuda.is_available() and not dist.is_initialized():
         dist.init_process_group(backend=cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend', 'gloo'))
     return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
-
-
-__all__: List[str] = ['add_common_args', 'build_runner', 'data_roots', 'enable_amp', 'launcher_rank', 'load_config',
-                      'merge_cfg_options',
-                       'use_cpu_settings']

@@ -28,10 +28,6 @@ class WorkDirLockedError(RuntimeError):
     """The work dir is held by another live run; the message names the work dir and the holder."""
 
 
-def _this_run() -> dict:
-    return dict(pid=os.getpid(), host=socket.gethostname(), start=time.strftime('%Y-%m-%d %H:%M:%S'),
-                command=' '.join([sys.executable] + sys.argv))
-
 
 def _read_holder(path: Path) -> Optional[dict]:
     """The lock's content (``{}`` when unreadable), ``None`` when there is no lock."""
@@ -64,10 +60,7 @@ def _describe(holder: dict) -> str:
 
 
 def acquire_work_dir_lock(work_dir: Union[str, os.PathLike]) -> None:
-    """Make this process the holder of ``work_dir``'s lock (nothing happens if it already is).
-
-    Args:
-        work_dir: The run's work dir (created if needed).
+    """Make this process the holder of ``work_dir``'s lock (the folder created; nothing happens if it already is).
 
     Raises:
         WorkDirLockedError: another process that is still running (or runs on another host, where
@@ -75,7 +68,8 @@ def acquire_work_dir_lock(work_dir: Union[str, os.PathLike]) -> None:
     """
     path = Path(work_dir) / LOCK_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    me = _this_run()
+    me = dict(pid=os.getpid(), host=socket.gethostname(), start=time.strftime('%Y-%m-%d %H:%M:%S'),
+              command=' '.join([sys.executable] + sys.argv))
     # '.new', not '.tmp': the start-up clean-up of fileio.remove_temp_files must not delete it
     fd, tmp = tempfile.mkstemp(prefix=f'.{LOCK_FILE}.', suffix='.new', dir=path.parent)
     try:
@@ -111,15 +105,11 @@ def release_work_dir_lock(work_dir: Union[str, os.PathLike]) -> None:
 
 @contextlib.contextmanager
 def hold_work_dir(work_dir: Union[str, os.PathLike], rank: int = 0) -> Iterator[None]:
-    """Hold ``work_dir``'s lock in the block (rank 0 only: a multi-process run takes it once).
+    """Hold ``work_dir``'s lock in the block on global ``rank`` 0 only (a multi-process run takes it once).
 
     Once the lock is held, it waits (at most a second) until the current second names no folder
     of ``work_dir``: mmengine's Runner names the log folder by its start second, so the run built in
     the block gets a log folder of its own even right after another run in that work dir.
-
-    Args:
-        work_dir: The run's work dir.
-        rank: The process's global rank.
     """
     if rank != 0:
         yield
@@ -131,6 +121,3 @@ def hold_work_dir(work_dir: Union[str, os.PathLike], rank: int = 0) -> Iterator[
         yield
     finally:
         release_work_dir_lock(work_dir)
-
-
-__all__ = ['LOCK_FILE', 'WorkDirLockedError', 'acquire_work_dir_lock', 'hold_work_dir', 'release_work_dir_lock']

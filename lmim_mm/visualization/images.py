@@ -41,10 +41,6 @@ def to_rgb_uint8(img: np.ndarray, mean: Optional[np.ndarray] = None, std: Option
     return np.ascontiguousarray(img[..., ::-1] if bgr else img)
 
 
-def token_to_pixel_mask(mask: np.ndarray, patch_size: int) -> np.ndarray:
-    """Token grid (h, w) -> pixel mask (h * p, w * p): every token covers a p x p patch."""
-    return mask.repeat(patch_size, axis=0).repeat(patch_size, axis=1)
-
 
 def grey_out(img: np.ndarray, pixel_mask: np.ndarray, strength: float = 0.75, grey: int = 128) -> np.ndarray:
     """Fade the pixels of ``pixel_mask`` (H, W) bool towards grey: ``(1 - s) * img + s * grey``."""
@@ -60,11 +56,12 @@ def heatmap(values: np.ndarray, valid: np.ndarray, patch_size: int, value_range:
     scaled = np.clip((values.astype(np.float64) - low) / (high - low), 0.0, 1.0)
     colours = np.rint(matplotlib.colormaps[cmap](scaled)[..., :3] * 255).astype(np.uint8)
     colours[~valid] = WHITE
-    return token_to_pixel_mask(colours, patch_size)
+    return upscale(colours, patch_size)
 
 
 def upscale(img: np.ndarray, scale: int) -> np.ndarray:
-    """Enlarge by an integer factor with nearest-neighbour sampling (patch edges stay sharp)."""
+    """Enlarge an image or a mask (h, w, ...) by an integer factor with nearest-neighbour sampling (patch edges
+    stay sharp; a token grid becomes a pixel mask, every token a scale x scale patch)."""
     return img.repeat(scale, axis=0).repeat(scale, axis=1) if scale != 1 else img
 
 

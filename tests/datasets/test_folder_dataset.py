@@ -5,8 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lmim_mm.datasets.folder_dataset import RecogFolderDataset
-from lmim_mm.datasets.labeled_lmdb import LabeledLMDBDataset
+from lmim_mm.datasets import LabeledLMDBDataset, RecogFolderDataset
 from lmim_mm.datasets.sources import DatasetFormatError, files_to_lmdb, list_folder_samples, read_label_file
 
 

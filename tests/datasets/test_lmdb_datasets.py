@@ -18,11 +18,10 @@ from mmengine.runner import Runner
 from mmocr.datasets import RecogLMDBDataset
 from torch.utils.data import DataLoader
 
+from lmim_mm.datasets import LabeledLMDBDataset, UnlabeledLMDBDataset
 from lmim_mm.datasets.collate import skip_collate
 from lmim_mm.datasets.image_io import read_image
-from lmim_mm.datasets.labeled_lmdb import LabeledLMDBDataset
 from lmim_mm.datasets.sources import DatasetFormatError, LMDBSource, list_folder_samples, open_source, write_lmdb
-from lmim_mm.datasets.unlabeled_lmdb import UnlabeledLMDBDataset
 
 SIZES = (30, 20)
 CORRUPT = 12  # global index of the planted undecodable image: root 0, key image-000000013

@@ -5,11 +5,24 @@ import torch
 from mmocr.models.common.modules import MultiHeadAttention
 
 from lmim_mm.models.layers.text_decoder import TransformerTextDecoder, attend, attend_memory, project_kv, target_mask
-from lmim_mm.models.layers.text_decoding import beam_search, first_eos_mask, greedy_decode, sequence_log_prob
+from lmim_mm.models.layers.text_decoding import beam_search, greedy_decode
 from lmim_reference.recognizer import ReferenceDecoder
 
 EOS = 3
 MAX_LEN = 20
+
+
+def first_eos_mask(ids: torch.Tensor, eos_idx: int) -> torch.Tensor:
+    """Bool (N, T): which steps of ``ids`` (N, T) belong to the word, all up to and including the first EOS."""
+    is_eos = (ids == eos_idx).long()
+    return (is_eos.cumsum(1) - is_eos) == 0
+
+
+def sequence_log_prob(token_probs: torch.Tensor, ids: torch.Tensor, eos_idx: int) -> torch.Tensor:
+    """Scores (N,) of words ``ids`` (N, T) whose tokens had probabilities ``token_probs`` (N, T): the sum of
+    the log-probabilities up to and including the first EOS (the module docstring of ``text_decoding``)."""
+    keep = first_eos_mask(ids, eos_idx)
+    return torch.where(keep, token_probs.float().log(), torch.zeros_like(token_probs, dtype=torch.float32)).sum(1)
 
 
 def tiny_decoder(seed: int, eos_bias: float = 0.5, n_head: int = 4) -> TransformerTextDecoder:

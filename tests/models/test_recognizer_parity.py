@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lmim_mm.converters import ConversionError
-from lmim_mm.converters.lmim_recognizer import convert_lmim_recognizer
+from lmim_mm.converters.authors import convert_lmim_recognizer
 from lmim_mm.models.backbones.text_vit import TextViT
 from lmim_mm.models.layers.text_decoder import TransformerTextDecoder
 from lmim_mm.models.necks.linear_norm import LinearNorm

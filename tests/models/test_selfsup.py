@@ -17,8 +17,7 @@ from mmpretrain.registry import MODELS, TRANSFORMS
 from mmpretrain.structures import DataSample
 from PIL import Image
 
-from lmim_mm.converters.lmim_pretrain import convert_lmim_pretrain
-from lmim_mm.converters.maerec_mae import convert_maerec_mae
+from lmim_mm.converters.authors import convert_lmim_pretrain, convert_maerec_mae
 from lmim_mm.evaluation.metrics.reconstruction import ReconstructionLossMetric
 from lmim_mm.datasets.transforms.mask_transform import MixedMaskGenerator, RandomPatchMaskGenerator
 from lmim_mm.models.selfsup import LMIM, TextMAE

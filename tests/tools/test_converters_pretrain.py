@@ -8,8 +8,7 @@ import pytest
 import torch
 
 from lmim_mm.converters import ConversionError
-from lmim_mm.converters.lmim_pretrain import convert_lmim_pretrain
-from lmim_mm.converters.maerec_mae import convert_maerec_mae
+from lmim_mm.converters.authors import convert_lmim_pretrain, convert_maerec_mae
 from lmim_mm.models.backbones import TextViT
 from lmim_mm.utils.checkpoint import load_strict
 

@@ -30,7 +30,7 @@ from mmengine.runner import Runner
 from lmim_mm.engine.hooks.visualization import first_samples, tensor_to_rgb, token_grid
 from lmim_mm.utils import register_all_modules
 from lmim_mm.utils.run_config import merge_cfg_options
-from lmim_mm.visualization import compose, grey_out, save_rgb, text_strip, token_to_pixel_mask, upscale
+from lmim_mm.visualization import compose, grey_out, save_rgb, text_strip, upscale
 from lmim_mm.visualization.images import BLACK
 
 PHASES = ('train', 'val', 'test')
@@ -53,7 +53,7 @@ def pretrain_samples(preprocessor: nn.Module, batch: dict) -> Browsed:
     inputs = [tensor_to_rgb(img, preprocessor, normalised=False) for img in raw_views[0]]
     masks = [token_grid(sample.mask, img.shape[:2]) for sample, img in zip(batch['data_samples'], inputs)]
     columns = {'input': inputs,
-               'mask': [grey_out(img, token_to_pixel_mask(m, patch)) for img, (m, patch) in zip(inputs, masks)]}
+               'mask': [grey_out(img, upscale(m, patch)) for img, (m, patch) in zip(inputs, masks)]}
     if len(raw_views) > 1:
         columns['guidance view'] = [tensor_to_rgb(img, preprocessor, normalised=False) for img in raw_views[1]]
     notes = [f'masked {int(m.sum())}/{m.size} tokens' for m, _ in masks]

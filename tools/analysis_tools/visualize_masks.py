@@ -18,7 +18,7 @@ import numpy as np
 from mmpretrain.registry import TRANSFORMS
 
 from lmim_mm.datasets.transforms.mask_transform import BaseMaskGenerator
-from lmim_mm.visualization import compose, grey_out, save_rgb, text_strip, token_to_pixel_mask, upscale
+from lmim_mm.visualization import compose, grey_out, save_rgb, text_strip, upscale
 from lmim_mm.visualization.images import BLACK
 
 GENERATORS = ('RandomPatchMaskGenerator', 'BlockwiseMaskGenerator', 'SpanMaskGenerator', 'MixedMaskGenerator')
@@ -38,7 +38,7 @@ def mask_rows(img: np.ndarray, generators: Sequence[BaseMaskGenerator], num: int
     rows = []
     for gen in generators:
         masks = gen.draw(num, np.random.default_rng(seed)).reshape(num, *gen.grid_size)
-        panels = [upscale(grey_out(img, token_to_pixel_mask(m, patch_size)), scale) for m in masks]
+        panels = [upscale(grey_out(img, upscale(m, patch_size)), scale) for m in masks]
         title = f'{type(gen).__name__} ({gen.num_masked}/{gen.num_tokens})'
         rows += [[text_strip([(title, BLACK)], panels[0].shape[1])], panels]
     return rows

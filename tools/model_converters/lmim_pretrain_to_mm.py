@@ -10,8 +10,7 @@ Example::
 """
 import argparse
 
-from lmim_mm.converters.lmim_pretrain import convert_lmim_pretrain
-from lmim_mm.converters.maerec_mae import read_authors_checkpoint, save_mm_checkpoint
+from lmim_mm.converters.authors import convert_lmim_pretrain, read_authors_checkpoint, save_mm_checkpoint
 
 
 def parse_args() -> argparse.Namespace:

@@ -9,7 +9,7 @@ Example::
 """
 import argparse
 
-from lmim_mm.converters.maerec_mae import convert_maerec_mae, read_authors_checkpoint, save_mm_checkpoint
+from lmim_mm.converters.authors import convert_maerec_mae, read_authors_checkpoint, save_mm_checkpoint
 
 
 def parse_args() -> argparse.Namespace:

@@ -2,17 +2,10 @@
 
 A 32 x 128 image in 4 x 4 patches gives a grid of 8 x 32 tokens, token ``r * W + c`` at row ``r``,
 column ``c``. Every generator is a transform writing ``results['mask']``, bool (H * W,), True =
-masked, which mmpretrain's ``PackInputs`` moves to ``data_samples[i].mask``.
-Counts follow MAE's rule: of ``U`` units (tokens, or columns for span masking) ``int(U * (1 - ratio))``
-are kept (0.75 -> 192 of 256 tokens, 0.8 -> 205 as in the authors' fixture), so a batch stacks.
-
-- :class:`RandomPatchMaskGenerator`: MAE random patch masking (METHOD.md sec. 2).
-- :class:`BlockwiseMaskGenerator`: BEiT-style rectangles (MMS, LMIM's block ablation; sec. 3-4).
-- :class:`SpanMaskGenerator`: runs of whole columns with clipped-geometric lengths (MMS).
-- :class:`MixedMaskGenerator`: MMS, a per-sample choice among generators sharing one count.
-
-Masks are drawn with numpy, ``buffer_size`` at a time, from a seed taken from numpy's global RNG
-(mmengine seeds it per dataloader worker); a buffer filled before the workers were forked is discarded.
+masked, which mmpretrain's ``PackInputs`` moves to ``data_samples[i].mask``. Counts follow MAE's rule
+(:func:`num_kept`), so a batch stacks. Masks are drawn with numpy, ``buffer_size`` at a time, from a seed
+taken from numpy's global RNG (mmengine seeds it per dataloader worker); a buffer filled before the workers
+were forked is discarded.
 """
 import math
 import os
@@ -25,23 +18,17 @@ from mmpretrain.registry import TRANSFORMS
 from lmim_mm.utils.options import check_number
 
 
-def num_kept(units: int, ratio: float, owner: str = 'mask generator', name: str = 'ratio',
-             partial: bool = True) -> int:
-    """MAE's count of kept units: ``int(units * (1 - ratio))``.
-
-    Args:
-        units: Number of maskable units (tokens, or columns).
-        ratio: Masking ratio in [0, 1].
-        owner, name: The class and option that gave ``ratio``, for error messages.
-        partial: Also require one unit masked (else the loss is NaN) and one visible.
+def num_kept(units: int, ratio: float, owner: str) -> int:
+    """MAE's count of kept units (tokens, or columns): ``int(units * (1 - ratio))`` (0.75 -> 192 of 256 tokens,
+    0.8 -> 205 as in the authors' fixture).
 
     Raises:
-        ValueError: naming the option and its allowed range.
+        ValueError: naming ``owner``'s ``ratio``: not in [0, 1], or it masks no unit (a NaN loss) or all.
     """
-    ratio = check_number(owner, name, ratio, 0.0, 1.0)
+    ratio = check_number(owner, 'ratio', ratio, 0.0, 1.0)
     kept = int(units * (1 - ratio))
-    if partial and not 0 < kept < units:
-        raise ValueError(f'{owner}: {name}={ratio} masks {units - kept} of {units} units; it must mask at least '
+    if not 0 < kept < units:
+        raise ValueError(f'{owner}: ratio={ratio} masks {units - kept} of {units} units; it must mask at least '
                          f'one and leave at least one visible')
     return kept
 
@@ -56,7 +43,7 @@ class BaseMaskGenerator(BaseTransform):
         buffer_size: Masks drawn at a time.
     """
 
-    def __init__(self, ratio: float, grid_size: Sequence[int] = (8, 32), buffer_size: int = 256) -> None:
+    def __init__(self, ratio: float = 0.75, grid_size: Sequence[int] = (8, 32), buffer_size: int = 256) -> None:
         if len(grid_size) != 2 or min(grid_size) < 1 or buffer_size < 1:
             raise ValueError(f'{type(self).__name__}: grid_size must be two positive ints and buffer_size '
                              f'positive, got {grid_size} and {buffer_size}')
@@ -94,9 +81,6 @@ class RandomPatchMaskGenerator(BaseMaskGenerator):
         grid_size: Token grid (H, W).
         buffer_size: Masks drawn at a time.
     """
-
-    def __init__(self, ratio: float = 0.75, grid_size: Sequence[int] = (8, 32), buffer_size: int = 256) -> None:
-        super().__init__(ratio, grid_size, buffer_size)
 
     def draw(self, num: int, rng: np.random.Generator) -> np.ndarray:
         noise, keep = rng.random((num, self.num_tokens)), self.num_tokens - self.num_masked

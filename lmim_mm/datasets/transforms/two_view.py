@@ -1,28 +1,10 @@
 """LMIM's two views of a word image (METHOD.md sec. 3) on mmpretrain's ``MultiView``.
 
-:class:`LMIMTwoView` turns ``results['img']`` (H x W x 3 uint8 BGR, as mmcv loads it) into the list
-``[clean, guidance]``:
+Randomness comes from numpy's and Python's global RNGs, which mmengine seeds in every dataloader worker.
+mmpretrain's ``PackInputs`` packs the views into ``inputs`` (and a mask transform's ``results['mask']`` into
+``data_samples.mask``); ``SelfSupDataPreprocessor`` normalises them (mean = std = 127.5, BGR -> RGB)::
 
-- clean: mmcv's ``Resize`` to 32 x 128 (bicubic);
-- guidance: :class:`GuidanceAugment` at the original resolution (3 or more of ten operations in
-  random order, the authors' imgaug augmenters), ``Resize``, mmpretrain's ``ColorJitter(0.4, 0.4,
-  0.2, 0.1)`` in mmcv's ``RandomApply(p=0.8)`` and mmcv's ``RandomGrayscale(p=0.2)`` with ITU-R 601
-  luma weights. The jitter runs on OpenCV (``backend='cv2'``, twice as fast as pillow here): within one
-  grey level of the authors' torchvision-on-PIL arithmetic except for hue, whose 8-bit HSV round trip
-  differs slightly; ``color_jitter=dict(backend='pillow')`` gives torchvision's values exactly.
-
-mmpretrain's ``PackInputs`` packs the list into ``inputs`` and a ``results['mask']`` drawn by a mask
-transform into ``data_samples.mask``; ``SelfSupDataPreprocessor`` normalises (mean = std = 127.5,
-BGR -> RGB). imgaug's piecewise affine (a scikit-image triangulated warp) is approximated by a
-bilinear displacement field applied with ``cv2.remap``. Randomness comes from numpy's and Python's
-global RNGs, which mmengine seeds in every dataloader worker. A pretraining pipeline::
-
-    pipeline = [
-        dict(type='LoadImageFromFile'),  # or an LMDB loader that fills results['img']
-        dict(type='LMIMTwoView'),
-        dict(type='RandomPatchMaskGenerator', ratio=0.8),  # a mask transform of mask_transform.py
-        dict(type='PackInputs'),
-    ]
+    pipeline = [dict(type='LMIMTwoView'), dict(type='RandomPatchMaskGenerator', ratio=0.8), dict(type='PackInputs')]
 """
 from typing import Optional, Sequence, Tuple
 
@@ -84,7 +66,8 @@ class GuidanceAugment(BaseTransform):
       a ~ U(``sharpen_alpha``), l ~ U(``sharpen_lightness``);
     - ``rotate``: U(-``rotate``, ``rotate``) degrees, bilinear, black corners (``mmcv.imrotate``);
     - ``piecewise_affine``: a 2-4 x 2-4 grid of control points moved by N(0, s) x (H, W),
-      s ~ U(``piecewise_scale``), interpolated bilinearly over the image;
+      s ~ U(``piecewise_scale``), interpolated bilinearly over the image (``cv2.remap``; imgaug warps
+      triangles with scikit-image);
     - ``perspective``: each corner moved inwards by ``|N(0, s)|`` x (W, H), s ~ U(``perspective_scale``);
     - ``solarize``: with probability ``solarize_prob``, values >= t ~ U(``solarize_threshold``) inverted;
     - ``grayscale``: blend with the luma image, alpha ~ U(``grayscale_alpha``).
@@ -183,6 +166,12 @@ class GuidanceAugment(BaseTransform):
 class LMIMTwoView(MultiView):
     """mmpretrain's ``MultiView`` with LMIM's clean and guidance pipelines: ``img`` -> ``[clean, guidance]``.
 
+    Clean: mmcv's ``Resize`` to ``size``. Guidance: :class:`GuidanceAugment` at the original resolution,
+    ``Resize``, mmpretrain's ``ColorJitter`` in mmcv's ``RandomApply`` and mmcv's ``RandomGrayscale`` (ITU-R
+    601 luma weights). The jitter runs on OpenCV (twice as fast as pillow here): within one grey level of
+    the authors' torchvision-on-PIL arithmetic except for hue (8-bit HSV round trip);
+    ``color_jitter=dict(backend='pillow')`` gives torchvision's values exactly.
+
     Args:
         size: Output (H, W) of both views.
         guidance: Keyword arguments of :class:`GuidanceAugment`.
@@ -212,6 +201,3 @@ class LMIMTwoView(MultiView):
         """``results['img']`` (H x W x 3 uint8 BGR) -> ``[clean, guidance]``, each (size[0], size[1], 3)."""
         check_image(results, type(self).__name__)
         return super().transform(results)
-
-
-__all__ = ['GUIDANCE_OPS', 'GuidanceAugment', 'LMIMTwoView', 'check_image']

@@ -15,15 +15,12 @@ from lmim_mm.utils.work_dir_lock import acquire_work_dir_lock, release_work_dir_
 class AtomicCheckpointHook(CheckpointHook):
     """``CheckpointHook`` whose checkpoints survive ``kill -9`` and full disks at any moment.
 
-    mmengine 0.10.7 deletes the oldest kept (and the previous best) checkpoint *before* writing the new
-    one: with ``max_keep_ckpts=1`` a kill or ``ENOSPC`` then loses the run. Through the ``atomic_local``
-    backend (:class:`~lmim_mm.utils.fileio.AtomicLocalBackend`) each checkpoint is written atomically and
-    the removals wait until the save (and mmengine's in-place ``last_checkpoint``, which
-    :class:`~lmim_mm.engine.CrashSafeRunner` does not need whole) is over. A failed write raises an
-    ``OSError`` naming the file; the previous checkpoint stays. When training starts, the main process
-    takes the work dir's lock (:mod:`lmim_mm.utils.work_dir_lock`, released when training ends); only
-    then are the temporary files of interrupted writes and the checkpoints a killed run had already
-    dropped from its kept list deleted, so the clean-up only touches files of runs that are gone.
+    mmengine deletes the oldest kept (and the previous best) checkpoint *before* writing the new one: with
+    ``max_keep_ckpts=1`` a kill or ``ENOSPC`` then loses the run. Here the ``atomic_local`` backend
+    (:class:`~lmim_mm.utils.fileio.AtomicLocalBackend`) writes each checkpoint atomically and the removals
+    wait until the save is over; a failed write raises an ``OSError`` naming the file. When training
+    starts, the main process takes the work dir's lock (:mod:`lmim_mm.utils.work_dir_lock`) and only then
+    deletes the temporary files of interrupted writes and the checkpoints a killed run had already dropped.
 
     Args:
         **kwargs: Arguments of mmengine's ``CheckpointHook`` (the backend is ``atomic_local``).

@@ -29,14 +29,11 @@ def dictionary_chars(model) -> Set[str]:
 class DictCoverageHook(Hook):
     """Count out-of-dictionary characters in each dataset's labels before training, validation and testing.
 
-    A character outside the dictionary becomes UNKNOWN when the label is encoded: the model is trained
-    or scored on something other than the text. Before the first training / validation / test run,
-    the labels of every root of the dataloader's dataset (see
-    :func:`~lmim_mm.datasets.coverage.dataset_label_sets`) are checked against the model's dictionary;
-    each dataset's figures (labels with such characters, which characters, the most frequent first,
-    and the first label files or LMDB keys holding each) are logged, and a dataset whose share of
-    such labels exceeds ``max_oov_share`` stops the run with an error that names it. Each root is
-    checked once per run.
+    A character outside the dictionary becomes UNKNOWN when the label is encoded: the model is trained or
+    scored on something other than the text. Once per run, each root of the dataloader's dataset
+    (:func:`~lmim_mm.datasets.coverage.dataset_label_sets`) is checked against the model's dictionary and
+    its figures logged (:meth:`~lmim_mm.datasets.coverage.Coverage.summary`); a share of such labels above
+    ``max_oov_share`` stops the run with an error that names the dataset.
 
     Args:
         max_oov_share: Largest tolerated share of labels with out-of-dictionary characters.

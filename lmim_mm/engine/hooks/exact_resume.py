@@ -75,21 +75,15 @@ def set_rng_state(state: Dict[str, Any]) -> None:
 class ExactResumeHook(Hook):
     """Make mmengine checkpoints safe to load on torch >= 2.6 and resumption exact.
 
-    - ``before_save_checkpoint``: message-hub history buffers and numpy values become plain Python /
-      tensors, so ``torch.load(weights_only=True)`` (the torch default mmengine relies on) reads the
-      file without allow-listing any global; the global RNG states are stored.
-    - ``after_load_checkpoint``: buffers are rebuilt; the model's keys are checked against the
-      checkpoint's and any missing or unexpected key or wrongly shaped tensor is an error (mmengine's
-      ``load_from`` would only warn).
-    - A resumed run (not ``load_from``) gets the RNG states back where the uninterrupted run next drew
-      from them: before the epoch's data loader iterator is created (epoch-based loops) or, through
-      :class:`~lmim_mm.engine.ExactResumeIterBasedTrainLoop`, before the first batch it trains on.
-    - Validation leaves the global RNG states as it found them, so training does not depend on when
-      (or whether) it validates, and a resumed run needs no replay of past validations.
-
-    Args:
-        strict: Raise on missing / unexpected keys and wrong shapes when a checkpoint is loaded into
-            the model.
+    - Saving: history buffers and numpy values become plain Python / tensors (:func:`to_safe`), so
+      ``torch.load(weights_only=True)`` reads the file without allow-listing a global; the RNG states are stored.
+    - Loading: buffers are rebuilt; with ``strict``, any missing, unexpected or misshapen key of the model is
+      an error (mmengine's ``load_from`` would only warn).
+    - A resumed run gets the RNG states back where the uninterrupted run next drew from them: before the
+      epoch's data loader iterator is created, or (:class:`~lmim_mm.engine.ExactResumeIterBasedTrainLoop`)
+      before the first batch it trains on.
+    - Validation leaves the global RNG states as it found them, so training does not depend on when (or
+      whether) it validates.
     """
 
     priority = 'VERY_LOW'

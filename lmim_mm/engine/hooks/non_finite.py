@@ -1,7 +1,7 @@
 """Stop a run at a non-finite (NaN / Inf) loss before it reaches the weights or a checkpoint."""
 import math
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import torch
 from mmengine.hooks import Hook
@@ -11,37 +11,25 @@ from mmocr.registry import HOOKS
 from lmim_mm.utils.fileio import LAST_CHECKPOINT
 
 
-def non_finite_tensors(tensors: Dict[str, torch.Tensor]) -> List[str]:
-    """Names of the floating-point tensors of ``tensors`` holding a NaN or an Inf."""
-    return [name for name, value in tensors.items()
-            if torch.is_tensor(value) and value.is_floating_point() and not torch.isfinite(value).all()]
-
 
 @HOOKS.register_module()
 class NonFiniteLossHook(Hook):
     """Stop training at a non-finite loss; never write a checkpoint with non-finite weights.
 
-    It works with every optim wrapper type (``OptimWrapper``, ``AmpOptimWrapper``, ``OptimWrapperDict``)
-    through public APIs only, with three checks:
+    Three checks, for every optim wrapper type, through public APIs only:
 
-    1. Before every optimizer step (a torch ``Optimizer.register_step_pre_hook`` on each optimizer of
-       ``runner.optim_wrapper``): if a gradient holds a NaN or an Inf the step is skipped (the
-       gradients are dropped, so the optimizer leaves those weights and its state alone). A non-finite
-       loss gives non-finite gradients, so its update never reaches the weights (fp16: mmengine's
-       loss scaler skips such steps before calling the optimizer).
-    2. After every iteration (``after_train_iter``, before the checkpoint hook): a non-finite loss
-       (any key of ``outputs`` holding ``'loss'``) or a skipped step counts as a non-finite step. Up to
-       ``max_skipped_steps`` consecutive ones are skipped with a warning (the run's total is the
-       message hub's ``non_finite_steps``); one more raises a ``RuntimeError`` naming the
-       iteration, the losses and the last checkpoint with finite weights. With DDP the gradients
-       are averaged over ranks before the step, so every rank skips and stops at the same step.
-    3. Before any checkpoint is written (``before_save_checkpoint``): weights with a NaN or an Inf
-       (e.g. after a finite but huge update) raise the same error instead, so the file is not written.
+    1. Before every optimizer step (torch's ``Optimizer.register_step_pre_hook``): a NaN or Inf gradient
+       drops the gradients, so the step leaves the weights and the optimizer state alone (fp16: mmengine's
+       loss scaler skips such steps itself).
+    2. After every iteration, before the checkpoint hook: a non-finite loss (a key of ``outputs`` holding
+       ``'loss'``) or a skipped step counts. Up to ``max_skipped_steps`` consecutive ones are skipped with
+       a warning (the run's total: the message hub's ``non_finite_steps``); one more raises a
+       ``RuntimeError`` naming the iteration, the losses and the last checkpoint with finite weights. With
+       DDP the gradients are averaged before the step, so every rank stops at the same step.
+    3. Before a checkpoint is written: non-finite weights (e.g. after a huge update) raise the same error.
 
-    Hence every checkpoint on disk has finite weights, ``last_checkpoint`` (replaced only after a
-    checkpoint is written) names the newest of them, and ``AtomicCheckpointHook``, which prunes old
-    checkpoints only after a new one is written, never deletes the last finite one:
-    ``tools/train.py CONFIG --resume`` after the stop resumes from it.
+    Hence every checkpoint on disk and ``last_checkpoint`` have finite weights, ``AtomicCheckpointHook``
+    never prunes the last of them, and ``tools/train.py CONFIG --resume`` resumes from it.
 
     Args:
         max_skipped_steps: Consecutive non-finite steps skipped before the run stops (0: stop at the
@@ -98,7 +86,8 @@ class NonFiniteLossHook(Hook):
                               f'{runner.message_hub.get_info("non_finite_steps")} in this run)')
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        bad = non_finite_tensors(checkpoint.get('state_dict', {}))
+        bad = [name for name, value in checkpoint.get('state_dict', {}).items()
+               if torch.is_tensor(value) and value.is_floating_point() and not torch.isfinite(value).all()]
         if bad:
             raise RuntimeError(self._stop_message(
                 runner, f'non-finite weights ({len(bad)} tensors, e.g. {bad[0]}) after iteration '

@@ -22,13 +22,9 @@ def lazy_datasets(dataset) -> Iterator[LazyImageDataset]:
 
 @HOOKS.register_module()
 class SkipReportHook(Hook):
-    """Log, per root of the training data, how many images were read, skipped and filtered.
-
-    Each skipped image is logged where it happens (any rank, any data loader worker); this hook adds
-    the totals: the counts of all data loader workers (shared memory, see
-    :meth:`LazyImageDataset.epoch_stats`) summed over all ranks, at the end of every epoch (and at
-    the end of training for iteration-based loops, whose data loader never ends an epoch).
-    """
+    """Log, per root of the training data, how many images were read, skipped and filtered: the counts of all
+    data loader workers (:meth:`LazyImageDataset.epoch_stats`) and ranks, at the end of every epoch (and of
+    training for iteration-based loops, whose data loader never ends an epoch)."""
 
     priority = 'BELOW_NORMAL'
 

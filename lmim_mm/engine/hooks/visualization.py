@@ -1,10 +1,5 @@
-"""Pictures of runs: masked reconstructions while pretraining, recognised words when evaluating.
-
-:class:`PretrainVisualizationHook` draws what a pretraining model's ``'predict'`` returns;
-:class:`RecognitionSamplesHook` sends a recognizer's evaluated words to the runner's visualizer. Images
-are assumed to be loaded in BGR order, as mmcv loads them; the data preprocessor tells how model inputs
-relate to them.
-"""
+"""Pictures of runs: masked reconstructions while pretraining, recognised words when evaluating. Images are
+loaded BGR, as mmcv loads them; the data preprocessor tells how model inputs relate to them."""
 import math
 import random
 from pathlib import Path
@@ -23,7 +18,7 @@ from torch.utils.data import DataLoader
 
 from lmim_mm.evaluation.scoring import TextScorer
 from lmim_mm.visualization import (colorbar_strip, compose, grey_out, heatmap, save_rgb, text_strip, to_rgb_uint8,
-                                   token_to_pixel_mask, upscale)
+                                   upscale)
 from lmim_mm.visualization.images import BLACK
 from .exact_resume import rng_state, set_rng_state
 
@@ -168,7 +163,7 @@ class PretrainVisualizationHook(Hook):
         inputs = [tensor_to_rgb(img, preprocessor, normalised=True) for img in views[0]]
         masks = [token_grid(sample.mask, img.shape[:2]) for sample, img in zip(samples, inputs)]
         columns = {'input': inputs,
-                   'mask': [grey_out(img, token_to_pixel_mask(m, p)) for img, (m, p) in zip(inputs, masks)]}
+                   'mask': [grey_out(img, upscale(m, p)) for img, (m, p) in zip(inputs, masks)]}
         if 'pred_image' in samples[0]:
             columns['reconstruction'] = [tensor_to_rgb(s.pred_image, preprocessor, normalised=True) for s in samples]
         else:

@@ -1,12 +1,7 @@
-"""Sentence accuracy and 1-NED of Chinese text recognition, as the FudanVI benchmark computes them.
-
-The benchmark (``FudanVI/benchmarking-chinese-text-recognition``) publishes, per model and test set,
-its predictions as ``<index> [<prediction>] [<ground truth>]`` lines and a table of ACC / NED.
-:func:`read_predictions` parses such files; ``tests/evaluation/test_chinese_metric.py`` checks that
-:class:`ChineseRecogMetric` gives the published ACC of the CRNN and SAR rows exactly (to 0.01) and
-their NED to within 0.001 (6 of the 8 NED cells round to the published value; CRNN document and SAR
-web come out 0.0005 above it, whatever the normalisation, see the metric's docstring).
-"""
+"""Sentence accuracy and 1-NED of Chinese text recognition, as the FudanVI benchmark
+(``FudanVI/benchmarking-chinese-text-recognition``) computes them; it publishes, per model and test set, its
+predictions as ``<index> [<prediction>] [<ground truth>]`` lines (:func:`read_predictions`) and a table of
+ACC / NED."""
 import unicodedata
 from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Tuple, Union
@@ -22,43 +17,22 @@ from rapidfuzz.process import cpdist
 HALFWIDTH_TABLE = {0x3000: 0x20, **{code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}}
 
 
-def to_halfwidth(text: str) -> str:
-    """Full-width ASCII forms (U+FF01-U+FF5E) and the ideographic space to ASCII; nothing else."""
-    return text.translate(HALFWIDTH_TABLE)
-
 
 def normalize_chinese(text: str, nfkc: bool = False) -> str:
-    """The FudanVI benchmark's normalisation of a prediction or a label (see :class:`ChineseRecogMetric`).
-
-    Args:
-        text: A prediction or a label.
-        nfkc: Apply Unicode NFKC first (not part of the benchmark; off by default).
-
-    Returns:
-        The normalised string.
-    """
+    """The FudanVI benchmark's normalisation of a prediction or a label (the steps: :class:`ChineseRecogMetric`);
+    ``nfkc`` applies Unicode NFKC first (not part of the benchmark)."""
     import zhconv  # the converter the FudanVI benchmark code uses
 
     if nfkc:
         text = unicodedata.normalize('NFKC', text)
-    text = zhconv.convert(to_halfwidth(text), 'zh-cn').lower()
+    text = zhconv.convert(text.translate(HALFWIDTH_TABLE), 'zh-cn').lower()
     return ''.join(text.split())
 
 
 def chinese_scores(preds: Sequence[str], gts: Sequence[str], nfkc: bool = False) -> Dict[str, float]:
-    """Sentence accuracy and 1 - mean normalised edit distance of normalised predictions and labels.
-
-    Each distinct string is normalised once and the edit distances are computed in one vectorised
-    call, so 60k pairs take about a second.
-
-    Args:
-        preds: Predicted strings.
-        gts: Ground-truth strings, as many as ``preds``.
-        nfkc: See :func:`normalize_chinese`.
-
-    Returns:
-        ``sentence_acc`` and ``1-N.E.D`` in [0, 1] (0 for no pairs), rounded to 4 decimals.
-    """
+    """``sentence_acc`` and ``1-N.E.D`` (1 - mean normalised edit distance) in [0, 1] (0 for no pairs), rounded to
+    4 decimals, of predictions and as many labels normalised by :func:`normalize_chinese` (each distinct string
+    once; the distances in one vectorised call: 60k pairs take about a second)."""
     if len(preds) != len(gts):
         raise ValueError(f'{len(preds)} predictions but {len(gts)} labels')
     if not gts:
@@ -72,22 +46,11 @@ def chinese_scores(preds: Sequence[str], gts: Sequence[str], nfkc: bool = False)
 
 
 def parse_prediction_line(line: str, where: str = '<line>') -> Tuple[int, str, str]:
-    """Split a FudanVI prediction line ``<index> [<prediction>] [<ground truth>]``.
+    """``(index, prediction, ground truth)`` of a FudanVI prediction line ``<index> [<prediction>] [<ground truth>]``
+    (a trailing newline ignored; ``where``: ``file:line`` for errors).
 
-    The strings may hold spaces and brackets themselves: the line must start with the index and a
-    space, the rest must be ``[`` ... ``]``, and the two strings are separated by the one ``] [``
-    inside it. A line where ``] [`` occurs more than once cannot be split without guessing and is an
-    error.
-
-    Args:
-        line: One line (a trailing newline is ignored).
-        where: ``file:line`` for error messages.
-
-    Returns:
-        ``(index, prediction, ground truth)``.
-
-    Raises:
-        ValueError: The line does not have that form, or is ambiguous.
+    The strings may hold spaces and brackets themselves: the line must start with the index and a space,
+    the rest must be ``[`` ... ``]``, split at the one ``] [`` inside it; more than one is ambiguous, an error.
     """
     line = line.rstrip('\r\n')
     index, _, rest = line.partition(' ')
@@ -133,11 +96,9 @@ class ChineseRecogMetric(BaseMetric):
     Then ``sentence_acc`` is the share of exact matches and ``1-N.E.D`` is 1 - the mean over samples
     of ``edit_distance(pred, gt) / max(len(pred), len(gt))`` (0 when both are empty).
 
-    Steps 2-5 are the four rules of the benchmark's paper, and what its published table was computed
-    with: on the benchmark's own CRNN and SAR prediction files they give all 8 published ACC cells
-    exactly and the NED cells to within 0.0006. NFKC (the default of this project's earlier metric)
-    additionally folds compatibility characters (circled digits, ``…``, ligatures, ...) and scores
-    0.2-0.3 points above the table on the web set, so it is an option, off by default.
+    Steps 2-5 are the four rules of the benchmark's paper: on its own CRNN and SAR prediction files they
+    give all 8 published ACC cells exactly and the NED cells to within 0.0006. NFKC also folds compatibility
+    characters (circled digits, ``…``, ligatures) and scores 0.2-0.3 points above the table on the web set.
 
     Args:
         nfkc: Apply NFKC before the benchmark's steps.

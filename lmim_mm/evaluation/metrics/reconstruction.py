@@ -1,5 +1,4 @@
 """Held-out reconstruction loss of a pretraining checkpoint (``tools/test.py`` on an unlabeled LMDB)."""
-from collections import defaultdict
 from typing import Dict, List, Optional, Sequence
 
 from mmengine.evaluator import BaseMetric
@@ -33,8 +32,4 @@ class ReconstructionLossMetric(BaseMetric):
 
     def compute_metrics(self, results: List[Dict[str, float]]) -> Dict[str, float]:
         """Mean of every loss over all samples."""
-        totals: Dict[str, float] = defaultdict(float)
-        for result in results:
-            for name, value in result.items():
-                totals[name] += value
-        return {name: total / len(results) for name, total in totals.items()}
+        return {name: sum(result[name] for result in results) / len(results) for name in (results or [{}])[0]}

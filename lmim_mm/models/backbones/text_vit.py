@@ -164,12 +164,8 @@ class TextViT(VisionTransformer):
         self.freeze_blocks(frozen_stages)
 
     def _mae_init(self) -> None:
-        """MAE's random init: the fixed table, the linear patch projection as a Linear, [cls] N(0, 0.02).
-
-        The hMLP and conv stems keep PyTorch's default convolution init: MAE's xavier-uniform init is
-        meant for one linear projection (on the BatchNorm'd conv stem it made the later weights
-        1.4-1.7x larger; README, "Demo", has what it did and did not change in training).
-        """
+        """MAE's random init: the fixed table, the linear patch projection as a Linear, [cls] N(0, 0.02); the hMLP
+        and conv stems keep PyTorch's default (MAE's xavier init is meant for one linear projection)."""
         self.pos_embed.data.copy_(sincos_2d_table(self.embed_dims, self.grid_size, self.pos_grid))
         if isinstance(self.patch_embed.projection, nn.Conv2d):
             projection = self.patch_embed.projection

@@ -44,16 +44,8 @@ class TextMAEHead(MAEPretrainHead):
         return torch.einsum('nhwpqc->nchpwq', x).reshape(x.shape[0], -1, h * p, w * p)
 
     def reconstruct(self, pred: torch.Tensor, imgs: torch.Tensor, grid: Sequence[int]) -> torch.Tensor:
-        """Predicted patches as an image in the input's scale (norm-pix undone with the true patches' statistics).
-
-        Args:
-            pred: Decoder output (N, L, p * p * C).
-            imgs: The (normalised) input images (N, C, H, W).
-            grid: Token grid (H / p, W / p).
-
-        Returns:
-            (N, C, H, W).
-        """
+        """Predicted patches ``pred`` (N, L, p * p * C) on the token ``grid`` (H / p, W / p) as an image (N, C, H, W)
+        in the scale of the (normalised) input ``imgs`` (norm-pix undone with the true patches' statistics)."""
         if self.norm_pix:
             target = self.patchify(imgs.float())
             pred = pred * (target.var(-1, keepdim=True) + self.norm_pix_eps).sqrt() + target.mean(-1, keepdim=True)

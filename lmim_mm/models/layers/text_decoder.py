@@ -1,13 +1,6 @@
-"""The LMIM recognizer's Transformer decoder on mmocr's layers, plus key/value-cached decoding steps.
-
-mmocr's ``NRTRDecoder`` layout as the authors use it (checked against their fixture
-``lmim_official/lmim_recognizer_seed0.pt``): embedding + ``PositionalEncoding``, pre-norm GELU
-``TFDecoderLayer`` s, LayerNorm (eps 1e-6), classifier; mask "causal AND key index < target length".
-Submodule names are mmocr's = the authors', so their weights map key for key. Teacher forcing runs
-mmocr's layers unchanged; added here is what they lack: decoding steps over cached self-attention
-keys/values (:class:`KVCache`, :func:`layer_step`), the memory's keys/values projected once per image
-or folded into the queries (:func:`attend_memory`).
-"""
+"""The LMIM recognizer's Transformer decoder on mmocr's layers, plus what they lack: decoding steps over cached
+self-attention keys/values (:class:`KVCache`, :func:`layer_step`), the memory's keys/values projected once per
+image or folded into the queries (:func:`attend_memory`)."""
 from typing import List, Optional, Tuple, Union
 
 import torch
@@ -57,21 +50,14 @@ def attend(attn: MultiHeadAttention, x: torch.Tensor, keys: torch.Tensor, values
 
 
 def attend_memory(attn: MultiHeadAttention, x: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
-    """``attend(attn, x, *project_kv(attn, memory))`` up to rounding, with the projections folded into the queries.
+    """``attend(attn, x, *project_kv(attn, memory))`` up to rounding, with the projections folded into the queries:
+    ``x`` (N * G, Lq, D) as in :func:`attend`, ``memory`` (N, S, D) -> (N * G, Lq, D).
 
     Head ``h`` scores ``(q_h W_k,h) . m`` and returns ``(sum_j p_j m_j) W_v,h^T + b_v,h`` (a key bias
     adds the same score to every key, which the softmax ignores), reading the memory once for all
     heads: per image ``queries x H x S x D`` multiply-adds instead of the projection's
     ``2 x S x D x H x d_k``, cheaper when an image makes fewer than ``d_k`` queries over a whole
     decode (greedy: 25 or 40 steps, d_k = 64).
-
-    Args:
-        attn: mmocr attention whose projections are used.
-        x: Query input (N * G, Lq, D), G consecutive rows per memory as in :func:`attend`.
-        memory: (N, S, D).
-
-    Returns:
-        (N * G, Lq, D).
     """
     rows, len_q, _ = x.shape
     n, _, width = memory.shape
@@ -124,7 +110,7 @@ class KVCache:
 
 def layer_step(layer: TFDecoderLayer, x: torch.Tensor, memory_kv: MemoryKV, cache: KVCache,
                index: int) -> torch.Tensor:
-    """A pre-norm ``TFDecoderLayer`` on new positions only, attending to the cached ones.
+    """A pre-norm ``TFDecoderLayer`` on new positions ``x`` (N, t, D) only, attending to the cached ones: (N, t, D).
 
     Args:
         layer: The layer.
@@ -132,9 +118,6 @@ def layer_step(layer: TFDecoderLayer, x: torch.Tensor, memory_kv: MemoryKV, cach
         memory_kv: Cross-attention keys/values of the memory, or the memory itself (folded).
         cache: Self-attention cache; the new keys/values are appended (as layer ``index``).
         index: Index of ``layer`` in ``cache``.
-
-    Returns:
-        (N, t, D).
     """
     h = layer.norm1(x)
     x = x + attend(layer.self_attn, h, *cache.append(index, *project_kv(layer.self_attn, h)))
@@ -164,9 +147,12 @@ def target_mask(lengths: torch.Tensor, num_steps: int) -> torch.Tensor:
 
 
 class TransformerTextDecoder(nn.Module):
-    """Token embedding + sinusoidal positions + mmocr pre-norm layers + final LayerNorm + classifier.
+    """mmocr's ``NRTRDecoder`` layout as the authors use it: token embedding + ``PositionalEncoding``, pre-norm
+    GELU ``TFDecoderLayer`` s, LayerNorm (eps 1e-6), classifier; mask "causal AND key index < target length".
 
-    The embedding's last row, ``bos_idx = num_classes``, is the input-only start token.
+    Submodule names are mmocr's = the authors', so their weights map key for key (checked against their
+    fixture ``lmim_official/lmim_recognizer_seed0.pt``). The embedding's last row, ``bos_idx =
+    num_classes``, is the input-only start token.
 
     Args:
         num_classes: Output classes (characters and EOS / padding / unknown).
@@ -264,9 +250,3 @@ class TransformerTextDecoder(nn.Module):
             x = layer_step(layer, x, memory_kv[index], cache, index)
         cache.advance(1)
         return self.classifier(self.layer_norm(x))[:, 0]
-
-
-__all__ = [
-    'KV', 'KVCache', 'MemoryKV', 'TransformerTextDecoder', 'attend', 'attend_memory', 'layer_step', 'project_kv',
-    'target_mask'
-]

@@ -18,17 +18,6 @@ def _check_steps(decoder: TransformerTextDecoder, max_len: int) -> None:
         raise ValueError(f'max_len must be in [1, {decoder.max_steps}] (the position table), got {max_len}')
 
 
-def first_eos_mask(ids: torch.Tensor, eos_idx: int) -> torch.Tensor:
-    """Bool (N, T): which steps of ``ids`` (N, T) belong to the word, all up to and including the first EOS."""
-    is_eos = (ids == eos_idx).long()
-    return (is_eos.cumsum(1) - is_eos) == 0
-
-
-def sequence_log_prob(token_probs: torch.Tensor, ids: torch.Tensor, eos_idx: int) -> torch.Tensor:
-    """Scores (N,) of words ``ids`` (N, T) whose tokens had probabilities ``token_probs`` (N, T)."""
-    keep = first_eos_mask(ids, eos_idx)
-    return torch.where(keep, token_probs.float().log(), torch.zeros_like(token_probs, dtype=torch.float32)).sum(1)
-
 
 @torch.no_grad()
 def greedy_decode(decoder: TransformerTextDecoder, memory: torch.Tensor, max_len: int, eos_idx: int,
@@ -119,6 +108,3 @@ def beam_search(decoder: TransformerTextDecoder, memory: torch.Tensor, max_len: 
             break
     best = first_beam[:, 0]
     return ids[best], token_probs[best], scores[:, 0]
-
-
-__all__ = ['beam_search', 'first_eos_mask', 'greedy_decode', 'sequence_log_prob']

@@ -30,15 +30,7 @@ class LinearNorm(BaseModule):
 
     def forward(self, inputs: Union[torch.Tensor, Sequence[torch.Tensor]],
                 data_samples: Optional[Sequence[Any]] = None) -> torch.Tensor:
-        """Project tokens.
-
-        Args:
-            inputs: Tokens (N, L, in_channels), or a backbone's tuple whose last item they are.
-            data_samples: Unused; mmocr's recognizer passes them to its encoder.
-
-        Returns:
-            (N, L, out_channels).
-        """
+        """Tokens (N, L, in_channels), or a backbone's tuple whose last item they are -> (N, L, out_channels)."""
         if isinstance(inputs, (tuple, list)):
             inputs = inputs[-1]
         if inputs.dim() != 3:

@@ -26,18 +26,14 @@ def freeze_as_buffers(module: nn.Module) -> None:
 class LMIM(MaskedSelfSupervisor):
     """LMIM: reconstruct a frozen MAE teacher's features of masked tokens, guided by a second view.
 
-    Per batch (``inputs = [clean, guidance]``): the student encodes the clean view with the pipeline's
-    mask (random patches, ratio 0.8) and the guidance view unmasked; the alignment decoder's queries
-    come from the masked view, its memory from the guidance view; the target is the teacher's output
-    on the clean view. :class:`~lmim_mm.models.heads.LMIMHead` gives ``loss_recon`` on the masked
-    tokens and ``loss_align`` between the student's two [cls] outputs. The teacher (the backbone's
-    architecture, weights as buffers: :func:`freeze_as_buffers`, saved as ``teacher.*``) always runs
-    in eval mode under ``no_grad``.
-
-    The teacher loads like any pretrained TextViT, by its ``init_cfg`` (strictly): an lmim_mm MAE / MMS
-    checkpoint with ``prefix='backbone.'``, or MAERec's MAE checkpoint (the authors' ``--teacher_weight``)
-    after ``python tools/model_converters/maerec_mae_to_mm.py SRC DST --prefix backbone.``; given the
-    authors' file itself, loading stops with an error naming that command.
+    Per batch (``inputs = [clean, guidance]``, :meth:`reconstruct`): the student encodes the masked clean
+    view and the guidance view; the alignment decoder's queries come from the first, its memory from the
+    second; the target is the teacher's output on the clean view (:class:`~lmim_mm.models.heads.LMIMHead`).
+    The teacher (the backbone's architecture, weights as buffers saved as ``teacher.*``) always runs in eval
+    mode under ``no_grad``. It loads like any pretrained TextViT, by its ``init_cfg`` (strictly): an lmim_mm
+    MAE / MMS checkpoint with ``prefix='backbone.'``, or MAERec's MAE checkpoint (the authors'
+    ``--teacher_weight``) after ``python tools/model_converters/maerec_mae_to_mm.py SRC DST --prefix
+    backbone.``; the authors' file itself stops loading with an error naming that command.
 
     Args:
         backbone: Student TextViT config (``out_type='raw'``).

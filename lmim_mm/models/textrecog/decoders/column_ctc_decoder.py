@@ -15,14 +15,11 @@ class ColumnCTCDecoder(BaseDecoder):
 
     The patch tokens (the last ``H * W`` of the encoder output, row-major on the ``(H, W)`` grid) are
     averaged over each column's ``H`` rows (or concatenated, top to bottom); one linear layer maps each column to
-    ``steps_per_column`` steps of class scores, so a word is read over ``W * steps_per_column`` steps
-    (two per column lets a 16-column grid hold a 24-character word with repeats). The CTC blank is
-    the dictionary's padding class (mmocr's ``CTCModuleLoss`` / ``CTCPostProcessor``).
-
-    Used as the recognizer's auxiliary decoder (:class:`ViTRecognizer` ``aux_decoder``: joint
-    CTC-attention training, Kim et al., ICASSP 2017), its alignment signal shortens the attention
-    decoder's plateau on small budgets; it also reads words on its own (``predict``), and on frozen
-    tokens it is the linear probe of :mod:`lmim_mm.apis.probe`.
+    ``steps_per_column`` steps of class scores (two per column lets a 16-column grid hold a 24-character word
+    with repeats). The CTC blank is the dictionary's padding class (mmocr's ``CTCModuleLoss`` /
+    ``CTCPostProcessor``). It is the recognizer's auxiliary decoder (:class:`ViTRecognizer` ``aux_decoder``:
+    joint CTC-attention, Kim et al., ICASSP 2017), reads words on its own, and is the linear probe of
+    :mod:`lmim_mm.apis.probe`.
 
     Args:
         in_channels: Token width (the encoder output's last dimension).
@@ -57,16 +54,8 @@ class ColumnCTCDecoder(BaseDecoder):
 
     def forward_train(self, feat: Optional[torch.Tensor] = None, out_enc: Optional[torch.Tensor] = None,
                       data_samples: Optional[Sequence[TextRecogDataSample]] = None) -> torch.Tensor:
-        """Class scores per step.
-
-        Args:
-            feat: Unused (the backbone output).
-            out_enc: Encoder tokens (N, S, C), S >= H * W; a leading [cls] token is ignored.
-            data_samples: Unused.
-
-        Returns:
-            Logits (N, W * steps_per_column, num_classes).
-        """
+        """Logits (N, W * steps_per_column, num_classes) of encoder tokens ``out_enc`` (N, S, C), S >= H * W (a
+        leading [cls] token is ignored)."""
         height, width = self.grid_size
         if out_enc.dim() != 3 or out_enc.shape[1] < height * width:
             raise ValueError(f'ColumnCTCDecoder expects tokens (N, >= {height * width}, C) for the grid '

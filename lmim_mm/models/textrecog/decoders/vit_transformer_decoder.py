@@ -22,18 +22,14 @@ class ViTTransformerDecoder(BaseDecoder):
     ``num_classes``, an extra embedding row.
 
     Training (teacher forcing): the module loss (mmocr ``CEModuleLoss``, ``ignore_first_char=False``)
-    pads each target to ``[y1 .. yn, EOS, PAD ..]`` of ``max_seq_len`` steps; the decoder reads
-    ``[BOS, y1 .. y_{T-1}]`` with the self-attention mask "causal and key < n + 1" and the loss
-    ignores PAD, i.e. it covers the characters and EOS. Words longer than ``max_seq_len - 1``
-    characters are cut (their EOS falls off), as mmocr's loss does. Only the steps up to the batch's
-    longest target are computed (the causal mask makes them independent of later steps); the
-    logits of the remaining, padding-only steps are zeros, so the loss is unchanged.
+    pads each target to ``[y1 .. yn, EOS, PAD ..]`` of ``max_seq_len`` steps (longer words lose their EOS,
+    as in mmocr); the decoder reads ``[BOS, y1 .. y_{T-1}]`` with the mask "causal and key < n + 1" and
+    the loss ignores PAD. Only the steps up to the batch's longest target are computed (the causal mask
+    makes them independent of later ones); the padding-only steps get zero logits.
 
-    Testing: greedy decoding with cached keys/values that stops once every word has emitted EOS
-    (``beam_width`` 0 or 1), or beam search; returns (N, T, C) probabilities for mmocr's
-    ``AttentionPostprocessor`` (T <= ``max_seq_len``). Greedy gives each step's full distribution;
-    beam search gives, at each step, the probability of the chosen token at that token's class and
-    zeros elsewhere, so the postprocessor reads the beam's word and per-character confidences.
+    Testing: greedy decoding with cached keys/values until every word has emitted EOS (``beam_width`` 0
+    or 1), or beam search: (N, T, C) probabilities for mmocr's ``AttentionPostprocessor``, each step's
+    distribution (greedy) or the chosen token's probability at its class and zeros elsewhere (beam).
 
     Args:
         n_layers: Decoder layers.
@@ -86,17 +82,8 @@ class ViTTransformerDecoder(BaseDecoder):
 
     def forward_train(self, feat: Optional[torch.Tensor] = None, out_enc: Optional[torch.Tensor] = None,
                       data_samples: Optional[Sequence[TextRecogDataSample]] = None) -> torch.Tensor:
-        """Teacher forcing.
-
-        Args:
-            feat: Backbone output (used only without an encoder).
-            out_enc: Memory (N, S, d_model).
-            data_samples: Samples whose ``gt_text`` the module loss has filled with ``indexes`` and
-                ``padded_indexes`` (``max_seq_len`` steps).
-
-        Returns:
-            Logits (N, max_seq_len, num_classes).
-        """
+        """Teacher forcing on ``out_enc`` (N, S, d_model) (else ``feat``): logits (N, max_seq_len, num_classes) of
+        ``data_samples`` whose ``gt_text`` the module loss has filled with ``indexes`` and ``padded_indexes``."""
         memory = self._memory(feat, out_enc)
         if any('padded_indexes' not in sample.gt_text for sample in data_samples):
             raise ValueError('ViTTransformerDecoder.forward_train needs gt_text.padded_indexes: configure a '
@@ -111,16 +98,8 @@ class ViTTransformerDecoder(BaseDecoder):
 
     def forward_test(self, feat: Optional[torch.Tensor] = None, out_enc: Optional[torch.Tensor] = None,
                      data_samples: Optional[Sequence[TextRecogDataSample]] = None) -> torch.Tensor:
-        """Greedy or beam-search decoding.
-
-        Args:
-            feat: Backbone output (used only without an encoder).
-            out_enc: Memory (N, S, d_model).
-            data_samples: Unused.
-
-        Returns:
-            Probabilities (N, T, num_classes), T <= ``max_seq_len`` (see the class docstring).
-        """
+        """Greedy or beam-search decoding of ``out_enc`` (N, S, d_model) (else ``feat``): probabilities
+        (N, T, num_classes), T <= ``max_seq_len`` (see the class docstring)."""
         memory = self._memory(feat, out_enc)
         eos = self.dictionary.end_idx
         if self.beam_width <= 1:
@@ -128,6 +107,3 @@ class ViTTransformerDecoder(BaseDecoder):
         ids, token_probs, _ = beam_search(self.transformer, memory, self.max_seq_len, eos, self.beam_width)
         probs = token_probs.new_zeros(*ids.shape, self.transformer.num_classes)
         return probs.scatter_(2, ids[..., None], token_probs[..., None])
-
-
-__all__ = ['ViTTransformerDecoder']

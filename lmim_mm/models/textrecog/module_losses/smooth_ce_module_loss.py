@@ -23,6 +23,3 @@ class SmoothCEModuleLoss(CEModuleLoss):
             raise ValueError(f'label_smoothing must be in [0, 1), got {label_smoothing}')
         self.loss_ce = nn.CrossEntropyLoss(ignore_index=self.ignore_index, reduction=self.loss_ce.reduction,
                                            label_smoothing=label_smoothing)
-
-
-__all__ = ['SmoothCEModuleLoss']

@@ -12,16 +12,14 @@ from mmocr.structures import TextRecogDataSample
 class ViTRecognizer(EncoderDecoderRecognizer):
     """``TextViT`` backbone + ``LinearNorm`` (encoder slot) + ``ViTTransformerDecoder``.
 
-    mmocr's ``EncoderDecoderRecognizer`` plus :meth:`get_layer_depth`, which mmpretrain's
-    ``LearningRateDecayOptimWrapperConstructor`` (layer-wise lr decay 0.75 in the fine-tuning recipe)
-    asks the model for, and an optional auxiliary decoder trained beside the main one (joint
-    CTC-attention: ``aux_decoder=dict(type='ColumnCTCDecoder', in_channels=...)``). The auxiliary
-    decoder reads the encoder output, shares the main decoder's dictionary, gets the backbone's
-    ``grid_size``, adds its losses (prefixed ``aux_``, times ``aux_loss_weight``) in training and is
-    not used for prediction. None (the default, the authors' recognizer) trains the decoder alone.
+    mmocr's ``EncoderDecoderRecognizer`` plus :meth:`get_layer_depth` (for mmpretrain's
+    ``LearningRateDecayOptimWrapperConstructor``) and an optional auxiliary decoder trained beside the main
+    one: it reads the encoder output, shares the main decoder's dictionary, gets the backbone's
+    ``grid_size``, adds its losses (prefixed ``aux_``, times ``aux_loss_weight``) and is not used for prediction.
 
     Args:
-        aux_decoder: Config of the auxiliary decoder, or None.
+        aux_decoder: Config of the auxiliary decoder (e.g. ``dict(type='ColumnCTCDecoder', in_channels=...)``),
+            or None (the authors' recognizer).
         aux_loss_weight: Weight of the auxiliary losses.
         **kwargs: mmocr ``EncoderDecoderRecognizer`` arguments.
     """
