@@ -22,6 +22,7 @@ import math
 import os
 import pickle
 import time
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -200,8 +201,9 @@ class PipelineRecognizer(nn.Module):
         super().__init__()
         from mmengine.config import Config
         from mmengine.registry import init_default_scope
-        import lmim_mm  # noqa: F401 (registers the modules)
         from mmocr.registry import MODELS
+
+        import lmim_mm  # noqa: F401 (registers the modules)
         init_default_scope('mmocr')
         self.cfg = Config.fromfile(os.path.join(os.path.dirname(DICT), '..', 'configs', 'demo', 'recognizer_tiny.py'))
         self.cfg.model.pop('data_preprocessor')
@@ -310,7 +312,8 @@ def parse(spec):
 
 def export(data_root, out):
     """The demo's synthetic train/test LMDBs as JPEG bytes (resized to 128x32 as the pipeline does) + labels."""
-    import cv2, lmdb
+    import cv2
+    import lmdb
     data = {}
     for split in ('train', 'test'):
         env = lmdb.open(os.path.join(data_root, split), readonly=True, lock=False)

@@ -44,8 +44,8 @@ CASES_SCRIPT = Path(__file__).resolve().parent / 'deploy_cases.py'
 
 def prepare_workspace(folder: Path, image_folder: Path, sizes: Sizes, count: int) -> Workspace:
     """Build the recognizer, export and quantise it, and store the first ``count`` images of ``image_folder``."""
-    from lmim_mm.deploy import read_image, to_input
     from lmim_mm.apis.export import deploy_settings, export_recognizer, quantize_export
+    from lmim_mm.deploy import read_image, to_input
 
     model = build_recognizer(sizes.vit, sizes.text_decoder)
     settings = deploy_settings(model)

@@ -10,8 +10,8 @@ from typing import Any, Dict, List, Mapping, Tuple
 
 import torch
 
-from .base import Rule, convert_keys
 from lmim_mm.utils.checkpoint import extract_state_dict
+from .base import Rule, convert_keys
 from .maerec_mae import encoder_rules
 
 DECODER_RULES: List[Rule] = [

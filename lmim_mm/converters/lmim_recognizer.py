@@ -11,8 +11,8 @@ from typing import Any, Dict, List, Mapping, Tuple
 
 import torch
 
-from .base import Rule, convert_keys
 from lmim_mm.utils.checkpoint import extract_state_dict
+from .base import Rule, convert_keys
 from .maerec_mae import MAE_DECODER_KEYS, encoder_rules
 
 #: Source -> target key rules.

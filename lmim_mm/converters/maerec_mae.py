@@ -11,8 +11,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import torch
 
-from lmim_mm.utils.fileio import atomic_write_bytes
 from lmim_mm.utils.checkpoint import extract_state_dict, load_state_dict_file
+from lmim_mm.utils.fileio import atomic_write_bytes
 from .base import Rule, convert_keys
 
 #: timm block submodule -> mmpretrain ``TransformerEncoderLayer`` submodule

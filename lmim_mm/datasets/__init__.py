@@ -9,8 +9,14 @@ from .folder_dataset import RecogFolderDataset
 from .labeled_lmdb import LabeledLMDBDataset
 from .lazy_dataset import LazyImageDataset, LazyRecogDataset
 from .sources import SOURCES, DataSource, LMDBImageBackend, open_source
-from .transforms import (BlockwiseMaskGenerator, GuidanceAugment, LMIMTwoView, MixedMaskGenerator,
-                         RandomPatchMaskGenerator, SpanMaskGenerator)
+from .transforms import (
+    BlockwiseMaskGenerator,
+    GuidanceAugment,
+    LMIMTwoView,
+    MixedMaskGenerator,
+    RandomPatchMaskGenerator,
+    SpanMaskGenerator,
+)
 from .unlabeled_lmdb import UnlabeledLMDBDataset
 
 __all__ = [

@@ -15,7 +15,6 @@ from typing import Iterable, List, Union
 from mmocr.models.common.dictionary import Dictionary
 from mmocr.registry import TASK_UTILS
 
-
 PathLike = Union[str, os.PathLike]
 
 

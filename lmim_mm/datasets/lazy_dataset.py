@@ -21,7 +21,7 @@ from mmengine.logging import print_log
 from torch.utils.data import Dataset, get_worker_info
 
 from .image_io import MAX_IMAGE_PIXELS, ImageDecodeError, read_image
-from .sources import DataSource, DatasetFormatError
+from .sources import DatasetFormatError, DataSource
 
 Roots = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]
 

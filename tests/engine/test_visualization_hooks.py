@@ -12,9 +12,8 @@ import torch
 import torch.nn as nn
 from mmengine.dataset import Compose
 from mmengine.evaluator import Evaluator
-from mmengine.registry import DefaultScope
+from mmengine.registry import VISBACKENDS, DefaultScope
 from mmengine.runner import Runner
-from mmengine.registry import VISBACKENDS
 from mmengine.structures import LabelData
 from mmengine.visualization import BaseVisBackend
 from mmocr.registry import METRICS, TRANSFORMS, VISUALIZERS

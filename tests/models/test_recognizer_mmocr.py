@@ -2,13 +2,13 @@
 import copy
 from pathlib import Path
 
+import mmocr.datasets  # noqa: F401  (registers mmocr's transforms)
 import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.optim import OptimWrapper
 from mmengine.registry import DefaultScope
-import mmocr.datasets  # noqa: F401  (registers mmocr's transforms)
 from mmocr.registry import MODELS, TRANSFORMS
 
 import lmim_mm.models.backbones.text_vit  # noqa: F401  (registers TextViT)

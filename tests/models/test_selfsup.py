@@ -19,8 +19,8 @@ from PIL import Image
 
 from lmim_mm.converters.lmim_pretrain import convert_lmim_pretrain
 from lmim_mm.converters.maerec_mae import convert_maerec_mae
-from lmim_mm.evaluation.metrics.reconstruction import ReconstructionLossMetric
 from lmim_mm.datasets.transforms.mask_transform import MixedMaskGenerator, RandomPatchMaskGenerator
+from lmim_mm.evaluation.metrics.reconstruction import ReconstructionLossMetric
 from lmim_mm.models.selfsup import LMIM, TextMAE
 from lmim_reference.parity_pretrain import check_pretrain_fixture, lmim_kwargs
 from lmim_reference.pretrain import ReferenceLMIM

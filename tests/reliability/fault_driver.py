@@ -27,7 +27,8 @@ REPO = Path(__file__).resolve().parents[2]
 def build_runner(data_root: str, work_dir: Path, name: str, resume: bool):
     from mmengine.config import Config
 
-    from lmim_mm.utils.run_config import build_runner as build_configured_runner, use_cpu_settings
+    from lmim_mm.utils.run_config import build_runner as build_configured_runner
+    from lmim_mm.utils.run_config import use_cpu_settings
 
     config, = sorted((REPO / 'configs' / 'mae').glob('*.py'))
     cfg = Config.fromfile(str(config))
