@@ -24,8 +24,8 @@ MAE_DECODER_KEYS = (r'mask_token', r'decoder_\w+(\.\w+)*')
 
 def block_rules(src_prefix: str, dst_prefix: str) -> List[Rule]:
     """Rules renaming timm blocks ``{src_prefix}N.*`` to mmpretrain layers ``{dst_prefix}N.*``."""
-    return [(re.escape(src_prefix) + r'(\d+)\.' + re.escape(old) + r'\.(weight|bias)', dst_prefix + r'\1.' + new + r'.\2')
-            for old, new in BLOCK_NAMES.items()]
+    return [(re.escape(src_prefix) + r'(\d+)\.' + re.escape(old) + r'\.(weight|bias)',
+             dst_prefix + r'\1.' + new + r'.\2') for old, new in BLOCK_NAMES.items()]
 
 
 def encoder_rules(src_prefix: str, dst_prefix: str) -> List[Rule]:

@@ -1,4 +1,5 @@
-"""Word images stored as files: ``IMG/<i>.<ext>`` + ``label/<i>.txt`` folders (read by :class:`~.sources.FolderSource`)."""
+"""Word images stored as files: ``IMG/<i>.<ext>`` + ``label/<i>.txt`` folders (read by
+:class:`~.sources.FolderSource`)."""
 from mmocr.registry import DATASETS
 
 from .lazy_dataset import LazyRecogDataset

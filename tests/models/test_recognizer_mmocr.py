@@ -140,7 +140,7 @@ def test_predict_greedy_and_beam(batch):
         model.load_state_dict(greedy.state_dict())
         with torch.no_grad():
             results[width] = model.test_step(copy.deepcopy(batch))
-    for width, samples in results.items():
+    for samples in results.values():
         assert len(samples) == 8
         for sample, word in zip(samples, words(batch)):
             assert sample.gt_text.item == word

@@ -1,4 +1,5 @@
-"""lmim_synth, the synthetic word renderer: determinism per (seed, split, index), labels, variety, scene-text effects."""
+"""lmim_synth, the synthetic word renderer: determinism per (seed, split, index), labels, variety, scene-text
+effects."""
 import dataclasses
 import hashlib
 import string
