@@ -3,7 +3,7 @@ PY := .venv/bin/python
 SETUP_STAMP := .venv/.lmim_stamp
 DEMO_SCALE ?= 1
 
-.PHONY: setup test demo demo-compare benchmark clean-demo wheelhouse
+.PHONY: setup test lint demo demo-compare benchmark clean-demo wheelhouse
 # `make demo GPU=1`: the scale-up preset for one large GPU (bf16, bigger batches, more data and steps)
 DEMO_ARGS = --preset $(if $(GPU),gpu,cpu) $(if $(DATA),--data $(DATA),)
 
@@ -15,6 +15,10 @@ setup:
 
 test: $(SETUP_STAMP)
 	$(PY) -m pytest -ra tests
+
+# ruff (ruff.toml; the version of requirements/lint.txt) over the whole repository, configs included
+lint: $(SETUP_STAMP)
+	.venv/bin/ruff check .
 
 demo: $(SETUP_STAMP)
 	DEMO_SCALE=$(DEMO_SCALE) $(PY) tools/demo.py $(DEMO_ARGS)

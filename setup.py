@@ -61,7 +61,7 @@ def add_mim_extension() -> None:
         else:
             shutil.copytree(src, dst)
             if not osp.exists(dst):
-                warnings.warn(f'could not copy {src} into {dst}')
+                warnings.warn(f'could not copy {src} into {dst}', stacklevel=2)
 
 
 if __name__ == '__main__':

@@ -32,8 +32,7 @@ from typing import Iterable
 import torch
 
 from benchmarks import pipeline
-from benchmarks.harness import (FULL_CPU, FULL_CUDA, MEASUREMENTS, QUICK, BenchmarkSettings, Measurement,
-                                run_benchmarks)
+from benchmarks.harness import FULL_CPU, FULL_CUDA, MEASUREMENTS, QUICK, BenchmarkSettings, Measurement, run_benchmarks
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_ROOT = REPO / '..' / 'shared' / 'data' / 'real_benchmarks'

@@ -67,7 +67,8 @@ def run_variant(name: str, base_config: str, args: argparse.Namespace, threads: 
     warmup = args.iters // 8
     start = time.time()
     run([sys.executable, 'tools/train.py', config, '--work-dir', out, '--cfg-options',
-         f'train_cfg.max_iters={args.iters}', f'train_cfg.val_interval={args.iters + 1}', f'param_scheduler.0.end={warmup}',
+         f'train_cfg.max_iters={args.iters}', f'train_cfg.val_interval={args.iters + 1}',
+         f'param_scheduler.0.end={warmup}',
          f'param_scheduler.1.begin={warmup}', f'param_scheduler.1.end={args.iters}',
          f'default_hooks.checkpoint.interval={args.iters}'], osp.join(out, 'train.log'), threads)
     train_s = time.time() - start

@@ -13,8 +13,8 @@ schedule is written as JSON lines. The chosen settings were then checked with th
 
 A spec is ``name[:key=value...]`` over :data:`BASE`. ``model=mmocr`` trains the pipeline's own recognizer
 (built from configs/demo/recognizer_tiny.py, losses from its ``loss``, words from its ``predict``) in the same
-loop, with the same batches, schedule and the config's parameter groups, to tell the model's part of a difference from the
-pipeline's (the spec's model sizes are then the config's).
+loop, with the same batches, schedule and the config's parameter groups, to tell the model's part of a difference
+from the pipeline's (the spec's model sizes are then the config's).
 """
 import argparse
 import json
@@ -22,6 +22,7 @@ import math
 import os
 import pickle
 import time
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -47,14 +48,20 @@ def sincos2d(dim, h, w):
 def sinusoid(n, d):
     pos = torch.arange(n, dtype=torch.float32)[:, None]
     div = torch.pow(10000, torch.arange(0, d, 2, dtype=torch.float32) / d)
-    t = torch.zeros(n, d); t[:, 0::2] = torch.sin(pos / div); t[:, 1::2] = torch.cos(pos / div)
+    t = torch.zeros(n, d)
+    t[:, 0::2] = torch.sin(pos / div)
+    t[:, 1::2] = torch.cos(pos / div)
     return t[None]
 
 
 class Attn(nn.Module):
     def __init__(self, d, h, bias=True, kv_dim=None, drop=0.0):
-        super().__init__(); self.h = h; self.q = nn.Linear(d, d, bias); self.kv = nn.Linear(kv_dim or d, 2 * d, bias)
-        self.o = nn.Linear(d, d); self.drop = drop
+        super().__init__()
+        self.h = h
+        self.q = nn.Linear(d, d, bias)
+        self.kv = nn.Linear(kv_dim or d, 2 * d, bias)
+        self.o = nn.Linear(d, d)
+        self.drop = drop
 
     def forward(self, x, mem=None, mask=None):
         mem = x if mem is None else mem
@@ -67,18 +74,25 @@ class Attn(nn.Module):
 
 class Block(nn.Module):
     def __init__(self, d, h, ratio=4):
-        super().__init__(); self.n1 = nn.LayerNorm(d, eps=1e-6); self.a = Attn(d, h); self.n2 = nn.LayerNorm(d, eps=1e-6)
+        super().__init__()
+        self.n1 = nn.LayerNorm(d, eps=1e-6)
+        self.a = Attn(d, h)
+        self.n2 = nn.LayerNorm(d, eps=1e-6)
         self.m = nn.Sequential(nn.Linear(d, d * ratio), nn.GELU(), nn.Linear(d * ratio, d))
 
     def forward(self, x):
-        x = x + self.a(self.n1(x)); return x + self.m(self.n2(x))
+        x = x + self.a(self.n1(x))
+        return x + self.m(self.n2(x))
 
 
 def conv_stem(cin, d, patch=8):
-    n = int(math.log2(patch)); layers = []; c = cin
+    n = int(math.log2(patch))
+    layers = []
+    c = cin
     for i in range(n):
         w = d // 2 ** (n - 1 - i)
-        layers += [nn.Conv2d(c, w, 3, 2, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(True)]; c = w
+        layers += [nn.Conv2d(c, w, 3, 2, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(True)]
+        c = w
     return nn.Sequential(*layers, nn.Conv2d(c, d, 1))
 
 
@@ -87,8 +101,10 @@ class Encoder(nn.Module):
         super().__init__()
         self.stem = conv_stem(cin, d) if stem == 'conv' else nn.Conv2d(cin, d, 8, 8)
         self.register_buffer('pos', sincos2d(d, 4, 16))
-        self.cls = nn.Parameter(torch.zeros(1, 1, d)); nn.init.normal_(self.cls, std=.02)
-        self.blocks = nn.ModuleList([Block(d, heads) for _ in range(depth)]); self.norm = nn.LayerNorm(d, eps=1e-6)
+        self.cls = nn.Parameter(torch.zeros(1, 1, d))
+        nn.init.normal_(self.cls, std=.02)
+        self.blocks = nn.ModuleList([Block(d, heads) for _ in range(depth)])
+        self.norm = nn.LayerNorm(d, eps=1e-6)
 
     def forward(self, x):
         t = self.stem(x).flatten(2).transpose(1, 2) + self.pos
@@ -102,12 +118,15 @@ class DecLayer(nn.Module):
     def __init__(self, d, h, inner, drop):
         super().__init__()
         self.n1, self.n2, self.n3 = nn.LayerNorm(d), nn.LayerNorm(d), nn.LayerNorm(d)
-        self.sa = Attn(d, h, bias=False, drop=drop); self.ca = Attn(d, h, bias=False, drop=drop)
+        self.sa = Attn(d, h, bias=False, drop=drop)
+        self.ca = Attn(d, h, bias=False, drop=drop)
         self.ff = nn.Sequential(nn.Linear(d, inner), nn.GELU(), nn.Linear(inner, d), nn.Dropout(drop))
         self.dp = nn.Dropout(drop)
 
     def forward(self, x, mem, mask):
-        x = x + self.dp(self.sa(self.n1(x), mask=mask)); x = x + self.dp(self.ca(self.n2(x), mem)); return x + self.ff(self.n3(x))
+        x = x + self.dp(self.sa(self.n1(x), mask=mask))
+        x = x + self.dp(self.ca(self.n2(x), mem))
+        return x + self.ff(self.n3(x))
 
 
 class Recognizer(nn.Module):
@@ -116,16 +135,18 @@ class Recognizer(nn.Module):
         d = cfg['enc_dim']
         self.enc = Encoder(d, cfg['enc_layers'], 4, cfg['stem'], 1 if cfg['gray'] else 3)
         self.neck = nn.Sequential(nn.Linear(d, 128), nn.LayerNorm(128))
-        self.emb = nn.Embedding(NCLS + 1, 128); self.register_buffer('pe', sinusoid(200, 128))
+        self.emb = nn.Embedding(NCLS + 1, 128)
+        self.register_buffer('pe', sinusoid(200, 128))
         self.drop = nn.Dropout(cfg['dec_drop'])
         self.layers = nn.ModuleList([DecLayer(128, 4, 256, cfg['dec_drop']) for _ in range(cfg['dec_layers'])])
-        self.ln = nn.LayerNorm(128, eps=1e-6); self.cls = nn.Linear(128, NCLS)
+        self.ln = nn.LayerNorm(128, eps=1e-6)
+        self.cls = nn.Linear(128, NCLS)
         self.ctc = nn.Linear(d, 2 * (len(CHARS) + 1)) if cfg['ctc'] else None
 
     def decode(self, tokens, mem, mask):
         x = self.drop(self.emb(tokens) + self.pe[:, :tokens.shape[1]])
-        for l in self.layers:
-            x = l(x, mem, mask)
+        for layer in self.layers:
+            x = layer(x, mem, mask)
         return self.cls(self.ln(x))
 
     def forward(self, img, tgt_in, mask):
@@ -134,33 +155,38 @@ class Recognizer(nn.Module):
 
     @torch.no_grad()
     def greedy(self, img):
-        mem = self.neck(self.enc(img)); B = len(img)
+        mem = self.neck(self.enc(img))
+        B = len(img)
         tokens = torch.full((B, 1), BOS, dtype=torch.long, device=img.device)
         for _ in range(MAXLEN):
-            logits = self.decode(tokens, mem, None if tokens.shape[1] == 1 else
-                                 torch.ones(tokens.shape[1], tokens.shape[1], dtype=torch.bool, device=img.device).tril())
+            steps = tokens.shape[1]
+            causal = None if steps == 1 else torch.ones(steps, steps, dtype=torch.bool, device=img.device).tril()
+            logits = self.decode(tokens, mem, causal)
             tokens = torch.cat([tokens, logits[:, -1].argmax(-1, keepdim=True)], 1)
         out = []
         for row in tokens[:, 1:].tolist():
             s = ''
             for t in row:
-                if t == EOS: break
+                if t == EOS:
+                    break
                 s += CHARS[t] if t < len(CHARS) else ''
             out.append(s)
         return out
 
 
 def waics(pred, gt):
-    f = lambda s: ''.join(c for c in s.lower() if c.isalnum())
-    return float(np.mean([f(p) == f(g) for p, g in zip(pred, gt)]))
+    def alnum_lower(s):
+        return ''.join(c for c in s.lower() if c.isalnum())
+    return float(np.mean([alnum_lower(p) == alnum_lower(g) for p, g in zip(pred, gt)]))
 
 
 def encode_labels(labels, device):
-    lens = torch.tensor([min(len(l), MAXLEN - 1) + 1 for l in labels])
+    lens = torch.tensor([min(len(label), MAXLEN - 1) + 1 for label in labels])
     T = int(lens.max())
     tgt = torch.full((len(labels), T), PAD, dtype=torch.long)
-    for i, l in enumerate(labels):
-        ids = [C2I.get(c, UNK) for c in l[:MAXLEN - 1]] + [EOS]; tgt[i, :len(ids)] = torch.tensor(ids)
+    for i, label in enumerate(labels):
+        ids = [C2I.get(c, UNK) for c in label[:MAXLEN - 1]] + [EOS]
+        tgt[i, :len(ids)] = torch.tensor(ids)
     return tgt.to(device), lens.to(device)
 
 
@@ -181,10 +207,14 @@ def norm(x, gray):
 
 
 def param_groups(model, cfg):
-    L = cfg['enc_layers']; groups = {}
+    L = cfg['enc_layers']
+    groups = {}
     for name, p in model.named_parameters():
         if name.startswith('enc.'):
-            depth = 0 if name.startswith(('enc.stem', 'enc.cls')) else (int(name.split('.')[2]) + 1 if name.startswith('enc.blocks') else L + 1)
+            if name.startswith(('enc.stem', 'enc.cls')):
+                depth = 0
+            else:
+                depth = int(name.split('.')[2]) + 1 if name.startswith('enc.blocks') else L + 1
         else:
             depth = L + 1
         scale = cfg['layer_decay'] ** (L + 1 - depth)
@@ -200,8 +230,9 @@ class PipelineRecognizer(nn.Module):
         super().__init__()
         from mmengine.config import Config
         from mmengine.registry import init_default_scope
-        import lmim_mm  # noqa: F401 (registers the modules)
         from mmocr.registry import MODELS
+
+        import lmim_mm  # noqa: F401 (registers the modules)
         init_default_scope('mmocr')
         self.cfg = Config.fromfile(os.path.join(os.path.dirname(DICT), '..', 'configs', 'demo', 'recognizer_tiny.py'))
         self.cfg.model.pop('data_preprocessor')
@@ -233,26 +264,35 @@ class PipelineRecognizer(nn.Module):
 
 
 def run(cfg, data, device, log):
-    torch.manual_seed(cfg['seed']); np.random.seed(cfg['seed'])
+    torch.manual_seed(cfg['seed'])
+    np.random.seed(cfg['seed'])
     pipeline = cfg['model'] == 'mmocr'
     model = (PipelineRecognizer() if pipeline else Recognizer(cfg)).to(device)
     groups = model.param_groups() if pipeline else param_groups(model, cfg)
     opt = torch.optim.AdamW(groups, lr=cfg['lr'], betas=(0.9, 0.999))
-    imgs, labels = data['train']; timgs, tlabels = data['test']
-    n = len(labels); iters = cfg['iters']; wu = cfg['warmup']; bs = cfg['batch']
+    imgs, labels = data['train']
+    timgs, tlabels = data['test']
+    n = len(labels)
+    iters = cfg['iters']
+    wu = cfg['warmup']
+    bs = cfg['batch']
     evals = sorted(set([int(iters * f) for f in (0.25, 0.5, 0.75, 1.0)]))
-    perm = torch.randperm(n); pos = 0; t0 = time.time(); losses = []
+    perm = torch.randperm(n)
+    pos = 0
+    t0 = time.time()
+    losses = []
     for it in range(1, iters + 1):
         if it <= wu:
-            factor = 1e-3 + (1 - 1e-3) * (it - 1) / wu
+            lr = cfg['lr'] * (1e-3 + (1 - 1e-3) * (it - 1) / wu)
         else:
-            factor = None
-        lr = cfg['lr'] * factor if factor is not None else 1e-6 + 0.5 * (cfg['lr'] - 1e-6) * (1 + math.cos(math.pi * (it - wu) / max(1, iters - wu)))
+            lr = 1e-6 + 0.5 * (cfg['lr'] - 1e-6) * (1 + math.cos(math.pi * (it - wu) / max(1, iters - wu)))
         for g in opt.param_groups:
             g['lr'] = lr * g['lr_scale']
         if pos + bs > n:
-            perm = torch.randperm(n); pos = 0
-        idx = perm[pos:pos + bs]; pos += bs
+            perm = torch.randperm(n)
+            pos = 0
+        idx = perm[pos:pos + bs]
+        pos += bs
         x = norm(imgs[idx.to(device)], cfg['gray'])
         model.train()
         if pipeline:
@@ -266,13 +306,16 @@ def run(cfg, data, device, log):
         opt.step()
         losses.append(loss.item() if it % 25 == 0 else None)
         if it in evals:
-            model.eval(); preds = []
+            model.eval()
+            preds = []
             for s in range(0, len(tlabels), 250):
                 preds += model.greedy(norm(timgs[s:s + 250], cfg['gray']))
-            tr = [l for l in losses[-100:] if l is not None]
+            tr = [value for value in losses[-100:] if value is not None]
             rec = dict(name=cfg['name'], it=it, iters=iters, waics=round(100 * waics(preds, tlabels), 2),
                        loss=round(float(np.mean(tr)), 3), sec=round(time.time() - t0, 1), sample=preds[:5])
-            print(json.dumps(rec), flush=True); log.write(json.dumps(rec) + '\n'); log.flush()
+            print(json.dumps(rec), flush=True)
+            log.write(json.dumps(rec) + '\n')
+            log.flush()
 
 
 def bare_loss(model, cfg, x, batch_labels):
@@ -288,7 +331,8 @@ def bare_loss(model, cfg, x, batch_labels):
     if model.ctc is not None:
         cols = feats[:, 1:].reshape(bs, 4, 16, -1).mean(1)
         lp = model.ctc(cols).view(bs, 32, -1).log_softmax(-1).transpose(0, 1)  # T=32
-        ctgt = tgt.clone(); ctgt[ctgt >= len(CHARS)] = 0
+        ctgt = tgt.clone()
+        ctgt[ctgt >= len(CHARS)] = 0
         clens = (lens - 1).clamp(min=1)
         loss = loss + cfg['ctc'] * F.ctc_loss(lp.float(), ctgt, torch.full((bs,), 32, dtype=torch.long, device=device),
                                               clens, blank=len(CHARS), zero_infinity=True)
@@ -310,7 +354,8 @@ def parse(spec):
 
 def export(data_root, out):
     """The demo's synthetic train/test LMDBs as JPEG bytes (resized to 128x32 as the pipeline does) + labels."""
-    import cv2, lmdb
+    import cv2
+    import lmdb
     data = {}
     for split in ('train', 'test'):
         env = lmdb.open(os.path.join(data_root, split), readonly=True, lock=False)
@@ -329,15 +374,21 @@ def export(data_root, out):
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest='cmd', required=True)
-    e = sub.add_parser('export'); e.add_argument('data_root'); e.add_argument('out')
-    r = sub.add_parser('run'); r.add_argument('data'); r.add_argument('out'); r.add_argument('specs', nargs='+')
+    e = sub.add_parser('export')
+    e.add_argument('data_root')
+    e.add_argument('out')
+    r = sub.add_parser('run')
+    r.add_argument('data')
+    r.add_argument('out')
+    r.add_argument('specs', nargs='+')
     r.add_argument('--limit', type=int, default=0, help='use only the first N words of each split (smoke test)')
     a = p.parse_args()
     if a.cmd == 'export':
         export(a.data_root, a.out)
     else:
         dev = 'cuda' if torch.cuda.is_available() else 'cpu'
-        torch.backends.cuda.matmul.allow_tf32 = False; torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
         data = load_data(a.data, dev, False)
         if a.limit:
             data = {k: (v[0][:a.limit], v[1][:a.limit]) for k, v in data.items()}

@@ -55,8 +55,8 @@ def pytorch_decode(model, images, beam_width: int) -> np.ndarray:
     """Token ids (N, T) of PyTorch eager greedy decoding (width 1) or beam search of normalised ``images``."""
     import torch
 
-    from lmim_mm.models.layers.text_decoding import beam_search, greedy_decode
     from lmim_mm.apis.export import encoder_memory
+    from lmim_mm.models.layers.text_decoding import beam_search, greedy_decode
 
     decoder = model.decoder
     steps, eos = decoder.max_seq_len, decoder.dictionary.end_idx

@@ -30,6 +30,7 @@ import json
 import subprocess
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Dict, Iterator, Sequence
 
@@ -44,8 +45,8 @@ CASES_SCRIPT = Path(__file__).resolve().parent / 'deploy_cases.py'
 
 def prepare_workspace(folder: Path, image_folder: Path, sizes: Sizes, count: int) -> Workspace:
     """Build the recognizer, export and quantise it, and store the first ``count`` images of ``image_folder``."""
-    from lmim_mm.deploy import read_image, to_input
     from lmim_mm.apis.export import deploy_settings, export_recognizer, quantize_export
+    from lmim_mm.deploy import read_image, to_input
 
     model = build_recognizer(sizes.vit, sizes.text_decoder)
     settings = deploy_settings(model)
@@ -98,8 +99,8 @@ def measure_deploy_recognize(settings: BenchmarkSettings) -> Iterator[Measuremen
         workspace = prepare_workspace(Path(tmp), image_folder, settings.sizes, max(batches))
         for batch in batches:
             runs = {case: workspace.case(case, batch, threads) for case in CASES}
-            timings = time_alternating({c: (lambda r=r: r(batch)) for c, r in runs.items()}, settings.repeats, 'cpu',
-                                       warmup={c: (lambda r=r: r(2)) for c, r in runs.items()})
+            timings = time_alternating({c: partial(r, batch) for c, r in runs.items()}, settings.repeats, 'cpu',
+                                       warmup={c: partial(r, 2) for c, r in runs.items()})
             del runs
             peaks = peak_memories(Path(tmp), CASES, batch, threads)
             labels = [(image_folder.parent / 'label' / f'{Path(f).stem}.txt').read_text(encoding='utf-8').strip()

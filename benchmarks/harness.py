@@ -463,8 +463,8 @@ def measure_pretrain_step(settings: BenchmarkSettings) -> List[Measurement]:
 def build_mae(sizes: Sizes) -> Dict[str, nn.Module]:
     """``TextMAE`` for MAE and MMS (the same model, other masks) and ``ReferenceMAE``, same (random) weights, on CPU."""
     from lmim_mm.models.selfsup import TextMAE
-    from lmim_reference.mae import ReferenceMAE, to_textmae_state_dict
     from lmim_mm.utils.checkpoint import load_strict
+    from lmim_reference.mae import ReferenceMAE, to_textmae_state_dict
 
     dim, depth, heads = sizes.vit
     dec_dim, dec_depth, dec_heads = sizes.mae_decoder

@@ -46,7 +46,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         export_recognizer(model, Path(tmp) / 'fp32', normalised_images(model, batches['fitted'])[:2])
         quantize_export(Path(tmp) / 'fp32', Path(tmp) / 'int8')
-        runtimes = {kind: ONNXRecognizer(Path(tmp) / kind, threads=torch.get_num_threads()) for kind in ('fp32', 'int8')}
+        runtimes = {kind: ONNXRecognizer(Path(tmp) / kind, threads=torch.get_num_threads())
+                    for kind in ('fp32', 'int8')}
         for name, batch in batches.items():
             labels = [s.gt_text.item for s in batch['data_samples']]
             with torch.no_grad():

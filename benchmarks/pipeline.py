@@ -28,6 +28,7 @@ import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 from unittest import mock
@@ -313,10 +314,10 @@ def measure_pretrain(name: str, settings: PipelineSettings) -> Iterator[Dict[str
     model = maybe_compile(build_model(cfg, settings.device), settings)
     wrapper = build_optim_wrapper(model, cfg, settings.dtype)
     for batch in settings.batches:
-        data = pretrain_batch(cfg, batch)
-        peak = peak_memory_gib(lambda: model.train_step(data, wrapper), settings)
+        ours = partial(model.train_step, pretrain_batch(cfg, batch), wrapper)
+        peak = peak_memory_gib(ours, settings)
         reference = reference_pretrain_step(name, settings, batch)
-        seconds = timed(dict(ours=lambda: model.train_step(data, wrapper), reference=reference), settings)
+        seconds = timed(dict(ours=ours, reference=reference), settings)
         yield result(f'{name}_train', settings, batch, seconds['ours'], seconds['reference'], flops, peak,
                      reference_dtype='fp16' if settings.device == 'cuda' else 'bf16')
         del reference
@@ -367,12 +368,12 @@ def measure_recognize(settings: PipelineSettings) -> Iterator[Dict[str, Any]]:
     for beam in (0, 5):
         cfg.model.decoder.beam_width = beam
         model = maybe_compile(build_model(cfg, settings.device), settings).eval()
-        ours = under_autocast(lambda: model.test_step(data))
+        ours = under_autocast(partial(model.test_step, data))
         peak = peak_memory_gib(ours, settings)
         seconds = timed(dict(ours=ours, reference=under_autocast(lambda: reference.greedy(images))), settings)
         yield result(f'recognize_{"beam5" if beam else "greedy"}', settings, batch, seconds['ours'],
                      seconds['reference'], None, peak)
-        del model
+        del model, ours  # ``ours`` holds the model too: free it before the next one is built
 
 
 def measure_data_workers(settings: PipelineSettings) -> Iterator[Dict[str, Any]]:

@@ -27,9 +27,9 @@ PIPELINE = [
 def build_recognizer(config: Path) -> nn.Module:
     """The ``model`` of a config (random weights), in eval mode."""
     import mmocr.models  # noqa: F401  (registers mmocr's modules)
+    from mmocr.registry import MODELS
 
     import lmim_mm.models  # noqa: F401  (registers ours)
-    from mmocr.registry import MODELS
 
     with DefaultScope.overwrite_default_scope('mmocr'):
         return MODELS.build(copy.deepcopy(Config.fromfile(str(config)).model)).eval()

@@ -40,8 +40,19 @@ from PIL import Image, ImageDraw, ImageFont
 from wordfreq import top_n_list
 
 from lmim_mm.datasets.sources import PathLike, Sample, write_lmdb
-from .scene_effects import (SceneOptions, SceneRandom, curve, drop_shadow, keystone, low_resolution, luma, motion_blur,
-                            sample_sign_text, texture, vivid_pair)
+from .scene_effects import (
+    SceneOptions,
+    SceneRandom,
+    curve,
+    drop_shadow,
+    keystone,
+    low_resolution,
+    luma,
+    motion_blur,
+    sample_sign_text,
+    texture,
+    vivid_pair,
+)
 
 #: Stream id of each split in the per-sample seed; the labeled splits, then the unlabeled one.
 SPLITS: Dict[str, int] = dict(train=0, val=1, test=2, unlabeled=3)

@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
-import lmim_mm  # noqa: F401
+import lmim_mm  # noqa: F401  (registers the modules)
 from lmim_mm.datasets.sources import list_folder_samples
 from tests.helpers.tiny_data import write_tiny_datasets
 
@@ -43,7 +43,8 @@ def point_data_roots(node: Any, roots: Dict[str, Path]) -> None:
 
 def test_every_config_is_covered():
     names = {p.relative_to(REPO / 'configs').as_posix() for p in CONFIGS}
-    assert {'lmim_pretrain.py', 'lmim/lmim_vit-s-p4_8xb64-amp-coslr-10e_union14m-u.py', 'mae/mae_vit-s-p4_8xb128-amp-coslr-20e_union14m-u.py',
+    assert {'lmim_pretrain.py', 'lmim/lmim_vit-s-p4_8xb64-amp-coslr-10e_union14m-u.py',
+            'mae/mae_vit-s-p4_8xb128-amp-coslr-20e_union14m-u.py',
             'mms/mms_vit-s-p4_8xb128-amp-coslr-20e_union14m-u.py'} <= names
     assert any(n.startswith('textrecog/') and 'fudanvi' in n for n in names)
 

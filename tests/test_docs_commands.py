@@ -12,7 +12,7 @@ import re
 import shlex
 import subprocess
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Iterator, List, NamedTuple, Optional, Tuple
 
@@ -184,7 +184,7 @@ def tool_invocation(tokens: List[str]) -> Optional[Tuple[str, List[str]]]:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_config(path: str) -> Config:
     return Config.fromfile(str(REPO / path))
 

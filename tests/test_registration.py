@@ -9,6 +9,7 @@ from mmengine.registry import Registry
 
 from lmim_mm.utils import register_all_modules
 
+
 def lmim_entries() -> Dict[object, List[str]]:
     """lmim_mm class or function -> the ``scope.REGISTRY`` names it sits in."""
     register_all_modules(init_default_scope=False)

@@ -6,7 +6,8 @@
 2. an MAE teacher (TextMAE) on the unlabeled images and the real train images (labels unused);
 3. LMIM with that teacher;
 4. the recognizer fine-tuned from the LMIM student, and the same recognizer from scratch with the same
-   budget, on the rendered words and the real train words (``real_share`` of the stream), side by side in two lanes (``lanes`` of the preset), each tool with its share of the cores;
+   budget, on the rendered words and the real train words (``real_share`` of the stream), side by side in two
+   lanes (``lanes`` of the preset), each tool with its share of the cores;
 5. both evaluated on the synthetic test split and on real IIIT5K / SVT test images (or a folder given
    with --data): one table (WAICS, case-sensitive accuracy, 1-NED), also in
    work_dirs/demo/results.json;
@@ -432,7 +433,8 @@ def report(results: Dict[str, dict], token_stats: Dict[str, dict], work_dir: str
     stat_names = ('cos_within', 'within_image_var', 'position_var', 'effective_rank')
     header = f'\n{"encoder (patch tokens)":<22} ' + ' '.join(f'{name:>16}' for name in stat_names)
     lines += [header, '-' * len(header.strip())]
-    lines += [f'{name:<22} ' + ' '.join(f'{stats[key]:16.3f}' for key in stat_names) for name, stats in token_stats.items()]
+    lines += [f'{name:<22} ' + ' '.join(f'{stats[key]:16.3f}' for key in stat_names)
+              for name, stats in token_stats.items()]
     print('\n'.join(lines))
     out = dict(date=time.strftime('%Y-%m-%d %H:%M'), preset=args.preset, scale=args.scale, plan=plan,
                minutes=round(seconds / 60, 1), machine=machine_description(), table=table, token_stats=token_stats,
@@ -528,8 +530,8 @@ def measure_token_stats(work_dir: str, config: str, data: str, encoders: Dict[st
     """tools/analysis_tools/token_stats.py on the encoders (name -> checkpoint, None = random init)."""
     out = osp.join(work_dir, 'token_stats.json')
     checkpoints = [ckpt for ckpt in encoders.values() if ckpt]
-    run_stage('encoder token stats', [sys.executable, 'tools/analysis_tools/token_stats.py', config, *checkpoints, '--random',
-                                      '--data', data, '--out', out], osp.join(work_dir, 'token_stats.log'))
+    run_stage('encoder token stats', [sys.executable, 'tools/analysis_tools/token_stats.py', config, *checkpoints,
+                                      '--random', '--data', data, '--out', out], osp.join(work_dir, 'token_stats.log'))
     with open(out) as f:
         measured = json.load(f)
     return {name: measured[ckpt or 'random'] for name, ckpt in encoders.items()}

@@ -82,7 +82,8 @@ LMIM_MMCV_CUDA="$cuda_ops" bash "$ROOT/tools/build_mmcv.sh" "$VPY" "$mmcv_dir"
 "${PIP[@]}" install --no-deps "$mmcv_dir"/mmcv-*.whl
 
 echo "[setup] OpenMMLab stack and project"
-"${PIP[@]}" install -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/deploy.txt"
+"${PIP[@]}" install -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/deploy.txt" \
+  -r "$ROOT/requirements/lint.txt"
 "${PIP[@]}" install --no-deps -r "$ROOT/requirements/nodeps.txt"
 "${PIP[@]}" install "setuptools>=77,<82"
 "${PIP[@]}" install --no-deps --no-build-isolation -e "$ROOT"

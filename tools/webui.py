@@ -147,7 +147,7 @@ class WebUIHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:  # noqa: N802  (http.server's name)
         try:
             if self.path.split('?', 1)[0] != '/read':
                 raise UploadError(HTTPStatus.NOT_FOUND, f'no endpoint {self.path}: POST images to /read')

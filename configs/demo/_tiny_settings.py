@@ -13,8 +13,8 @@ real_root = '../shared/data/real_benchmarks'
 # exact: TextViT blanks the masked patches' pixels before a stem whose receptive fields overlap.
 # stem_depth=2: two 3x3 convolutions per stage (the second of stride 1). On held-out real train words the
 # recognizer leaves the plateau about 1000 steps earlier (docs/en/results.md, "The demo recognizer's recipe").
-tiny_backbone = dict(type='mmpretrain.TextViT', arch=dict(embed_dims=128, num_layers=3, num_heads=4), img_size=(32, 128),
-                     patch_size=8, pos_grid='true', out_type='raw', stem='conv', stem_depth=2)
+tiny_backbone = dict(type='mmpretrain.TextViT', arch=dict(embed_dims=128, num_layers=3, num_heads=4),
+                     img_size=(32, 128), patch_size=8, pos_grid='true', out_type='raw', stem='conv', stem_depth=2)
 tiny_grid = (4, 16)
 train_iters = 4000
 checkpoint_interval = 4000

@@ -12,7 +12,8 @@ _base_ = [
     '../_base_/models/recognizer_vit_s.py', '_tiny_settings.py'
 ]
 model = dict(
-    backbone=dict(_base_.tiny_backbone, _delete_=True, type='mmpretrain.TextViT', init_cfg=dict(type='Pretrained', checkpoint=None, prefix='backbone.')),
+    backbone=dict(_base_.tiny_backbone, _delete_=True, type='mmpretrain.TextViT',
+                  init_cfg=dict(type='Pretrained', checkpoint=None, prefix='backbone.')),
     encoder=dict(in_channels=128, out_channels=128),
     decoder=dict(n_layers=1, d_model=128, n_head=4, d_k=32, d_v=32, d_inner=256, dropout=0.0),
     aux_decoder=dict(type='ColumnCTCDecoder', in_channels=128),
@@ -55,7 +56,8 @@ val_dataloader = dict(
 test_dataloader = dict(
     val_dataloader,
     dataset=dict(type='ConcatDataset', datasets=list(test_sets.values()), pipeline=_base_.recog_test_pipeline))
-val_evaluator = dict(type='AveragingMultiDatasetsEvaluator', metrics=_base_.recog_metrics, dataset_prefixes=['synthetic'])
+val_evaluator = dict(type='AveragingMultiDatasetsEvaluator', metrics=_base_.recog_metrics,
+                     dataset_prefixes=['synthetic'])
 test_evaluator = dict(type='AveragingMultiDatasetsEvaluator', metrics=_base_.recog_metrics,
                       dataset_prefixes=list(test_sets))
 # a grid of test words with prediction / ground truth, green when right (WAICS), red when wrong

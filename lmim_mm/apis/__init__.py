@@ -4,8 +4,15 @@ from .curves import plot_curves, read_scalars
 from .encoders import build_backbone, encode_patch_tokens, read_encoder_inputs, token_feature_stats
 from .export import compare_with_pytorch, deploy_settings, export_recognizer, quantize_export
 from .flops import count_flops
-from .inference import (ONNXWordReader, TorchWordReader, Vocabulary, WordReader, build_word_reader, decoding_steps,
-                        read_image_file)
+from .inference import (
+    ONNXWordReader,
+    TorchWordReader,
+    Vocabulary,
+    WordReader,
+    build_word_reader,
+    decoding_steps,
+    read_image_file,
+)
 from .labels import LABEL_FORMATS, read_labels
 from .probe import LinearCTCProbe, probe_encoder
 

@@ -1,5 +1,11 @@
-from .hooks import (AtomicCheckpointHook, DictCoverageHook, ExactResumeHook, PretrainVisualizationHook,
-                    RecognitionSamplesHook, SkipReportHook)
+from .hooks import (
+    AtomicCheckpointHook,
+    DictCoverageHook,
+    ExactResumeHook,
+    PretrainVisualizationHook,
+    RecognitionSamplesHook,
+    SkipReportHook,
+)
 from .runner import CrashSafeRunner, ExactResumeIterBasedTrainLoop
 
 __all__ = ['AtomicCheckpointHook', 'CrashSafeRunner', 'DictCoverageHook', 'ExactResumeHook',

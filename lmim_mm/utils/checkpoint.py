@@ -8,7 +8,6 @@ import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader
 
-
 #: ``CheckpointLoader`` scheme of local files read by :func:`torch_load` (see :func:`checkpoint_uri`).
 WEIGHTS_ONLY = 'weights_only://'
 #: The converter script of each of the authors' formats, told apart by a key prefix (MAERec / MAE: any other).

@@ -75,7 +75,7 @@ def letterbox(img: np.ndarray, size: Tuple[int, int], fill: Color = WHITE) -> np
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _font() -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / 'fonts' / 'ttf' / 'DejaVuSans.ttf'), FONT_SIZE)
 

@@ -6,11 +6,17 @@ import onnx
 import pytest
 import torch
 
+from benchmarks.tiny_recognizer import (
+    TINY_CONFIG,
+    VIT_S_CONFIG,
+    build_recognizer,
+    fit,
+    labeled_batch,
+    normalised_images,
+)
+from lmim_mm.apis.export import compare_with_pytorch, export_recognizer, quantize_export
 from lmim_mm.deploy import ONNXRecognizer, postprocess
 from lmim_mm.deploy.settings import DECODER_FILE, ENCODER_FILE, METADATA_KEY, DeploySettings
-from lmim_mm.apis.export import compare_with_pytorch, export_recognizer, quantize_export
-from benchmarks.tiny_recognizer import (TINY_CONFIG, VIT_S_CONFIG, build_recognizer, fit, labeled_batch,
-                                             normalised_images)
 
 TOLERANCE = 1e-4
 

@@ -168,8 +168,7 @@ def test_bf16_amp_optim_wrapper_runs_forward_and_backward_on_cpu(name):
     gradients in every trainable encoder parameter, and the step moves the weights."""
     from mmengine.optim import AmpOptimWrapper
 
-    from benchmarks.pipeline import (build_model, build_optim_wrapper, load_config, pretrain_batch,
-                                     recognizer_batch)
+    from benchmarks.pipeline import build_model, build_optim_wrapper, load_config, pretrain_batch, recognizer_batch
 
     cfg = load_config(name, quick=True)
     model = build_model(cfg, 'cpu')

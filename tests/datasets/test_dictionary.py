@@ -7,8 +7,13 @@ from mmengine.config import Config
 from mmocr.registry import TASK_UTILS
 
 import lmim_mm  # noqa: F401  (registers GeneratedDictionary)
-from lmim_mm.datasets.dictionary import (GeneratedDictionary, alphabet_chars, chars_by_frequency, read_dict_chars,
-                                         write_dict)
+from lmim_mm.datasets.dictionary import (
+    GeneratedDictionary,
+    alphabet_chars,
+    chars_by_frequency,
+    read_dict_chars,
+    write_dict,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 CHINESE_DICT = REPO / 'dicts' / 'chinese_fudanvi.txt'

@@ -3,8 +3,12 @@ import numpy as np
 import pytest
 import torch
 
-from lmim_mm.datasets.transforms.mask_transform import (BlockwiseMaskGenerator, MixedMaskGenerator,
-                                                        RandomPatchMaskGenerator, SpanMaskGenerator)
+from lmim_mm.datasets.transforms.mask_transform import (
+    BlockwiseMaskGenerator,
+    MixedMaskGenerator,
+    RandomPatchMaskGenerator,
+    SpanMaskGenerator,
+)
 
 H, W = 8, 32
 

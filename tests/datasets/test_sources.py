@@ -10,9 +10,21 @@ import numpy as np
 import pytest
 
 from lmim_mm.datasets.image_io import ImageDecodeError, read_image
-from lmim_mm.datasets.sources import (SOURCES, DatasetFormatError, LMDBImageBackend, LMDBSource, MMOCRJSONSource,
-                                      guess_format, image_extension, list_folder_samples, open_source, source_to_lmdb,
-                                      verify_lmdb, write_lmdb, write_mmocr_json)
+from lmim_mm.datasets.sources import (
+    SOURCES,
+    DatasetFormatError,
+    LMDBImageBackend,
+    LMDBSource,
+    MMOCRJSONSource,
+    guess_format,
+    image_extension,
+    list_folder_samples,
+    open_source,
+    source_to_lmdb,
+    verify_lmdb,
+    write_lmdb,
+    write_mmocr_json,
+)
 
 
 def test_toy_lmdb_reads_as_labels_json(toy_data_dir):

@@ -5,8 +5,8 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 
-from lmim_mm.utils.fileio import AtomicLocalBackend, atomic_write_bytes
 from lmim_mm.engine.hooks.exact_resume import from_safe, rng_state, set_rng_state, to_safe
+from lmim_mm.utils.fileio import AtomicLocalBackend, atomic_write_bytes
 
 
 def test_message_hub_state_round_trips_through_weights_only_load(tmp_path):

@@ -12,9 +12,8 @@ import torch
 import torch.nn as nn
 from mmengine.dataset import Compose
 from mmengine.evaluator import Evaluator
-from mmengine.registry import DefaultScope
+from mmengine.registry import VISBACKENDS, DefaultScope
 from mmengine.runner import Runner
-from mmengine.registry import VISBACKENDS
 from mmengine.structures import LabelData
 from mmengine.visualization import BaseVisBackend
 from mmocr.registry import METRICS, TRANSFORMS, VISUALIZERS
@@ -281,7 +280,8 @@ def test_recognition_colours_follow_the_evaluator_metric(recog_samples, tmp_path
 def test_visualizer_draws_unmarked_and_grey_words_in_black(tmp_path):
     visualizer = ScoredTextRecogVisualizer(name=f'plain_{tmp_path.name}', cell_size=(32, 128))
     sample = TextRecogDataSample(pred_text=LabelData(item='$5 a $'), gt_text=LabelData(item='5'))
-    drawn = visualizer.add_datasample('word', np.full((20, 60), 200, np.uint8), sample, out_file=str(tmp_path / 'w.png'))
+    drawn = visualizer.add_datasample('word', np.full((20, 60), 200, np.uint8), sample,
+                                      out_file=str(tmp_path / 'w.png'))
     assert drawn.shape == (32 + 2 * LINE_HEIGHT, 128, 3)
     np.testing.assert_array_equal(read_rgb(tmp_path / 'w.png'), drawn)
     text = drawn[32:]

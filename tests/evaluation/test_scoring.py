@@ -20,7 +20,8 @@ def test_chinese_scorer_counts_wrong_chinese_words_as_wrong():
 
 
 def test_scorer_from_config_uses_its_evaluator_metrics():
-    cfg = Config.fromfile(REPO / 'configs' / 'textrecog' / 'vit-s-p4_lmim-pre_tf-decoder_8xb64-amp-coslr-60e_fudanvi.py')
+    cfg = Config.fromfile(
+        REPO / 'configs' / 'textrecog' / 'vit-s-p4_lmim-pre_tf-decoder_8xb64-amp-coslr-60e_fudanvi.py')
     scores = TextScorer.from_config(cfg).score(['中国', 'ab'], ['中国', 'AB'])
     assert scores == {'sentence_acc': 1.0, '1-N.E.D': 1.0, 'num_samples': 2, 'num_too_long': 0}
     latin = TextScorer(metric_configs(dict(type='Evaluator', metrics=[dict(type='WordMetric', mode=['exact'])])))

@@ -1,7 +1,6 @@
 """Decoding of the recognizer's Transformer decoder: cached greedy, beam search, masks."""
 import pytest
 import torch
-
 from mmocr.models.common.modules import MultiHeadAttention
 
 from lmim_mm.models.layers.text_decoder import TransformerTextDecoder, attend, attend_memory, project_kv, target_mask

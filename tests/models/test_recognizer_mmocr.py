@@ -2,13 +2,13 @@
 import copy
 from pathlib import Path
 
+import mmocr.datasets  # noqa: F401  (registers mmocr's transforms)
 import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.optim import OptimWrapper
 from mmengine.registry import DefaultScope
-import mmocr.datasets  # noqa: F401  (registers mmocr's transforms)
 from mmocr.registry import MODELS, TRANSFORMS
 
 import lmim_mm.models.backbones.text_vit  # noqa: F401  (registers TextViT)
@@ -140,7 +140,7 @@ def test_predict_greedy_and_beam(batch):
         model.load_state_dict(greedy.state_dict())
         with torch.no_grad():
             results[width] = model.test_step(copy.deepcopy(batch))
-    for width, samples in results.items():
+    for samples in results.values():
         assert len(samples) == 8
         for sample, word in zip(samples, words(batch)):
             assert sample.gt_text.item == word

@@ -27,11 +27,13 @@ REPO = Path(__file__).resolve().parents[2]
 def build_runner(data_root: str, work_dir: Path, name: str, resume: bool):
     from mmengine.config import Config
 
-    from lmim_mm.utils.run_config import build_runner as build_configured_runner, use_cpu_settings
+    from lmim_mm.utils.run_config import build_runner as build_configured_runner
+    from lmim_mm.utils.run_config import use_cpu_settings
 
     config, = sorted((REPO / 'configs' / 'mae').glob('*.py'))
     cfg = Config.fromfile(str(config))
-    cfg.model.backbone = dict(type='mmpretrain.TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2), out_type='raw')
+    cfg.model.backbone = dict(type='mmpretrain.TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2),
+                              out_type='raw')
     cfg.model.neck.update(in_channels=32, embed_dim=32, depth=1, num_heads=2)
     cfg.train_dataloader.update(batch_size=4, num_workers=0, persistent_workers=False, pin_memory=False)
     cfg.train_dataloader.dataset.data_root = data_root

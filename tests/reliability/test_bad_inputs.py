@@ -11,7 +11,11 @@ from PIL import Image, ImageDraw
 from lmim_mm.datasets import LabeledLMDBDataset, UnlabeledLMDBDataset
 from lmim_mm.datasets.image_io import ImageDecodeError, read_image
 from lmim_mm.datasets.sources import DatasetFormatError, list_folder_samples, write_lmdb
-from lmim_mm.datasets.transforms.mask_transform import BlockwiseMaskGenerator, RandomPatchMaskGenerator, SpanMaskGenerator
+from lmim_mm.datasets.transforms.mask_transform import (
+    BlockwiseMaskGenerator,
+    RandomPatchMaskGenerator,
+    SpanMaskGenerator,
+)
 from lmim_mm.datasets.transforms.two_view import GuidanceAugment, LMIMTwoView
 from lmim_mm.models.backbones import TextViT
 from tests.helpers.tiny_data import png_header_only

@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from lmim_mm.datasets.sources import list_folder_samples
 from lmim_mm.datasets.image_io import ImageDecodeError
-from lmim_mm.datasets.sources import DatasetFormatError
+from lmim_mm.datasets.sources import DatasetFormatError, list_folder_samples
 from tests.helpers.tiny_configs import tiny_recognizer_config
 from tests.helpers.tiny_data import write_tiny_datasets
 

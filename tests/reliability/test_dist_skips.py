@@ -19,8 +19,8 @@ def test_skips_logged_on_every_rank_and_summed(tmp_path, real_data_dir):
     config = tmp_path / 'tiny_mae.py'
     config.write_text(f"""
 _base_ = [{str(base)!r}]
-model = dict(backbone=dict(_delete_=True, type='mmpretrain.TextViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2),
-                           out_type='raw'),
+model = dict(backbone=dict(_delete_=True, type='mmpretrain.TextViT',
+                           arch=dict(embed_dims=32, num_layers=1, num_heads=2), out_type='raw'),
              neck=dict(in_channels=32, embed_dim=32, depth=1, num_heads=2))
 train_dataloader = dict(batch_size=4, num_workers=1, persistent_workers=False, pin_memory=False,
                         sampler=dict(shuffle=False),

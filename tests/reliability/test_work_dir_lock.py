@@ -10,8 +10,13 @@ from pathlib import Path
 import pytest
 
 from lmim_mm.datasets.sources import list_folder_samples
-from lmim_mm.utils.work_dir_lock import (LOCK_FILE, WorkDirLockedError, acquire_work_dir_lock, hold_work_dir,
-                                         release_work_dir_lock)
+from lmim_mm.utils.work_dir_lock import (
+    LOCK_FILE,
+    WorkDirLockedError,
+    acquire_work_dir_lock,
+    hold_work_dir,
+    release_work_dir_lock,
+)
 from tests.helpers.tiny_configs import tiny_mae_config
 from tests.helpers.tiny_data import write_tiny_datasets
 

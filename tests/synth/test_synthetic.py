@@ -1,4 +1,5 @@
-"""lmim_synth, the synthetic word renderer: determinism per (seed, split, index), labels, variety, scene-text effects."""
+"""lmim_synth, the synthetic word renderer: determinism per (seed, split, index), labels, variety, scene-text
+effects."""
 import dataclasses
 import hashlib
 import string
@@ -9,9 +10,21 @@ import pytest
 
 from lmim_mm.datasets.image_io import read_image
 from lmim_synth.scene_effects import SceneOptions, SceneRandom, effect_names, sample_sign_text
-from lmim_synth.synthetic import (CHARSET, FONT_ROOT, MAX_LABEL_LEN, THIN_FONT_NAMES, FontFallbackWarning,
-                                  chinese_words, cjk_font_paths, covers_charset, english_words, font_paths,
-                                  iter_samples, render_sample, scene_font_paths)
+from lmim_synth.synthetic import (
+    CHARSET,
+    FONT_ROOT,
+    MAX_LABEL_LEN,
+    THIN_FONT_NAMES,
+    FontFallbackWarning,
+    chinese_words,
+    cjk_font_paths,
+    covers_charset,
+    english_words,
+    font_paths,
+    iter_samples,
+    render_sample,
+    scene_font_paths,
+)
 
 
 def decode(img_bytes: bytes) -> np.ndarray:

@@ -45,7 +45,8 @@ def test_lmim_checkpoint_maps_every_key(fixture):
         key = f'decoder_blocks.{i}.multihead_attn.in_proj_weight'
         assert state_dict[f'neck.{key}'] is official[key]
     assert torch.equal(state_dict['neck.ln1.weight'], official['decoder_norm.weight'])
-    assert torch.equal(state_dict['backbone.layers.1.ffn.layers.0.0.weight'], official['model_maeenc.blocks.1.mlp.fc1.weight'])
+    assert torch.equal(state_dict['backbone.layers.1.ffn.layers.0.0.weight'],
+                       official['model_maeenc.blocks.1.mlp.fc1.weight'])
     assert torch.equal(state_dict['neck.memory_embed.weight'], official['decoder_embed2.weight'])
     student = tiny_vit()
     load_strict(student, {k[len('backbone.'):]: v for k, v in state_dict.items() if k.startswith('backbone.')})

@@ -101,7 +101,7 @@ def test_txt_tab_and_space_lines_are_stored_unchanged(tmp_path, real_data_dir):
     src = real_data_dir / 'svt_test'
     gt = tmp_path / 'gt.txt'
     # tab lines keep spaces inside labels; a space line splits at its first space; CRLF endings
-    gt.write_bytes('IMG/1.jpg\tNew York\r\nIMG/2.jpg café\n\nIMG/3.jpg\t x \nIMG/4.jpg PUBLIC\n'.encode('utf-8'))
+    gt.write_bytes('IMG/1.jpg\tNew York\r\nIMG/2.jpg café\n\nIMG/3.jpg\t x \nIMG/4.jpg PUBLIC\n'.encode())
     convert(gt, tmp_path / 'out', '--img-root', src, '--verify')
     stored = raw_lmdb(tmp_path / 'out')
     assert stored.pop('num-samples') == b'4'

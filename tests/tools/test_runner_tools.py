@@ -120,8 +120,8 @@ def test_resume_reaches_identical_weights(tmp_path, tiny_data):
 def test_infer_out_jsonl_and_progress_bar(recognizer_checkpoint, tiny_data, tmp_path):
     config, ckpt = recognizer_checkpoint
     out = tmp_path / 'preds.jsonl'
-    proc = run([sys.executable, 'tools/infer.py', str(config), str(ckpt), str(tiny_data / 'folder'), '--batch-size', '4',
-                '--out', str(out)])
+    proc = run([sys.executable, 'tools/infer.py', str(config), str(ckpt), str(tiny_data / 'folder'),
+                '--batch-size', '4', '--out', str(out)])
     lines = [json.loads(line) for line in out.read_text(encoding='utf-8').splitlines()]
     printed = [line.split('\t') for line in proc.stdout.splitlines() if '\t' in line]
     assert len(lines) == len(printed) == 6

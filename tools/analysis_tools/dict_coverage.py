@@ -4,8 +4,8 @@ Per dataset: the labels holding characters outside the dictionary (they would be
 UNKNOWN), their share, and those characters, the most frequent first. Sources: any data source (LMDBs,
 ``IMG/`` + ``label/`` folders, MMOCR 1.x JSON files, ``path<TAB>label`` text files), FudanVI prediction
 files (their ground truths) or one-label-a-line text files (:func:`lmim_mm.apis.read_labels`). The dictionary
-is a one-character-a-line file, or a config whose recognizer names one (``model.decoder.dictionary.dict_file``). Training and testing run the same
-check (:class:`~lmim_mm.engine.hooks.DictCoverageHook`).
+is a one-character-a-line file, or a config whose recognizer names one (``model.decoder.dictionary.dict_file``).
+Training and testing run the same check (:class:`~lmim_mm.engine.hooks.DictCoverageHook`).
 
 Example::
 

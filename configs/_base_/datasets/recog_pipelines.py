@@ -1,6 +1,7 @@
 # Recognition pipelines (mmocr transforms). Lazy datasets hand over decoded images, which
-# LoadImageFromNDArray takes as they are (mmocr's TextRecInferencer replaces it by its own loader). Training: ABINet-style augmentation drawn per sample (the authors drew it once per
-# dataset object - a flaw we do not copy).
+# LoadImageFromNDArray takes as they are (mmocr's TextRecInferencer replaces it by its own loader).
+# Training: ABINet-style augmentation drawn per sample (the authors drew it once per dataset object - a flaw
+# we do not copy).
 abinet_aug = [
     dict(type='RandomApply', prob=0.5, transforms=[
         dict(type='RandomChoice', transforms=[

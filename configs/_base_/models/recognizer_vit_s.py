@@ -9,7 +9,8 @@ model = dict(
     data_preprocessor=dict(type='TextRecogDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3, bgr_to_rgb=True),
     # the authors pass drop 0.1 / attn_drop 0.1 / drop_path 0.1 but their encoder ignores them;
     # we default to the same effective setting (0) and expose the three rates
-    backbone=dict(_base_.backbone, type='mmpretrain.TextViT', drop_rate=0.0, attn_drop_rate=0.0, drop_path_rate=0.0, frozen_stages=0),
+    backbone=dict(_base_.backbone, type='mmpretrain.TextViT', drop_rate=0.0, attn_drop_rate=0.0, drop_path_rate=0.0,
+                  frozen_stages=0),
     encoder=dict(type='LinearNorm', in_channels=384, out_channels=512),
     decoder=dict(
         type='ViTTransformerDecoder', n_layers=6, d_model=512, n_head=8, d_k=64, d_v=64, d_inner=256, dropout=0.1,

@@ -9,6 +9,7 @@ from mmocr.registry import HOOKS
 
 from lmim_mm.datasets.coverage import dataset_label_sets, label_coverage
 
+
 def dictionary_chars(model) -> Set[str]:
     """The characters of a text recognizer's dictionary (``model.decoder.dictionary``), special tokens
     excluded.

@@ -12,7 +12,6 @@ from mmocr.registry import METRICS
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import cpdist
 
-
 #: Full-width forms U+FF01-U+FF5E and the ideographic space U+3000 -> their ASCII counterparts.
 HALFWIDTH_TABLE = {0x3000: 0x20, **{code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}}
 
