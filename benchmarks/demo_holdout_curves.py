@@ -96,7 +96,8 @@ def main() -> None:
     parser.add_argument('--real-share', type=float, default=0.5)
     parser.add_argument('--eval-every', type=int, default=500)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={}, help='config overrides (the variant)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='config overrides (the variant)')
     args = parser.parse_args()
 
     import mmocr.utils

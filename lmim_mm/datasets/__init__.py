@@ -2,11 +2,22 @@
 masks: masks are drawn in the data pipeline) and dictionaries."""
 from .collate import skip_collate
 from .dictionary import GeneratedDictionary
-from .lazy_dataset import (LabeledLMDBDataset, LazyImageDataset, LazyRecogDataset, RecogFolderDataset,
-                           UnlabeledLMDBDataset)
+from .lazy_dataset import (
+                           LabeledLMDBDataset,
+                           LazyImageDataset,
+                           LazyRecogDataset,
+                           RecogFolderDataset,
+                           UnlabeledLMDBDataset,
+)
 from .sources import SOURCES, DataSource, LMDBImageBackend, open_source
-from .transforms import (BlockwiseMaskGenerator, GuidanceAugment, LMIMTwoView, MixedMaskGenerator,
-                         RandomPatchMaskGenerator, SpanMaskGenerator)
+from .transforms import (
+                           BlockwiseMaskGenerator,
+                           GuidanceAugment,
+                           LMIMTwoView,
+                           MixedMaskGenerator,
+                           RandomPatchMaskGenerator,
+                           SpanMaskGenerator,
+)
 
 __all__ = [
     'SOURCES', 'BlockwiseMaskGenerator', 'DataSource', 'GeneratedDictionary', 'GuidanceAugment', 'LMDBImageBackend',

@@ -16,7 +16,7 @@ from mmocr.registry import DATASETS
 from torch.utils.data import Dataset, get_worker_info
 
 from .image_io import MAX_IMAGE_PIXELS, ImageDecodeError, read_image
-from .sources import DataSource, DatasetFormatError, FolderSource, LMDBSource
+from .sources import DatasetFormatError, DataSource, FolderSource, LMDBSource
 
 Roots = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]
 

@@ -18,8 +18,8 @@ from mmpretrain.structures import DataSample
 from PIL import Image
 
 from lmim_mm.converters.authors import convert_lmim_pretrain, convert_maerec_mae
-from lmim_mm.evaluation.metrics.reconstruction import ReconstructionLossMetric
 from lmim_mm.datasets.transforms.mask_transform import MixedMaskGenerator, RandomPatchMaskGenerator
+from lmim_mm.evaluation.metrics.reconstruction import ReconstructionLossMetric
 from lmim_mm.models.selfsup import LMIM, TextMAE
 from lmim_reference.parity_pretrain import check_pretrain_fixture, lmim_kwargs
 from lmim_reference.pretrain import ReferenceLMIM

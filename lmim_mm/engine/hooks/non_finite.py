@@ -11,7 +11,6 @@ from mmocr.registry import HOOKS
 from lmim_mm.utils.fileio import LAST_CHECKPOINT
 
 
-
 @HOOKS.register_module()
 class NonFiniteLossHook(Hook):
     """Stop training at a non-finite loss; never write a checkpoint with non-finite weights.

@@ -17,8 +17,16 @@ from mmpretrain.registry import HOOKS as MMPRETRAIN_HOOKS
 from torch.utils.data import DataLoader
 
 from lmim_mm.evaluation.scoring import TextScorer
-from lmim_mm.visualization import (colorbar_strip, compose, grey_out, heatmap, save_rgb, text_strip, to_rgb_uint8,
-                                   upscale)
+from lmim_mm.visualization import (
+    colorbar_strip,
+    compose,
+    grey_out,
+    heatmap,
+    save_rgb,
+    text_strip,
+    to_rgb_uint8,
+    upscale,
+)
 from lmim_mm.visualization.images import BLACK
 from .exact_resume import rng_state, set_rng_state
 
