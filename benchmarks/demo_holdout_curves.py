@@ -16,13 +16,14 @@ import argparse
 import json
 import math
 import random
-import re
 import time
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
 import torch
 from mmengine.config import Config, DictAction
+
+from lmim_mm.evaluation import TextScorer
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_SPLITS = ('iiit5k_train', 'svt_train', 'ic15_train')
@@ -67,21 +68,18 @@ def data_samples(texts: Sequence[str]) -> list:
     return samples
 
 
-def waics(model: torch.nn.Module, words: Words, batch: int = 100) -> float:
-    """Word accuracy ignoring case and symbols (%), greedy decoding."""
-    normalise = lambda text: re.sub('[^a-z0-9]', '', text.lower())  # noqa: E731
+def waics(model: torch.nn.Module, words: Words, scorer: TextScorer, batch: int = 100) -> float:
+    """Word accuracy ignoring case and symbols (%) by the config's test metrics, greedy decoding."""
     images, texts = words
-    hits = 0
+    preds = []
     model.eval()
     with torch.no_grad():
         for start in range(0, len(texts), batch):
             data = model.data_preprocessor(dict(inputs=list(images[start:start + batch]),
                                                 data_samples=data_samples(texts[start:start + batch])), False)
-            predictions = model.predict(data['inputs'], data['data_samples'])
-            hits += sum(normalise(p.pred_text.item) == normalise(t)
-                        for p, t in zip(predictions, texts[start:start + batch]))
+            preds += [p.pred_text.item for p in model.predict(data['inputs'], data['data_samples'])]
     model.train()
-    return round(100 * hits / len(texts), 2)
+    return round(100 * scorer.score(preds, texts)['word_acc_ignore_case_symbol'], 2)
 
 
 def main() -> None:
@@ -118,6 +116,7 @@ def main() -> None:
                                                               data_root=f'{args.real_root}/{split}'), args.limit)
                                        for split in REAL_SPLITS})
     model = MODELS.build(cfg.model)
+    scorer = TextScorer.from_config(cfg)
     optimizer_cfg = cfg.optim_wrapper.optimizer
     decay, no_decay = [], []
     for name, param in model.named_parameters():
@@ -150,8 +149,8 @@ def main() -> None:
         if (step + 1) % args.eval_every == 0 or step + 1 == args.steps:
             record = dict(name=args.name, step=step + 1, loss=round(running, 3),
                           minutes=round((time.time() - start) / 60, 1),
-                          **{split: waics(model, words) for split, words in held_out.items()},
-                          synthetic=waics(model, (synthetic[0][:500], synthetic[1][:500])))
+                          **{split: waics(model, words, scorer) for split, words in held_out.items()},
+                          synthetic=waics(model, (synthetic[0][:500], synthetic[1][:500]), scorer))
             print(json.dumps(record), flush=True)
 
 
