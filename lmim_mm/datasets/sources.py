@@ -1,9 +1,6 @@
 """Where word images come from: the registry of data sources (:data:`SOURCES`: ``lmdb``, ``folder``, ``json``,
-``txt``), opened by :func:`open_source`, and the LMDB writer.
-
-A source is a sized collection of samples indexed from 0: encoded image bytes, a label (labeled sources) and
-names for messages. The datasets, the dictionary tools, the converter and the encoder analyses read through it.
-"""
+``txt``), opened by :func:`open_source`, and the LMDB writer. The datasets, the dictionary tools, the converter and
+the encoder analyses read through it."""
 import json
 import os
 import os.path as osp
@@ -32,14 +29,9 @@ class DatasetFormatError(ValueError):
     """A dataset file or entry is malformed; the message names the path and key."""
 
 
-def image_key(index: int) -> str:
-    """LMDB key of the image with 1-based ``index``."""
-    return f'image-{index:09d}'
-
-
-def label_key(index: int) -> str:
-    """LMDB key of the label with 1-based ``index``."""
-    return f'label-{index:09d}'
+def lmdb_key(kind: str, index: int) -> str:
+    """LMDB key of the ``kind`` (``'image'`` or ``'label'``) of the sample with 1-based ``index``."""
+    return f'{kind}-{index:09d}'
 
 
 def is_lmdb(path: PathLike) -> bool:
@@ -48,7 +40,7 @@ def is_lmdb(path: PathLike) -> bool:
 
 
 class DataSource:
-    """A sized collection of samples, indexed from 0.
+    """A sized collection of samples indexed from 0: encoded image bytes, a label (labeled sources), names.
 
     Attributes:
         root: The path it was opened from.
@@ -104,8 +96,7 @@ def guess_format(path: PathLike) -> str:
     """``lmdb`` (a folder with ``data.mdb``), ``folder`` (another folder), ``json`` or ``txt`` (by suffix).
 
     Raises:
-        FileNotFoundError: ``path`` does not exist.
-        DatasetFormatError: a file of another suffix.
+        FileNotFoundError / DatasetFormatError: ``path`` does not exist / is a file of another suffix.
     """
     if not osp.exists(path):
         raise FileNotFoundError(f'no such dataset: {path}')
@@ -123,8 +114,7 @@ def open_source(path: PathLike, fmt: str = 'auto', img_root: Optional[PathLike] 
     Args:
         path: An LMDB, a folder, an MMOCR 1.x JSON file or a ``path<TAB>label`` text file.
         fmt: A format of :data:`SOURCES`, or ``'auto'`` (:func:`guess_format`).
-        img_root: Folder that the relative image paths of a ``json`` or ``txt`` file start from
-            (default: the file's folder).
+        img_root: Folder that the relative image paths of a ``json`` or ``txt`` file start from (default: its folder).
     """
     fmt = guess_format(path) if fmt == 'auto' else fmt
     if fmt not in SOURCES.module_dict:
@@ -158,9 +148,9 @@ class LMDBSource(DataSource):
     """A text-recognition LMDB (clovaai / PARSeq / FudanVI / mmocr / Union14M): ``num-samples``, ``image-%09d``
     (1-based; index ``i`` is ``image-{i+1:09d}``) and, when labeled, ``label-%09d`` (UTF-8).
 
-    The constructor reads ``num-samples`` and whether the first sample has a label and closes what it
-    opened, so nothing is open when a data loader forks or pickles its workers; each process opens the
-    LMDB on its first read (readonly, no lock, readahead or meminit).
+    The constructor reads ``num-samples`` and whether the first sample has a label and closes what it opened, so
+    nothing is open when a data loader forks or pickles its workers; each process opens the LMDB on its first
+    read (readonly, no lock, readahead or meminit).
 
     Args:
         root: LMDB directory.
@@ -177,7 +167,7 @@ class LMDBSource(DataSource):
             if raw is None or not raw.isdigit():
                 raise DatasetFormatError(f'{root}: num-samples is {raw!r}; not a text-recognition LMDB')
             self.num_samples = int(raw)
-            self.labeled = self.num_samples > 0 and self.get(label_key(1)) is not None
+            self.labeled = self.num_samples > 0 and self.get(lmdb_key('label', 1)) is not None
         finally:
             if opened_here:
                 self.close()
@@ -220,28 +210,29 @@ class LMDBSource(DataSource):
             raise DatasetFormatError(f'{self.root}: corrupt LMDB, cannot read {key!r} '
                                      f'({type(e).__name__}: {e})') from e
 
-    def _get(self, key: str, index: int) -> Optional[bytes]:
+    def _get(self, kind: str, index: int) -> Optional[bytes]:
+        """Value of the ``kind`` key of sample ``index`` (0-based, range-checked)."""
         if not 0 <= index < self.num_samples:
             raise IndexError(f'{self.root}: sample {index} is outside 0..{self.num_samples - 1}')
-        return self.get(key)
+        return self.get(lmdb_key(kind, index + 1))
 
     def img_path(self, index: int) -> str:
-        return f'{self.root}/{image_key(index + 1)}'
+        return f'{self.root}/{lmdb_key("image", index + 1)}'
 
     def image(self, index: int) -> Optional[bytes]:
-        return self._get(image_key(index + 1), index)
+        return self._get('image', index)
 
     def label(self, index: int) -> str:
-        raw = self._get(label_key(index + 1), index)
+        raw, key = self._get('label', index), lmdb_key('label', index + 1)
         if raw is None:
-            raise DatasetFormatError(f'{self.root}: no {label_key(index + 1)!r}; is this LMDB labeled?')
+            raise DatasetFormatError(f'{self.root}: no {key!r}; is this LMDB labeled?')
         try:
             return raw.decode('utf-8')
         except UnicodeDecodeError as e:
-            raise DatasetFormatError(f'{self.root}: {label_key(index + 1)!r} is not UTF-8: {raw[:64]!r}') from e
+            raise DatasetFormatError(f'{self.root}: {key!r} is not UTF-8: {raw[:64]!r}') from e
 
     def label_path(self, index: int) -> str:
-        return f'{self.root}/{label_key(index + 1)}'
+        return f'{self.root}/{lmdb_key("label", index + 1)}'
 
 
 @register_backend('lmim_lmdb')
@@ -312,11 +303,7 @@ def read_label_file(path: Path) -> str:
 
 
 def _numbered_files(directory: Path) -> List[Tuple[int, Path]]:
-    """``(id, path)`` of the ``<id>.<ext>`` files of ``directory`` (hidden files ignored), by id.
-
-    Raises:
-        DatasetFormatError: a name is not ``<integer>.<ext>`` or an id occurs twice.
-    """
+    """``(id, path)`` of the ``<id>.<ext>`` files of ``directory`` (hidden ones ignored) by id; names checked."""
     numbered: Dict[int, Path] = {}
     for path in directory.iterdir():
         if path.name.startswith('.'):
@@ -332,13 +319,13 @@ def _numbered_files(directory: Path) -> List[Tuple[int, Path]]:
 def list_folder_samples(root: PathLike, labeled: bool = True) -> List[FileSample]:
     """``(image path, label or None)`` of each sample of a folder dataset.
 
-    Labeled: ``root/IMG/<i>.<ext>`` with ``root/label/<i>.txt``, by the numeric id ``i``. Unlabeled: the
-    image files (by extension) of ``root/IMG`` if it exists, else of ``root``, numeric names in numeric
-    order first, then the others by name.
+    Labeled: ``root/IMG/<i>.<ext>`` with ``root/label/<i>.txt``, by the numeric id ``i``. Unlabeled: the image
+    files (by extension) of ``root/IMG`` if it exists, else of ``root``, numeric names in numeric order first,
+    then the others by name.
 
     Raises:
-        FileNotFoundError / DatasetFormatError: naming the missing folder or offending file, or a folder
-            without images.
+        FileNotFoundError / DatasetFormatError: naming the missing folder or offending file, or a folder without
+            images.
     """
     root = Path(root)
     if not root.is_dir():
@@ -418,18 +405,17 @@ class MMOCRJSONSource(FileListSource):
 
 @SOURCES.register_module('txt')
 class TextLinesSource(FileListSource):
-    """A ground-truth text file of ``image_path<TAB>label`` or ``image_path label`` lines.
-
-    A line with a tab splits at its first tab (labels may hold spaces), one without at its first space;
-    labels are kept as they are, empty lines skipped.
+    """A ground-truth text file of ``image_path<TAB>label`` or ``image_path label`` lines: a line with a tab
+    splits at its first tab (labels may hold spaces), one without at its first space; labels are kept as they
+    are, empty lines skipped.
 
     Args:
         root: The text file (UTF-8).
         img_root: Folder that relative image paths start from (default: the text file's folder).
 
     Raises:
-        DatasetFormatError: naming the file and every bad line by number (no separator, an empty path
-            or label, an image file that does not exist, not UTF-8).
+        DatasetFormatError: naming the file and every bad line by number (no separator, an empty path or label,
+            an image file that does not exist, not UTF-8).
     """
 
     def __init__(self, root: str, img_root: Optional[PathLike] = None) -> None:
@@ -472,8 +458,8 @@ def _put_batch(env: lmdb.Environment, batch: List[Tuple[bytes, bytes]]) -> None:
 
 def write_lmdb(samples: Iterable[Sample], path: PathLike, total: Optional[int] = None,
                commit_every: int = 1000, map_size: int = 1 << 26, progress: bool = True) -> int:
-    """Write samples into a new LMDB, image bytes unchanged, ``num-samples`` last (an interrupted run
-    leaves an LMDB that does not open as a dataset). Returns the number of samples written.
+    """Write samples into a new LMDB, image bytes unchanged, ``num-samples`` last (an interrupted run leaves an
+    LMDB that does not open as a dataset). Returns the number of samples written.
 
     Args:
         samples: ``(image_bytes, label or None)`` in index order, all labeled or all unlabeled.
@@ -502,9 +488,9 @@ def write_lmdb(samples: Iterable[Sample], path: PathLike, total: Optional[int] =
             if labeled != (label is not None):
                 raise DatasetFormatError(f'{path}: sample {count} is {"un" if labeled else ""}labeled unlike '
                                          f'sample 1; an LMDB is either labeled or not')
-            batch.append((image_key(count).encode(), img))
+            batch.append((lmdb_key('image', count).encode(), img))
             if labeled:
-                batch.append((label_key(count).encode(), label.encode('utf-8')))
+                batch.append((lmdb_key('label', count).encode(), label.encode('utf-8')))
             if len(batch) >= commit_every * (2 if labeled else 1):
                 _put_batch(env, batch)
                 batch = []
@@ -515,14 +501,9 @@ def write_lmdb(samples: Iterable[Sample], path: PathLike, total: Optional[int] =
 
 
 def verify_lmdb(path: PathLike, samples: Iterable[Sample], total: Optional[int] = None, progress: bool = True) -> int:
-    """Read an LMDB back and compare it with the samples it was written from; returns the number checked.
-
-    Args:
-        path: LMDB directory.
-        samples: The expected ``(image_bytes, label or None)`` in index order (read again from the
-            source, not from memory, for a true check).
-        total: Number of samples, for the progress bar.
-        progress: Show a tqdm progress bar.
+    """Read an LMDB back and compare it with ``samples``, the ``(image_bytes, label or None)`` it was written from
+    in index order (read again from the source, not from memory, for a true check); ``total`` and ``progress`` as
+    in :func:`write_lmdb`. Returns the number checked.
 
     Raises:
         DatasetFormatError: naming the first key whose bytes or label differ, or a count mismatch.
@@ -535,9 +516,9 @@ def verify_lmdb(path: PathLike, samples: Iterable[Sample], total: Optional[int] 
             raise DatasetFormatError(f'{path}: holds {len(written)} samples, the source has '
                                      f'{"more" if stored is None else count - 1}')
         if stored[0] != expected[0]:
-            raise DatasetFormatError(f'{path}: {image_key(count)!r} differs from the source image')
+            raise DatasetFormatError(f'{path}: {lmdb_key("image", count)!r} differs from the source image')
         if stored[1] != expected[1]:
-            raise DatasetFormatError(f'{path}: {label_key(count)!r} is {stored[1]!r}, the source says '
+            raise DatasetFormatError(f'{path}: {lmdb_key("label", count)!r} is {stored[1]!r}, the source says '
                                      f'{expected[1]!r}')
     return count
 
