@@ -5,6 +5,7 @@ import operator
 import os
 import sys
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -63,22 +64,21 @@ def subset_size(total: int, num_samples: Union[None, int, float], root: str) -> 
 
 
 class LazyImageDataset(Dataset):
-    """Base of the lazy datasets: one or several roots concatenated, images decoded on access.
+    """Base of the lazy datasets: one or several roots (opened by :attr:`SOURCE`) concatenated, images decoded on
+    access; construction reads only sizes (no annotation list: 10M-image LMDBs start at once).
 
-    Construction reads only sizes (no annotation list: 10M-image LMDBs start at once). ``__getitem__``
-    returns the pipeline output of ``dict(img, img_shape, ori_shape, img_path, sample_idx)`` (plus what
-    :meth:`get_data_info` of a subclass adds), ``img`` (H, W, 3) uint8 BGR. An image that
-    :func:`~.image_io.read_image` refuses is logged (key, root, reason; on any rank), counted and gives
-    ``None``, the skip marker that :func:`~.collate.skip_collate` drops (``test_mode=True``: an error);
-    counts live in shared memory, one row per process (:meth:`epoch_stats`). A root raises once
-    ``skipped > max_skip_fraction * max(seen, min(skip_check_after, size))`` in one process: one bad
-    image among the first reads of a big LMDB does not stop a run, a root broken throughout fails soon.
+    ``__getitem__`` returns the pipeline output of ``dict(img, img_shape, ori_shape, img_path, sample_idx)`` (plus
+    what :meth:`get_data_info` of a subclass adds), ``img`` (H, W, 3) uint8 BGR. An image that
+    :func:`~.image_io.read_image` refuses is logged (key, root, reason; on any rank), counted and gives ``None``,
+    the skip marker that :func:`~.collate.skip_collate` drops (``test_mode=True``: an error); counts live in shared
+    memory, one row per process (:meth:`epoch_stats`). A root raises once ``skipped > max_skip_fraction *
+    max(seen, min(skip_check_after, size))`` in one process: one bad image among the first reads of a big LMDB
+    does not stop a run, a root broken throughout fails soon.
 
     Args:
         data_root: A root or a list of roots, concatenated in order.
         pipeline: Transform configs (built in the current default scope) or callables.
-        num_samples: Use the first ``num_samples`` of each root (an int), that fraction of each root
-            (a float in ``(0, 1]``), or all (``None``).
+        num_samples: Use the first ``num_samples`` of each root (an int), that fraction (a float in ``(0, 1]``) or all.
         max_skip_fraction: Largest tolerated fraction of undecodable images per root.
         skip_check_after: Reads of a root after which the fraction is taken at face value.
         test_mode: Raise on undecodable images instead of skipping them.
@@ -89,6 +89,8 @@ class LazyImageDataset(Dataset):
     """
 
     METAINFO: dict = dict()
+    #: Opens one root (:mod:`~.sources`).
+    SOURCE: Callable[[str], DataSource] = LMDBSource
 
     def __init__(self,
                  data_root: Roots,
@@ -106,7 +108,7 @@ class LazyImageDataset(Dataset):
             raise ValueError(f'{type(self).__name__}: data_root is empty')
         if not 0 <= max_skip_fraction <= 1:
             raise ValueError(f'max_skip_fraction={max_skip_fraction} is not in [0, 1]')
-        self.sources: List[DataSource] = [self._open_source(os.fspath(r)) for r in roots]
+        self.sources: List[DataSource] = [self.SOURCE(os.fspath(r)) for r in roots]
         self.sizes = [subset_size(len(s), num_samples, s.root) for s in self.sources]
         empty = [s.root for s, size in zip(self.sources, self.sizes) if size == 0]
         if empty:
@@ -124,10 +126,6 @@ class LazyImageDataset(Dataset):
         # (process row, source, seen / skipped / filtered), shared with the data loader workers
         self._counts = torch.zeros(COUNT_ROWS, len(self.sources), 3, dtype=torch.int64).share_memory_()
 
-    def _open_source(self, root: str) -> DataSource:
-        """Open one root (subclasses choose the format, :mod:`~.sources`)."""
-        raise NotImplementedError
-
     @property
     def metainfo(self) -> dict:
         """Meta information of the dataset (a copy)."""
@@ -140,8 +138,7 @@ class LazyImageDataset(Dataset):
         return int(self._ends[-1])
 
     def _locate(self, idx: int) -> Tuple[int, int, int]:
-        """Map a global index (negative counts from the end) to ``(index, source number, index in
-        that source)``."""
+        """Map a global index (negative counts from the end) to ``(index, source number, index in that source)``."""
         idx = operator.index(idx)
         idx = idx + len(self) if idx < 0 else idx
         if not 0 <= idx < len(self):
@@ -164,6 +161,7 @@ class LazyImageDataset(Dataset):
         return self._counts[0 if info is None else min(info.id + 1, COUNT_ROWS - 1)]
 
     def _as_stats(self, counts: torch.Tensor) -> Dict[str, SourceStats]:
+        """(num_sources, 3) counts by root."""
         return {s.root: SourceStats(*map(int, counts[i])) for i, s in enumerate(self.sources)}
 
     def stats(self) -> Dict[str, SourceStats]:
@@ -219,12 +217,13 @@ class LazyImageDataset(Dataset):
 
 class LazyRecogDataset(LazyImageDataset):
     """:class:`LazyImageDataset` whose samples carry ``instances=[dict(text=label)]``, as mmocr's recognition
-    pipelines expect.
+    pipelines expect; unlike mmocr's ``RecogLMDBDataset``, which reads every label at start-up, labels are read
+    with their images. Pipelines: mmocr's recognition ones, without a loading transform (or ``LoadImageFromNDArray``).
 
     Args:
-        max_label_len: In training, samples whose label is longer are dropped (``None``, counted in
-            :meth:`stats` as filtered); test labels are never dropped (too long: a recognition error). An
-            empty label is dropped the same way in training and an error in test mode.
+        max_label_len: In training, samples whose label is longer are dropped (``None``, counted in :meth:`stats`
+            as filtered); test labels are never dropped (too long: a recognition error). An empty label is dropped
+            the same way in training and an error in test mode.
         **kwargs: Arguments of :class:`LazyImageDataset`.
     """
 
@@ -251,10 +250,8 @@ class LazyRecogDataset(LazyImageDataset):
 
 @DATASETS.register_module()
 class UnlabeledLMDBDataset(LazyImageDataset):
-    """Images of word-image LMDBs (``num-samples``, ``image-%09d``; Union14M-U, UCTI-11M) for pretraining.
-
-    Samples are ``dict(img, img_shape, ori_shape, img_path='<root>/image-%09d', sample_idx)`` passed through
-    ``pipeline``; an undecodable image gives ``None`` (use :func:`~lmim_mm.datasets.collate.skip_collate`).
+    """Images of word-image LMDBs (``num-samples``, ``image-%09d``; Union14M-U, UCTI-11M) for pretraining;
+    ``img_path`` is ``<root>/image-%09d``.
 
     Args:
         data_root: LMDB directory or list of them (e.g. Union14M-U's book32, cc and openvino).
@@ -267,37 +264,26 @@ class UnlabeledLMDBDataset(LazyImageDataset):
 
     METAINFO: dict = dict(task_name='selfsup')
 
-    def _open_source(self, root: str) -> LMDBSource:
-        return LMDBSource(root)
-
 
 @DATASETS.register_module()
 class LabeledLMDBDataset(LazyRecogDataset):
-    """Text-recognition samples of labeled LMDBs (``label-%09d`` too; clovaai / PARSeq / FudanVI / Union14M-L).
-
-    Unlike mmocr's ``RecogLMDBDataset``, which reads every label into memory at start-up, labels are read
-    with their images. Samples are ``dict(img, img_shape, ori_shape, img_path='<root>/image-%09d',
-    sample_idx, instances=[dict(text=label)])`` passed through ``pipeline`` (mmocr's recognition pipelines,
-    without a loading transform or with ``LoadImageFromNDArray``).
+    """Text-recognition samples of labeled LMDBs (``label-%09d`` too; clovaai / PARSeq / FudanVI / Union14M-L);
+    ``img_path`` is ``<root>/image-%09d``.
 
     Args:
         data_root: LMDB directory or list of them.
         **kwargs: Arguments of :class:`LazyRecogDataset`.
     """
 
-    def _open_source(self, root: str) -> LMDBSource:
-        return LMDBSource(root)
-
 
 @DATASETS.register_module()
 class RecogFolderDataset(LazyRecogDataset):
-    """Text-recognition samples of ``IMG/<i>.<ext>`` + ``label/<i>.txt`` folders (e.g. IIIT5K, SVT), by id; as
-    those of :class:`LabeledLMDBDataset`, with ``img_path`` the image file.
+    """Text-recognition samples of ``IMG/<i>.<ext>`` + ``label/<i>.txt`` folders (e.g. IIIT5K, SVT), by id;
+    ``img_path`` is the image file.
 
     Args:
         data_root: Dataset folder or list of them.
         **kwargs: Arguments of :class:`LazyRecogDataset`.
     """
 
-    def _open_source(self, root: str) -> FolderSource:
-        return FolderSource(root, labeled=True)
+    SOURCE = partial(FolderSource, labeled=True)
