@@ -1,6 +1,6 @@
 """The one way images are read, in training, testing and inference (:func:`read_image`)."""
 import io
-from typing import Optional, Tuple
+from typing import Optional
 
 import cv2
 import mmcv
@@ -30,28 +30,6 @@ def _is_truncated(img_bytes: bytes) -> bool:
     return False
 
 
-def _header(img_bytes: bytes, name: str, max_pixels: int) -> Tuple[Image.Image, str]:
-    """The lazily opened image (only its header is read) and its format."""
-    try:
-        img = Image.open(io.BytesIO(img_bytes))
-    except Image.DecompressionBombError as err:  # Pillow's own limit, far above ours
-        raise ImageDecodeError(f'{name}: too large ({err}), more than max_pixels={max_pixels}') from err
-    except UnidentifiedImageError as err:  # its message names an in-memory buffer, not the file
-        raise ImageDecodeError(f'{name}: not a decodable image (no image format recognised)') from err
-    except (OSError, ValueError, SyntaxError) as err:
-        raise ImageDecodeError(f'{name}: not a decodable image ({type(err).__name__}: {err})') from err
-    return img, img.format or 'image'
-
-
-def _on_white(img: Image.Image) -> np.ndarray:
-    """An image with alpha composited on white, as (H, W, 3) uint8 BGR (EXIF orientation applied, as
-    OpenCV does for the other images)."""
-    rgba = ImageOps.exif_transpose(img).convert('RGBA')
-    white = Image.new('RGBA', rgba.size, (255, 255, 255, 255))
-    rgb = np.asarray(Image.alpha_composite(white, rgba).convert('RGB'))
-    return np.ascontiguousarray(rgb[..., ::-1])
-
-
 def read_image(img_bytes: Optional[bytes], name: str, color_type: str = 'color', backend: str = 'cv2',
                max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
     """Decode encoded image bytes, refusing anything that would give a wrong or partial image.
@@ -76,7 +54,15 @@ def read_image(img_bytes: Optional[bytes], name: str, color_type: str = 'color',
     """
     if not img_bytes:
         raise ImageDecodeError(f'{name}: empty image (0 bytes)')
-    img, kind = _header(img_bytes, name, max_pixels)
+    try:  # lazily: only the header is read
+        img = Image.open(io.BytesIO(img_bytes))
+    except Image.DecompressionBombError as err:  # Pillow's own limit, far above ours
+        raise ImageDecodeError(f'{name}: too large ({err}), more than max_pixels={max_pixels}') from err
+    except UnidentifiedImageError as err:  # its message names an in-memory buffer, not the file
+        raise ImageDecodeError(f'{name}: not a decodable image (no image format recognised)') from err
+    except (OSError, ValueError, SyntaxError) as err:
+        raise ImageDecodeError(f'{name}: not a decodable image ({type(err).__name__}: {err})') from err
+    kind = img.format or 'image'
     with img:
         width, height = img.size
         if width * height > max_pixels:
@@ -85,8 +71,10 @@ def read_image(img_bytes: Optional[bytes], name: str, color_type: str = 'color',
         if _is_truncated(img_bytes):
             raise ImageDecodeError(f'{name}: truncated {kind} (the file ends before its end marker)')
         if color_type == 'color' and (img.mode in _ALPHA_MODES or 'transparency' in img.info):
-            try:
-                return _on_white(img)
+            try:  # composited on white, EXIF orientation applied as OpenCV does for the other images
+                rgba = ImageOps.exif_transpose(img).convert('RGBA')
+                rgb = Image.alpha_composite(Image.new('RGBA', rgba.size, (255, 255, 255, 255)), rgba).convert('RGB')
+                return np.ascontiguousarray(np.asarray(rgb)[..., ::-1])
             except (OSError, ValueError) as err:
                 raise ImageDecodeError(f'{name}: cannot decode {kind} ({err})') from err
     try:
