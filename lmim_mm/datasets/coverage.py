@@ -2,7 +2,7 @@
 labels of files on disk: :func:`lmim_mm.apis.read_labels`."""
 import collections
 from dataclasses import dataclass, field
-from typing import Callable, Collection, Dict, Iterable, Iterator, List, NamedTuple, Optional
+from typing import Callable, Collection, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from .lazy_dataset import LazyRecogDataset
 
@@ -31,8 +31,8 @@ class Coverage:
         return self.num_oov_labels / self.num_labels if self.num_labels else 0.0
 
     def summary(self, top: int = 20) -> str:
-        """One line: labels, the share out of dictionary, the ``top`` most frequent such characters and the
-        first labels holding each."""
+        """One line: labels, the share out of dictionary, the ``top`` most frequent such characters and the first
+        labels holding each."""
         line = (f'{self.name}: {self.num_oov_labels} of {self.num_labels} labels ({100 * self.oov_share:.2f}%) '
                 f'hold characters outside the dictionary')
         if self.oov_chars:
@@ -59,8 +59,8 @@ def label_coverage(name: str, labels: Iterable[str], chars: Collection[str],
         name: The dataset, for messages.
         labels: Its labels.
         chars: The dictionary's characters (a set is fastest).
-        locate: Where the label of a 0-based index is stored (file path or LMDB key), asked only for
-            labels holding characters outside ``chars``.
+        locate: Where the label of a 0-based index is stored (file path or LMDB key), asked only for labels
+            holding characters outside ``chars``.
         num_holders: Labels located per such character (the first ones).
     """
     chars = chars if isinstance(chars, (set, frozenset)) else set(chars)
@@ -79,20 +79,13 @@ def label_coverage(name: str, labels: Iterable[str], chars: Collection[str],
     return coverage
 
 
-class LabelSet(NamedTuple):
-    """The labels of one dataset root, and where the label of a 0-based index is stored (for messages)."""
+def dataset_label_sets(dataset) -> Iterator[Tuple[str, Iterable[str], Callable[[int], str]]]:
+    """``(name, labels, locate)`` for each root of a built text-recognition dataset: its labels, and where the
+    label of a 0-based index is stored (for messages).
 
-    name: str
-    labels: Iterable[str]
-    locate: Callable[[int], str]
-
-
-def dataset_label_sets(dataset) -> Iterator[LabelSet]:
-    """A :class:`LabelSet` for each root of a built text-recognition dataset.
-
-    Concatenations (``datasets`` attribute) are walked; :class:`LazyRecogDataset` gives one entry per
-    root (the samples it uses, ``num_samples`` applied); other datasets with ``get_data_info`` (mmocr's
-    ``OCRDataset`` family) one entry named by their annotation file or root.
+    Concatenations (``datasets`` attribute) are walked; :class:`LazyRecogDataset` gives one entry per root (the
+    samples it uses, ``num_samples`` applied); other datasets with ``get_data_info`` (mmocr's ``OCRDataset``
+    family) one entry named by their annotation file or root.
 
     Raises:
         TypeError: A dataset that is none of these.
@@ -102,13 +95,13 @@ def dataset_label_sets(dataset) -> Iterator[LabelSet]:
             yield from dataset_label_sets(child)
     elif isinstance(dataset, LazyRecogDataset):
         for source, size in zip(dataset.sources, dataset.sizes):
-            yield LabelSet(source.root, (source.label(index) for index in range(size)), source.label_path)
+            yield source.root, (source.label(index) for index in range(size)), source.label_path
     elif hasattr(dataset, 'get_data_info'):
         dataset.full_init()
         name = getattr(dataset, 'ann_file', '') or getattr(dataset, 'data_root', '') or type(dataset).__name__
-        yield LabelSet(str(name), (instance['text'] for index in range(len(dataset))
-                                   for instance in dataset.get_data_info(index)['instances']),
-                       lambda index: f'{name} (label {index + 1})')
+        labels = (instance['text'] for index in range(len(dataset))
+                  for instance in dataset.get_data_info(index)['instances'])
+        yield str(name), labels, lambda index: f'{name} (label {index + 1})'
     else:
         raise TypeError(f'cannot read the labels of a {type(dataset).__name__}')
 
