@@ -1,11 +1,10 @@
 """Token masks drawn in the data pipeline, as mmpretrain's ``BEiTMaskGenerator`` / ``SimMIMMaskGenerator``.
 
-A 32 x 128 image in 4 x 4 patches gives a grid of 8 x 32 tokens, token ``r * W + c`` at row ``r``,
-column ``c``. Every generator is a transform writing ``results['mask']``, bool (H * W,), True =
-masked, which mmpretrain's ``PackInputs`` moves to ``data_samples[i].mask``. Counts follow MAE's rule
-(:func:`num_kept`), so a batch stacks. Masks are drawn with numpy, ``buffer_size`` at a time, from a seed
-taken from numpy's global RNG (mmengine seeds it per dataloader worker); a buffer filled before the workers
-were forked is discarded.
+A 32 x 128 image in 4 x 4 patches gives a grid of 8 x 32 tokens, token ``r * W + c`` at row ``r``, column ``c``.
+Every generator is a transform writing ``results['mask']``, bool (H * W,), True = masked, which mmpretrain's
+``PackInputs`` moves to ``data_samples[i].mask``; counts follow MAE's rule (:func:`num_kept`), so a batch stacks.
+Masks are drawn with numpy, ``buffer_size`` at a time, from a seed taken from numpy's global RNG (mmengine seeds
+it per dataloader worker); a buffer filled before the workers were forked is discarded.
 """
 import math
 import os
@@ -20,11 +19,8 @@ from lmim_mm.utils.options import check_number
 
 def num_kept(units: int, ratio: float, owner: str) -> int:
     """MAE's count of kept units (tokens, or columns): ``int(units * (1 - ratio))`` (0.75 -> 192 of 256 tokens,
-    0.8 -> 205 as in the authors' fixture).
-
-    Raises:
-        ValueError: naming ``owner``'s ``ratio``: not in [0, 1], or it masks no unit (a NaN loss) or all.
-    """
+    0.8 -> 205 as in the authors' fixture); a ``ratio`` of ``owner`` out of [0, 1], or masking no unit (a NaN loss)
+    or all, raises ``ValueError``."""
     ratio = check_number(owner, 'ratio', ratio, 0.0, 1.0)
     kept = int(units * (1 - ratio))
     if not 0 < kept < units:
@@ -34,8 +30,7 @@ def num_kept(units: int, ratio: float, owner: str) -> int:
 
 
 class BaseMaskGenerator(BaseTransform):
-    """Write one mask per sample to ``results['mask']``: bool (H * W,), ``num_masked`` True values.
-    Subclasses implement :meth:`draw`.
+    """One mask per sample with ``num_masked`` True values; subclasses implement :meth:`draw`.
 
     Args:
         ratio: Fraction of tokens to mask.
@@ -60,7 +55,7 @@ class BaseMaskGenerator(BaseTransform):
         raise NotImplementedError
 
     def transform(self, results: dict) -> dict:
-        """Add ``mask``, bool (H * W,), to ``results``."""
+        """Add ``mask`` to ``results``."""
         if self._next == len(self._buffer) or self._pid != os.getpid():
             rng = np.random.default_rng(np.random.randint(2**31))
             self._buffer, self._next, self._pid = self.draw(self.buffer_size, rng), 0, os.getpid()
@@ -74,7 +69,7 @@ class BaseMaskGenerator(BaseTransform):
 
 @TRANSFORMS.register_module()
 class RandomPatchMaskGenerator(BaseMaskGenerator):
-    """MAE random patch masking: MAE keeps the first ``int(L * (1 - ratio))`` tokens of ``argsort(noise)``.
+    """MAE random patch masking: the tokens of the :func:`num_kept` smallest of uniform noise stay visible.
 
     Args:
         ratio: Masking ratio (MAE 0.75, LMIM 0.8).
