@@ -22,11 +22,12 @@ Range = Tuple[float, float]
 #: The guidance operations of LMIM's "medium" augmentation, in the authors' order.
 GUIDANCE_OPS = ('linear_contrast', 'gaussian_blur', 'crop_vertical', 'crop_horizontal', 'sharpen', 'rotate',
                 'piecewise_affine', 'perspective', 'solarize', 'grayscale')
-#: Limits of :class:`GuidanceAugment`'s (low, high) ranges.
-RANGE_LIMITS = dict(contrast=(0.0, None), blur_sigma=(0.0, None), crop_vertical=(0.0, 0.45),
-                    crop_horizontal=(0.0, 0.45), sharpen_alpha=(0.0, 1.0), sharpen_lightness=(0.0, None),
-                    piecewise_scale=(0.0, None), perspective_scale=(0.0, None), solarize_threshold=(0.0, 256.0),
-                    grayscale_alpha=(0.0, 1.0))
+#: :class:`GuidanceAugment`'s (low, high) ranges: the paper's value and the limits a given one must stay within.
+RANGES = dict(contrast=((0.5, 1.0), (0.0, None)), blur_sigma=((0.5, 1.5), (0.0, None)),
+              crop_vertical=((0.0, 0.1), (0.0, 0.45)), crop_horizontal=((0.0, 0.02), (0.0, 0.45)),
+              sharpen_alpha=((0.0, 0.5), (0.0, 1.0)), sharpen_lightness=((0.0, 0.5), (0.0, None)),
+              piecewise_scale=((0.03, 0.05), (0.0, None)), perspective_scale=((0.02, 0.06), (0.0, None)),
+              solarize_threshold=((32, 128), (0.0, 256.0)), grayscale_alpha=((0.0, 1.0), (0.0, 1.0)))
 
 
 def check_image(results: dict, owner: str) -> np.ndarray:
@@ -78,16 +79,16 @@ class GuidanceAugment(BaseTransform):
         ops: A subset of :data:`GUIDANCE_OPS` (e.g. the geometric ones for the paper's "weak" ablation).
         rotate: Largest rotation in degrees.
         solarize_prob: Probability that a chosen solarize inverts.
-        ranges: (low, high) ranges named in :data:`RANGE_LIMITS`, overriding the paper's.
+        ranges: (low, high) ranges named in :data:`RANGES`, overriding the paper's.
     """
 
     def __init__(self, min_ops: int = 3, max_ops: Optional[int] = None, ops: Sequence[str] = GUIDANCE_OPS,
                  rotate: float = 15.0, solarize_prob: float = 0.5, **ranges: Range) -> None:
         owner = type(self).__name__
-        unknown = sorted(set(ops) - set(GUIDANCE_OPS)) + sorted(set(ranges) - set(RANGE_LIMITS))
+        unknown = sorted(set(ops) - set(GUIDANCE_OPS)) + sorted(set(ranges) - set(RANGES))
         if unknown or not ops:
             raise ValueError(f'{owner}: ops must be a non-empty subset of {GUIDANCE_OPS} and ranges among '
-                             f'{tuple(RANGE_LIMITS)}, unknown: {unknown}')
+                             f'{tuple(RANGES)}, unknown: {unknown}')
         self.ops = tuple(ops)
         self.max_ops = len(self.ops) if max_ops is None else max_ops
         if not 0 <= min_ops <= self.max_ops <= len(self.ops):
@@ -95,11 +96,8 @@ class GuidanceAugment(BaseTransform):
         self.min_ops = min_ops
         self.rotate = check_number(owner, 'rotate', rotate, 0.0, 180.0)
         self.solarize_prob = check_number(owner, 'solarize_prob', solarize_prob, 0.0, 1.0)
-        ranges = {**dict(contrast=(0.5, 1.0), blur_sigma=(0.5, 1.5), crop_vertical=(0.0, 0.1),
-                         crop_horizontal=(0.0, 0.02), sharpen_alpha=(0.0, 0.5), sharpen_lightness=(0.0, 0.5),
-                         piecewise_scale=(0.03, 0.05), perspective_scale=(0.02, 0.06),
-                         solarize_threshold=(32, 128), grayscale_alpha=(0.0, 1.0)), **ranges}
-        self.ranges = {name: check_bounds(owner, name, ranges[name], *RANGE_LIMITS[name]) for name in RANGE_LIMITS}
+        self.ranges = {name: check_bounds(owner, name, ranges.get(name, paper), *limits)
+                       for name, (paper, limits) in RANGES.items()}
 
     def transform(self, results: dict) -> dict:
         """Replace ``results['img']`` by its augmented copy."""
