@@ -11,19 +11,18 @@ def skip_collate(data_batch: Sequence[Any], collate: Union[str, Callable] = 'pse
     """Drop ``None`` (skipped) samples, then collate the rest.
 
     Use it with :class:`~lmim_mm.datasets.lazy_dataset.LazyImageDataset` subclasses, e.g.
-    ``collate_fn=dict(type='skip_collate', collate='default_collate')`` for mmpretrain's
-    ``SelfSupDataPreprocessor`` or ``collate='pseudo_collate'`` for mmocr pipelines.
+    ``collate_fn=dict(type='skip_collate', collate='default_collate')`` for mmpretrain's ``SelfSupDataPreprocessor``
+    or ``collate='pseudo_collate'`` for mmocr pipelines.
 
     Args:
         data_batch: Samples of one batch; ``None`` marks a skipped one.
-        collate: Name of a registered collate function (e.g. ``'pseudo_collate'``,
-            ``'default_collate'``) or the function itself.
+        collate: Name of a registered collate function (e.g. ``'pseudo_collate'``) or the function itself.
 
     Returns:
         The collated batch of the kept samples.
 
     Raises:
-        ValueError: every sample of the batch was skipped.
+        ValueError / KeyError: every sample of the batch was skipped / no such collate function.
     """
     kept = [sample for sample in data_batch if sample is not None]
     if not kept:

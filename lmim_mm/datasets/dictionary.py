@@ -24,13 +24,8 @@ def check_chars(chars: List[str], where: str) -> None:
 
 
 def alphabet_chars(path: PathLike) -> List[str]:
-    """The characters of an alphabet file that holds them all on one line, in order.
-
-    One trailing line end is allowed; a line end elsewhere, or a repeated character, is an error.
-
-    Raises:
-        ValueError: Naming the file.
-    """
+    """The characters of an alphabet file that holds them all on one line, in order; one trailing line end is
+    allowed, a line end elsewhere or a repeated character is a ``ValueError`` naming the file."""
     text = Path(path).read_text(encoding='utf-8')
     text = text[:-2] if text.endswith('\r\n') else text[:-1] if text.endswith('\n') else text
     chars = list(text)
@@ -39,11 +34,8 @@ def alphabet_chars(path: PathLike) -> List[str]:
 
 
 def read_dict_chars(path: PathLike) -> List[str]:
-    """The characters of a one-character-a-line dictionary, read as mmocr's ``Dictionary`` reads them.
-
-    Raises:
-        ValueError: A line holds more than one character or a character repeats (file and line named).
-    """
+    """The characters of a one-character-a-line dictionary, read as mmocr's ``Dictionary`` reads them; a line of
+    more than one character or a repeated character is a ``ValueError`` naming the file (and line)."""
     chars = []
     with open(path, encoding='utf-8', newline='') as f:
         for number, line in enumerate(f, 1):
