@@ -37,15 +37,6 @@ COUNT_ROWS = 65
 _SEEN, _SKIPPED, _FILTERED = range(3)
 
 
-def warn_every_rank(message: str) -> None:
-    """Log a warning on whichever rank it happens (mmengine's logger shows only rank 0's warnings)."""
-    rank = get_rank()
-    if rank == 0:
-        print_log(message, logger='current', level=logging.WARNING)
-    else:
-        print(f'[rank {rank}] WARNING - {message}', file=sys.stderr, flush=True)
-
-
 def subset_size(total: int, num_samples: Union[None, int, float], root: str) -> int:
     """How many leading samples of a source of ``total`` (path ``root``) to use: ``num_samples`` is ``None``
     (all), a count (capped at ``total``, with a warning) or a fraction in ``(0, 1]``."""
@@ -92,17 +83,10 @@ class LazyImageDataset(Dataset):
     #: Opens one root (:mod:`~.sources`).
     SOURCE: Callable[[str], DataSource] = LMDBSource
 
-    def __init__(self,
-                 data_root: Roots,
-                 pipeline: Optional[Sequence[Union[dict, Callable]]] = None,
-                 num_samples: Union[None, int, float] = None,
-                 max_skip_fraction: float = 0.01,
-                 skip_check_after: int = 1000,
-                 test_mode: bool = False,
-                 metainfo: Optional[dict] = None,
-                 color_type: str = 'color',
-                 imdecode_backend: str = 'cv2',
-                 max_pixels: int = MAX_IMAGE_PIXELS) -> None:
+    def __init__(self, data_root: Roots, pipeline: Optional[Sequence[Union[dict, Callable]]] = None,
+                 num_samples: Union[None, int, float] = None, max_skip_fraction: float = 0.01,
+                 skip_check_after: int = 1000, test_mode: bool = False, metainfo: Optional[dict] = None,
+                 color_type: str = 'color', imdecode_backend: str = 'cv2', max_pixels: int = MAX_IMAGE_PIXELS) -> None:
         roots = [data_root] if isinstance(data_root, (str, os.PathLike)) else list(data_root)
         if not roots:
             raise ValueError(f'{type(self).__name__}: data_root is empty')
@@ -177,15 +161,20 @@ class LazyImageDataset(Dataset):
         self._counts.zero_()
 
     def _record_skip(self, src: int, error: ImageDecodeError) -> None:
-        """Count and log a refused image; raise if its root exceeds ``max_skip_fraction``."""
+        """Count and log a refused image (on any rank: mmengine's logger shows only rank 0's warnings); raise if
+        its root exceeds ``max_skip_fraction``."""
         root = self.sources[src].root
         if self.test_mode:
             raise DatasetFormatError(f'undecodable image {error} (test samples are never skipped)') from error
         counts = self._row()[src]
         counts[_SKIPPED] += 1
         skipped, seen = int(counts[_SKIPPED]), int(counts[_SEEN])
-        warn_every_rank(f'{type(self).__name__}: skipped undecodable image {error} ({skipped} of {seen} read '
-                        f'from {root} in this process)')
+        message = (f'{type(self).__name__}: skipped undecodable image {error} ({skipped} of {seen} read from {root} '
+                   f'in this process)')
+        if get_rank() == 0:
+            print_log(message, logger='current', level=logging.WARNING)
+        else:
+            print(f'[rank {get_rank()}] WARNING - {message}', file=sys.stderr, flush=True)
         floor = min(self.skip_check_after, self.sizes[src])
         if skipped > self.max_skip_fraction * max(seen, floor):
             raise DatasetFormatError(
