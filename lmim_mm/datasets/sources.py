@@ -73,14 +73,12 @@ class DataSource:
         """Release what reading opened (nothing by default)."""
 
     def samples(self, labels: bool = True, progress: bool = False) -> Iterator[Sample]:
-        """``(image bytes, label or None)`` of every sample in index order, then :meth:`close`.
+        """``(image bytes, label or None)`` of every sample in index order (:class:`DatasetFormatError` if an image
+        is absent), then :meth:`close`.
 
         Args:
             labels: Read the labels (of a labeled source).
             progress: Show a tqdm progress bar.
-
-        Raises:
-            DatasetFormatError: an image is absent.
         """
         try:
             for index in tqdm(range(len(self)), desc=f'read {self.root}', disable=not progress):
@@ -93,11 +91,8 @@ class DataSource:
 
 
 def guess_format(path: PathLike) -> str:
-    """``lmdb`` (a folder with ``data.mdb``), ``folder`` (another folder), ``json`` or ``txt`` (by suffix).
-
-    Raises:
-        FileNotFoundError / DatasetFormatError: ``path`` does not exist / is a file of another suffix.
-    """
+    """``lmdb`` (a folder with ``data.mdb``), ``folder`` (another folder), ``json`` or ``txt`` (by suffix);
+    ``FileNotFoundError`` if ``path`` does not exist, :class:`DatasetFormatError` for a file of another suffix."""
     if not osp.exists(path):
         raise FileNotFoundError(f'no such dataset: {path}')
     if osp.isdir(path):
@@ -285,11 +280,8 @@ class FileListSource(DataSource):
 
 
 def read_label_file(path: Path) -> str:
-    """The label in a one-line UTF-8 file; only the line terminator is removed (spaces are kept).
-
-    Raises:
-        DatasetFormatError: the file is not UTF-8, is empty or holds more than one line.
-    """
+    """The label in a one-line UTF-8 file, only the line terminator removed (spaces are kept); a file that is not
+    UTF-8, is empty or holds more than one line raises :class:`DatasetFormatError`."""
     try:
         text = path.read_bytes().decode('utf-8')
     except UnicodeDecodeError as e:
@@ -317,15 +309,12 @@ def _numbered_files(directory: Path) -> List[Tuple[int, Path]]:
 
 
 def list_folder_samples(root: PathLike, labeled: bool = True) -> List[FileSample]:
-    """``(image path, label or None)`` of each sample of a folder dataset.
+    """``(image path, label or None)`` of each sample of a folder dataset; errors name the missing folder or the
+    offending file (``FileNotFoundError`` / :class:`DatasetFormatError`).
 
     Labeled: ``root/IMG/<i>.<ext>`` with ``root/label/<i>.txt``, by the numeric id ``i``. Unlabeled: the image
     files (by extension) of ``root/IMG`` if it exists, else of ``root``, numeric names in numeric order first,
     then the others by name.
-
-    Raises:
-        FileNotFoundError / DatasetFormatError: naming the missing folder or offending file, or a folder without
-            images.
     """
     root = Path(root)
     if not root.is_dir():
