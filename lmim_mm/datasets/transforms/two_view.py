@@ -149,9 +149,7 @@ class GuidanceAugment(BaseTransform):
         if name == 'solarize':
             if np.random.rand() >= self.solarize_prob:
                 return img
-            values = np.arange(256)
-            return cv2.LUT(img, np.where(values >= _uniform(self.ranges['solarize_threshold']), 255 - values,
-                                         values).astype(np.uint8))
+            return mmcv.solarize(img, _uniform(self.ranges['solarize_threshold']))
         alpha = _uniform(self.ranges['grayscale_alpha'])
         return cv2.addWeighted(cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR), alpha, img,
                                1 - alpha, 0)
