@@ -232,9 +232,8 @@ class LMDBSource(DataSource):
 
 @register_backend('lmim_lmdb')
 class LMDBImageBackend(LocalBackend):
-    """mmengine file backend: local files, and ``<lmdb root>/image-%09d`` (the ``img_path`` of an
-    :class:`LMDBSource` sample) read from the LMDB; e.g. mmocr's ``VisualizationHook`` with
-    ``backend_args=dict(backend='lmim_lmdb')``."""
+    """mmengine file backend: local files, and ``<lmdb root>/image-%09d`` (the ``img_path`` of an :class:`LMDBSource`
+    sample) read from the LMDB; e.g. mmocr's ``VisualizationHook`` with ``backend_args=dict(backend='lmim_lmdb')``."""
 
     def get(self, filepath: Union[str, Path]) -> bytes:
         """Bytes of a local file or of an LMDB image (:class:`DatasetFormatError` if the LMDB lacks it)."""

@@ -85,12 +85,11 @@ class RandomPatchMaskGenerator(BaseMaskGenerator):
 class RectangleMaskGenerator(BaseMaskGenerator):
     """Masks made of axis-aligned rectangles, one per unfinished sample and round.
 
-    Each round a sample with ``r`` tokens still to mask draws a shape from :meth:`shapes`, an
-    unmasked anchor token uniformly, and places the rectangle around the anchor (an offset inside
-    the rectangle drawn uniformly, then shifted into the grid), so every rectangle adds at least one
-    token. Of more than ``r`` new tokens the first ``r`` in column-major order are kept, which cuts
-    only a sample's last rectangle (none for span masking) and makes the count exact. Finished
-    samples leave the batch.
+    Each round a sample with ``r`` tokens still to mask draws a shape from :meth:`shapes`, an unmasked anchor token
+    uniformly, and places the rectangle around the anchor (an offset inside the rectangle drawn uniformly, then shifted
+    into the grid), so every rectangle adds at least one token. Of more than ``r`` new tokens the first ``r`` in
+    column-major order are kept, which cuts only a sample's last rectangle (none for span masking) and makes the count
+    exact. Finished samples leave the batch.
     """
 
     def shapes(self, remaining: np.ndarray, rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
@@ -169,10 +168,9 @@ class SpanMaskGenerator(RectangleMaskGenerator):
     """Span masking: runs of whole columns (all H rows), so whole characters disappear (MMS).
 
     Counts are in columns: ``num_masked = (W - int(W * (1 - ratio))) * H`` (0.5 -> 16 of 32 columns
-    = 128 tokens; 0.75 -> 24 columns = 192 tokens, equal to the patch count at that ratio). Span
-    lengths follow SpanBERT: ``Geometric(p)`` on {1, 2, ...} clipped to
-    ``[min(min_span, c), min(max_span, c)]`` for ``c`` columns still to mask, so the count is exact.
-    Spans may touch or overlap earlier ones.
+    = 128 tokens; 0.75 -> 24 columns = 192 tokens, equal to the patch count at that ratio). Span lengths follow
+    SpanBERT: ``Geometric(p)`` on {1, 2, ...} clipped to ``[min(min_span, c), min(max_span, c)]`` for ``c`` columns
+    still to mask, so the count is exact. Spans may touch or overlap earlier ones.
 
     Args:
         ratio: Fraction of columns to mask (MMS default 0.5).
