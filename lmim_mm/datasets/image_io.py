@@ -36,7 +36,6 @@ def read_image(img_bytes: Optional[bytes], name: str, color_type: str = 'color',
 
     Refused: empty data, bytes no decoder reads, JPEG / PNG files cut short (OpenCV would fill the rest
     with grey and only warn) and images over ``max_pixels`` (checked from the header, before decoding).
-    Training datasets skip and count refused images, test datasets stop.
 
     Args:
         img_bytes: Encoded JPEG / PNG / ... bytes (``None``: the image is absent).

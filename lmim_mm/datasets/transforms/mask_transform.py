@@ -69,13 +69,8 @@ class BaseMaskGenerator(BaseTransform):
 
 @TRANSFORMS.register_module()
 class RandomPatchMaskGenerator(BaseMaskGenerator):
-    """MAE random patch masking: the tokens of the :func:`num_kept` smallest of uniform noise stay visible.
-
-    Args:
-        ratio: Masking ratio (MAE 0.75, LMIM 0.8).
-        grid_size: Token grid (H, W).
-        buffer_size: Masks drawn at a time.
-    """
+    """MAE random patch masking: the tokens of the :func:`num_kept` smallest of uniform noise stay visible. Arguments
+    as :class:`BaseMaskGenerator` (``ratio``: MAE 0.75, LMIM 0.8)."""
 
     def draw(self, num: int, rng: np.random.Generator) -> np.ndarray:
         noise, keep = rng.random((num, self.num_tokens)), self.num_tokens - self.num_masked
