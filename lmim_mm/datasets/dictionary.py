@@ -69,11 +69,8 @@ class GeneratedDictionary(Dictionary):
 
     Args:
         dict_file: The dictionary file.
-        how_to_make: The command (or words) that make ``dict_file``; shown when it is missing.
+        how_to_make: The command (or words) making ``dict_file``, shown in the error raised when it is missing.
         **kwargs: Other arguments of mmocr's ``Dictionary``.
-
-    Raises:
-        FileNotFoundError: ``dict_file`` does not exist; the message says how to make it.
     """
 
     def __init__(self, dict_file: str, how_to_make: str, **kwargs) -> None:

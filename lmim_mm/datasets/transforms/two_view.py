@@ -34,8 +34,7 @@ def check_image(results: dict, owner: str) -> np.ndarray:
     """``results['img']`` as an H x W x 3 uint8 image, or an error naming the transform and the sample."""
     name = next((f'{key}={results[key]!r}' for key in ('img_path', 'sample_idx') if key in results), 'sample')
     img = results.get('img')
-    if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3 or \
-            min(img.shape[:2]) < 1:
+    if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3 or 0 in img.shape:
         got = f'{img.dtype} array of shape {img.shape}' if isinstance(img, np.ndarray) else type(img).__name__
         raise ValueError(f"{owner}: 'img' of {name} must be an H x W x 3 uint8 image, got {got}")
     return img
