@@ -65,11 +65,12 @@ def chars_by_frequency(labels: Iterable[str]) -> List[str]:
 
 @TASK_UTILS.register_module()
 class GeneratedDictionary(Dictionary):
-    """mmocr's ``Dictionary`` for a dictionary file that is generated rather than committed.
+    """mmocr's ``Dictionary`` for a dictionary file that is generated rather than committed; a missing one raises
+    ``FileNotFoundError`` saying how to make it.
 
     Args:
         dict_file: The dictionary file.
-        how_to_make: The command (or words) making ``dict_file``, shown in the error raised when it is missing.
+        how_to_make: The command (or words) that make ``dict_file``.
         **kwargs: Other arguments of mmocr's ``Dictionary``.
     """
 
