@@ -12,13 +12,6 @@ import torch
 from .text_decoder import TransformerTextDecoder
 
 
-def _check_steps(decoder: TransformerTextDecoder, max_len: int) -> None:
-    """Raise if ``max_len`` steps do not fit the decoder's position table."""
-    if not 1 <= max_len <= decoder.max_steps:
-        raise ValueError(f'max_len must be in [1, {decoder.max_steps}] (the position table), got {max_len}')
-
-
-
 @torch.no_grad()
 def greedy_decode(decoder: TransformerTextDecoder, memory: torch.Tensor, max_len: int, eos_idx: int,
                   stop_at_eos: bool = True) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -35,10 +28,9 @@ def greedy_decode(decoder: TransformerTextDecoder, memory: torch.Tensor, max_len
     Returns:
         ids (N, T) and per-step class probabilities (N, T, num_classes), T <= ``max_len``.
     """
-    _check_steps(decoder, max_len)
+    cache = decoder.new_cache(max_len)
     n = memory.shape[0]
     memory_kv = decoder.memory_kv(memory, queries_per_image=max_len)
-    cache = decoder.new_cache(max_len)
     tokens = torch.full((n, ), decoder.bos_idx, dtype=torch.long, device=memory.device)
     ended = torch.zeros(n, dtype=torch.bool, device=memory.device)
     ids, probs = [], []
@@ -75,14 +67,13 @@ def beam_search(decoder: TransformerTextDecoder, memory: torch.Tensor, max_len: 
         ids (N, T) of the best beam, the probability of each of its tokens (N, T) (1 after its EOS),
         and its score (N,) (see the module docstring), T <= ``max_len``.
     """
-    _check_steps(decoder, max_len)
+    cache = decoder.new_cache(max_len)
     classes = decoder.num_classes
     if not 1 <= beam_width <= classes:
         raise ValueError(f'beam_width must be in [1, {classes}], got {beam_width}')
     n, device = memory.shape[0], memory.device
     # shared by the beam_width rows of each sample, not copied
     memory_kv = decoder.memory_kv(memory, queries_per_image=max_len * beam_width)
-    cache = decoder.new_cache(max_len)
     first_beam = torch.arange(n, device=device)[:, None] * beam_width  # (N, 1) row of each sample's beam 0
     # Only beam 0 is alive at the start, so the first step does not pick one token several times.
     scores = torch.full((n, beam_width), float('-inf'), device=device)
