@@ -12,8 +12,8 @@ from .base import MaskedSelfSupervisor
 class TextMAE(MaskedSelfSupervisor):
     """Masked autoencoder on 32 x 128 word images: norm-pix MSE on the masked 4 x 4 patches.
 
-    The masks come from the pipeline: random patches (MAE, ratio 0.75) or, for MMS (Tang et al.
-    2025), ``MixedMaskGenerator`` (random patch, blockwise and span masks chosen per sample).
+    The masks come from the pipeline: random patches (MAE, ratio 0.75) or, for MMS (Tang et al. 2025),
+    ``MixedMaskGenerator`` (random patch, blockwise and span masks chosen per sample).
 
     Args:
         backbone: TextViT config.
@@ -34,9 +34,8 @@ class TextMAE(MaskedSelfSupervisor):
         return self.head.loss(out['pred'], out['imgs'], out['mask'], reduction)
 
     def pictures(self, out: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-        """``pred_image`` (N, C, H, W): visible patches of the input, predicted patches elsewhere, in the
-        normalised space of the input (a norm-pix prediction is mapped back with the statistics of
-        the same patch of the input, as MAE's visualisation)."""
+        """``pred_image`` (N, C, H, W): visible patches of the input, predicted patches elsewhere, in the normalised
+        space of the input (a norm-pix prediction is mapped back with the input patch's statistics, as MAE's)."""
         head, imgs = self.head, out['imgs'].float()
         p = head.patch_size
         grid = (imgs.shape[2] // p, imgs.shape[3] // p)

@@ -16,20 +16,19 @@ from lmim_mm.models.layers.text_decoding import beam_search, greedy_decode
 class ViTTransformerDecoder(BaseDecoder):
     """Autoregressive pre-norm Transformer decoder over ViT tokens (LMIM / MAERec recognizer).
 
-    Class ids are the dictionary's: build it with ``with_start=False, with_end=True,
-    with_padding=True, with_unknown=True`` so that the characters come first, then EOS, PADDING,
-    UNKNOWN (the authors' 94 + 3 = 97 English classes). The start token is not a class: it is
-    ``num_classes``, an extra embedding row.
+    Class ids are the dictionary's: build it with ``with_start=False, with_end=True, with_padding=True,
+    with_unknown=True`` so that the characters come first, then EOS, PADDING, UNKNOWN (the authors' 94 + 3 = 97
+    English classes). The start token is not a class: it is ``num_classes``, an extra embedding row.
 
-    Training (teacher forcing): the module loss (mmocr ``CEModuleLoss``, ``ignore_first_char=False``)
-    pads each target to ``[y1 .. yn, EOS, PAD ..]`` of ``max_seq_len`` steps (longer words lose their EOS,
-    as in mmocr); the decoder reads ``[BOS, y1 .. y_{T-1}]`` with the mask "causal and key < n + 1" and
-    the loss ignores PAD. Only the steps up to the batch's longest target are computed (the causal mask
-    makes them independent of later ones); the padding-only steps get zero logits.
+    Training (teacher forcing): the module loss (mmocr ``CEModuleLoss``, ``ignore_first_char=False``) pads each
+    target to ``[y1 .. yn, EOS, PAD ..]`` of ``max_seq_len`` steps (longer words lose their EOS, as in mmocr); the
+    decoder reads ``[BOS, y1 .. y_{T-1}]`` with the mask "causal and key < n + 1" and the loss ignores PAD. Only the
+    steps up to the batch's longest target are computed (the causal mask makes them independent of later ones); the
+    padding-only steps get zero logits.
 
-    Testing: greedy decoding with cached keys/values until every word has emitted EOS (``beam_width`` 0
-    or 1), or beam search: (N, T, C) probabilities for mmocr's ``AttentionPostprocessor``, each step's
-    distribution (greedy) or the chosen token's probability at its class and zeros elsewhere (beam).
+    Testing: greedy decoding with cached keys/values until every word has emitted EOS (``beam_width`` 0 or 1), or
+    beam search: (N, T, C) probabilities for mmocr's ``AttentionPostprocessor``, each step's distribution (greedy) or
+    the chosen token's probability at its class and zeros elsewhere (beam).
 
     Args:
         n_layers: Decoder layers.
@@ -98,8 +97,7 @@ class ViTTransformerDecoder(BaseDecoder):
 
     def forward_test(self, feat: Optional[torch.Tensor] = None, out_enc: Optional[torch.Tensor] = None,
                      data_samples: Optional[Sequence[TextRecogDataSample]] = None) -> torch.Tensor:
-        """Greedy or beam-search decoding of ``out_enc`` (N, S, d_model) (else ``feat``): probabilities
-        (N, T, num_classes), T <= ``max_seq_len`` (see the class docstring)."""
+        """Greedy or beam search on ``out_enc`` (N, S, d_model) (else ``feat``): (N, T <= max_seq_len, num_classes)."""
         memory = self._memory(feat, out_enc)
         eos = self.dictionary.end_idx
         if self.beam_width <= 1:
