@@ -16,9 +16,9 @@ class LMIMHead(BaseModule):
     Args:
         align_weight: Weight of ``loss_align`` (the authors use 1).
         target_norm_eps: Epsilon of the affine-free LayerNorm of the teacher's features (1e-5, as the authors).
-        target_instance_norm: Before that LayerNorm, standardise every channel over the patch tokens of
-            each image (data2vec 2.0's ``instance_norm_target_layer``), so what all tokens of a word
-            share leaves the target. False: the authors' target.
+        target_instance_norm: Before that LayerNorm, standardise every channel over the patch tokens of each image
+            (data2vec 2.0's ``instance_norm_target_layer``), so what all tokens of a word share leaves the target.
+            False: the authors' target.
         loss: Reconstruction loss config, called as ``loss(pred, target, mask, reduction)``.
     """
 
@@ -53,7 +53,5 @@ class LMIMHead(BaseModule):
             ``{'loss_recon': ..., 'loss_align': ...}`` (``loss_align`` weighted).
         """
         align = (cls_masked.float() - cls_guidance.float()).pow(2).mean(-1)
-        return {
-            'loss_recon': self.loss_module(pred, self.construct_target(teacher_tokens), mask, reduction),
-            'loss_align': self.align_weight * (align.mean() if reduction == 'mean' else align),
-        }
+        return {'loss_recon': self.loss_module(pred, self.construct_target(teacher_tokens), mask, reduction),
+                'loss_align': self.align_weight * (align.mean() if reduction == 'mean' else align)}

@@ -13,22 +13,16 @@ from .mae_decoder import TextMAEDecoder
 class AlignmentDecoder(TextMAEDecoder):
     """Reconstructs the teacher's features of the masked view, guided by the other view.
 
-    Queries: :class:`TextMAEDecoder`'s (``decoder_embed``, mask tokens, fixed table); memory: a
-    separate projection (``memory_embed``) of all guidance-view tokens, no positions; layers: the
-    authors' ``nn.TransformerDecoderLayer`` (GELU, batch first); then ``ln1`` -> ``decoder_pred``.
+    Queries: :class:`TextMAEDecoder`'s (``decoder_embed``, mask tokens, fixed table); memory: a separate projection
+    (``memory_embed``) of all guidance-view tokens, no positions; layers: the authors' ``nn.TransformerDecoderLayer``
+    (GELU, batch first); then ``ln1`` -> ``decoder_pred``. Arguments not listed are :class:`TextMAEDecoder`'s.
 
     Args:
-        in_channels: Encoder width (384 for ViT-S).
-        embed_dim: Decoder width.
         depth: Number of decoder layers.
-        num_heads: Attention heads.
         ffn_dim: FFN hidden width (the authors fix 2048 at every width).
         dropout: Dropout rate in the layers.
         out_channels: Predicted feature width; defaults to ``in_channels`` (the teacher's width).
-        grid_size: Encoder token grid (rows, columns).
-        pos_grid: See :class:`TextMAEDecoder`.
         norm_eps: LayerNorm epsilon of the layers and the final norm.
-        init_cfg: mmengine init config.
     """
 
     def __init__(self, in_channels: int = 384, embed_dim: int = 512, depth: int = 2, num_heads: int = 16,

@@ -11,9 +11,8 @@ from mmocr.registry import MODELS
 class LinearNorm(BaseModule):
     """``LayerNorm(Linear(x))`` on every token (the authors' ``linear_norm``).
 
-    It sits in the ``encoder`` slot of mmocr's ``EncoderDecoderRecognizer``, which calls
-    ``encoder(backbone_output, data_samples)``; so it accepts (and ignores) ``data_samples`` and
-    takes the last tensor of a backbone's output tuple.
+    It sits in the ``encoder`` slot of mmocr's ``EncoderDecoderRecognizer``, which calls ``encoder(backbone_output,
+    data_samples)``; so it accepts (and ignores) ``data_samples`` and takes the last tensor of a backbone's output.
 
     Args:
         in_channels: Token width of the backbone (384 for ViT-S).

@@ -40,8 +40,8 @@ class TextMAEDecoder(MAEPretrainDecoder):
     def _mae_init(self) -> None:
         """MAE's random init: xavier Linears, unit LayerNorms, the fixed table, mask token N(0, 0.02)."""
         self.apply(mae_init)
-        self.decoder_pos_embed.data.copy_(sincos_2d_table(self.decoder_pos_embed.shape[-1], self.grid_size,
-                                                          self.pos_grid))
+        table = sincos_2d_table(self.decoder_pos_embed.shape[-1], self.grid_size, self.pos_grid)
+        self.decoder_pos_embed.data.copy_(table)
         nn.init.normal_(self.mask_token, std=0.02)
 
     def init_weights(self) -> None:
