@@ -1,8 +1,6 @@
-"""Cached greedy and beam-search decoding of :class:`TransformerTextDecoder`.
+"""Cached greedy and beam-search decoding of :class:`TransformerTextDecoder` (:meth:`~TransformerTextDecoder.step`).
 
-The memory's cross-attention keys/values are prepared once (:meth:`TransformerTextDecoder.memory_kv`)
-and each step runs the decoder on the newest token only (:meth:`TransformerTextDecoder.step`). A
-sequence's score is the sum of its tokens' log-probabilities up to and including the first EOS (the
+A sequence's score is the sum of its tokens' log-probabilities up to and including the first EOS (the
 log-probability of the whole word, no length normalisation), or over all ``max_len`` steps without EOS.
 """
 from typing import Tuple
@@ -22,8 +20,8 @@ def greedy_decode(decoder: TransformerTextDecoder, memory: torch.Tensor, max_len
         memory: Encoder output (N, S, D).
         max_len: Most steps (25 English, 40 Chinese).
         eos_idx: End token.
-        stop_at_eos: Stop once every sequence has emitted EOS; sequences that ended earlier keep
-            being decoded until then (their later steps are what a full run would give).
+        stop_at_eos: Stop once every sequence has emitted EOS; sequences that ended earlier keep being decoded until
+            then (their later steps are what a full run would give).
 
     Returns:
         ids (N, T) and per-step class probabilities (N, T, num_classes), T <= ``max_len``.
@@ -50,10 +48,9 @@ def beam_search(decoder: TransformerTextDecoder, memory: torch.Tensor, max_len: 
                 beam_width: int, stop_at_eos: bool = True) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Beam search, batched over samples x beams, with the key/value cache reordered to each beam's parent.
 
-    A finished beam (it emitted EOS) is extended by EOS at no cost, so its score stays fixed and it
-    competes with the live beams until the end. Beams are kept sorted by score; since scores only
-    fall, decoding stops (``stop_at_eos``) once every sample's best beam has finished. Width 1 is
-    greedy decoding.
+    A finished beam (it emitted EOS) is extended by EOS at no cost, so its score stays fixed and it competes with the
+    live beams until the end. Beams are kept sorted by score; since scores only fall, decoding stops (``stop_at_eos``)
+    once every sample's best beam has finished. Width 1 is greedy decoding.
 
     Args:
         decoder: The decoder.
@@ -64,8 +61,8 @@ def beam_search(decoder: TransformerTextDecoder, memory: torch.Tensor, max_len: 
         stop_at_eos: Stop early as described above.
 
     Returns:
-        ids (N, T) of the best beam, the probability of each of its tokens (N, T) (1 after its EOS),
-        and its score (N,) (see the module docstring), T <= ``max_len``.
+        ids (N, T) of the best beam, the probability of each of its tokens (N, T) (1 after its EOS), and its score
+        (N,) (see the module docstring), T <= ``max_len``.
     """
     cache = decoder.new_cache(max_len)
     classes = decoder.num_classes

@@ -30,15 +30,10 @@ class ViTTransformerDecoder(BaseDecoder):
     beam search: (N, T, C) probabilities for mmocr's ``AttentionPostprocessor``, each step's distribution (greedy) or
     the chosen token's probability at its class and zeros elsewhere (beam).
 
+    ``n_layers``, ``d_model`` (also the width of the memory it reads), ``n_head``, ``d_k``, ``d_v``, ``d_inner``,
+    ``n_position`` and ``dropout`` are the arguments of :class:`~lmim_mm.models.layers.TransformerTextDecoder`.
+
     Args:
-        n_layers: Decoder layers.
-        d_model: Width of the decoder and of the memory it reads.
-        n_head: Heads.
-        d_k: Query/key width per head.
-        d_v: Value width per head.
-        d_inner: FFN hidden width.
-        n_position: Rows of the target position table.
-        dropout: Dropout rate.
         max_seq_len: Decoding steps (characters + EOS): 25 English, 40 Chinese.
         beam_width: 0 or 1 for greedy decoding, more for beam search.
         dictionary: mmocr ``Dictionary`` or its config.
@@ -63,9 +58,8 @@ class ViTTransformerDecoder(BaseDecoder):
         if beam_width < 0:
             raise ValueError(f'beam_width must be >= 0, got {beam_width}')
         self.beam_width = beam_width
-        self.transformer = TransformerTextDecoder(
-            self.dictionary.num_classes, n_layers=n_layers, d_model=d_model, n_head=n_head, d_k=d_k, d_v=d_v,
-            d_inner=d_inner, n_position=n_position, dropout=dropout)
+        self.transformer = TransformerTextDecoder(self.dictionary.num_classes, n_layers, d_model, n_head, d_k, d_v,
+                                                  d_inner, n_position, dropout)
 
     @staticmethod
     def _memory(feat: Optional[Union[torch.Tensor, Sequence[torch.Tensor]]],
