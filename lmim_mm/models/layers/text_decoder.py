@@ -59,12 +59,7 @@ def attend_memory(attn: MultiHeadAttention, x: torch.Tensor, memory: torch.Tenso
 
 
 class KVCache:
-    """Self-attention keys/values of every decoder layer for ``max_len`` steps, allocated at the first append.
-
-    Args:
-        n_layers: Decoder layers.
-        max_len: Steps to hold.
-    """
+    """Self-attention keys/values of ``n_layers`` decoder layers for ``max_len`` steps, allocated on first append."""
 
     def __init__(self, n_layers: int, max_len: int) -> None:
         self.n_layers, self.max_len, self.length = n_layers, max_len, 0
@@ -103,12 +98,12 @@ def target_mask(lengths: torch.Tensor, num_steps: int) -> torch.Tensor:
 
 
 class TransformerTextDecoder(nn.Module):
-    """mmocr's ``NRTRDecoder`` layout as the authors use it: token embedding + ``PositionalEncoding``, pre-norm
-    GELU ``TFDecoderLayer`` s, LayerNorm (eps 1e-6), classifier; mask "causal AND key index < target length".
+    """mmocr's ``NRTRDecoder`` layout as the authors use it: token embedding + ``PositionalEncoding``, pre-norm GELU
+    ``TFDecoderLayer`` s, LayerNorm (eps 1e-6), classifier; mask "causal AND key index < target length".
 
-    Submodule names are mmocr's = the authors', so their weights map key for key (checked against their
-    fixture ``lmim_official/lmim_recognizer_seed0.pt``). The embedding's last row, ``bos_idx =
-    num_classes``, is the input-only start token.
+    Submodule names are mmocr's = the authors', so their weights map key for key (checked against their fixture
+    ``lmim_official/lmim_recognizer_seed0.pt``). The embedding's last row, ``bos_idx = num_classes``, is the
+    input-only start token.
 
     Args:
         num_classes: Output classes (characters and EOS / padding / unknown).
@@ -142,17 +137,12 @@ class TransformerTextDecoder(nn.Module):
         self.classifier = nn.Linear(d_model, num_classes)
 
     def memory_kv(self, memory: torch.Tensor, queries_per_image: Optional[int] = None) -> List[MemoryKV]:
-        """What every layer's cross-attention reads of ``memory`` (N, S, D) when decoding, prepared once.
+        """What every layer's cross-attention reads of the encoder output ``memory`` (N, S, D) when decoding.
 
-        Args:
-            memory: Encoder output (N, S, D).
-            queries_per_image: Most cross-attention queries an image will make (steps x beams), or None.
-
-        Returns:
-            One entry per layer: the memory itself (folded, :func:`attend_memory`) when an image makes fewer queries
-            than ``d_k`` and the batch's memory has at least as many tokens as the folded weights ``H x (d_k + d_v)``
-            have rows (each step re-reads them; for one image they would cost more than they save); else the
-            projected keys/values.
+        Per layer: the memory itself (folded, :func:`attend_memory`) when an image makes fewer ``queries_per_image``
+        (steps x beams; None: unknown) than ``d_k`` and the batch's memory has at least as many tokens as the folded
+        weights ``H x (d_k + d_v)`` have rows (each step re-reads them; for one image they would cost more than they
+        save); else the projected keys/values.
         """
         attn = self.layer_stack[0].enc_attn
         fold = (queries_per_image is not None and queries_per_image < attn.d_k

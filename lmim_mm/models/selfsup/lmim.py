@@ -33,20 +33,16 @@ class LMIM(MaskedSelfSupervisor):
     like any pretrained TextViT, by its ``init_cfg`` (strictly): an lmim_mm MAE / MMS checkpoint with
     ``prefix='backbone.'``, or MAERec's MAE checkpoint (the authors' ``--teacher_weight``) after ``python
     tools/model_converters/maerec_mae_to_mm.py SRC DST --prefix backbone.``; the authors' file itself stops loading
-    with an error naming that command.
+    with an error naming that command. The neck is an :class:`~lmim_mm.models.necks.AlignmentDecoder`; arguments not
+    listed are :class:`MaskedSelfSupervisor`'s.
 
     Args:
-        backbone: Student TextViT config (``out_type='raw'``).
-        neck: :class:`~lmim_mm.models.necks.AlignmentDecoder` config.
-        head: :class:`~lmim_mm.models.heads.LMIMHead` config.
         teacher_init_cfg: The teacher's ``init_cfg`` (e.g. ``Pretrained`` with a ``prefix``); None (or no
             checkpoint): the teacher copies the student.
         teacher_momentum: None (the authors): a fixed teacher; a float ``m``: before each training step
             ``teacher <- m * teacher + (1 - m) * student`` (EMA).
-        data_preprocessor: Defaults to ``SelfSupDataPreprocessor``.
         init_student_from_teacher: Start the student from the loaded teacher's weights (False, the authors: from its
             random init).
-        init_cfg: mmengine init config.
     """
     num_views = 2
 

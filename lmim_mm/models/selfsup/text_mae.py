@@ -13,14 +13,9 @@ class TextMAE(MaskedSelfSupervisor):
     """Masked autoencoder on 32 x 128 word images: norm-pix MSE on the masked 4 x 4 patches.
 
     The masks come from the pipeline: random patches (MAE, ratio 0.75) or, for MMS (Tang et al. 2025),
-    ``MixedMaskGenerator`` (random patch, blockwise and span masks chosen per sample).
-
-    Args:
-        backbone: TextViT config.
-        neck: :class:`~lmim_mm.models.necks.TextMAEDecoder` config.
-        head: :class:`~lmim_mm.models.heads.TextMAEHead` config.
-        data_preprocessor: Defaults to ``SelfSupDataPreprocessor``.
-        init_cfg: mmengine init config.
+    ``MixedMaskGenerator`` (random patch, blockwise and span masks chosen per sample). Arguments: those of
+    :class:`MaskedSelfSupervisor`, with a :class:`~lmim_mm.models.necks.TextMAEDecoder` neck and a
+    :class:`~lmim_mm.models.heads.TextMAEHead` head.
     """
 
     def reconstruct(self, imgs: torch.Tensor, *, mask: torch.Tensor) -> Dict[str, torch.Tensor]:
