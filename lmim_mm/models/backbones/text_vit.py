@@ -120,8 +120,7 @@ class TextViT(VisionTransformer):
                  in_channels: int = 3, mlp_ratio: float = 4.0, qkv_bias: bool = True, drop_rate: float = 0.0,
                  attn_drop_rate: float = 0.0, drop_path_rate: float = 0.0, pos_grid: PosGrid = 'true',
                  final_norm: bool = True, norm_eps: float = 1e-6, out_type: str = 'raw', frozen_stages: int = 0,
-                 stem: str = 'linear', stem_depth: int = 1,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+                 stem: str = 'linear', stem_depth: int = 1, init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         if isinstance(arch, str) and arch.lower() not in self.arch_zoo:
             raise ValueError(f'unknown TextViT arch {arch!r}; choose from {sorted(self.arch_zoo)} or pass a dict')
         if isinstance(arch, dict):
@@ -189,8 +188,7 @@ class TextViT(VisionTransformer):
         self.check_input(x)
         return super().forward(x)
 
-    def forward_masked(self, x: torch.Tensor,
-                       mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward_masked(self, x: torch.Tensor, mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Encode only the visible tokens (MAE's encoder; ``MAEViT.forward`` with a given mask).
 
         Args:

@@ -129,10 +129,9 @@ class TransformerTextDecoder(nn.Module):
         self.trg_word_emb = nn.Embedding(num_classes + 1, d_model)
         self.position_enc = PositionalEncoding(d_model, n_position)
         self.dropout = nn.Dropout(dropout)
-        self.layer_stack = nn.ModuleList([
+        self.layer_stack = nn.ModuleList(
             TFDecoderLayer(d_model, d_inner, n_head, d_k, d_v, dropout, qkv_bias, act_cfg=dict(type='mmengine.GELU'),
-                           operation_order=PRE_NORM) for _ in range(n_layers)
-        ])
+                           operation_order=PRE_NORM) for _ in range(n_layers))
         self.layer_norm = nn.LayerNorm(d_model, eps=1e-6)
         self.classifier = nn.Linear(d_model, num_classes)
 

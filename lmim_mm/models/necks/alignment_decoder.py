@@ -32,10 +32,9 @@ class AlignmentDecoder(TextMAEDecoder):
         super().__init__(in_channels, embed_dim, 0, num_heads, out_channels=out_channels or in_channels,
                          grid_size=grid_size, pos_grid=pos_grid, norm_eps=norm_eps, init_cfg=init_cfg)
         self.memory_embed = nn.Linear(in_channels, embed_dim)
-        self.decoder_blocks = nn.ModuleList([
+        self.decoder_blocks = nn.ModuleList(
             nn.TransformerDecoderLayer(embed_dim, num_heads, ffn_dim, dropout, activation='gelu',
-                                       layer_norm_eps=norm_eps, batch_first=True) for _ in range(depth)
-        ])
+                                       layer_norm_eps=norm_eps, batch_first=True) for _ in range(depth))
         self._mae_init()
 
     def queries(self, latent: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:

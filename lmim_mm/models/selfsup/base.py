@@ -36,8 +36,7 @@ class MaskedSelfSupervisor(BaseSelfSupervisor):
                              f'{self.backbone.out_type!r}')
 
     def reconstruct_batch(self, inputs: Inputs, data_samples: Sequence[DataSample]) -> Dict[str, torch.Tensor]:
-        """``reconstruct`` on the first :attr:`num_views` views (N, C, H, W) of a batch (a tensor is one view) and the
-        samples' masks stacked, bool (N, L)."""
+        """``reconstruct`` on a batch: its first :attr:`num_views` views (a tensor is one view) and masks."""
         views = [inputs] if isinstance(inputs, torch.Tensor) else list(inputs)
         if len(views) < self.num_views:
             raise ValueError(f'{type(self).__name__} expects {self.num_views} image view(s), got {len(views)}')
