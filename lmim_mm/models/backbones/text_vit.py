@@ -103,8 +103,6 @@ class TextViT(VisionTransformer):
         attn_drop_rate: Attention dropout.
         drop_path_rate: Maximum stochastic-depth rate (linear over depth).
         pos_grid: ``'true'`` or ``'legacy'``, see :func:`sincos_2d_table`; a checkpoint's table replaces it.
-        final_norm: Apply the final LayerNorm.
-        norm_eps: LayerNorm epsilon.
         out_type: ``'raw'`` (N, 1 + L, D), ``'cls_token'`` (N, D) or ``'featmap'`` (N, D, H', W').
         frozen_stages: Blocks frozen with the embeddings, see :meth:`freeze_blocks`.
         stem: ``'linear'`` (one strided convolution, the authors'), ``'hmlp'`` or ``'conv'``.
@@ -119,8 +117,8 @@ class TextViT(VisionTransformer):
     def __init__(self, arch: Union[str, dict] = 's', img_size: Sequence[int] = (32, 128), patch_size: int = 4,
                  in_channels: int = 3, mlp_ratio: float = 4.0, qkv_bias: bool = True, drop_rate: float = 0.0,
                  attn_drop_rate: float = 0.0, drop_path_rate: float = 0.0, pos_grid: PosGrid = 'true',
-                 final_norm: bool = True, norm_eps: float = 1e-6, out_type: str = 'raw', frozen_stages: int = 0,
-                 stem: str = 'linear', stem_depth: int = 1, init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+                 out_type: str = 'raw', frozen_stages: int = 0, stem: str = 'linear', stem_depth: int = 1,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         if isinstance(arch, str) and arch.lower() not in self.arch_zoo:
             raise ValueError(f'unknown TextViT arch {arch!r}; choose from {sorted(self.arch_zoo)} or pass a dict')
         if isinstance(arch, dict):
@@ -134,9 +132,8 @@ class TextViT(VisionTransformer):
         if img_size[0] % patch_size or img_size[1] % patch_size:
             raise ValueError(f'img_size {tuple(img_size)} is not divisible by patch_size {patch_size}')
         super().__init__(arch, tuple(img_size), patch_size, in_channels, drop_rate=drop_rate,
-                         drop_path_rate=drop_path_rate, qkv_bias=qkv_bias, norm_cfg=dict(type='LN', eps=norm_eps),
-                         final_norm=final_norm, out_type=out_type, layer_cfgs=dict(attn_drop_rate=attn_drop_rate),
-                         init_cfg=init_cfg)
+                         drop_path_rate=drop_path_rate, qkv_bias=qkv_bias, out_type=out_type,
+                         layer_cfgs=dict(attn_drop_rate=attn_drop_rate), init_cfg=init_cfg)
         self.in_channels = in_channels
         self.patch_size = patch_size
         self.grid_size = self.patch_resolution
@@ -217,7 +214,7 @@ class TextViT(VisionTransformer):
         out = self.drop_after_pos(torch.cat([cls_token, visible], dim=1))
         for layer in self.layers:
             out = layer(out)
-        return (self.ln1(out) if self.final_norm else out), mask, torch.argsort(ids_shuffle, dim=1)
+        return self.ln1(out), mask, torch.argsort(ids_shuffle, dim=1)
 
     def freeze_blocks(self, num_blocks: int) -> None:
         """Freeze the embeddings and the first ``num_blocks`` blocks (the authors' ``--fixed_encoder_layers``)."""

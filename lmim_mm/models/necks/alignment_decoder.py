@@ -22,19 +22,18 @@ class AlignmentDecoder(TextMAEDecoder):
         ffn_dim: FFN hidden width (the authors fix 2048 at every width).
         dropout: Dropout rate in the layers.
         out_channels: Predicted feature width; defaults to ``in_channels`` (the teacher's width).
-        norm_eps: LayerNorm epsilon of the layers and the final norm.
     """
 
     def __init__(self, in_channels: int = 384, embed_dim: int = 512, depth: int = 2, num_heads: int = 16,
                  ffn_dim: int = 2048, dropout: float = 0.1, out_channels: Optional[int] = None,
-                 grid_size: Sequence[int] = (8, 32), pos_grid: PosGrid = 'true', norm_eps: float = 1e-6,
+                 grid_size: Sequence[int] = (8, 32), pos_grid: PosGrid = 'true',
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(in_channels, embed_dim, 0, num_heads, out_channels=out_channels or in_channels,
-                         grid_size=grid_size, pos_grid=pos_grid, norm_eps=norm_eps, init_cfg=init_cfg)
+                         grid_size=grid_size, pos_grid=pos_grid, init_cfg=init_cfg)
         self.memory_embed = nn.Linear(in_channels, embed_dim)
         self.decoder_blocks = nn.ModuleList(
-            nn.TransformerDecoderLayer(embed_dim, num_heads, ffn_dim, dropout, activation='gelu',
-                                       layer_norm_eps=norm_eps, batch_first=True) for _ in range(depth))
+            nn.TransformerDecoderLayer(embed_dim, num_heads, ffn_dim, dropout, activation='gelu', layer_norm_eps=1e-6,
+                                       batch_first=True) for _ in range(depth))
         self._mae_init()
 
     def queries(self, latent: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:

@@ -17,15 +17,14 @@ class LinearNorm(BaseModule):
     Args:
         in_channels: Token width of the backbone (384 for ViT-S).
         out_channels: Decoder width (512).
-        norm_eps: LayerNorm epsilon (the authors use PyTorch's default 1e-5).
         init_cfg: mmengine init config.
     """
 
-    def __init__(self, in_channels: int = 384, out_channels: int = 512, norm_eps: float = 1e-5,
+    def __init__(self, in_channels: int = 384, out_channels: int = 512,
                  init_cfg: Optional[Union[dict, list]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.linear = nn.Linear(in_channels, out_channels)
-        self.norm = nn.LayerNorm(out_channels, eps=norm_eps)
+        self.norm = nn.LayerNorm(out_channels)
 
     def forward(self, inputs: Union[torch.Tensor, Sequence[torch.Tensor]],
                 data_samples: Optional[Sequence[Any]] = None) -> torch.Tensor:
