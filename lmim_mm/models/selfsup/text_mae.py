@@ -29,11 +29,6 @@ class TextMAE(MaskedSelfSupervisor):
         return self.head.loss(out['pred'], out['imgs'], out['mask'], reduction)
 
     def pictures(self, out: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-        """``pred_image`` (N, C, H, W): visible patches of the input, predicted patches elsewhere, in the normalised
-        space of the input (a norm-pix prediction is mapped back with the input patch's statistics, as MAE's)."""
-        head, imgs = self.head, out['imgs'].float()
-        p = head.patch_size
-        grid = (imgs.shape[2] // p, imgs.shape[3] // p)
-        pred_image = head.reconstruct(out['pred'].float(), imgs, grid)
-        pixel_mask = out['mask'].reshape(-1, 1, *grid).repeat_interleave(p, 2).repeat_interleave(p, 3)
-        return dict(pred_image=torch.where(pixel_mask, pred_image, imgs))
+        """``pred_image`` (N, C, H, W): visible patches of the input, predicted patches elsewhere
+        (:meth:`~lmim_mm.models.heads.TextMAEHead.reconstruct`)."""
+        return dict(pred_image=self.head.reconstruct(out['pred'].float(), out['imgs'], out['mask']))
