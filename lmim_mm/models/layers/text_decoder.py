@@ -12,8 +12,6 @@ from mmocr.models.common.modules import MultiHeadAttention, PositionalEncoding
 KV = Tuple[torch.Tensor, torch.Tensor]
 #: What a layer's cross-attention reads when decoding: projected keys/values, or the memory (N, S, D) itself.
 MemoryKV = Union[KV, torch.Tensor]
-#: mmocr's pre-norm order: ``x += SA(LN1(x)); x += CA(LN2(x), mem); x += FFN(LN3(x))``.
-PRE_NORM = ('norm', 'self_attn', 'norm', 'enc_dec_attn', 'norm', 'ffn')
 
 
 def project_kv(attn: MultiHeadAttention, x: torch.Tensor) -> KV:
@@ -98,8 +96,8 @@ def target_mask(lengths: torch.Tensor, num_steps: int) -> torch.Tensor:
 
 
 class TransformerTextDecoder(nn.Module):
-    """mmocr's ``NRTRDecoder`` layout as the authors use it: token embedding + ``PositionalEncoding``, pre-norm GELU
-    ``TFDecoderLayer`` s, LayerNorm (eps 1e-6), classifier; mask "causal AND key index < target length".
+    """mmocr's ``NRTRDecoder`` layout as the authors use it: token embedding + ``PositionalEncoding``, mmocr's default
+    ``TFDecoderLayer`` s (pre-norm, GELU), LayerNorm (eps 1e-6), classifier; mask "causal AND key index < length".
 
     Submodule names are mmocr's = the authors', so their weights map key for key (checked against their fixture
     ``lmim_official/lmim_recognizer_seed0.pt``). The embedding's last row, ``bos_idx = num_classes``, is the
@@ -130,8 +128,7 @@ class TransformerTextDecoder(nn.Module):
         self.position_enc = PositionalEncoding(d_model, n_position)
         self.dropout = nn.Dropout(dropout)
         self.layer_stack = nn.ModuleList(
-            TFDecoderLayer(d_model, d_inner, n_head, d_k, d_v, dropout, qkv_bias, act_cfg=dict(type='mmengine.GELU'),
-                           operation_order=PRE_NORM) for _ in range(n_layers))
+            TFDecoderLayer(d_model, d_inner, n_head, d_k, d_v, dropout, qkv_bias) for _ in range(n_layers))
         self.layer_norm = nn.LayerNorm(d_model, eps=1e-6)
         self.classifier = nn.Linear(d_model, num_classes)
 
