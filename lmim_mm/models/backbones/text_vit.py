@@ -159,8 +159,7 @@ class TextViT(VisionTransformer):
         self.apply(mae_init)  # blocks and final norms (the hMLP's LayerNorm2d get their default 1 / 0 again)
 
     def init_weights(self) -> None:
-        """Load a ``Pretrained`` init_cfg strictly (:func:`~lmim_mm.utils.checkpoint.load_pretrained`);
-        otherwise mmengine's init_cfg, then MAE's random init."""
+        """A ``Pretrained`` init_cfg loads strictly (:func:`load_pretrained`); otherwise mmengine's init, then MAE's."""
         if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
             if self.init_cfg.get('checkpoint'):
                 load_pretrained(self, self.init_cfg['checkpoint'], prefix=self.init_cfg.get('prefix'))

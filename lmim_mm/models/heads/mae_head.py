@@ -51,6 +51,5 @@ class TextMAEHead(MAEPretrainHead):
 
     def loss(self, pred: torch.Tensor, imgs: torch.Tensor, mask: torch.Tensor,
              reduction: Reduction = 'mean') -> Dict[str, torch.Tensor]:
-        """``{'loss_recon': ...}``: pred (N, L, p * p * C), imgs (N, C, H, W), mask (N, L) True = masked; a scalar, or
-        (N,) with ``reduction='none'``."""
+        """``loss_recon`` of pred (N, L, p * p * C), imgs (N, C, H, W), mask (N, L): a scalar, or (N,) (``'none'``)."""
         return {'loss_recon': self.loss_module(pred, self.construct_target(imgs.float()), mask, reduction)}

@@ -19,8 +19,7 @@ class TextMAE(MaskedSelfSupervisor):
     """
 
     def reconstruct(self, imgs: torch.Tensor, *, mask: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """Encoder on the visible patches of ``imgs`` (N, C, H, W), decoder on all: ``pred`` (N, L, p * p * C)
-        pixel predictions, ``imgs`` and ``mask`` (N, L) bool."""
+        """Visible patches of ``imgs`` (N, C, H, W) encoded, all decoded: ``pred`` (N, L, p * p * C), imgs, mask."""
         latent, _, ids_restore = self.backbone.forward_masked(imgs, mask)
         return dict(pred=self.neck(latent, ids_restore), imgs=imgs, mask=mask)
 
@@ -29,6 +28,5 @@ class TextMAE(MaskedSelfSupervisor):
         return self.head.loss(out['pred'], out['imgs'], out['mask'], reduction)
 
     def pictures(self, out: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-        """``pred_image`` (N, C, H, W): visible patches of the input, predicted patches elsewhere
-        (:meth:`~lmim_mm.models.heads.TextMAEHead.reconstruct`)."""
+        """``pred_image`` (N, C, H, W): the input with its masked patches predicted (``TextMAEHead.reconstruct``)."""
         return dict(pred_image=self.head.reconstruct(out['pred'].float(), out['imgs'], out['mask']))
