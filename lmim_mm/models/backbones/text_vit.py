@@ -14,10 +14,8 @@ PosGrid = Literal['true', 'legacy']
 
 
 def sincos_2d_table(embed_dim: int, grid_size: Sequence[int], pos_grid: PosGrid = 'true') -> torch.Tensor:
-    """MAE's fixed 2-D sin-cos table in float64 (channels: column half, then row half), [cls] row 0.
-
-    mmpretrain's ``build_2d_sincos_position_embedding`` swaps the halves and works in float32; ``'legacy'``
-    equals the authors' table bit for bit.
+    """MAE's fixed 2-D sin-cos table (channels: column half, then row half), [cls] row 0, in float64 (mmpretrain's
+    ``build_2d_sincos_position_embedding`` swaps the halves, in float32), so ``'legacy'`` is the authors' bit for bit.
 
     Args:
         embed_dim: Channels (divisible by 4).

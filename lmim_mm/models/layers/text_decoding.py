@@ -16,7 +16,6 @@ def greedy_decode(decoder: TransformerTextDecoder, memory: torch.Tensor, max_len
     """Greedy decoding from BOS.
 
     Args:
-        decoder: The decoder.
         memory: Encoder output (N, S, D).
         max_len: Most steps (25 English, 40 Chinese).
         eos_idx: End token.
@@ -53,7 +52,6 @@ def beam_search(decoder: TransformerTextDecoder, memory: torch.Tensor, max_len: 
     once every sample's best beam has finished. Width 1 is greedy decoding.
 
     Args:
-        decoder: The decoder.
         memory: Encoder output (N, S, D).
         max_len: Most steps.
         eos_idx: End token.

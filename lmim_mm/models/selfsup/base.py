@@ -14,9 +14,7 @@ class MaskedSelfSupervisor(BaseSelfSupervisor):
     The masks come with the data: a mask transform (:mod:`lmim_mm.datasets.transforms.mask_transform`) writes
     ``data_samples[i].mask``, bool (L,), True = masked, stacked here to (B, L). Subclasses implement
     ``reconstruct(*views, mask=...)`` (a dict of outputs), ``losses(out, reduction)`` and ``pictures(out)`` (per-sample
-    tensors for pictures). Modes of ``forward``: ``'loss'``, ``'tensor'`` (backbone output on the first view) and
-    ``'predict'``: the data samples with the picture fields and ``pred_loss``, per-sample losses (``loss`` and each
-    term) for :class:`ReconstructionLossMetric`.
+    tensors for pictures).
 
     Args:
         backbone: A :class:`~lmim_mm.models.backbones.TextViT` config with ``out_type='raw'``.
@@ -59,7 +57,7 @@ class MaskedSelfSupervisor(BaseSelfSupervisor):
 
     @torch.no_grad()
     def predict(self, inputs: Inputs, data_samples: List[DataSample], **kwargs) -> List[DataSample]:
-        """``data_samples`` with ``pred_loss`` (dict of 0-d tensors) and the picture fields."""
+        """``data_samples`` with the picture fields and ``pred_loss``: per-sample 0-d ``loss`` and each term."""
         out = self.reconstruct_batch(inputs, data_samples)
         losses = self.losses(out, reduction='none')
         losses, pictures = dict(loss=sum(losses.values()), **losses), self.pictures(out)
@@ -71,7 +69,7 @@ class MaskedSelfSupervisor(BaseSelfSupervisor):
 
     def forward(self, inputs: Inputs, data_samples: Optional[List[DataSample]] = None,
                 mode: str = 'tensor') -> Union[Tuple[torch.Tensor, ...], Dict[str, torch.Tensor], List[DataSample]]:
-        """``'tensor'``, ``'loss'`` or ``'predict'`` (see the class docstring)."""
+        """``'tensor'`` (backbone output on the first view), ``'loss'`` or ``'predict'`` (:meth:`predict`)."""
         if mode == 'predict':
             return self.predict(inputs, data_samples)
         return super().forward(inputs, data_samples, mode)
