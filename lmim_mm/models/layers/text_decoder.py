@@ -164,9 +164,8 @@ class TransformerTextDecoder(nn.Module):
         Returns:
             Logits (N, T, num_classes).
         """
-        steps = tokens.shape[1]
-        mask = target_mask(lengths, steps) if lengths is not None else \
-            torch.ones(1, 1, steps, steps, dtype=torch.bool, device=tokens.device).tril()
+        whole = tokens.new_full((1, ), tokens.shape[1])  # lengths None: every key is within the target (causal only)
+        mask = target_mask(whole if lengths is None else lengths, tokens.shape[1])
         x = self.dropout(self.position_enc(self.trg_word_emb(tokens)))
         for layer in self.layer_stack:
             x = layer(x, memory, mask)
@@ -189,10 +188,8 @@ class TransformerTextDecoder(nn.Module):
             h = layer.norm1(x)
             x = x + attend(layer.self_attn, h, *cache.append(index, *project_kv(layer.self_attn, h)))
             h = layer.norm2(x)
-            if isinstance(cross, torch.Tensor):
-                x = x + attend_memory(layer.enc_attn, h, cross)
-            else:
-                x = x + attend(layer.enc_attn, h, *cross)
+            folded = isinstance(cross, torch.Tensor)
+            x = x + (attend_memory(layer.enc_attn, h, cross) if folded else attend(layer.enc_attn, h, *cross))
             x = x + layer.mlp(layer.norm3(x))
         cache.advance(1)
         return self.classifier(self.layer_norm(x))[:, 0]

@@ -84,9 +84,8 @@ class ViTTransformerDecoder(BaseDecoder):
         targets = torch.stack([sample.gt_text.padded_indexes for sample in data_samples]).to(memory.device)
         lengths = [min(len(sample.gt_text.indexes) + 1, targets.shape[1]) for sample in data_samples]
         steps = max(lengths)  # later steps only predict padding, which the loss ignores
-        bos = targets.new_full((targets.shape[0], 1), self.transformer.bos_idx)
-        logits = self.transformer(torch.cat([bos, targets[:, :steps - 1]], dim=1), memory,
-                                  torch.tensor(lengths, device=memory.device))
+        tokens = F.pad(targets[:, :steps - 1], (1, 0), value=self.transformer.bos_idx)  # [BOS, y1 .. y_{steps-1}]
+        logits = self.transformer(tokens, memory, torch.tensor(lengths, device=memory.device))
         return F.pad(logits, (0, 0, 0, targets.shape[1] - steps))
 
     def forward_test(self, feat: Optional[torch.Tensor] = None, out_enc: Optional[torch.Tensor] = None,
