@@ -46,16 +46,9 @@ class AlignmentDecoder(TextMAEDecoder):
         return torch.cat([x[:, :1], patches], dim=1) + self.decoder_pos_embed
 
     def forward(self, latent: torch.Tensor, ids_restore: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
-        """Predict the target features of every patch token.
-
-        Args:
-            latent: Student output on the masked view, [cls] + visible, (N, 1 + L_keep, C_in).
-            ids_restore: (N, L).
-            memory: Student output on the guidance view, all tokens, (N, 1 + L, C_in).
-
-        Returns:
-            (N, L, out_channels).
-        """
+        """Target features (N, L, out_channels) of every patch token from the student's outputs on the masked view
+        (``latent``: [cls] + visible, (N, 1 + L_keep, C_in); ``ids_restore`` (N, L)) and on the guidance view
+        (``memory``: all tokens, (N, 1 + L, C_in))."""
         x = self.queries(latent, ids_restore)
         memory = self.memory_embed(memory)
         for layer in self.decoder_blocks:

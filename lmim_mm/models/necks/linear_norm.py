@@ -11,8 +11,7 @@ from mmocr.registry import MODELS
 class LinearNorm(BaseModule):
     """``LayerNorm(Linear(x))`` on every token (the authors' ``linear_norm``).
 
-    It sits in the ``encoder`` slot of mmocr's ``EncoderDecoderRecognizer``, which calls ``encoder(backbone_output,
-    data_samples)``; so it accepts (and ignores) ``data_samples`` and takes the last tensor of a backbone's output.
+    In mmocr's ``EncoderDecoderRecognizer`` it sits in the ``encoder`` slot, called with ``data_samples`` it ignores.
 
     Args:
         in_channels: Token width of the backbone (384 for ViT-S).
