@@ -37,19 +37,10 @@ class LMIMHead(BaseModule):
 
     def loss(self, pred: torch.Tensor, teacher_tokens: torch.Tensor, mask: torch.Tensor, cls_masked: torch.Tensor,
              cls_guidance: torch.Tensor, reduction: Reduction = 'mean') -> Dict[str, torch.Tensor]:
-        """Both LMIM losses.
-
-        Args:
-            pred: Decoder predictions (N, L, C).
-            teacher_tokens: Teacher output on the clean view, (N, 1 + L, C).
-            mask: (N, L), True = masked.
-            cls_masked: Student [cls] on the masked clean view, (N, C_s).
-            cls_guidance: Student [cls] on the guidance view, (N, C_s); gradients flow into both.
-            reduction: ``'mean'`` (scalars) or ``'none'`` (per sample, (N,)).
-
-        Returns:
-            ``{'loss_recon': ..., 'loss_align': ...}`` (``loss_align`` weighted).
-        """
+        """``loss_recon`` of the decoder's ``pred`` (N, L, C) against the teacher's output on the clean view
+        ``teacher_tokens`` (N, 1 + L, C) on the masked tokens (``mask`` (N, L) True), and the weighted ``loss_align`` of
+        the student's [cls] tokens ``cls_masked`` (masked clean view) and ``cls_guidance`` (guidance view), (N, C_s)
+        each, gradients into both: scalars, or (N,) each with ``reduction='none'``."""
         align = (cls_masked.float() - cls_guidance.float()).pow(2).mean(-1)
         return {'loss_recon': self.loss_module(pred, self.construct_target(teacher_tokens), mask, reduction),
                 'loss_align': self.align_weight * (align.mean() if reduction == 'mean' else align)}
