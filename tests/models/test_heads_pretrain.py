@@ -47,7 +47,8 @@ def test_unpatchify_inverts_patchify_and_reconstruct_undoes_norm_pix():
     head = TextMAEHead(patch_size=4, norm_pix=True)
     imgs = torch.rand(2, 3, 32, 128)
     torch.testing.assert_close(head.unpatchify(head.patchify(imgs), (8, 32)), imgs)
-    torch.testing.assert_close(head.reconstruct(head.construct_target(imgs), imgs, (8, 32)), imgs, atol=1e-5, rtol=0)
+    all_masked = torch.ones(2, 256, dtype=torch.bool)
+    torch.testing.assert_close(head.reconstruct(head.construct_target(imgs), imgs, all_masked), imgs, atol=1e-5, rtol=0)
     with pytest.raises(ValueError, match='grid'):
         head.unpatchify(torch.zeros(2, 255, 48), (8, 32))
 

@@ -3,25 +3,25 @@ from typing import List, Literal, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+from mmengine.model import constant_init, xavier_init
 from mmpretrain.models.backbones import VisionTransformer
 from mmpretrain.models.utils import LayerNorm2d
 from mmpretrain.registry import MODELS
+
+from lmim_mm.utils.checkpoint import load_pretrained
 
 PosGrid = Literal['true', 'legacy']
 
 
 def sincos_2d_table(embed_dim: int, grid_size: Sequence[int], pos_grid: PosGrid = 'true') -> torch.Tensor:
-    """MAE's fixed 2-D sin-cos table (first half of the channels: column, second half: row), [cls] row 0.
-
-    mmpretrain's ``build_2d_sincos_position_embedding`` swaps the halves and works in float32; this
-    is MAE's table computed in float64, so ``'legacy'`` equals the authors' bit for bit.
+    """MAE's fixed 2-D sin-cos table (channels: column half, then row half), [cls] row 0, in float64 (mmpretrain's
+    ``build_2d_sincos_position_embedding`` swaps the halves, in float32), so ``'legacy'`` is the authors' bit for bit.
 
     Args:
         embed_dim: Channels (divisible by 4).
         grid_size: True token grid (rows, columns), e.g. (8, 32).
-        pos_grid: ``'true'``: token ``r * W' + c`` gets row ``r``, column ``c``. ``'legacy'``: the
-            authors' (and MAERec's) table, built for a square grid of side ``sqrt(L)`` and applied
-            row-major (token ``t`` gets row ``t // 16``, column ``t % 16`` for 256 tokens).
+        pos_grid: ``'true'``: token ``r * W' + c`` gets row ``r``, column ``c``. ``'legacy'``: the authors' (and
+            MAERec's) table for a square grid of side ``sqrt(L)``, row-major (256 tokens: row ``t // 16``).
 
     Returns:
         float32 (1, 1 + rows * cols, embed_dim).
@@ -41,13 +41,8 @@ def sincos_2d_table(embed_dim: int, grid_size: Sequence[int], pos_grid: PosGrid 
 
 
 def hmlp_stem(patch_size: int, in_channels: int, embed_dim: int) -> nn.Sequential:
-    """Hierarchical MLP stem (Touvron et al., ECCV 2022): convolutions of kernel = stride ``p / 4``,
-    2 and 2 (widths ``D / 4``, ``D / 4``, ``D``), LayerNorm + GELU between. Patch-local, so masking
-    tokens after it stays exact.
-
-    Raises:
-        ValueError: ``patch_size`` or ``embed_dim`` is not a multiple of 4.
-    """
+    """Hierarchical MLP stem (Touvron et al., ECCV 2022): convolutions of kernel = stride ``p / 4``, 2 and 2
+    (widths ``D / 4``, ``D / 4``, ``D``), LayerNorm + GELU between; patch-local, so masking after it stays exact."""
     if patch_size % 4 or embed_dim % 4:
         raise ValueError(f'the hMLP stem needs patch_size and embed_dim divisible by 4, got {patch_size} and '
                          f'{embed_dim}')
@@ -59,14 +54,9 @@ def hmlp_stem(patch_size: int, in_channels: int, embed_dim: int) -> nn.Sequentia
 
 
 def conv_stem(patch_size: int, in_channels: int, embed_dim: int, depth: int = 1) -> nn.Sequential:
-    """Early convolutions (Xiao et al., NeurIPS 2021): ``log2(p)`` stages of ``depth`` 3x3 convolutions
-    with BatchNorm + ReLU (the first of each stage of stride 2), widths doubling up to ``embed_dim``,
-    then a 1x1 convolution. Receptive fields overlap, so :meth:`TextViT.forward_masked` blanks masked
-    patches' pixels first.
-
-    Raises:
-        ValueError: ``patch_size`` is not a power of 2 (>= 2), or ``depth`` < 1.
-    """
+    """Early convolutions (Xiao et al., NeurIPS 2021): ``log2(p)`` stages of ``depth`` 3x3 convolutions with
+    BatchNorm + ReLU (the first of each stage of stride 2), widths doubling up to ``embed_dim``, then a 1x1
+    convolution; receptive fields overlap, so :meth:`TextViT.forward_masked` blanks masked patches' pixels first."""
     num = patch_size.bit_length() - 1
     if patch_size < 2 or patch_size != 2**num:
         raise ValueError(f'the conv stem needs a power-of-2 patch_size, got {patch_size}')
@@ -86,12 +76,9 @@ def conv_stem(patch_size: int, in_channels: int, embed_dim: int, depth: int = 1)
 def mae_init(module: nn.Module) -> None:
     """MAE's initialisation of a Linear / LayerNorm: xavier-uniform weights, zero biases, unit norms."""
     if isinstance(module, nn.Linear):
-        nn.init.xavier_uniform_(module.weight)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
+        xavier_init(module, distribution='uniform')
     elif isinstance(module, nn.LayerNorm) and module.elementwise_affine:
-        nn.init.ones_(module.weight)
-        nn.init.zeros_(module.bias)
+        constant_init(module, 1)
 
 
 @MODELS.register_module()
@@ -103,8 +90,8 @@ class TextViT(VisionTransformer):
     :mod:`lmim_mm.converters` maps the authors' timm keys to them.
 
     Args:
-        arch: ``'s'`` (384/12/6, DeiT-S), ``'b'`` (768/12/12), or a dict with ``embed_dims``,
-            ``num_layers``, ``num_heads`` (``feedforward_channels`` defaults to ``mlp_ratio`` times width).
+        arch: ``'s'`` (384/12/6, DeiT-S), ``'b'`` (768/12/12), or a dict with ``embed_dims``, ``num_layers``,
+            ``num_heads`` (``feedforward_channels`` defaults to ``mlp_ratio`` times width).
         img_size: Input (H, W).
         patch_size: Patch side.
         in_channels: Image channels (1: grayscale pipelines).
@@ -114,14 +101,11 @@ class TextViT(VisionTransformer):
         attn_drop_rate: Attention dropout.
         drop_path_rate: Maximum stochastic-depth rate (linear over depth).
         pos_grid: ``'true'`` or ``'legacy'``, see :func:`sincos_2d_table`; a checkpoint's table replaces it.
-        final_norm: Apply the final LayerNorm.
-        norm_eps: LayerNorm epsilon.
         out_type: ``'raw'`` (N, 1 + L, D), ``'cls_token'`` (N, D) or ``'featmap'`` (N, D, H', W').
         frozen_stages: Blocks frozen with the embeddings, see :meth:`freeze_blocks`.
         stem: ``'linear'`` (one strided convolution, the authors'), ``'hmlp'`` or ``'conv'``.
         stem_depth: 3x3 convolutions per stage of the conv stem (:func:`conv_stem`); 1 for other stems.
-        init_cfg: mmengine init config; ``Pretrained`` loads strictly (``checkpoint=None`` keeps the
-            random init, so configs can carry the prefix).
+        init_cfg: mmengine init config; ``Pretrained`` loads strictly (``checkpoint=None`` keeps the random init).
     """
 
     arch_zoo = {**VisionTransformer.arch_zoo,
@@ -131,8 +115,7 @@ class TextViT(VisionTransformer):
     def __init__(self, arch: Union[str, dict] = 's', img_size: Sequence[int] = (32, 128), patch_size: int = 4,
                  in_channels: int = 3, mlp_ratio: float = 4.0, qkv_bias: bool = True, drop_rate: float = 0.0,
                  attn_drop_rate: float = 0.0, drop_path_rate: float = 0.0, pos_grid: PosGrid = 'true',
-                 final_norm: bool = True, norm_eps: float = 1e-6, out_type: str = 'raw', frozen_stages: int = 0,
-                 stem: str = 'linear', stem_depth: int = 1,
+                 out_type: str = 'raw', frozen_stages: int = 0, stem: str = 'linear', stem_depth: int = 1,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         if isinstance(arch, str) and arch.lower() not in self.arch_zoo:
             raise ValueError(f'unknown TextViT arch {arch!r}; choose from {sorted(self.arch_zoo)} or pass a dict')
@@ -147,9 +130,8 @@ class TextViT(VisionTransformer):
         if img_size[0] % patch_size or img_size[1] % patch_size:
             raise ValueError(f'img_size {tuple(img_size)} is not divisible by patch_size {patch_size}')
         super().__init__(arch, tuple(img_size), patch_size, in_channels, drop_rate=drop_rate,
-                         drop_path_rate=drop_path_rate, qkv_bias=qkv_bias, norm_cfg=dict(type='LN', eps=norm_eps),
-                         final_norm=final_norm, out_type=out_type, layer_cfgs=dict(attn_drop_rate=attn_drop_rate),
-                         init_cfg=init_cfg)
+                         drop_path_rate=drop_path_rate, qkv_bias=qkv_bias, out_type=out_type,
+                         layer_cfgs=dict(attn_drop_rate=attn_drop_rate), init_cfg=init_cfg)
         self.in_channels = in_channels
         self.patch_size = patch_size
         self.grid_size = self.patch_resolution
@@ -167,22 +149,17 @@ class TextViT(VisionTransformer):
         """MAE's random init: the fixed table, the linear patch projection as a Linear, [cls] N(0, 0.02); the hMLP
         and conv stems keep PyTorch's default (MAE's xavier init is meant for one linear projection)."""
         self.pos_embed.data.copy_(sincos_2d_table(self.embed_dims, self.grid_size, self.pos_grid))
-        if isinstance(self.patch_embed.projection, nn.Conv2d):
-            projection = self.patch_embed.projection
+        projection = self.patch_embed.projection
+        if isinstance(projection, nn.Conv2d):
             nn.init.xavier_uniform_(projection.weight.view(projection.out_channels, -1))
             nn.init.zeros_(projection.bias)
         nn.init.normal_(self.cls_token, std=0.02)
-        self.layers.apply(mae_init)
-        for name in ('ln1', 'ln2'):
-            if hasattr(self, name):
-                getattr(self, name).apply(mae_init)
+        self.apply(mae_init)  # blocks and final norms (the hMLP's LayerNorm2d get their default 1 / 0 again)
 
     def init_weights(self) -> None:
-        """Load a ``Pretrained`` init_cfg strictly (:func:`~lmim_mm.utils.checkpoint.load_pretrained`);
-        otherwise mmengine's init_cfg, then MAE's random init."""
+        """A ``Pretrained`` init_cfg loads strictly (:func:`load_pretrained`); otherwise mmengine's init, then MAE's."""
         if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
             if self.init_cfg.get('checkpoint'):
-                from lmim_mm.utils.checkpoint import load_pretrained
                 load_pretrained(self, self.init_cfg['checkpoint'], prefix=self.init_cfg.get('prefix'))
         else:
             super().init_weights()
@@ -205,8 +182,7 @@ class TextViT(VisionTransformer):
         self.check_input(x)
         return super().forward(x)
 
-    def forward_masked(self, x: torch.Tensor,
-                       mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward_masked(self, x: torch.Tensor, mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Encode only the visible tokens (MAE's encoder; ``MAEViT.forward`` with a given mask).
 
         Args:
@@ -224,8 +200,9 @@ class TextViT(VisionTransformer):
         if not bool((counts == counts[0]).all()):
             raise ValueError(f'every sample must mask the same number of tokens, got counts {counts.tolist()}')
         mask = mask.to(x.device)
-        if not self.patch_local:
-            x = self.hide_patches(x, mask)
+        if not self.patch_local:  # blank the masked patches' pixels (0: the normalised mean)
+            keep = ~mask.view(x.shape[0], 1, *self.grid_size)
+            x = x * keep.repeat_interleave(self.patch_size, dim=2).repeat_interleave(self.patch_size, dim=3)
         tokens = self.patch_embed(x)[0] + self.pos_embed[:, 1:]
         ids_shuffle = torch.argsort(mask.to(torch.uint8), dim=1, stable=True)
         num_keep = self.num_patches - int(counts[0])
@@ -234,13 +211,7 @@ class TextViT(VisionTransformer):
         out = self.drop_after_pos(torch.cat([cls_token, visible], dim=1))
         for layer in self.layers:
             out = layer(out)
-        return (self.ln1(out) if self.final_norm else out), mask, torch.argsort(ids_shuffle, dim=1)
-
-    def hide_patches(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Set the pixels of masked patches to 0 (the normalised mean): (N, C, H, W) -> same."""
-        keep = ~mask.view(x.shape[0], 1, *self.grid_size)
-        p = self.patch_size
-        return x * keep.repeat_interleave(p, dim=2).repeat_interleave(p, dim=3)
+        return self.ln1(out), mask, torch.argsort(ids_shuffle, dim=1)
 
     def freeze_blocks(self, num_blocks: int) -> None:
         """Freeze the embeddings and the first ``num_blocks`` blocks (the authors' ``--fixed_encoder_layers``)."""

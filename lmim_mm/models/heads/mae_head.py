@@ -19,9 +19,6 @@ class TextMAEHead(MAEPretrainHead):
         loss: Loss config, called as ``loss(pred, target, mask, reduction)``.
     """
 
-    #: Added to the variance by ``construct_target`` (mmpretrain's constant).
-    norm_pix_eps = 1e-6
-
     def __init__(self, patch_size: int = 4, norm_pix: bool = True, in_channels: int = 3,
                  loss: dict = dict(type='MaskedMSELoss')) -> None:
         super().__init__(loss, norm_pix, patch_size, in_channels)
@@ -43,16 +40,16 @@ class TextMAEHead(MAEPretrainHead):
         x = x.reshape(x.shape[0], h, w, p, p, -1)
         return torch.einsum('nhwpqc->nchpwq', x).reshape(x.shape[0], -1, h * p, w * p)
 
-    def reconstruct(self, pred: torch.Tensor, imgs: torch.Tensor, grid: Sequence[int]) -> torch.Tensor:
-        """Predicted patches ``pred`` (N, L, p * p * C) on the token ``grid`` (H / p, W / p) as an image (N, C, H, W)
-        in the scale of the (normalised) input ``imgs`` (norm-pix undone with the true patches' statistics)."""
-        if self.norm_pix:
-            target = self.patchify(imgs.float())
-            pred = pred * (target.var(-1, keepdim=True) + self.norm_pix_eps).sqrt() + target.mean(-1, keepdim=True)
-        return self.unpatchify(pred, grid)
+    def reconstruct(self, pred: torch.Tensor, imgs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The (normalised) input ``imgs`` (N, C, H, W) with its masked patches (``mask`` (N, L) True) replaced by the
+        predicted ``pred`` (N, L, p * p * C), norm-pix undone with the true patches' statistics (as MAE's pictures)."""
+        patches = self.patchify(imgs.float())
+        if self.norm_pix:  # the variance + 1e-6 of mmpretrain's construct_target
+            pred = pred * (patches.var(-1, keepdim=True) + 1e-6).sqrt() + patches.mean(-1, keepdim=True)
+        grid = (imgs.shape[2] // self.patch_size, imgs.shape[3] // self.patch_size)
+        return self.unpatchify(torch.where(mask[..., None], pred, patches), grid)
 
     def loss(self, pred: torch.Tensor, imgs: torch.Tensor, mask: torch.Tensor,
              reduction: Reduction = 'mean') -> Dict[str, torch.Tensor]:
-        """``{'loss_recon': ...}``: pred (N, L, p * p * C), imgs (N, C, H, W), mask (N, L) True = masked;
-        a scalar, or (N,) with ``reduction='none'``."""
+        """``loss_recon`` of pred (N, L, p * p * C), imgs (N, C, H, W), mask (N, L): a scalar, or (N,) (``'none'``)."""
         return {'loss_recon': self.loss_module(pred, self.construct_target(imgs.float()), mask, reduction)}

@@ -1,6 +1,5 @@
 """The LMIM recognizer's Transformer decoder on mmocr's layers, plus what they lack: decoding steps over cached
-self-attention keys/values (:class:`KVCache`, :func:`layer_step`), the memory's keys/values projected once per
-image or folded into the queries (:func:`attend_memory`)."""
+self-attention keys/values, the memory's keys/values projected once per image or folded into the queries."""
 from typing import List, Optional, Tuple, Union
 
 import torch
@@ -11,11 +10,8 @@ from mmocr.models.common.modules import MultiHeadAttention, PositionalEncoding
 
 #: Keys and values of one attention, each (N, n_head, L, d_k / d_v).
 KV = Tuple[torch.Tensor, torch.Tensor]
-#: What a layer's cross-attention reads when decoding: projected keys/values, or the memory (N, S, D)
-#: itself when the projections are folded into the queries (:func:`attend_memory`).
+#: What a layer's cross-attention reads when decoding: projected keys/values, or the memory (N, S, D) itself.
 MemoryKV = Union[KV, torch.Tensor]
-#: mmocr's pre-norm order: ``x += SA(LN1(x)); x += CA(LN2(x), mem); x += FFN(LN3(x))``.
-PRE_NORM = ('norm', 'self_attn', 'norm', 'enc_dec_attn', 'norm', 'ffn')
 
 
 def project_kv(attn: MultiHeadAttention, x: torch.Tensor) -> KV:
@@ -26,21 +22,9 @@ def project_kv(attn: MultiHeadAttention, x: torch.Tensor) -> KV:
 
 
 def attend(attn: MultiHeadAttention, x: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
-    """Queries from ``x`` attend, unmasked and with SDPA, to projected keys/values (decoding).
-
-    The rows of ``x`` may come in groups of G consecutive rows that share one sequence of keys and
-    values (the beams of one image): their queries are attended together as G * Lq queries, so the
-    keys/values are neither copied nor re-read per row.
-
-    Args:
-        attn: mmocr attention whose projections are used.
-        x: Query input (N * G, Lq, D).
-        keys: (N, H, Lk, d_k).
-        values: (N, H, Lk, d_v).
-
-    Returns:
-        (N * G, Lq, D).
-    """
+    """Queries from ``x`` (N * G, Lq, D) attend, unmasked and with SDPA, to ``keys`` (N, H, Lk, d_k) and ``values``
+    (N, H, Lk, d_v) through ``attn``'s projections: (N * G, Lq, D). G consecutive rows (the beams of one image)
+    share one sequence of keys/values and are attended together as G * Lq queries (no copy, no re-read)."""
     rows, len_q, _ = x.shape
     if rows % keys.shape[0]:
         raise ValueError(f'{rows} query rows for {keys.shape[0]} key sequences: the rows must be a multiple of them')
@@ -53,11 +37,10 @@ def attend_memory(attn: MultiHeadAttention, x: torch.Tensor, memory: torch.Tenso
     """``attend(attn, x, *project_kv(attn, memory))`` up to rounding, with the projections folded into the queries:
     ``x`` (N * G, Lq, D) as in :func:`attend`, ``memory`` (N, S, D) -> (N * G, Lq, D).
 
-    Head ``h`` scores ``(q_h W_k,h) . m`` and returns ``(sum_j p_j m_j) W_v,h^T + b_v,h`` (a key bias
-    adds the same score to every key, which the softmax ignores), reading the memory once for all
-    heads: per image ``queries x H x S x D`` multiply-adds instead of the projection's
-    ``2 x S x D x H x d_k``, cheaper when an image makes fewer than ``d_k`` queries over a whole
-    decode (greedy: 25 or 40 steps, d_k = 64).
+    Head ``h`` scores ``(q_h W_k,h) . m`` and returns ``(sum_j p_j m_j) W_v,h^T + b_v,h`` (a key bias adds the same
+    score to every key, which the softmax ignores), reading the memory once for all heads: per image ``queries x H
+    x S x D`` multiply-adds instead of the projection's ``2 x S x D x H x d_k``, cheaper when an image makes fewer
+    than ``d_k`` queries over a whole decode (greedy: 25 or 40 steps, d_k = 64).
     """
     rows, len_q, _ = x.shape
     n, _, width = memory.shape
@@ -74,12 +57,7 @@ def attend_memory(attn: MultiHeadAttention, x: torch.Tensor, memory: torch.Tenso
 
 
 class KVCache:
-    """Self-attention keys/values of every decoder layer for ``max_len`` steps, allocated at the first append.
-
-    Args:
-        n_layers: Decoder layers.
-        max_len: Steps to hold.
-    """
+    """Self-attention keys/values of ``n_layers`` decoder layers for ``max_len`` steps, allocated on first append."""
 
     def __init__(self, n_layers: int, max_len: int) -> None:
         self.n_layers, self.max_len, self.length = n_layers, max_len, 0
@@ -108,38 +86,9 @@ class KVCache:
             self.keys, self.values = self.keys.index_select(1, index), self.values.index_select(1, index)
 
 
-def layer_step(layer: TFDecoderLayer, x: torch.Tensor, memory_kv: MemoryKV, cache: KVCache,
-               index: int) -> torch.Tensor:
-    """A pre-norm ``TFDecoderLayer`` on new positions ``x`` (N, t, D) only, attending to the cached ones: (N, t, D).
-
-    Args:
-        layer: The layer.
-        x: New targets (N, t, D).
-        memory_kv: Cross-attention keys/values of the memory, or the memory itself (folded).
-        cache: Self-attention cache; the new keys/values are appended (as layer ``index``).
-        index: Index of ``layer`` in ``cache``.
-    """
-    h = layer.norm1(x)
-    x = x + attend(layer.self_attn, h, *cache.append(index, *project_kv(layer.self_attn, h)))
-    h = layer.norm2(x)
-    if isinstance(memory_kv, torch.Tensor):
-        x = x + attend_memory(layer.enc_attn, h, memory_kv)
-    else:
-        x = x + attend(layer.enc_attn, h, *memory_kv)
-    return x + layer.mlp(layer.norm3(x))
-
-
 def target_mask(lengths: torch.Tensor, num_steps: int) -> torch.Tensor:
-    """The authors' self-attention mask: causal AND key index < target length.
-
-    Args:
-        lengths: Target lengths (characters + EOS), int (N,). Values below 1 are treated as 1 so that
-            every query keeps at least the BOS key.
-        num_steps: Target steps T.
-
-    Returns:
-        Bool (N, 1, T, T), True = may attend.
-    """
+    """The authors' self-attention mask, bool (N, 1, T, T), True = may attend: causal AND key index < target length.
+    ``lengths`` (N,) count characters + EOS; below 1 they count as 1, so every query keeps the BOS key."""
     steps = torch.arange(num_steps, device=lengths.device)
     causal = steps[None, :] <= steps[:, None]
     within = steps[None, :] < lengths.clamp(min=1)[:, None]
@@ -147,12 +96,12 @@ def target_mask(lengths: torch.Tensor, num_steps: int) -> torch.Tensor:
 
 
 class TransformerTextDecoder(nn.Module):
-    """mmocr's ``NRTRDecoder`` layout as the authors use it: token embedding + ``PositionalEncoding``, pre-norm
-    GELU ``TFDecoderLayer`` s, LayerNorm (eps 1e-6), classifier; mask "causal AND key index < target length".
+    """mmocr's ``NRTRDecoder`` layout as the authors use it: token embedding + ``PositionalEncoding``, mmocr's default
+    ``TFDecoderLayer`` s (pre-norm, GELU), LayerNorm (eps 1e-6), classifier; mask "causal AND key index < length".
 
-    Submodule names are mmocr's = the authors', so their weights map key for key (checked against their
-    fixture ``lmim_official/lmim_recognizer_seed0.pt``). The embedding's last row, ``bos_idx =
-    num_classes``, is the input-only start token.
+    Submodule names are mmocr's = the authors', so their weights map key for key (checked against their fixture
+    ``lmim_official/lmim_recognizer_seed0.pt``). The embedding's last row, ``bos_idx = num_classes``, is the
+    input-only start token.
 
     Args:
         num_classes: Output classes (characters and EOS / padding / unknown).
@@ -178,30 +127,18 @@ class TransformerTextDecoder(nn.Module):
         self.trg_word_emb = nn.Embedding(num_classes + 1, d_model)
         self.position_enc = PositionalEncoding(d_model, n_position)
         self.dropout = nn.Dropout(dropout)
-        self.layer_stack = nn.ModuleList([
-            TFDecoderLayer(d_model, d_inner, n_head, d_k, d_v, dropout, qkv_bias, act_cfg=dict(type='mmengine.GELU'),
-                           operation_order=PRE_NORM) for _ in range(n_layers)
-        ])
+        self.layer_stack = nn.ModuleList(
+            TFDecoderLayer(d_model, d_inner, n_head, d_k, d_v, dropout, qkv_bias) for _ in range(n_layers))
         self.layer_norm = nn.LayerNorm(d_model, eps=1e-6)
         self.classifier = nn.Linear(d_model, num_classes)
 
-    @property
-    def max_steps(self) -> int:
-        """Longest target the position table supports."""
-        return self.position_enc.position_table.shape[1]
-
     def memory_kv(self, memory: torch.Tensor, queries_per_image: Optional[int] = None) -> List[MemoryKV]:
-        """What every layer's cross-attention reads of ``memory`` (N, S, D) when decoding, prepared once.
+        """What every layer's cross-attention reads of the encoder output ``memory`` (N, S, D) when decoding.
 
-        Args:
-            memory: Encoder output (N, S, D).
-            queries_per_image: Most cross-attention queries an image will make (steps x beams), or None.
-
-        Returns:
-            One entry per layer: the memory itself (folded, :func:`attend_memory`) when an image makes
-            fewer queries than ``d_k`` and the batch's memory has at least as many tokens as the folded
-            weights ``H x (d_k + d_v)`` have rows (each step re-reads them; for one image they would
-            cost more than they save); else the projected keys/values.
+        Per layer: the memory itself (folded, :func:`attend_memory`) when an image makes fewer ``queries_per_image``
+        (steps x beams; None: unknown) than ``d_k`` and the batch's memory has at least as many tokens as the folded
+        weights ``H x (d_k + d_v)`` have rows (each step re-reads them; for one image they would cost more than they
+        save); else the projected keys/values.
         """
         attn = self.layer_stack[0].enc_attn
         fold = (queries_per_image is not None and queries_per_image < attn.d_k
@@ -209,7 +146,10 @@ class TransformerTextDecoder(nn.Module):
         return [memory if fold else project_kv(layer.enc_attn, memory) for layer in self.layer_stack]
 
     def new_cache(self, max_len: int) -> KVCache:
-        """An empty self-attention cache for up to ``max_len`` steps."""
+        """An empty self-attention cache for up to ``max_len`` steps (at most the rows of the position table)."""
+        rows = self.position_enc.position_table.shape[1]
+        if not 1 <= max_len <= rows:
+            raise ValueError(f'max_len must be in [1, {rows}] (the position table), got {max_len}')
         return KVCache(len(self.layer_stack), max_len)
 
     def forward(self, tokens: torch.Tensor, memory: torch.Tensor,
@@ -219,34 +159,37 @@ class TransformerTextDecoder(nn.Module):
         Args:
             tokens: Decoder input [BOS, y1 .. y_{T-1}], int64 (N, T).
             memory: Encoder output (N, S, D).
-            lengths: Target lengths (characters + EOS), (N,); keys at or beyond them are masked
-                (the authors' mask). None: causal mask only.
+            lengths: Target lengths (characters + EOS), (N,); keys at or beyond them are masked. None: causal only.
 
         Returns:
             Logits (N, T, num_classes).
         """
-        steps = tokens.shape[1]
-        mask = target_mask(lengths, steps) if lengths is not None else \
-            torch.ones(1, 1, steps, steps, dtype=torch.bool, device=tokens.device).tril()
+        whole = tokens.new_full((1, ), tokens.shape[1])  # lengths None: every key is within the target (causal only)
+        mask = target_mask(whole if lengths is None else lengths, tokens.shape[1])
         x = self.dropout(self.position_enc(self.trg_word_emb(tokens)))
         for layer in self.layer_stack:
             x = layer(x, memory, mask)
         return self.classifier(self.layer_norm(x))
 
     def step(self, tokens: torch.Tensor, memory_kv: List[MemoryKV], cache: KVCache) -> torch.Tensor:
-        """One decoding step with cached keys/values.
+        """One decoding step with cached keys/values: each pre-norm layer runs on the new position only.
 
         Args:
             tokens: The latest token of each sequence, int64 (N,).
             memory_kv: From :meth:`memory_kv`.
-            cache: Self-attention cache holding the previous steps; advanced by one.
+            cache: Self-attention cache holding the previous steps; gets the new keys/values, advanced by one.
 
         Returns:
             Logits of the next token (N, num_classes).
         """
         positions = self.position_enc.position_table[:, cache.length:cache.length + 1]
         x = self.dropout(self.trg_word_emb(tokens[:, None]) + positions)
-        for index, layer in enumerate(self.layer_stack):
-            x = layer_step(layer, x, memory_kv[index], cache, index)
+        for index, (layer, cross) in enumerate(zip(self.layer_stack, memory_kv)):
+            h = layer.norm1(x)
+            x = x + attend(layer.self_attn, h, *cache.append(index, *project_kv(layer.self_attn, h)))
+            h = layer.norm2(x)
+            folded = isinstance(cross, torch.Tensor)
+            x = x + (attend_memory(layer.enc_attn, h, cross) if folded else attend(layer.enc_attn, h, *cross))
+            x = x + layer.mlp(layer.norm3(x))
         cache.advance(1)
         return self.classifier(self.layer_norm(x))[:, 0]

@@ -1,8 +1,6 @@
-"""Cached greedy and beam-search decoding of :class:`TransformerTextDecoder`.
+"""Cached greedy and beam-search decoding of :class:`TransformerTextDecoder` (:meth:`~TransformerTextDecoder.step`).
 
-The memory's cross-attention keys/values are prepared once (:meth:`TransformerTextDecoder.memory_kv`)
-and each step runs the decoder on the newest token only (:meth:`TransformerTextDecoder.step`). A
-sequence's score is the sum of its tokens' log-probabilities up to and including the first EOS (the
+A sequence's score is the sum of its tokens' log-probabilities up to and including the first EOS (the
 log-probability of the whole word, no length normalisation), or over all ``max_len`` steps without EOS.
 """
 from typing import Tuple
@@ -12,33 +10,24 @@ import torch
 from .text_decoder import TransformerTextDecoder
 
 
-def _check_steps(decoder: TransformerTextDecoder, max_len: int) -> None:
-    """Raise if ``max_len`` steps do not fit the decoder's position table."""
-    if not 1 <= max_len <= decoder.max_steps:
-        raise ValueError(f'max_len must be in [1, {decoder.max_steps}] (the position table), got {max_len}')
-
-
-
 @torch.no_grad()
 def greedy_decode(decoder: TransformerTextDecoder, memory: torch.Tensor, max_len: int, eos_idx: int,
                   stop_at_eos: bool = True) -> Tuple[torch.Tensor, torch.Tensor]:
     """Greedy decoding from BOS.
 
     Args:
-        decoder: The decoder.
         memory: Encoder output (N, S, D).
         max_len: Most steps (25 English, 40 Chinese).
         eos_idx: End token.
-        stop_at_eos: Stop once every sequence has emitted EOS; sequences that ended earlier keep
-            being decoded until then (their later steps are what a full run would give).
+        stop_at_eos: Stop once every sequence has emitted EOS; sequences that ended earlier keep being decoded until
+            then (their later steps are what a full run would give).
 
     Returns:
         ids (N, T) and per-step class probabilities (N, T, num_classes), T <= ``max_len``.
     """
-    _check_steps(decoder, max_len)
+    cache = decoder.new_cache(max_len)
     n = memory.shape[0]
     memory_kv = decoder.memory_kv(memory, queries_per_image=max_len)
-    cache = decoder.new_cache(max_len)
     tokens = torch.full((n, ), decoder.bos_idx, dtype=torch.long, device=memory.device)
     ended = torch.zeros(n, dtype=torch.bool, device=memory.device)
     ids, probs = [], []
@@ -58,13 +47,11 @@ def beam_search(decoder: TransformerTextDecoder, memory: torch.Tensor, max_len: 
                 beam_width: int, stop_at_eos: bool = True) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Beam search, batched over samples x beams, with the key/value cache reordered to each beam's parent.
 
-    A finished beam (it emitted EOS) is extended by EOS at no cost, so its score stays fixed and it
-    competes with the live beams until the end. Beams are kept sorted by score; since scores only
-    fall, decoding stops (``stop_at_eos``) once every sample's best beam has finished. Width 1 is
-    greedy decoding.
+    A finished beam (it emitted EOS) is extended by EOS at no cost, so its score stays fixed and it competes with the
+    live beams until the end. Beams are kept sorted by score; since scores only fall, decoding stops (``stop_at_eos``)
+    once every sample's best beam has finished. Width 1 is greedy decoding.
 
     Args:
-        decoder: The decoder.
         memory: Encoder output (N, S, D).
         max_len: Most steps.
         eos_idx: End token.
@@ -72,17 +59,16 @@ def beam_search(decoder: TransformerTextDecoder, memory: torch.Tensor, max_len: 
         stop_at_eos: Stop early as described above.
 
     Returns:
-        ids (N, T) of the best beam, the probability of each of its tokens (N, T) (1 after its EOS),
-        and its score (N,) (see the module docstring), T <= ``max_len``.
+        ids (N, T) of the best beam, the probability of each of its tokens (N, T) (1 after its EOS), and its score
+        (N,) (see the module docstring), T <= ``max_len``.
     """
-    _check_steps(decoder, max_len)
+    cache = decoder.new_cache(max_len)
     classes = decoder.num_classes
     if not 1 <= beam_width <= classes:
         raise ValueError(f'beam_width must be in [1, {classes}], got {beam_width}')
     n, device = memory.shape[0], memory.device
     # shared by the beam_width rows of each sample, not copied
     memory_kv = decoder.memory_kv(memory, queries_per_image=max_len * beam_width)
-    cache = decoder.new_cache(max_len)
     first_beam = torch.arange(n, device=device)[:, None] * beam_width  # (N, 1) row of each sample's beam 0
     # Only beam 0 is alive at the start, so the first step does not pick one token several times.
     scores = torch.full((n, beam_width), float('-inf'), device=device)

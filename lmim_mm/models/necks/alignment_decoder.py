@@ -13,35 +13,27 @@ from .mae_decoder import TextMAEDecoder
 class AlignmentDecoder(TextMAEDecoder):
     """Reconstructs the teacher's features of the masked view, guided by the other view.
 
-    Queries: :class:`TextMAEDecoder`'s (``decoder_embed``, mask tokens, fixed table); memory: a
-    separate projection (``memory_embed``) of all guidance-view tokens, no positions; layers: the
-    authors' ``nn.TransformerDecoderLayer`` (GELU, batch first); then ``ln1`` -> ``decoder_pred``.
+    Queries: :class:`TextMAEDecoder`'s (``decoder_embed``, mask tokens, fixed table); memory: a separate projection
+    (``memory_embed``) of all guidance-view tokens, no positions; layers: the authors' ``nn.TransformerDecoderLayer``
+    (GELU, batch first); then ``ln1`` -> ``decoder_pred``. Arguments not listed are :class:`TextMAEDecoder`'s.
 
     Args:
-        in_channels: Encoder width (384 for ViT-S).
-        embed_dim: Decoder width.
         depth: Number of decoder layers.
-        num_heads: Attention heads.
         ffn_dim: FFN hidden width (the authors fix 2048 at every width).
         dropout: Dropout rate in the layers.
         out_channels: Predicted feature width; defaults to ``in_channels`` (the teacher's width).
-        grid_size: Encoder token grid (rows, columns).
-        pos_grid: See :class:`TextMAEDecoder`.
-        norm_eps: LayerNorm epsilon of the layers and the final norm.
-        init_cfg: mmengine init config.
     """
 
     def __init__(self, in_channels: int = 384, embed_dim: int = 512, depth: int = 2, num_heads: int = 16,
                  ffn_dim: int = 2048, dropout: float = 0.1, out_channels: Optional[int] = None,
-                 grid_size: Sequence[int] = (8, 32), pos_grid: PosGrid = 'true', norm_eps: float = 1e-6,
+                 grid_size: Sequence[int] = (8, 32), pos_grid: PosGrid = 'true',
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(in_channels, embed_dim, 0, num_heads, out_channels=out_channels or in_channels,
-                         grid_size=grid_size, pos_grid=pos_grid, norm_eps=norm_eps, init_cfg=init_cfg)
+                         grid_size=grid_size, pos_grid=pos_grid, init_cfg=init_cfg)
         self.memory_embed = nn.Linear(in_channels, embed_dim)
-        self.decoder_blocks = nn.ModuleList([
-            nn.TransformerDecoderLayer(embed_dim, num_heads, ffn_dim, dropout, activation='gelu',
-                                       layer_norm_eps=norm_eps, batch_first=True) for _ in range(depth)
-        ])
+        self.decoder_blocks = nn.ModuleList(
+            nn.TransformerDecoderLayer(embed_dim, num_heads, ffn_dim, dropout, activation='gelu', layer_norm_eps=1e-6,
+                                       batch_first=True) for _ in range(depth))
         self._mae_init()
 
     def queries(self, latent: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:
@@ -54,16 +46,9 @@ class AlignmentDecoder(TextMAEDecoder):
         return torch.cat([x[:, :1], patches], dim=1) + self.decoder_pos_embed
 
     def forward(self, latent: torch.Tensor, ids_restore: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
-        """Predict the target features of every patch token.
-
-        Args:
-            latent: Student output on the masked view, [cls] + visible, (N, 1 + L_keep, C_in).
-            ids_restore: (N, L).
-            memory: Student output on the guidance view, all tokens, (N, 1 + L, C_in).
-
-        Returns:
-            (N, L, out_channels).
-        """
+        """Target features (N, L, out_channels) of every patch token from the student's outputs on the masked view
+        (``latent``: [cls] + visible, (N, 1 + L_keep, C_in); ``ids_restore`` (N, L)) and on the guidance view
+        (``memory``: all tokens, (N, 1 + L, C_in))."""
         x = self.queries(latent, ids_restore)
         memory = self.memory_embed(memory)
         for layer in self.decoder_blocks:

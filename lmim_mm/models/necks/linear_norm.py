@@ -11,22 +11,19 @@ from mmocr.registry import MODELS
 class LinearNorm(BaseModule):
     """``LayerNorm(Linear(x))`` on every token (the authors' ``linear_norm``).
 
-    It sits in the ``encoder`` slot of mmocr's ``EncoderDecoderRecognizer``, which calls
-    ``encoder(backbone_output, data_samples)``; so it accepts (and ignores) ``data_samples`` and
-    takes the last tensor of a backbone's output tuple.
+    In mmocr's ``EncoderDecoderRecognizer`` it sits in the ``encoder`` slot, called with ``data_samples`` it ignores.
 
     Args:
         in_channels: Token width of the backbone (384 for ViT-S).
         out_channels: Decoder width (512).
-        norm_eps: LayerNorm epsilon (the authors use PyTorch's default 1e-5).
         init_cfg: mmengine init config.
     """
 
-    def __init__(self, in_channels: int = 384, out_channels: int = 512, norm_eps: float = 1e-5,
+    def __init__(self, in_channels: int = 384, out_channels: int = 512,
                  init_cfg: Optional[Union[dict, list]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.linear = nn.Linear(in_channels, out_channels)
-        self.norm = nn.LayerNorm(out_channels, eps=norm_eps)
+        self.norm = nn.LayerNorm(out_channels)
 
     def forward(self, inputs: Union[torch.Tensor, Sequence[torch.Tensor]],
                 data_samples: Optional[Sequence[Any]] = None) -> torch.Tensor:

@@ -22,17 +22,15 @@ class TextMAEDecoder(MAEPretrainDecoder):
         out_channels: Values per patch token, e.g. ``patch_size ** 2 * img_channels`` (48 for 4x4 RGB).
         grid_size: Encoder token grid (rows, columns).
         pos_grid: ``'true'`` or ``'legacy'``, see :func:`~lmim_mm.models.backbones.text_vit.sincos_2d_table`.
-        norm_eps: LayerNorm epsilon.
         init_cfg: mmengine init config.
     """
 
     def __init__(self, in_channels: int = 384, embed_dim: int = 512, depth: int = 8, num_heads: int = 16,
                  mlp_ratio: float = 4.0, out_channels: int = 48, grid_size: Sequence[int] = (8, 32),
-                 pos_grid: PosGrid = 'true', norm_eps: float = 1e-6,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+                 pos_grid: PosGrid = 'true', init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(num_patches=grid_size[0] * grid_size[1], embed_dim=in_channels, decoder_embed_dim=embed_dim,
                          decoder_depth=depth, decoder_num_heads=num_heads, mlp_ratio=mlp_ratio,
-                         norm_cfg=dict(type='LN', eps=norm_eps), predict_feature_dim=out_channels, init_cfg=init_cfg)
+                         predict_feature_dim=out_channels, init_cfg=init_cfg)
         self.grid_size = tuple(grid_size)
         self.pos_grid = pos_grid
         self._mae_init()
@@ -40,8 +38,8 @@ class TextMAEDecoder(MAEPretrainDecoder):
     def _mae_init(self) -> None:
         """MAE's random init: xavier Linears, unit LayerNorms, the fixed table, mask token N(0, 0.02)."""
         self.apply(mae_init)
-        self.decoder_pos_embed.data.copy_(sincos_2d_table(self.decoder_pos_embed.shape[-1], self.grid_size,
-                                                          self.pos_grid))
+        table = sincos_2d_table(self.decoder_pos_embed.shape[-1], self.grid_size, self.pos_grid)
+        self.decoder_pos_embed.data.copy_(table)
         nn.init.normal_(self.mask_token, std=0.02)
 
     def init_weights(self) -> None:

@@ -11,12 +11,10 @@ Inputs = Union[torch.Tensor, Sequence[torch.Tensor]]
 class MaskedSelfSupervisor(BaseSelfSupervisor):
     """Base of the masked-image-modelling algorithms: views and masks in, losses and pictures out.
 
-    The masks come with the data: a mask transform (:mod:`lmim_mm.datasets.transforms.mask_transform`)
-    writes ``data_samples[i].mask``, bool (L,), True = masked, stacked here to (B, L). Subclasses
-    implement ``reconstruct(*views, mask=...)`` (a dict of outputs), ``losses(out, reduction)`` and
-    ``pictures(out)`` (per-sample tensors for pictures). Modes of ``forward``: ``'loss'``, ``'tensor'``
-    (backbone output on the first view) and ``'predict'``: the data samples with the picture fields
-    and ``pred_loss``, per-sample losses (``loss`` and each term) for :class:`ReconstructionLossMetric`.
+    The masks come with the data: a mask transform (:mod:`lmim_mm.datasets.transforms.mask_transform`) writes
+    ``data_samples[i].mask``, bool (L,), True = masked, stacked here to (B, L). Subclasses implement
+    ``reconstruct(*views, mask=...)`` (a dict of outputs), ``losses(out, reduction)`` and ``pictures(out)`` (per-sample
+    tensors for pictures).
 
     Args:
         backbone: A :class:`~lmim_mm.models.backbones.TextViT` config with ``out_type='raw'``.
@@ -35,23 +33,19 @@ class MaskedSelfSupervisor(BaseSelfSupervisor):
             raise ValueError(f"{type(self).__name__} needs a backbone with out_type='raw', got "
                              f'{self.backbone.out_type!r}')
 
-    def views(self, inputs: Inputs) -> List[torch.Tensor]:
-        """The first :attr:`num_views` views (N, C, H, W) of a batch (a tensor is one view)."""
+    def reconstruct_batch(self, inputs: Inputs, data_samples: Sequence[DataSample]) -> Dict[str, torch.Tensor]:
+        """``reconstruct`` on a batch: its first :attr:`num_views` views (a tensor is one view) and masks."""
         views = [inputs] if isinstance(inputs, torch.Tensor) else list(inputs)
         if len(views) < self.num_views:
             raise ValueError(f'{type(self).__name__} expects {self.num_views} image view(s), got {len(views)}')
-        return views[:self.num_views]
-
-    def masks(self, data_samples: Sequence[DataSample], device: torch.device) -> torch.Tensor:
-        """``data_samples[i].mask`` stacked: bool (B, L), True = masked."""
         if not data_samples or any('mask' not in sample for sample in data_samples):
             raise ValueError(f'{type(self).__name__}: every data sample needs a mask; put a mask transform (e.g. '
                              "dict(type='RandomPatchMaskGenerator', ratio=0.75)) before the pipeline's packing")
-        mask = torch.stack([sample.mask for sample in data_samples]).to(device)
+        mask = torch.stack([sample.mask for sample in data_samples]).to(views[0].device)
         if mask.dtype != torch.bool:
             raise TypeError(f'{type(self).__name__}: data_samples[i].mask must be bool (True = masked), got '
                             f'{mask.dtype}')
-        return mask
+        return self.reconstruct(*views[:self.num_views], mask=mask)
 
     def extract_feat(self, inputs: Inputs) -> Tuple[torch.Tensor, ...]:
         """Backbone output on the (first) view: a 1-tuple with (N, 1 + L, D)."""
@@ -59,14 +53,12 @@ class MaskedSelfSupervisor(BaseSelfSupervisor):
 
     def loss(self, inputs: Inputs, data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
         """Scalar losses of a training batch."""
-        views = self.views(inputs)
-        return self.losses(self.reconstruct(*views, mask=self.masks(data_samples, views[0].device)))
+        return self.losses(self.reconstruct_batch(inputs, data_samples))
 
     @torch.no_grad()
     def predict(self, inputs: Inputs, data_samples: List[DataSample], **kwargs) -> List[DataSample]:
-        """``data_samples`` with ``pred_loss`` (dict of 0-d tensors) and the picture fields."""
-        views = self.views(inputs)
-        out = self.reconstruct(*views, mask=self.masks(data_samples, views[0].device))
+        """``data_samples`` with the picture fields and ``pred_loss``: per-sample 0-d ``loss`` and each term."""
+        out = self.reconstruct_batch(inputs, data_samples)
         losses = self.losses(out, reduction='none')
         losses, pictures = dict(loss=sum(losses.values()), **losses), self.pictures(out)
         for index, sample in enumerate(data_samples):
@@ -77,7 +69,7 @@ class MaskedSelfSupervisor(BaseSelfSupervisor):
 
     def forward(self, inputs: Inputs, data_samples: Optional[List[DataSample]] = None,
                 mode: str = 'tensor') -> Union[Tuple[torch.Tensor, ...], Dict[str, torch.Tensor], List[DataSample]]:
-        """``'tensor'``, ``'loss'`` or ``'predict'`` (see the class docstring)."""
+        """``'tensor'`` (backbone output on the first view), ``'loss'`` or ``'predict'`` (:meth:`predict`)."""
         if mode == 'predict':
             return self.predict(inputs, data_samples)
         return super().forward(inputs, data_samples, mode)

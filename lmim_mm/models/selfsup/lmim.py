@@ -13,8 +13,8 @@ from .base import Inputs, MaskedSelfSupervisor
 
 
 def freeze_as_buffers(module: nn.Module) -> None:
-    """Turn every parameter of ``module`` into a persistent buffer of the same name: same function and
-    ``state_dict`` keys, but nothing can train it and optimizer constructors never see it."""
+    """Turn every parameter of ``module`` into a persistent buffer of the same name: same function and ``state_dict``
+    keys, but nothing can train it and optimizer constructors never see it."""
     for sub in module.modules():
         for name, param in list(sub._parameters.items()):
             if param is not None:
@@ -26,27 +26,23 @@ def freeze_as_buffers(module: nn.Module) -> None:
 class LMIM(MaskedSelfSupervisor):
     """LMIM: reconstruct a frozen MAE teacher's features of masked tokens, guided by a second view.
 
-    Per batch (``inputs = [clean, guidance]``, :meth:`reconstruct`): the student encodes the masked clean
-    view and the guidance view; the alignment decoder's queries come from the first, its memory from the
-    second; the target is the teacher's output on the clean view (:class:`~lmim_mm.models.heads.LMIMHead`).
-    The teacher (the backbone's architecture, weights as buffers saved as ``teacher.*``) always runs in eval
-    mode under ``no_grad``. It loads like any pretrained TextViT, by its ``init_cfg`` (strictly): an lmim_mm
-    MAE / MMS checkpoint with ``prefix='backbone.'``, or MAERec's MAE checkpoint (the authors'
-    ``--teacher_weight``) after ``python tools/model_converters/maerec_mae_to_mm.py SRC DST --prefix
-    backbone.``; the authors' file itself stops loading with an error naming that command.
+    Per batch (``inputs = [clean, guidance]``, :meth:`reconstruct`): the student encodes the masked clean view and
+    the guidance view; the alignment decoder's queries come from the first, its memory from the second; the target is
+    the teacher's output on the clean view (:class:`~lmim_mm.models.heads.LMIMHead`). The teacher (the backbone's
+    architecture, weights as buffers saved as ``teacher.*``) always runs in eval mode under ``no_grad``. It loads
+    like any pretrained TextViT, by its ``init_cfg`` (strictly): an lmim_mm MAE / MMS checkpoint with
+    ``prefix='backbone.'``, or MAERec's MAE checkpoint (the authors' ``--teacher_weight``) after ``python
+    tools/model_converters/maerec_mae_to_mm.py SRC DST --prefix backbone.``; the authors' file itself stops loading
+    with an error naming that command. The neck is an :class:`~lmim_mm.models.necks.AlignmentDecoder`; arguments not
+    listed are :class:`MaskedSelfSupervisor`'s.
 
     Args:
-        backbone: Student TextViT config (``out_type='raw'``).
-        neck: :class:`~lmim_mm.models.necks.AlignmentDecoder` config.
-        head: :class:`~lmim_mm.models.heads.LMIMHead` config.
-        teacher_init_cfg: The teacher's ``init_cfg``, e.g. ``dict(type='Pretrained', checkpoint=...,
-            prefix='backbone.')``; None (or no checkpoint): the teacher copies the student.
-        teacher_momentum: None (the authors): a fixed teacher; a float ``m``: before each training
-            step ``teacher <- m * teacher + (1 - m) * student`` (EMA).
-        data_preprocessor: Defaults to ``SelfSupDataPreprocessor``.
-        init_student_from_teacher: Start the student from the loaded teacher's weights (False, the
-            authors: from its random init).
-        init_cfg: mmengine init config.
+        teacher_init_cfg: The teacher's ``init_cfg`` (e.g. ``Pretrained`` with a ``prefix``); None (or no
+            checkpoint): the teacher copies the student.
+        teacher_momentum: None (the authors): a fixed teacher; a float ``m``: before each training step
+            ``teacher <- m * teacher + (1 - m) * student`` (EMA).
+        init_student_from_teacher: Start the student from the loaded teacher's weights (False, the authors: from its
+            random init).
     """
     num_views = 2
 
@@ -78,17 +74,10 @@ class LMIM(MaskedSelfSupervisor):
         self.teacher.eval()
         return self
 
-    @torch.no_grad()
-    def momentum_update(self) -> None:
-        """EMA of the student into the teacher: ``teacher <- m * teacher + (1 - m) * student``."""
-        weight = 1.0 - self.teacher_momentum
-        for name, param in self.backbone.named_parameters():
-            self.teacher.get_buffer(name).lerp_(param.detach(), weight)
-
     def reconstruct(self, clean: torch.Tensor, guidance: torch.Tensor, *,
                     mask: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """Student on the masked clean view (``mask`` bool (N, L), True = masked) and the guidance view,
-        teacher on the clean view, decoder; views (N, C, H, W) normalised.
+        """Student on the masked clean view (``mask`` bool (N, L), True = masked) and the guidance view, teacher on the
+        clean view, decoder; views (N, C, H, W) normalised.
 
         Returns:
             ``pred`` (N, L, C_t), ``teacher`` (N, 1 + L, C_t) raw teacher output, ``mask``,
@@ -112,7 +101,8 @@ class LMIM(MaskedSelfSupervisor):
         return dict(pred_similarity=F.cosine_similarity(out['pred'].float(), target.float(), dim=-1))
 
     def loss(self, inputs: Inputs, data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
-        """Scalar losses of a training batch; the EMA update (if enabled) comes first."""
+        """Scalar losses of a training batch; the teacher's EMA update (if enabled) comes first."""
         if self.training and self.teacher_momentum is not None:
-            self.momentum_update()
+            for name, param in self.backbone.named_parameters():
+                self.teacher.get_buffer(name).lerp_(param.detach(), 1.0 - self.teacher_momentum)
         return super().loss(inputs, data_samples)

@@ -12,20 +12,14 @@ from .base import MaskedSelfSupervisor
 class TextMAE(MaskedSelfSupervisor):
     """Masked autoencoder on 32 x 128 word images: norm-pix MSE on the masked 4 x 4 patches.
 
-    The masks come from the pipeline: random patches (MAE, ratio 0.75) or, for MMS (Tang et al.
-    2025), ``MixedMaskGenerator`` (random patch, blockwise and span masks chosen per sample).
-
-    Args:
-        backbone: TextViT config.
-        neck: :class:`~lmim_mm.models.necks.TextMAEDecoder` config.
-        head: :class:`~lmim_mm.models.heads.TextMAEHead` config.
-        data_preprocessor: Defaults to ``SelfSupDataPreprocessor``.
-        init_cfg: mmengine init config.
+    The masks come from the pipeline: random patches (MAE, ratio 0.75) or, for MMS (Tang et al. 2025),
+    ``MixedMaskGenerator`` (random patch, blockwise and span masks chosen per sample). Arguments: those of
+    :class:`MaskedSelfSupervisor`, with a :class:`~lmim_mm.models.necks.TextMAEDecoder` neck and a
+    :class:`~lmim_mm.models.heads.TextMAEHead` head.
     """
 
     def reconstruct(self, imgs: torch.Tensor, *, mask: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """Encoder on the visible patches of ``imgs`` (N, C, H, W), decoder on all: ``pred`` (N, L, p * p * C)
-        pixel predictions, ``imgs`` and ``mask`` (N, L) bool."""
+        """Visible patches of ``imgs`` (N, C, H, W) encoded, all decoded: ``pred`` (N, L, p * p * C), imgs, mask."""
         latent, _, ids_restore = self.backbone.forward_masked(imgs, mask)
         return dict(pred=self.neck(latent, ids_restore), imgs=imgs, mask=mask)
 
@@ -34,12 +28,5 @@ class TextMAE(MaskedSelfSupervisor):
         return self.head.loss(out['pred'], out['imgs'], out['mask'], reduction)
 
     def pictures(self, out: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-        """``pred_image`` (N, C, H, W): visible patches of the input, predicted patches elsewhere, in the
-        normalised space of the input (a norm-pix prediction is mapped back with the statistics of
-        the same patch of the input, as MAE's visualisation)."""
-        head, imgs = self.head, out['imgs'].float()
-        p = head.patch_size
-        grid = (imgs.shape[2] // p, imgs.shape[3] // p)
-        pred_image = head.reconstruct(out['pred'].float(), imgs, grid)
-        pixel_mask = out['mask'].reshape(-1, 1, *grid).repeat_interleave(p, 2).repeat_interleave(p, 3)
-        return dict(pred_image=torch.where(pixel_mask, pred_image, imgs))
+        """``pred_image`` (N, C, H, W): the input with its masked patches predicted (``TextMAEHead.reconstruct``)."""
+        return dict(pred_image=self.head.reconstruct(out['pred'].float(), out['imgs'], out['mask']))

@@ -13,13 +13,12 @@ from mmocr.structures import TextRecogDataSample
 class ColumnCTCDecoder(BaseDecoder):
     """A linear CTC classifier over the token columns of a ViT, left to right.
 
-    The patch tokens (the last ``H * W`` of the encoder output, row-major on the ``(H, W)`` grid) are
-    averaged over each column's ``H`` rows (or concatenated, top to bottom); one linear layer maps each column to
-    ``steps_per_column`` steps of class scores (two per column lets a 16-column grid hold a 24-character word
-    with repeats). The CTC blank is the dictionary's padding class (mmocr's ``CTCModuleLoss`` /
-    ``CTCPostProcessor``). It is the recognizer's auxiliary decoder (:class:`ViTRecognizer` ``aux_decoder``:
-    joint CTC-attention, Kim et al., ICASSP 2017), reads words on its own, and is the linear probe of
-    :mod:`lmim_mm.apis.probe`.
+    The patch tokens (the last ``H * W`` of the encoder output, row-major on the ``(H, W)`` grid) are averaged over
+    each column's ``H`` rows (or concatenated, top to bottom); one linear layer maps each column to
+    ``steps_per_column`` steps of class scores (two per column lets a 16-column grid hold a 24-character word with
+    repeats). The CTC blank is the dictionary's padding class (mmocr's ``CTCModuleLoss`` / ``CTCPostProcessor``). It
+    is the recognizer's auxiliary decoder (:class:`ViTRecognizer` ``aux_decoder``: joint CTC-attention, Kim et al.,
+    ICASSP 2017), reads words on its own, and is the linear probe of :mod:`lmim_mm.apis.probe`.
 
     Args:
         in_channels: Token width (the encoder output's last dimension).
@@ -54,8 +53,7 @@ class ColumnCTCDecoder(BaseDecoder):
 
     def forward_train(self, feat: Optional[torch.Tensor] = None, out_enc: Optional[torch.Tensor] = None,
                       data_samples: Optional[Sequence[TextRecogDataSample]] = None) -> torch.Tensor:
-        """Logits (N, W * steps_per_column, num_classes) of encoder tokens ``out_enc`` (N, S, C), S >= H * W (a
-        leading [cls] token is ignored)."""
+        """Logits (N, W * steps_per_column, num_classes) of tokens ``out_enc`` (N, S >= H * W, C), [cls] ignored."""
         height, width = self.grid_size
         if out_enc.dim() != 3 or out_enc.shape[1] < height * width:
             raise ValueError(f'ColumnCTCDecoder expects tokens (N, >= {height * width}, C) for the grid '

@@ -16,30 +16,24 @@ from lmim_mm.models.layers.text_decoding import beam_search, greedy_decode
 class ViTTransformerDecoder(BaseDecoder):
     """Autoregressive pre-norm Transformer decoder over ViT tokens (LMIM / MAERec recognizer).
 
-    Class ids are the dictionary's: build it with ``with_start=False, with_end=True,
-    with_padding=True, with_unknown=True`` so that the characters come first, then EOS, PADDING,
-    UNKNOWN (the authors' 94 + 3 = 97 English classes). The start token is not a class: it is
-    ``num_classes``, an extra embedding row.
+    Class ids are the dictionary's: build it with ``with_start=False, with_end=True, with_padding=True,
+    with_unknown=True`` so that the characters come first, then EOS, PADDING, UNKNOWN (the authors' 94 + 3 = 97
+    English classes). The start token is not a class: it is ``num_classes``, an extra embedding row.
 
-    Training (teacher forcing): the module loss (mmocr ``CEModuleLoss``, ``ignore_first_char=False``)
-    pads each target to ``[y1 .. yn, EOS, PAD ..]`` of ``max_seq_len`` steps (longer words lose their EOS,
-    as in mmocr); the decoder reads ``[BOS, y1 .. y_{T-1}]`` with the mask "causal and key < n + 1" and
-    the loss ignores PAD. Only the steps up to the batch's longest target are computed (the causal mask
-    makes them independent of later ones); the padding-only steps get zero logits.
+    Training (teacher forcing): the module loss (mmocr ``CEModuleLoss``, ``ignore_first_char=False``) pads each
+    target to ``[y1 .. yn, EOS, PAD ..]`` of ``max_seq_len`` steps (longer words lose their EOS, as in mmocr); the
+    decoder reads ``[BOS, y1 .. y_{T-1}]`` with the mask "causal and key < n + 1" and the loss ignores PAD. Only the
+    steps up to the batch's longest target are computed (the causal mask makes them independent of later ones); the
+    padding-only steps get zero logits.
 
-    Testing: greedy decoding with cached keys/values until every word has emitted EOS (``beam_width`` 0
-    or 1), or beam search: (N, T, C) probabilities for mmocr's ``AttentionPostprocessor``, each step's
-    distribution (greedy) or the chosen token's probability at its class and zeros elsewhere (beam).
+    Testing: greedy decoding with cached keys/values until every word has emitted EOS (``beam_width`` 0 or 1), or
+    beam search: (N, T, C) probabilities for mmocr's ``AttentionPostprocessor``, each step's distribution (greedy) or
+    the chosen token's probability at its class and zeros elsewhere (beam).
+
+    ``n_layers``, ``d_model`` (also the width of the memory it reads), ``n_head``, ``d_k``, ``d_v``, ``d_inner``,
+    ``n_position`` and ``dropout`` are the arguments of :class:`~lmim_mm.models.layers.TransformerTextDecoder`.
 
     Args:
-        n_layers: Decoder layers.
-        d_model: Width of the decoder and of the memory it reads.
-        n_head: Heads.
-        d_k: Query/key width per head.
-        d_v: Value width per head.
-        d_inner: FFN hidden width.
-        n_position: Rows of the target position table.
-        dropout: Dropout rate.
         max_seq_len: Decoding steps (characters + EOS): 25 English, 40 Chinese.
         beam_width: 0 or 1 for greedy decoding, more for beam search.
         dictionary: mmocr ``Dictionary`` or its config.
@@ -64,9 +58,8 @@ class ViTTransformerDecoder(BaseDecoder):
         if beam_width < 0:
             raise ValueError(f'beam_width must be >= 0, got {beam_width}')
         self.beam_width = beam_width
-        self.transformer = TransformerTextDecoder(
-            self.dictionary.num_classes, n_layers=n_layers, d_model=d_model, n_head=n_head, d_k=d_k, d_v=d_v,
-            d_inner=d_inner, n_position=n_position, dropout=dropout)
+        self.transformer = TransformerTextDecoder(self.dictionary.num_classes, n_layers, d_model, n_head, d_k, d_v,
+                                                  d_inner, n_position, dropout)
 
     @staticmethod
     def _memory(feat: Optional[Union[torch.Tensor, Sequence[torch.Tensor]]],
@@ -91,15 +84,13 @@ class ViTTransformerDecoder(BaseDecoder):
         targets = torch.stack([sample.gt_text.padded_indexes for sample in data_samples]).to(memory.device)
         lengths = [min(len(sample.gt_text.indexes) + 1, targets.shape[1]) for sample in data_samples]
         steps = max(lengths)  # later steps only predict padding, which the loss ignores
-        bos = targets.new_full((targets.shape[0], 1), self.transformer.bos_idx)
-        logits = self.transformer(torch.cat([bos, targets[:, :steps - 1]], dim=1), memory,
-                                  torch.tensor(lengths, device=memory.device))
+        tokens = F.pad(targets[:, :steps - 1], (1, 0), value=self.transformer.bos_idx)  # [BOS, y1 .. y_{steps-1}]
+        logits = self.transformer(tokens, memory, torch.tensor(lengths, device=memory.device))
         return F.pad(logits, (0, 0, 0, targets.shape[1] - steps))
 
     def forward_test(self, feat: Optional[torch.Tensor] = None, out_enc: Optional[torch.Tensor] = None,
                      data_samples: Optional[Sequence[TextRecogDataSample]] = None) -> torch.Tensor:
-        """Greedy or beam-search decoding of ``out_enc`` (N, S, d_model) (else ``feat``): probabilities
-        (N, T, num_classes), T <= ``max_seq_len`` (see the class docstring)."""
+        """Greedy or beam search on ``out_enc`` (N, S, d_model) (else ``feat``): (N, T <= max_seq_len, num_classes)."""
         memory = self._memory(feat, out_enc)
         eos = self.dictionary.end_idx
         if self.beam_width <= 1:

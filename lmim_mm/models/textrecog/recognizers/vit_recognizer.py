@@ -1,5 +1,4 @@
-"""The LMIM recognizer: mmocr's encoder-decoder recognizer with layer-wise lr decay support and an
-optional auxiliary CTC decoder."""
+"""The LMIM recognizer: mmocr's encoder-decoder recognizer with layer-wise lr decay and an optional CTC decoder."""
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
@@ -13,9 +12,9 @@ class ViTRecognizer(EncoderDecoderRecognizer):
     """``TextViT`` backbone + ``LinearNorm`` (encoder slot) + ``ViTTransformerDecoder``.
 
     mmocr's ``EncoderDecoderRecognizer`` plus :meth:`get_layer_depth` (for mmpretrain's
-    ``LearningRateDecayOptimWrapperConstructor``) and an optional auxiliary decoder trained beside the main
-    one: it reads the encoder output, shares the main decoder's dictionary, gets the backbone's
-    ``grid_size``, adds its losses (prefixed ``aux_``, times ``aux_loss_weight``) and is not used for prediction.
+    ``LearningRateDecayOptimWrapperConstructor``) and an optional auxiliary decoder trained beside the main one: it
+    reads the encoder output, shares the main decoder's dictionary, gets the backbone's ``grid_size``, adds its losses
+    (prefixed ``aux_``, times ``aux_loss_weight``) and is not used for prediction.
 
     Args:
         aux_decoder: Config of the auxiliary decoder (e.g. ``dict(type='ColumnCTCDecoder', in_channels=...)``),
