@@ -11,7 +11,7 @@ import torch.nn as nn
 
 from lmim_mm.deploy.runtime import ONNXRecognizer, postprocess
 from lmim_mm.deploy.settings import DECODER_FILE, ENCODER_FILE, METADATA_KEY, DeploySettings
-from lmim_mm.models.layers.text_decoder import KV, TransformerTextDecoder, project_kv
+from lmim_mm.models.layers.text_decoder import KV, TransformerTextDecoder
 from lmim_mm.models.layers.text_decoding import beam_search, greedy_decode
 from lmim_mm.models.textrecog.decoders import ViTTransformerDecoder
 
@@ -58,8 +58,7 @@ class EncoderGraph(nn.Module):
 
     def forward(self, images: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """Normalised images (N, 3, H, W) -> keys (L, N, heads, S, d_k) and values (L, N, heads, S, d_v)."""
-        memory = encoder_memory(self.recognizer, images)
-        kv = [project_kv(layer.enc_attn, memory) for layer in self.recognizer.decoder.transformer.layer_stack]
+        kv = self.recognizer.decoder.transformer.memory_kv(encoder_memory(self.recognizer, images))
         return torch.stack([k for k, _ in kv]), torch.stack([v for _, v in kv])
 
 

@@ -190,11 +190,8 @@ class ONNXWordReader(WordReader):
 
 def build_word_reader(config: Optional[str] = None, checkpoint: Optional[str] = None, onnx: Optional[str] = None,
                       device: Optional[str] = None) -> WordReader:
-    """A :class:`TorchWordReader` on ``config`` + ``checkpoint``, or an :class:`ONNXWordReader` on ``onnx``.
-
-    Raises:
-        ValueError: neither or both were given.
-    """
+    """A :class:`TorchWordReader` on ``config`` + ``checkpoint``, or an :class:`ONNXWordReader` on ``onnx`` (one of
+    the two, else a ``ValueError``)."""
     if (onnx is None) == (config is None or checkpoint is None):
         raise ValueError('read with CONFIG and CHECKPOINT, or with an ONNX export folder (one of the two)')
     return ONNXWordReader(onnx) if onnx else TorchWordReader(config, checkpoint, device)

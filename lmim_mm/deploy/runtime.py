@@ -141,17 +141,8 @@ class ONNXRecognizer:
 
 
 def greedy_decode(model: ONNXRecognizer, memory: KV, max_len: int, eos_idx: int) -> Tuple[np.ndarray, np.ndarray]:
-    """Greedy decoding from BOS until every sequence has emitted EOS, as :mod:`~lmim_mm.models.layers.text_decoding`.
-
-    Args:
-        model: The recognizer.
-        memory: Encoded images (N of them).
-        max_len: Most steps.
-        eos_idx: End token.
-
-    Returns:
-        ids int64 (N, T) and per-step class probabilities float32 (N, T, C), T <= ``max_len``.
-    """
+    """:func:`lmim_mm.models.layers.text_decoding.greedy_decode` (see there for the arguments) in numpy, on the
+    recognizer ``model`` and the ``memory`` of N images: ids int64 (N, T), class probabilities float32 (N, T, C)."""
     n = memory.keys.shape[1]
     cache = model.empty_cache(n)
     tokens = np.full(n, model.settings.bos_idx, dtype=np.int64)
@@ -171,20 +162,9 @@ def greedy_decode(model: ONNXRecognizer, memory: KV, max_len: int, eos_idx: int)
 
 def beam_search(model: ONNXRecognizer, memory: KV, max_len: int, eos_idx: int,
                 beam_width: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Batched beam search with the cache reordered to each beam's parent, until every image's best beam has
-    finished, as :mod:`~lmim_mm.models.layers.text_decoding` (see there for the scoring).
-
-    Args:
-        model: The recognizer.
-        memory: Encoded images (N of them).
-        max_len: Most steps.
-        eos_idx: End token.
-        beam_width: Beams per image, in [1, num_classes].
-
-    Returns:
-        ids (N, T) of the best beam, the probability of each of its tokens (N, T) (1 after its EOS)
-        and its log-probability (N,).
-    """
+    """:func:`lmim_mm.models.layers.text_decoding.beam_search` (see there for the arguments and the scoring) in numpy,
+    on the recognizer ``model`` and the ``memory`` of N images: ids (N, T) of the best beam, the probability of each
+    of its tokens (N, T) (1 after its EOS) and its log-probability (N,)."""
     classes = model.settings.num_classes
     if not 1 <= beam_width <= classes:
         raise ValueError(f'beam_width must be in [1, {classes}], got {beam_width}')
