@@ -98,8 +98,8 @@ def read_uploads(reader: 'WordReader', files: List[Tuple[str, bytes]], lock: thr
             results.append(dict(name=name, error=prediction['error']))
             continue
         confidence = float(prediction['scores'])  # NaN for an empty word: JSON has no NaN
-        results.append(dict(name=name, text=prediction['text'], steps=prediction['steps'],
-                            confidence=None if math.isnan(confidence) else confidence))
+        results.append(dict(name=name, text=prediction['text'],
+                            confidence=None if math.isnan(confidence) else confidence, steps=prediction['steps']))
     answer = dict(results=results, seconds=round(time.perf_counter() - start, 3))
     if any('error' not in result for result in results):
         return HTTPStatus.OK, answer

@@ -112,8 +112,8 @@ class WordReader:
                 batch, images, errors = inputs[start:start + batch_size], [], {}
                 for index, item in enumerate(batch):
                     try:
-                        name, data = item if isinstance(item, tuple) else (item, Path(item).read_bytes())
-                        images.append(read_image(data, str(name)))
+                        is_upload = isinstance(item, tuple)  # (name, encoded bytes)
+                        images.append(read_image(item[1], item[0]) if is_upload else read_image_file(item))
                     except (OSError, ValueError) as err:
                         if strict:
                             raise
