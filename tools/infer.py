@@ -15,16 +15,14 @@ and the exit status is 1 when any image failed (``--strict``: stop at the first,
 Runs mmocr's ``TextRecInferencer`` on the config and checkpoint, so anything that works here works in
 mmocr's own inference API. With ``--onnx`` it reads with an export of ``tools/deployment/pytorch2onnx.py``
 on onnxruntime (:mod:`lmim_mm.deploy`): the dictionary, settings and test metrics come from the export,
-no config or checkpoint is needed. Both paths are :mod:`lmim_mm.apis.inference`'s readers and decode
-images with its ``read_image_file``, so they read the same pixels and word their errors alike.
+no config or checkpoint is needed. Both paths read through :meth:`lmim_mm.apis.WordReader.read_inputs`, so they
+decode the same pixels and word their errors alike.
 """
 import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
-
-from tqdm import tqdm
+from typing import TYPE_CHECKING, List, Optional, Tuple
 
 if TYPE_CHECKING:
     from lmim_mm.evaluation import TextScorer
@@ -63,40 +61,6 @@ def collect_inputs(path: str) -> Tuple[List[str], Optional[List[str]]]:
     return [img for img, _ in source.files], [label for _, label in source.files] if source.labeled else None
 
 
-def read_in_batches(decode: Callable[[str], Any], recognize: Callable[[list], List[dict]], paths: List[str],
-                    batch_size: int, strict: bool = False) -> List[dict]:
-    """Decode and recognize ``paths`` a batch at a time (a progress bar on stderr), going on past bad images.
-
-    Both inference paths read through here, so an image that cannot be read is reported the same way.
-
-    Args:
-        decode: Image path -> image; raises ``ValueError`` / ``OSError`` naming the file for one it cannot use.
-        recognize: Decoded images -> ``{"text", "scores"}`` each.
-        paths: Image files.
-        batch_size: Images recognized at once.
-        strict: Re-raise the first decoding error instead of going on.
-
-    Returns:
-        Per path, its ``{"text", "scores"}`` or ``{"error": <the decoder's message>}`` (also printed on stderr).
-    """
-    results = []
-    with tqdm(total=len(paths), desc='reading', unit='img', file=sys.stderr) as bar:
-        for start in range(0, len(paths), batch_size):
-            batch, decoded, errors = paths[start:start + batch_size], [], {}
-            for index, path in enumerate(batch):
-                try:
-                    decoded.append(decode(path))
-                except (OSError, ValueError) as err:
-                    if strict:
-                        raise
-                    errors[index] = str(err)
-                    bar.write(f'cannot read {err}', file=sys.stderr)
-            predictions = iter(recognize(decoded) if decoded else [])
-            results += [dict(error=errors[i]) if i in errors else next(predictions) for i in range(len(batch))]
-            bar.update(len(batch))
-    return results
-
-
 def report(images: List[str], results: List[dict], labels: Optional[List[str]], scorer: 'TextScorer',
            out: Optional[str] = None) -> int:
     """Print ``<image> <word> <confidence>`` per image read and, with labels, the JSON summary of ``scorer``'s
@@ -128,12 +92,11 @@ def report(images: List[str], results: List[dict], labels: Optional[List[str]], 
 
 def main() -> int:
     args = parse_args()
-    from lmim_mm.apis import build_word_reader, read_image_file
+    from lmim_mm.apis import build_word_reader
 
     images, labels = collect_inputs(args.path)
     reader = build_word_reader(args.config, args.checkpoint, args.onnx, args.device)
-    results = read_in_batches(read_image_file, lambda arrays: reader.read(arrays, args.batch_size),
-                              images, args.batch_size, args.strict)
+    results = reader.read_inputs(images, args.batch_size, strict=args.strict, progress=True)
     return report(images, results, labels, reader.scorer, args.out)
 
 

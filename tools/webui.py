@@ -12,7 +12,7 @@ and answers JSON ``{"results": [{"name", "text", "confidence", "steps"} or {"nam
 with a JSON ``{"error"}``: a body over ``--max-mb`` (judged from ``Content-Length`` before reading it,
 413), more than ``--max-files`` files (413), no ``Content-Length`` (411), not ``multipart/form-data``
 (415), no file (400). Images are decoded by the reader of training and testing
-(:func:`lmim_mm.apis.read_image_file`'s rules: empty, undecodable, truncated and over 64 Mpixel files
+(:meth:`lmim_mm.apis.WordReader.read_inputs`: empty, undecodable, truncated and over 64 Mpixel files
 are refused, judged from the header). Python's standard library server, one recognition at a time; it
 listens on 127.0.0.1 unless ``--host`` says otherwise. Nothing is fetched from the internet.
 """
@@ -90,26 +90,18 @@ def parse_upload(content_type: str, body: bytes, max_files: int) -> List[Tuple[s
 
 def read_uploads(reader: 'WordReader', files: List[Tuple[str, bytes]], lock: threading.Lock) -> Tuple[int, dict]:
     """Read the uploaded files: the status (200 when at least one was read, else 422) and the JSON answer."""
-    from lmim_mm.datasets.image_io import ImageDecodeError, read_image
-
-    start, images, results = time.perf_counter(), [], []
-    for name, data in files:
-        try:
-            images.append(read_image(data, name))
-            results.append(dict(name=name))
-        except ImageDecodeError as err:
-            results.append(dict(name=name, error=str(err)))
-    if images:
-        with lock:  # one recognition at a time: the CPU is shared anyway, and the model's hooks are per call
-            predictions = iter(reader.read(images, batch_size=len(images), top_k=TOP_K))
-        for result in results:
-            if 'error' not in result:
-                prediction = next(predictions)
-                confidence = float(prediction['scores'])  # NaN for an empty word: JSON has no NaN
-                result.update(text=prediction['text'], confidence=None if math.isnan(confidence) else confidence,
-                              steps=prediction['steps'])
+    start, results = time.perf_counter(), []
+    with lock:  # one recognition at a time: the CPU is shared anyway, and the model's hooks are per call
+        predictions = reader.read_inputs(files, batch_size=len(files), top_k=TOP_K)
+    for (name, _), prediction in zip(files, predictions):
+        if 'error' in prediction:
+            results.append(dict(name=name, error=prediction['error']))
+            continue
+        confidence = float(prediction['scores'])  # NaN for an empty word: JSON has no NaN
+        results.append(dict(name=name, text=prediction['text'],
+                            confidence=None if math.isnan(confidence) else confidence, steps=prediction['steps']))
     answer = dict(results=results, seconds=round(time.perf_counter() - start, 3))
-    if images:
+    if any('error' not in result for result in results):
         return HTTPStatus.OK, answer
     return HTTPStatus.UNPROCESSABLE_ENTITY, dict(answer, error='; '.join(r['error'] for r in results))
 

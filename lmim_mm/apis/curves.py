@@ -1,10 +1,7 @@
-"""Training / validation curves from mmengine's ``LocalVisBackend`` logs.
-
-A run logs to ``<work_dir>/<timestamp>/vis_data/scalars.json``, one JSON object per line:
-training lines carry ``iter`` (plus ``loss``, ``lr``, ... and ``epoch`` for epoch-based logging),
-validation / test lines carry their metrics (e.g. ``IIIT5K/recog/word_acc_ignore_case_symbol``) and
-``step``, which is the epoch (``LoggerHook(log_metric_by_epoch=True)``, mmengine's default) or the
-iteration.
+"""Training / validation curves from mmengine's ``LocalVisBackend`` logs: ``<work_dir>/<timestamp>/vis_data/
+scalars.json``, one JSON object per line; training lines carry ``iter`` (plus ``loss``, ``lr``, ... and ``epoch`` for
+epoch-based logging), validation / test lines their metrics (e.g. ``IIIT5K/recog/word_acc_ignore_case_symbol``) and
+``step``: the epoch (``LoggerHook(log_metric_by_epoch=True)``, mmengine's default) or the iteration.
 """
 import json
 from pathlib import Path
@@ -31,12 +28,8 @@ def find_scalars(work_dir: PathLike) -> Path:
 
 
 def read_scalars(work_dir: PathLike) -> List[dict]:
-    """The records of a run's newest ``scalars.json`` (see :func:`find_scalars`), in file order.
-
-    Raises:
-        FileNotFoundError: no ``scalars.json``.
-        ValueError: a line is not a JSON object, naming the file and line.
-    """
+    """The records of a run's newest ``scalars.json`` (:func:`find_scalars`), in file order; a line that is not a
+    JSON object raises a ``ValueError`` naming the file and line."""
     path = find_scalars(work_dir)
     records = []
     for number, line in enumerate(path.read_text().splitlines(), start=1):
@@ -53,12 +46,9 @@ def read_scalars(work_dir: PathLike) -> List[dict]:
 
 
 def key_series(records: Sequence[dict], key: str) -> Tuple[np.ndarray, np.ndarray, str]:
-    """The logged values of ``key`` in the ``records`` of one run (:func:`read_scalars`) against their x coordinate:
-    x (K,), y (K,) float arrays and the x-axis label (``'iteration'`` or ``'epoch'``).
-
-    Training values (records with ``iter``) are placed at their iteration, validation values at their ``step``,
-    read as the epoch when the run logged epochs with its training values. A value that is not a number raises.
-    """
+    """The values of ``key`` in the ``records`` of one run (:func:`read_scalars`): x (K,), y (K,) float arrays and the
+    x-axis label (``'iteration'``, or ``'epoch'`` when the run logged epochs with its training values). Training values
+    (with ``iter``) are placed at their iteration, validation values at their ``step``; a non-number raises."""
     rows = [r for r in records if key in r]
     for r in rows:
         if isinstance(r[key], bool) or not isinstance(r[key], (int, float)):

@@ -17,9 +17,8 @@ from lmim_mm.utils.checkpoint import load_pretrained
 
 def read_encoder_inputs(config: str, data: str, num: Optional[int] = None, skip: int = 0,
                         labeled: bool = False) -> Tuple[torch.Tensor, List[Optional[str]]]:
-    """Word images as the recognizer of ``config`` reads them in testing: its test pipeline
-    (``test_dataloader.dataset.pipeline`` without ``LoadOCRAnnotations``, as mmocr's inferencer runs it) and
-    its ``model.data_preprocessor``.
+    """Word images as the recognizer of ``config`` reads them in testing: its test pipeline (without
+    ``LoadOCRAnnotations``, as mmocr's inferencer runs it) and its ``model.data_preprocessor``.
 
     Args:
         config: Recognizer config file.
@@ -33,9 +32,8 @@ def read_encoder_inputs(config: str, data: str, num: Optional[int] = None, skip:
 
     Raises:
         FileNotFoundError: ``data`` does not exist or holds no sample past ``skip``.
-        DatasetFormatError / ImageDecodeError: an unlabeled source for ``labeled``, or an undecodable image
-            (naming it).
-        KeyError: the config has no test pipeline.
+        DatasetFormatError / ImageDecodeError / KeyError: an unlabeled source for ``labeled``, an undecodable image
+            (naming it), a config without test pipeline.
     """
     cfg = Config.fromfile(config)
     source = open_source(data)
@@ -63,12 +61,8 @@ def read_encoder_inputs(config: str, data: str, num: Optional[int] = None, skip:
 
 
 def build_backbone(config: str, checkpoint: Optional[str] = None, prefix: Optional[str] = 'backbone.') -> TextViT:
-    """``model.backbone`` of ``config`` with all tokens as output, randomly initialised (the global torch seed
-    decides) or loaded strictly from ``checkpoint`` under ``prefix``.
-
-    Raises:
-        ValueError: ``model.backbone`` is not a TextViT (naming the config).
-    """
+    """``model.backbone`` of ``config`` (a ``ValueError`` naming the config if not a TextViT) with all tokens as output,
+    randomly initialised (the global torch seed decides) or loaded strictly from ``checkpoint`` under ``prefix``."""
     cfg = dict(Config.fromfile(config).model.backbone)
     if cfg.pop('type', None) not in ('TextViT', 'mmpretrain.TextViT'):
         raise ValueError(f'{config}: model.backbone must be a TextViT')
@@ -87,29 +81,21 @@ def encode_patch_tokens(backbone: TextViT, images: torch.Tensor, batch_size: int
 
 
 def token_feature_stats(tokens: torch.Tensor) -> Dict[str, float]:
-    """Summarise the patch tokens of a batch of images.
-
-    A recognizer's decoder reads a word by attending to the tokens of the characters one after the other,
-    so the tokens of one image must differ with the character and the position under them; a pretraining
-    run whose target is easy to predict from the whole image (a weak teacher, for instance) can end with
-    every token of an image nearly alike, which these figures show.
+    """Summarise the patch tokens of a batch of images. A decoder reads a word by attending to its characters' tokens
+    one after the other, so they must differ with the character and position under them; a pretraining run whose
+    target is easy to predict from the whole image (a weak teacher) can end with an image's tokens nearly alike.
 
     Args:
-        tokens: Patch tokens (no [cls]) of N images, (N, L, C) with L >= 2.
+        tokens: Patch tokens (no [cls]) of N images, (N, L, C) with L >= 2 (else a ``ValueError``).
 
     Returns:
-        ``cos_within``: mean cosine similarity of two different tokens of the same image (1: every
-        token of an image points the same way);
-        ``within_image_var``: share of the feature variance left after subtracting each image's mean
-        token - what tells characters and positions in a word apart;
-        ``position_var``: share of the variance explained by the token position alone (the mean over
-        images at each position);
-        ``effective_rank``: exp of the entropy of the normalised squared singular values of the
-        centred tokens (Roy & Vetterli, 2007), between 1 and C.
+        ``cos_within``: mean cosine similarity of two different tokens of the same image (1: all point one way);
+        ``within_image_var``: share of the feature variance left after subtracting each image's mean token - what
+        tells characters and positions in a word apart;
+        ``position_var``: share of the variance explained by the token position alone (the mean over images);
+        ``effective_rank``: exp of the entropy of the normalised squared singular values of the centred tokens
+        (Roy & Vetterli, 2007), between 1 and C.
         Tokens without variance (all equal up to rounding) give 0 for the three last.
-
-    Raises:
-        ValueError: ``tokens`` is not (N, L >= 2, C).
     """
     if tokens.dim() != 3 or tokens.shape[1] < 2:
         raise ValueError(f'tokens must be (N, L >= 2, C), got {tuple(tokens.shape)}')

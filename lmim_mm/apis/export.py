@@ -1,9 +1,6 @@
-"""ONNX export of the LMIM recognizer: the encoder and one KV-cached decoder step, checked on onnxruntime.
-
-The two graphs' inputs and outputs are listed in :mod:`lmim_mm.deploy.runtime`; batch, beams and past length
-are dynamic; the settings go into both graphs' metadata. They are traced with PyTorch's TorchScript-based
-exporter (``dynamo=False``: no onnxscript needed, seconds for a ViT-S).
-"""
+"""ONNX export of the LMIM recognizer, checked on onnxruntime: the encoder and one KV-cached decoder step (inputs and
+outputs listed in :mod:`lmim_mm.deploy.runtime`; batch, beams and past length dynamic; the settings in both graphs'
+metadata), traced by PyTorch's TorchScript-based exporter (``dynamo=False``: no onnxscript, seconds for a ViT-S)."""
 import warnings
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -12,10 +9,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from lmim_mm.deploy import runtime as onnx_runtime
 from lmim_mm.deploy.runtime import ONNXRecognizer, postprocess
 from lmim_mm.deploy.settings import DECODER_FILE, ENCODER_FILE, METADATA_KEY, DeploySettings
-from lmim_mm.models.layers.text_decoder import KV, TransformerTextDecoder, project_kv
+from lmim_mm.models.layers.text_decoder import KV, TransformerTextDecoder
 from lmim_mm.models.layers.text_decoding import beam_search, greedy_decode
 from lmim_mm.models.textrecog.decoders import ViTTransformerDecoder
 
@@ -30,13 +26,8 @@ def encoder_memory(recognizer: nn.Module, images: torch.Tensor) -> torch.Tensor:
 
 
 class ConcatCache:
-    """The :class:`~lmim_mm.models.layers.text_decoder.KVCache` interface over explicit past keys/values:
-    :meth:`append` concatenates the new step to the past, so a traced graph takes a past of any length.
-
-    Args:
-        keys: Past keys (L, B, H, T, d_k).
-        values: Past values (L, B, H, T, d_v).
-    """
+    """The :class:`~lmim_mm.models.layers.text_decoder.KVCache` interface over explicit past keys (L, B, H, T, d_k)
+    and values (L, B, H, T, d_v): :meth:`append` concatenates the new step, so a traced graph takes any past length."""
 
     def __init__(self, keys: torch.Tensor, values: torch.Tensor) -> None:
         self.past_keys, self.past_values = keys, values
@@ -59,8 +50,7 @@ class ConcatCache:
 
 
 class EncoderGraph(nn.Module):
-    """``encoder.onnx``: images -> every decoder layer's cross-attention keys and values, for an mmocr
-    ``EncoderDecoderRecognizer`` with a :class:`ViTTransformerDecoder`."""
+    """``encoder.onnx`` of an mmocr ``EncoderDecoderRecognizer`` with a :class:`ViTTransformerDecoder`."""
 
     def __init__(self, recognizer: nn.Module) -> None:
         super().__init__()
@@ -68,8 +58,7 @@ class EncoderGraph(nn.Module):
 
     def forward(self, images: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """Normalised images (N, 3, H, W) -> keys (L, N, heads, S, d_k) and values (L, N, heads, S, d_v)."""
-        memory = encoder_memory(self.recognizer, images)
-        kv = [project_kv(layer.enc_attn, memory) for layer in self.recognizer.decoder.transformer.layer_stack]
+        kv = self.recognizer.decoder.transformer.memory_kv(encoder_memory(self.recognizer, images))
         return torch.stack([k for k, _ in kv]), torch.stack([v for _, v in kv])
 
 
@@ -177,8 +166,8 @@ def export_recognizer(recognizer: nn.Module, out_dir: Union[str, Path], images: 
 
 
 def quantize_export(src_dir: Union[str, Path], out_dir: Union[str, Path]) -> None:
-    """Dynamic int8 quantisation (onnxruntime's ``quantize_dynamic``: int8 weights of MatMul/Gemm,
-    activations quantised per call) of both graphs of an export, settings kept.
+    """Dynamic int8 quantisation (onnxruntime's ``quantize_dynamic``: int8 weights of MatMul/Gemm, activations
+    quantised per call) of both graphs of an export, settings kept.
 
     Args:
         src_dir: fp32 export folder.
@@ -208,29 +197,25 @@ def compare_with_pytorch(recognizer: nn.Module, onnx_model: ONNXRecognizer, imag
         beam_widths: Widths to compare; 1 = greedy decoding.
 
     Returns:
-        Per width ``w``: ``same_words_w``, the fraction of images read as the same word (mmocr's
-        postprocessing), and ``max_prob_diff_w``, the largest difference of a per-step probability
-        (every class for greedy decoding, the chosen tokens' for beam search) when all token ids
-        are equal, else None.
+        Per width ``w``: ``same_words_w``, the fraction of images read as the same word (mmocr's postprocessing),
+        and ``max_prob_diff_w``, the largest difference of a per-step probability (every class for greedy decoding,
+        the chosen tokens' for beam search) when all token ids are equal, else None.
     """
     settings = onnx_model.settings
-    decoder = recognizer.decoder.transformer
-    memory = encoder_memory(recognizer, images)
-    onnx_memory = onnx_model.encode(images.numpy())
+    decoder, memory = recognizer.decoder.transformer, encoder_memory(recognizer, images)
     steps, eos = settings.max_seq_len, settings.end_idx
     out: Dict[str, Optional[float]] = {}
     for width in beam_widths:
+        onnx_ids, onnx_token_probs, onnx_probs = onnx_model.decode_with_probs(images.numpy(), width)
         if width <= 1:
             ids, probs = greedy_decode(decoder, memory, steps, eos)
-            onnx_ids, onnx_probs = onnx_runtime.greedy_decode(onnx_model, onnx_memory, steps, eos)
-            chosen = [np.take_along_axis(p, i[..., None], 2)[..., 0] for p, i in
-                      ((probs.numpy(), ids.numpy()), (onnx_probs, onnx_ids))]
+            token_probs = probs.gather(2, ids[..., None])[..., 0]
         else:
-            ids, probs, _ = beam_search(decoder, memory, steps, eos, width)
-            onnx_ids, onnx_probs, _ = onnx_runtime.beam_search(onnx_model, onnx_memory, steps, eos, width)
-            chosen = [probs.numpy(), onnx_probs]
-        words = [postprocess(i, p, settings) for i, p in zip((ids.numpy(), onnx_ids), chosen)]
+            ids, token_probs, _ = beam_search(decoder, memory, steps, eos, width)
+            probs, onnx_probs = token_probs, onnx_token_probs
+        ids, token_probs, probs = ids.numpy(), token_probs.numpy(), probs.numpy()
+        words = [postprocess(*pair, settings) for pair in ((ids, token_probs), (onnx_ids, onnx_token_probs))]
         out[f'same_words_{width}'] = float(np.mean([a[0] == b[0] for a, b in zip(*words)]))
-        same_ids = ids.shape == onnx_ids.shape and bool((ids.numpy() == onnx_ids).all())
-        out[f'max_prob_diff_{width}'] = float(np.abs(probs.numpy() - onnx_probs).max()) if same_ids else None
+        same_ids = ids.shape == onnx_ids.shape and bool((ids == onnx_ids).all())
+        out[f'max_prob_diff_{width}'] = float(np.abs(probs - onnx_probs).max()) if same_ids else None
     return out

@@ -1,11 +1,13 @@
 """Read word images with a trained recognizer, PyTorch or ONNX, through one interface (:func:`build_word_reader`;
 used by ``tools/infer.py`` and ``tools/webui.py``)."""
 import os.path as osp
+import sys
 from pathlib import Path
-from typing import List, NamedTuple, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmocr.apis import TextRecInferencer
+from tqdm import tqdm
 
 from lmim_mm.datasets.image_io import read_image
 from lmim_mm.deploy import ONNXRecognizer, postprocess, to_input
@@ -15,11 +17,8 @@ from lmim_mm.utils.checkpoint import check_state_dict, checkpoint_uri, load_stat
 
 
 def read_image_file(path: str) -> np.ndarray:
-    """An image file decoded as in training and testing, BGR (H, W, 3) uint8; both inference paths read with it.
-
-    Raises:
-        ImageDecodeError: empty, undecodable, truncated or too large, naming the file and the reason.
-    """
+    """An image file decoded as in training and testing, BGR (H, W, 3) uint8; ``ImageDecodeError`` naming the file
+    and the reason for an empty, undecodable, truncated or too large one."""
     return read_image(Path(path).read_bytes(), path)
 
 
@@ -36,15 +35,14 @@ def decoding_steps(probs: np.ndarray, vocabulary: Vocabulary, top_k: int = 3) ->
     """The steps of one decoded word, read as mmocr's ``AttentionPostprocessor`` reads its word.
 
     Args:
-        probs: Class probabilities of each step (T, C), as the decoder gives them to the postprocessor (beam
-            search: the chosen token's probability at its class, zeros elsewhere).
+        probs: Class probabilities of each step (T, C), as the decoder gives them to the postprocessor.
         vocabulary: The decoder's classes.
         top_k: Alternatives listed per step.
 
     Returns:
-        Per kept step ``{"char", "prob", "end", "top": [{"char", "prob"}, ...]}``: the most probable class,
-        whether it is the end token, and the ``top_k`` most probable classes. The steps end with the end
-        step when the word ends within T steps; ignored classes (padding) are skipped.
+        Per kept step ``{"char", "prob", "end", "top": [{"char", "prob"}, ...]}``: the most probable class, whether
+        it is the end token, and the ``top_k`` most probable classes; ignored classes (padding) are skipped, and the
+        end step is the last.
     """
     ignore = set(vocabulary.ignore_indexes)
     order = np.argsort(-probs, axis=-1, kind='stable')[:, :top_k]
@@ -61,8 +59,8 @@ def decoding_steps(probs: np.ndarray, vocabulary: Vocabulary, top_k: int = 3) ->
 
 
 class WordReader:
-    """Reads decoded word images (BGR, :func:`read_image_file`) as mmocr predicts them (the word and the mean
-    probability of its characters) and, on request, the decoding steps; subclasses supply :meth:`_predict`.
+    """Reads word images as mmocr predicts them (the word and the mean probability of its characters) and, on
+    request, the decoding steps; subclasses supply :meth:`_predict`.
 
     Attributes:
         vocabulary: The decoder's classes.
@@ -82,11 +80,10 @@ class WordReader:
         Args:
             images: BGR uint8 (h, w, 3) images of any sizes (:func:`read_image_file`).
             batch_size: Images recognized at once.
-            top_k: 0: words only; more: also the decoding steps with this many alternatives each.
+            top_k: 0: words only; more: also the decoding steps (:func:`decoding_steps`) with this many alternatives.
 
         Returns:
-            Per image ``{"text", "scores"}`` (the word and its confidence), plus ``"steps"``
-            (:func:`decoding_steps`) when ``top_k`` > 0.
+            Per image ``{"text", "scores"}`` (the word and its confidence), plus ``"steps"`` when ``top_k`` > 0.
         """
         predictions = self._predict(list(images), batch_size)
         for prediction in predictions:
@@ -94,6 +91,39 @@ class WordReader:
             if top_k > 0:
                 prediction['steps'] = decoding_steps(probs, self.vocabulary, top_k)
         return predictions
+
+    def read_inputs(self, inputs: Sequence[Union[str, Path, Tuple[str, bytes]]], batch_size: int = 64, top_k: int = 0,
+                    strict: bool = False, progress: bool = False) -> List[dict]:
+        """Decode and read image files or uploads a batch at a time, going on past the ones that cannot be read.
+
+        Args:
+            inputs: Image files, or ``(name, encoded bytes)`` pairs.
+            batch_size: Images decoded and recognized at once.
+            top_k: As in :meth:`read`.
+            strict: Re-raise the first decoding error instead of going on.
+            progress: A progress bar on stderr, with each decoding error printed above it.
+
+        Returns:
+            Per input, in order: its :meth:`read` result, or ``{"error": <the reason, naming the image>}``.
+        """
+        results = []
+        with tqdm(total=len(inputs), desc='reading', unit='img', file=sys.stderr, disable=not progress) as bar:
+            for start in range(0, len(inputs), batch_size):
+                batch, images, errors = inputs[start:start + batch_size], [], {}
+                for index, item in enumerate(batch):
+                    try:
+                        is_upload = isinstance(item, tuple)  # (name, encoded bytes)
+                        images.append(read_image(item[1], item[0]) if is_upload else read_image_file(item))
+                    except (OSError, ValueError) as err:
+                        if strict:
+                            raise
+                        errors[index] = str(err)
+                        if progress:
+                            bar.write(f'cannot read {err}', file=sys.stderr)
+                predictions = iter(self.read(images, batch_size, top_k) if images else [])
+                results += [dict(error=errors[i]) if i in errors else next(predictions) for i in range(len(batch))]
+                bar.update(len(batch))
+        return results
 
 
 class TorchWordReader(WordReader):
@@ -160,11 +190,8 @@ class ONNXWordReader(WordReader):
 
 def build_word_reader(config: Optional[str] = None, checkpoint: Optional[str] = None, onnx: Optional[str] = None,
                       device: Optional[str] = None) -> WordReader:
-    """A :class:`TorchWordReader` on ``config`` + ``checkpoint``, or an :class:`ONNXWordReader` on ``onnx``.
-
-    Raises:
-        ValueError: neither or both were given.
-    """
+    """A :class:`TorchWordReader` on ``config`` + ``checkpoint``, or an :class:`ONNXWordReader` on ``onnx`` (one of
+    the two, else a ``ValueError``)."""
     if (onnx is None) == (config is None or checkpoint is None):
         raise ValueError('read with CONFIG and CHECKPOINT, or with an ONNX export folder (one of the two)')
     return ONNXWordReader(onnx) if onnx else TorchWordReader(config, checkpoint, device)

@@ -19,10 +19,7 @@ def read_labels(path: PathLike, fmt: str = 'auto') -> Iterator[str]:
         fmt: One of :data:`LABEL_FORMATS`, or ``'auto'`` (a data source of the guessed format).
 
     Returns:
-        An iterator over the labels.
-
-    Raises:
-        DatasetFormatError: an unlabeled data source.
+        An iterator over the labels; an unlabeled data source raises a ``DatasetFormatError``.
     """
     if fmt == 'predictions':
         return iter(read_predictions(path)[1])

@@ -1,6 +1,5 @@
-"""Frozen-encoder probe: the recognizer's column CTC head read off an encoder's patch tokens. Only one linear
-layer trains, on cached tokens, so probing an encoder costs one forward pass over the images and seconds of
-training: a cheap signal of how readable an encoder's features are, before any fine-tuning."""
+"""Frozen-encoder probe: the recognizer's column CTC head read off an encoder's cached patch tokens. Only one linear
+layer trains: a cheap signal, before any fine-tuning, of how readable an encoder's features are."""
 import os.path as osp
 import re
 import string
@@ -32,12 +31,10 @@ def text_samples(words: Sequence[str]) -> List[TextRecogDataSample]:
 
 
 class LinearCTCProbe(nn.Module):
-    """Standardisation + :class:`ColumnCTCDecoder` on frozen patch tokens.
-
-    The tokens are standardised with statistics of the probe's training tokens (MAE's linear probing puts an
-    affine-free BatchNorm there); each column's tokens are concatenated (a column covers the full height of a
-    word) and mapped to ``steps_per_column`` CTC steps over digits and lower-case letters (what WAICS
-    counts), trained with mmocr's ``CTCModuleLoss`` and read with its ``CTCPostProcessor``.
+    """:class:`ColumnCTCDecoder` on frozen patch tokens standardised with the statistics of the probe's training
+    tokens (where MAE's linear probe puts an affine-free BatchNorm): each column's tokens (the full height of a word)
+    concatenated and mapped to ``steps_per_column`` CTC steps over :data:`PROBE_CHARSET`, trained with mmocr's
+    ``CTCModuleLoss`` and read with its ``CTCPostProcessor``.
 
     Args:
         mean: Per row and channel mean of the training tokens, (H', 1, C).
@@ -88,21 +85,9 @@ def evaluate_probe(probe: LinearCTCProbe, tokens: torch.Tensor, words: Sequence[
 def train_ctc_probe(tokens: torch.Tensor, words: Sequence[str], grid: Tuple[int, int], steps: int = 300,
                     batch_size: int = 256, lr: float = 0.1, weight_decay: float = 1e-4,
                     seed: int = 0) -> LinearCTCProbe:
-    """Fit a :class:`LinearCTCProbe` on cached tokens with AdamW (cosine schedule).
-
-    Args:
-        tokens: Patch tokens of the training words (N, H' * W', C).
-        words: Their labels.
-        grid: Token grid (H', W').
-        steps: Optimisation steps.
-        batch_size: Words per step (sampled with replacement).
-        lr: Peak learning rate.
-        weight_decay: AdamW weight decay.
-        seed: Seed of the layer's init and the batches.
-
-    Returns:
-        The probe, in eval mode.
-    """
+    """A :class:`LinearCTCProbe` (eval mode) fitted to the patch tokens (N, H' * W', C) of ``words`` on the token
+    ``grid`` (H', W'): ``steps`` AdamW steps (peak ``lr``, cosine schedule) of ``batch_size`` words drawn with
+    replacement; ``seed`` seeds the layer's init and the batches."""
     if len(tokens) != len(words):
         raise ValueError(f'{len(tokens)} token rows but {len(words)} words')
     generator = torch.Generator().manual_seed(seed)
@@ -136,8 +121,8 @@ def probe_encoder(train_tokens: torch.Tensor, train_words: Sequence[str], test_t
         **train_kwargs: Passed to :func:`train_ctc_probe` (steps, lr, seed, ...).
 
     Returns:
-        :func:`evaluate_probe`'s ``acc``, ``one_minus_ned`` and ``loss`` on the training words
-        (prefixed ``train_``) and on the held-out words (``test_``).
+        :func:`evaluate_probe`'s ``acc``, ``one_minus_ned`` and ``loss`` on the training words (prefixed ``train_``)
+        and on the held-out words (``test_``).
     """
     probe = train_ctc_probe(train_tokens, train_words, grid, **train_kwargs)
     return {f'{split}_{name}': value

@@ -35,12 +35,10 @@ def encoder_rules(src_prefix: str, dst_prefix: str) -> List[Rule]:
                                                                                   dst_prefix + 'layers.')
 
 
-def mae_decoder_rules(dst_prefix: str) -> List[Rule]:
-    """Rules renaming MAE's pixel decoder to a :class:`~lmim_mm.models.necks.TextMAEDecoder` under ``dst_prefix``."""
-    return [(r'(mask_token|decoder_pos_embed|decoder_embed\.weight|decoder_embed\.bias|decoder_pred\.weight'
-             r'|decoder_pred\.bias)', dst_prefix + r'\1'),
-            (r'decoder_norm\.(weight|bias)', dst_prefix + r'ln1.\1')] + block_rules('decoder_blocks.',
-                                                                                 dst_prefix + 'decoder_blocks.')
+#: MAE's pixel decoder -> :class:`~lmim_mm.models.necks.TextMAEDecoder` (``neck.*``).
+MAE_DECODER_RULES = [(r'(mask_token|decoder_pos_embed|decoder_(?:embed|pred)\.(?:weight|bias))', r'neck.\1'),
+                     (r'decoder_norm\.(weight|bias)', r'neck.ln1.\1')] + block_rules('decoder_blocks.',
+                                                                                      'neck.decoder_blocks.')
 
 
 #: An MAE / MAERec / LMIM training checkpoint's state dict (``torch_load`` allows their ``argparse.Namespace``).
@@ -58,12 +56,10 @@ def convert_maerec_mae(checkpoint: Mapping[str, Any], prefix: str = '', with_dec
         source: Name used in error messages.
 
     Returns:
-        The converted state dict and the dropped (decoder) keys.
-
-    Raises:
-        ConversionError: a key is neither mapped nor dropped on purpose.
+        The converted state dict and the dropped (decoder) keys; a key neither mapped nor dropped on purpose raises
+        a ``ConversionError``.
     """
-    rules = encoder_rules('', prefix) + (mae_decoder_rules('neck.') if with_decoder else [])
+    rules = encoder_rules('', prefix) + (MAE_DECODER_RULES if with_decoder else [])
     return convert_keys(extract_state_dict(checkpoint, source), rules, drop=() if with_decoder else MAE_DECODER_KEYS,
                         source=source)
 
@@ -85,22 +81,17 @@ DECODER_RULES: List[Rule] = [
 
 def convert_lmim_pretrain(checkpoint: Mapping[str, Any],
                           source: str = 'LMIM pretraining checkpoint') -> Tuple[Dict[str, torch.Tensor], List[str]]:
-    """Convert the authors' LMIM pretraining state dict to lmim_mm's ``LMIM``.
-
-    Source keys: ``model_maeenc.*`` (student -> ``backbone.*``), ``model_maeenc_momentum.*`` (teacher ->
-    ``teacher.*``), ``decoder_embed`` (queries), ``decoder_embed2`` (memory), ``mask_token``,
-    ``decoder_pos_embed``, ``decoder_blocks.N`` (``nn.TransformerDecoderLayer``, kept as is), ``decoder_norm``,
-    ``decoder_pred`` (-> ``neck.*``).
+    """Convert the authors' LMIM pretraining state dict to lmim_mm's ``LMIM``: ``model_maeenc.*`` (student) ->
+    ``backbone.*``, ``model_maeenc_momentum.*`` (teacher) -> ``teacher.*``, the decoder (``decoder_embed``: queries,
+    ``decoder_embed2``: memory, ``mask_token``, ``decoder_pos_embed``, ``decoder_blocks.N`` kept as
+    ``nn.TransformerDecoderLayer``, ``decoder_norm``, ``decoder_pred``) -> ``neck.*``.
 
     Args:
         checkpoint: ``{'model': state_dict, ...}`` or the bare state dict.
         source: Name used in error messages.
 
     Returns:
-        The converted state dict and the dropped keys (none: every key has a target).
-
-    Raises:
-        ConversionError: listing every key that has no target.
+        The converted state dict and the dropped keys (none); a ``ConversionError`` lists every key without target.
     """
     rules = encoder_rules('model_maeenc.', 'backbone.') + encoder_rules('model_maeenc_momentum.',
                                                                         'teacher.') + DECODER_RULES
@@ -121,22 +112,17 @@ RECOGNIZER_DROP: List[str] = [r'encoder\.' + key for key in MAE_DECODER_KEYS]
 
 def convert_lmim_recognizer(checkpoint: Mapping[str, Any],
                             source: str = 'LMIM recognizer checkpoint') -> Tuple[Dict[str, torch.Tensor], List[str]]:
-    """Map every key of an authors' recognizer checkpoint to ours.
-
-    Source: ``encoder.*`` (timm ViT), ``linear_norm.{0,1}.*`` (Linear + LayerNorm) and ``decoder.*`` (MMOCR-0.x
-    NRTR-style decoder). Target: mmocr's ``EncoderDecoderRecognizer`` with ``TextViT`` (``backbone``),
-    ``LinearNorm`` (``encoder``) and ``ViTTransformerDecoder`` (``decoder``; its ``TransformerTextDecoder``,
-    ``decoder.transformer``, keeps the authors' submodule names).
+    """Map every key of an authors' recognizer checkpoint to ours: ``encoder.*`` (timm ViT) -> ``backbone.*``
+    (``TextViT``), ``linear_norm.{0,1}.*`` (Linear + LayerNorm) -> ``encoder.*`` (``LinearNorm``), ``decoder.*``
+    (MMOCR-0.x NRTR-style) -> ``decoder.transformer.*`` (``TransformerTextDecoder``, the authors' submodule names).
 
     Args:
-        checkpoint: ``{'model': state_dict, ...}`` / ``{'state_dict': ...}`` or the bare state dict;
-            other training entries (optimizer, epoch, args) are ignored.
+        checkpoint: ``{'model': state_dict, ...}`` / ``{'state_dict': ...}`` or the bare state dict; other training
+            entries (optimizer, epoch, args) are ignored.
         source: Name used in error messages (e.g. the file path).
 
     Returns:
-        Our state dict (loads strictly into the recognizer) and the list of dropped source keys.
-
-    Raises:
-        ConversionError: a key is neither mapped nor dropped on purpose.
+        Our state dict (loads strictly into mmocr's ``EncoderDecoderRecognizer``) and the dropped source keys; a key
+        neither mapped nor dropped on purpose raises a ``ConversionError``.
     """
     return convert_keys(extract_state_dict(checkpoint, source), RECOGNIZER_RULES, RECOGNIZER_DROP, source=source)

@@ -29,8 +29,8 @@ def convert_keys(state_dict: Mapping[str, torch.Tensor], rules: Sequence[Rule], 
         The converted state dict and the list of dropped keys.
 
     Raises:
-        ConversionError: listing every key that no rule maps and no drop pattern covers, or two
-            source keys mapped to one target key.
+        ConversionError: listing every key that no rule maps and no drop pattern covers, or naming two keys
+            mapped to one.
     """
     compiled = [(re.compile(p), r) for p, r in rules]
     drop_patterns = [re.compile(p) for p in drop]
@@ -51,6 +51,5 @@ def convert_keys(state_dict: Mapping[str, torch.Tensor], rules: Sequence[Rule], 
             else:
                 unknown.append(key)
     if unknown:
-        raise ConversionError(f'{source}: {len(unknown)} key(s) neither mapped nor dropped on purpose: '
-                              f'{unknown}')
+        raise ConversionError(f'{source}: {len(unknown)} key(s) neither mapped nor dropped on purpose: {unknown}')
     return out, dropped

@@ -1,10 +1,7 @@
-"""Images -> the exported encoder's input, with Pillow and numpy only.
-
-It does what the recognizer's test pipeline does (mmocr ``Resize(scale=(W, H), keep_ratio=False)``
-with bicubic interpolation, i.e. OpenCV's ``INTER_CUBIC``, then the data preprocessor's channel
-order and normalisation): :func:`resize_bicubic` is OpenCV's separable cubic kernel (a = -0.75,
-no antialiasing, replicated border) computed in float64; on the IIIT5K / SVT images it equals
-``cv2.resize`` except for about one value in 10^5 that differs by 1 (OpenCV rounds in float32).
+"""Images -> the exported encoder's input with Pillow and numpy only, as the recognizer's test pipeline does (mmocr
+``Resize(scale=(W, H), keep_ratio=False)``, OpenCV's ``INTER_CUBIC``, then the data preprocessor's channel order and
+normalisation). :func:`resize_bicubic` is OpenCV's separable cubic kernel (a = -0.75, no antialiasing, replicated
+border) in float64: on the IIIT5K / SVT images about one value in 10^5 differs from ``cv2.resize``, by 1.
 """
 from pathlib import Path
 from typing import Sequence, Tuple, Union
@@ -14,12 +11,11 @@ from PIL import Image, ImageOps
 
 from .settings import DeploySettings
 
-PathLike = Union[str, Path]
 #: Largest width x height read, the limit of the PyTorch path (``lmim_mm.datasets.image_io``).
 MAX_IMAGE_PIXELS = 1 << 26
 
 
-def read_image(path: PathLike, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
+def read_image(path: Union[str, Path], max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
     """Decode an image file to RGB uint8 (H, W, 3): EXIF orientation applied, transparency composited on white.
 
     The rules of the PyTorch path: empty, undecodable and truncated files (Pillow refuses them) and images

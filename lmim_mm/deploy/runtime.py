@@ -1,8 +1,6 @@
-"""onnxruntime recognizer: the exported encoder and decoder step, greedy and beam-search decoding.
-
-The decoding functions mirror :mod:`lmim_mm.models.layers.text_decoding` step for step (same
-stopping rule, same beam bookkeeping, float32 scores), so they give the PyTorch decoders' words.
-The graphs (written by ``tools/deployment/pytorch2onnx.py``):
+"""onnxruntime recognizer: the exported encoder and decoder step, greedy and beam-search decoding step for step as
+:mod:`lmim_mm.models.layers.text_decoding` (same stopping rule, beam bookkeeping and float32 scores). The graphs
+(written by ``tools/deployment/pytorch2onnx.py``):
 
 - ``encoder.onnx``: ``images`` (N, 3, H, W) -> ``memory_keys`` (L, N, heads, S, d_k) and
   ``memory_values`` (L, N, heads, S, d_v): every decoder layer's cross-attention keys/values;
@@ -21,22 +19,12 @@ from .preprocess import read_image, to_input
 from .settings import DECODER_FILE, ENCODER_FILE, METADATA_KEY, DeploySettings
 
 
-class Memory(NamedTuple):
-    """Cross-attention keys (L, N, heads, S, d_k) and values (L, N, heads, S, d_v) of N images."""
+class KV(NamedTuple):
+    """Every layer's attention keys (L, rows, heads, length, d_k) and values (L, rows, heads, length, d_v): the memory
+    of N images (cross-attention) or the cache of B sequences' decoded steps (self-attention)."""
 
     keys: np.ndarray
     values: np.ndarray
-
-
-class Cache(NamedTuple):
-    """Self-attention keys (L, B, heads, T, d_k) and values (L, B, heads, T, d_v) of T decoded steps."""
-
-    keys: np.ndarray
-    values: np.ndarray
-
-    def select(self, rows: np.ndarray) -> 'Cache':
-        """Keep rows ``rows`` (int, (B',)) in that order, e.g. the parents of new beams."""
-        return Cache(self.keys[:, rows], self.values[:, rows])
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -87,50 +75,43 @@ class ONNXRecognizer:
         self.settings = _settings(self.encoder, model_dir / ENCODER_FILE)
         if _settings(self.decoder, model_dir / DECODER_FILE) != self.settings:
             raise ValueError(f'{model_dir}: {ENCODER_FILE} and {DECODER_FILE} come from different exports')
-        shapes = {i.name: i.shape for i in self.decoder.get_inputs()}
-        self._cache_dims = {name: (shapes[name][0], shapes[name][2], shapes[name][4])
-                            for name in ('past_keys', 'past_values')}
 
-    def encode(self, images: np.ndarray) -> Memory:
-        """Normalised images (N, 3, H, W) (:func:`~lmim_mm.deploy.preprocess.to_input`) -> :class:`Memory`."""
+    def encode(self, images: np.ndarray) -> KV:
+        """Normalised images (N, 3, H, W) -> :class:`KV`."""
         keys, values = self.encoder.run(['memory_keys', 'memory_values'], {'images': images})
-        return Memory(keys, values)
+        return KV(keys, values)
 
-    def empty_cache(self, rows: int) -> Cache:
+    def empty_cache(self, rows: int) -> KV:
         """A cache of zero steps for ``rows`` sequences."""
-        (layers, heads, d_k), (_, _, d_v) = self._cache_dims['past_keys'], self._cache_dims['past_values']
-        return Cache(np.zeros((layers, rows, heads, 0, d_k), np.float32),
-                     np.zeros((layers, rows, heads, 0, d_v), np.float32))
+        shapes = {i.name: i.shape for i in self.decoder.get_inputs()}  # (L, B, heads, T, d)
+        return KV(*[np.zeros((shapes[name][0], rows, shapes[name][2], 0, shapes[name][4]), np.float32)
+                    for name in ('past_keys', 'past_values')])
 
-    def step(self, tokens: np.ndarray, memory: Memory, cache: Cache) -> Tuple[np.ndarray, Cache]:
+    def step(self, tokens: np.ndarray, memory: KV, cache: KV) -> Tuple[np.ndarray, KV]:
         """One decoding step of the latest tokens, int64 (B,) (B a multiple of the memory's N), with the
         previous steps' ``cache``: logits of the next token (B, C) and the cache with this step appended."""
         logits, keys, values = self.decoder.run(
             ['logits', 'present_keys', 'present_values'],
             dict(tokens=tokens, memory_keys=memory.keys, memory_values=memory.values, past_keys=cache.keys,
                  past_values=cache.values))
-        return logits, Cache(keys, values)
+        return logits, KV(keys, values)
 
     def decode(self, images: np.ndarray, beam_width: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
-        """Greedy decoding or beam search on normalised images.
-
-        Args:
-            images: (N, 3, H, W) float32.
-            beam_width: 0 or 1 greedy, more beam search; None: the export's default.
-
-        Returns:
-            Token ids (N, T) and the probability of each (N, T).
-        """
+        """Token ids (N, T) and the probability of each (N, T): :meth:`decode_with_probs` without the third."""
         return self.decode_with_probs(images, beam_width)[:2]
 
     def decode_with_probs(self, images: np.ndarray,
                           beam_width: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """:meth:`decode`, plus the class probabilities of each step as the PyTorch decoder returns them.
+        """Greedy decoding or beam search on normalised images.
+
+        Args:
+            images: (N, 3, H, W) float32 (:func:`~lmim_mm.deploy.preprocess.to_input`).
+            beam_width: 0 or 1 greedy, more beam search; None: the export's default.
 
         Returns:
-            Token ids (N, T), the probability of each (N, T) and the class probabilities (N, T, C): greedy
-            decoding's distribution of each step; for beam search, the chosen token's probability at its
-            class and zeros elsewhere.
+            Token ids (N, T), the probability of each (N, T) and the class probabilities (N, T, C) as the PyTorch
+            decoder returns them: greedy decoding's distribution of each step; for beam search, the chosen token's
+            probability at its class and zeros elsewhere.
         """
         width = self.settings.beam_width if beam_width is None else beam_width
         memory = self.encode(images)
@@ -159,19 +140,9 @@ class ONNXRecognizer:
         return out
 
 
-def greedy_decode(model: ONNXRecognizer, memory: Memory, max_len: int, eos_idx: int) -> Tuple[np.ndarray, np.ndarray]:
-    """Greedy decoding from BOS until every sequence has emitted EOS, as
-    :func:`lmim_mm.models.layers.text_decoding.greedy_decode`.
-
-    Args:
-        model: The recognizer.
-        memory: Encoded images (N of them).
-        max_len: Most steps.
-        eos_idx: End token.
-
-    Returns:
-        ids int64 (N, T) and per-step class probabilities float32 (N, T, C), T <= ``max_len``.
-    """
+def greedy_decode(model: ONNXRecognizer, memory: KV, max_len: int, eos_idx: int) -> Tuple[np.ndarray, np.ndarray]:
+    """:func:`lmim_mm.models.layers.text_decoding.greedy_decode` (see there for the arguments) in numpy, on the
+    recognizer ``model`` and the ``memory`` of N images: ids int64 (N, T), class probabilities float32 (N, T, C)."""
     n = memory.keys.shape[1]
     cache = model.empty_cache(n)
     tokens = np.full(n, model.settings.bos_idx, dtype=np.int64)
@@ -189,22 +160,11 @@ def greedy_decode(model: ONNXRecognizer, memory: Memory, max_len: int, eos_idx: 
     return np.stack(ids, 1), np.stack(probs, 1)
 
 
-def beam_search(model: ONNXRecognizer, memory: Memory, max_len: int, eos_idx: int,
+def beam_search(model: ONNXRecognizer, memory: KV, max_len: int, eos_idx: int,
                 beam_width: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Batched beam search with the cache reordered to each beam's parent, until every image's best beam has
-    finished, as :func:`lmim_mm.models.layers.text_decoding.beam_search` (see there for the scoring).
-
-    Args:
-        model: The recognizer.
-        memory: Encoded images (N of them).
-        max_len: Most steps.
-        eos_idx: End token.
-        beam_width: Beams per image, in [1, num_classes].
-
-    Returns:
-        ids (N, T) of the best beam, the probability of each of its tokens (N, T) (1 after its EOS)
-        and its log-probability (N,).
-    """
+    """:func:`lmim_mm.models.layers.text_decoding.beam_search` (see there for the arguments and the scoring) in numpy,
+    on the recognizer ``model`` and the ``memory`` of N images: ids (N, T) of the best beam, the probability of each
+    of its tokens (N, T) (1 after its EOS) and its log-probability (N,)."""
     classes = model.settings.num_classes
     if not 1 <= beam_width <= classes:
         raise ValueError(f'beam_width must be in [1, {classes}], got {beam_width}')
@@ -227,7 +187,7 @@ def beam_search(model: ONNXRecognizer, memory: Memory, max_len: int, eos_idx: in
         scores = np.take_along_axis(candidates, flat, 1)
         parents = (first_beam + flat // classes).reshape(-1)
         tokens = (flat % classes).reshape(-1)
-        cache = cache.select(parents)
+        cache = KV(cache.keys[:, parents], cache.values[:, parents])
         ids = np.concatenate([ids[parents], tokens[:, None]], 1)
         chosen = np.exp(log_probs[parents, tokens])
         token_probs = np.concatenate([token_probs[parents], chosen[:, None]], 1)

@@ -1,9 +1,6 @@
-"""What an ONNX export of the recognizer carries besides its graphs: dictionary and decoding settings.
-
-The exporter (:mod:`lmim_mm.apis.export`) writes :class:`DeploySettings` as JSON into
-the metadata of both graphs under :data:`METADATA_KEY`; the runtime (:mod:`lmim_mm.deploy.runtime`)
-reads it back, so reading words needs neither the config nor the checkpoint.
-"""
+"""What an ONNX export of the recognizer carries besides its graphs: :class:`DeploySettings`, written as JSON into
+both graphs' metadata by :mod:`lmim_mm.apis.export` and read back by :mod:`lmim_mm.deploy.runtime`, so reading words
+needs neither the config nor the checkpoint."""
 import json
 from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Tuple
@@ -22,8 +19,7 @@ class DeploySettings:
     """Dictionary, decoding and input settings of an exported recognizer.
 
     Attributes:
-        classes: String of every class id (mmocr ``Dictionary.dict``: characters, then the special
-            tokens such as ``<END>``, ``<PAD>``, ``<UKN>``).
+        classes: String of every class id (mmocr ``Dictionary.dict``: characters, then ``<END>``, ``<PAD>``, ...).
         end_idx: EOS class.
         bos_idx: Start token (an input-only embedding row, ``len(classes)``).
         ignore_indexes: Classes the postprocessor skips (mmocr's ``ignore_chars``, padding by default).
@@ -33,8 +29,7 @@ class DeploySettings:
         channel_order: ``'rgb'`` or ``'bgr'``: the channel order the model reads.
         mean: Per-channel mean, in ``channel_order``.
         std: Per-channel std, in ``channel_order``.
-        metrics: The config's test metrics (mmocr ``METRICS`` configs), so that ``tools/infer.py
-            --onnx`` scores a labeled folder as the PyTorch path does; empty: chosen by the dictionary.
+        metrics: The config's test metrics (mmocr ``METRICS`` configs); empty: chosen by the dictionary.
         format_version: :data:`FORMAT_VERSION` of the exporter.
     """
 
@@ -76,15 +71,11 @@ class DeploySettings:
         """Parse :meth:`to_json` output; missing or unknown keys and invalid values raise a ``ValueError`` naming
         ``source`` (where the text came from, e.g. the graph's path)."""
         data = json.loads(text)
-        names = {f.name for f in fields(cls)}
-        required = {f.name for f in fields(cls) if f.default is MISSING}
-        missing = sorted(required - set(data))
-        unknown = sorted(set(data) - names)
+        missing = sorted(f.name for f in fields(cls) if f.default is MISSING and f.name not in data)
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
         if missing or unknown:
             raise ValueError(f'{source}: settings lack {missing} / have unknown keys {unknown}')
-        listed = ('classes', 'ignore_indexes', 'img_size', 'mean', 'std', 'metrics')
-        tuples = {name: tuple(data[name]) for name in listed if name in data}
         try:
-            return cls(**{**data, **tuples})
+            return cls(**{name: tuple(value) if isinstance(value, list) else value for name, value in data.items()})
         except ValueError as err:
             raise ValueError(f'{source}: {err}') from err
