@@ -52,7 +52,6 @@ def _is_running(pid: int) -> bool:
 
 
 def _describe(holder: dict) -> str:
-    """The holder of a lock, as the messages name it."""
     return (f"pid {holder.get('pid')} on {holder.get('host')}, started {holder.get('start')}: "
             f"{holder.get('command')}")
 

@@ -73,7 +73,6 @@ def letterbox(img: np.ndarray, size: Tuple[int, int], fill: Color = WHITE) -> np
 
 @functools.cache
 def _font() -> ImageFont.FreeTypeFont:
-    """matplotlib's DejaVu Sans at :data:`FONT_SIZE`."""
     return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / 'fonts' / 'ttf' / 'DejaVuSans.ttf'), FONT_SIZE)
 
 
