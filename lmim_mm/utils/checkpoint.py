@@ -63,12 +63,9 @@ def load_state_dict_file(path: str) -> Dict[str, torch.Tensor]:
 
 
 def check_state_dict(module: nn.Module, state_dict: Mapping[str, torch.Tensor], source: str = 'state dict') -> None:
-    """Check that ``state_dict`` fits ``module`` exactly: the same keys, every tensor of the same shape.
-
-    Raises:
-        KeyError: keys are missing or unexpected (all of them listed, naming ``source``).
-        ValueError: tensors have the wrong shape (all of them listed, naming ``source``).
-    """
+    """Check that ``state_dict`` fits ``module`` exactly: the same keys, every tensor of the same shape (else a
+    ``KeyError`` listing the missing and unexpected keys or a ``ValueError`` listing the misshapen tensors, naming
+    ``source``)."""
     own = module.state_dict()
     missing, unexpected = sorted(set(own) - set(state_dict)), sorted(set(state_dict) - set(own))
     if missing or unexpected:

@@ -2,7 +2,6 @@
 when evaluating. Images are loaded BGR, as mmcv loads them; the data preprocessor tells how model inputs relate to
 them."""
 import math
-import random
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -11,7 +10,7 @@ import torch.nn as nn
 from mmengine.dist import master_only
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmengine.runner import IterBasedTrainLoop
+from mmengine.runner import IterBasedTrainLoop, set_random_seed
 from mmocr.registry import HOOKS as MMOCR_HOOKS
 from mmpretrain.registry import HOOKS as MMPRETRAIN_HOOKS
 from torch.utils.data import DataLoader
@@ -44,17 +43,11 @@ def token_grid(mask: torch.Tensor, image_size: Tuple[int, int]) -> Tuple[np.ndar
 def first_samples(loader: DataLoader, num_samples: int, seed: int) -> dict:
     """The first ``num_samples`` samples of ``loader.dataset`` (``None``, a skipped sample, passed over), collated,
     drawn with Python / numpy / torch seeded by ``seed`` (views and masks repeat every run), the global RNG states
-    restored afterwards.
-
-    Raises:
-        ValueError: the dataset yields no sample.
-    """
+    restored afterwards; a ``ValueError`` if the dataset yields no sample."""
     dataset, samples = loader.dataset, []
     state = rng_state()
     try:
-        torch.manual_seed(seed)
-        np.random.seed(seed)
-        random.seed(seed)
+        set_random_seed(seed)
         for index in range(len(dataset)):
             sample = dataset[index]
             if sample is not None:
@@ -72,14 +65,12 @@ def first_samples(loader: DataLoader, num_samples: int, seed: int) -> dict:
 class PretrainVisualizationHook(Hook):
     """Send masked-image-modelling pictures of a fixed batch to ``runner.visualizer.add_image`` while pretraining.
 
-    The batch (views and the pipeline's masks) is the first ``num_samples`` samples of the validation set, else the
-    training set (:func:`first_samples`). After every ``interval_epochs`` epochs (epoch-based loops), every
-    ``interval_iters`` iterations (if set) and at the end of training, the model's ``val_step`` runs on it in eval
-    mode and the main process sends the picture ``epoch`` / ``iter`` at step ``k`` to every backend
-    (``LocalVisBackend``: ``<work_dir>/<timestamp>/vis_data/vis_image/{epoch|iter}_<k>.png``): titles, then per
-    sample the input, its mask (masked patches greyed) and ``pred_image`` (TextMAE / MMS: the reconstruction) or
-    ``pred_similarity`` (LMIM: cosine of prediction and target on the masked tokens, viridis from -1 to 1) and the
-    guidance view.
+    The batch is the first ``num_samples`` samples of the validation set, else the training set (:func:`first_samples`).
+    After every ``interval_epochs`` epochs (epoch-based loops), every ``interval_iters`` iterations (if set) and at the
+    end of training, the model's ``val_step`` runs on it in eval mode and the main process sends the picture ``epoch``
+    / ``iter`` at step ``k`` (``LocalVisBackend``: ``<work_dir>/<timestamp>/vis_data/vis_image/{epoch|iter}_<k>.png``):
+    titles, then per sample the input, its mask (masked patches greyed) and ``pred_image`` (TextMAE / MMS) or
+    ``pred_similarity`` (LMIM: cosine of prediction and target on the masked tokens, -1 to 1) and the guidance view.
 
     Args:
         interval_epochs: Epoch interval for epoch-based loops.
@@ -137,11 +128,8 @@ class PretrainVisualizationHook(Hook):
         runner.visualizer.add_image(kind, compose([titles] + rows), step=step)
 
     def panels(self, model: nn.Module, data_batch: dict) -> Dict[str, List[np.ndarray]]:
-        """Per column title, the panels (H, W, 3) uint8 of each sample of ``data_batch``.
-
-        Raises:
-            TypeError: the model's ``'predict'`` gives neither ``pred_image`` nor ``pred_similarity``.
-        """
+        """Per column title, the panels (H, W, 3) uint8 of each sample of ``data_batch`` (a ``TypeError`` if the
+        model's ``'predict'`` gives neither ``pred_image`` nor ``pred_similarity``)."""
         was_training = model.training
         model.eval()
         try:
