@@ -58,9 +58,7 @@ def _fsync_dir(folder: Path) -> None:
 def remove_temp_files(folder: PathLike) -> List[str]:
     """Delete (and return the names of) the temporary files a killed :func:`atomic_write_bytes` left in ``folder``."""
     folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    removed = [p.name for p in folder.iterdir() if p.is_file() and _TEMP_FILE.match(p.name)]
+    removed = [p.name for p in folder.glob('.*.tmp') if p.is_file() and _TEMP_FILE.match(p.name)]
     for name in removed:
         (folder / name).unlink(missing_ok=True)
     if removed:
@@ -130,12 +128,10 @@ class AtomicLocalBackend(LocalBackend):
     def remove(self, filepath: PathLike) -> None:
         self.pending_removals.append(str(filepath))
 
-    def remove_pending(self) -> List[str]:
-        """Delete the files :meth:`remove` noted (those already gone are passed over); returns them."""
-        removed, self.pending_removals = self.pending_removals, []
-        for path in removed:
-            Path(path).unlink(missing_ok=True)
-        return removed
+    def remove_pending(self) -> None:
+        """Delete the files :meth:`remove` noted (those already gone are passed over)."""
+        while self.pending_removals:
+            Path(self.pending_removals.pop(0)).unlink(missing_ok=True)
 
 
 register_backend('atomic_local', AtomicLocalBackend)

@@ -25,8 +25,7 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
 def load_config(args: argparse.Namespace) -> Config:
     """The config of parsed ``args`` (:func:`add_common_args`) with ``--cfg-options``, the launcher and the work
     dir applied; without CUDA also :func:`use_cpu_settings`, so the same commands run on CPUs."""
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config not found: {args.config}')
     cfg = Config.fromfile(args.config)

@@ -46,14 +46,11 @@ def from_safe(obj: Any) -> Any:
 
 def rng_state() -> Dict[str, Any]:
     """Global RNG states of Python, numpy and torch (CPU and CUDA) as safe types."""
-    np_state = np.random.get_state()
-    state = {
-        'python': list(random.getstate()[1]) + [random.getstate()[2]],
-        'python_version': random.getstate()[0],
-        'numpy': {'keys': torch.from_numpy(np_state[1].astype(np.int64)), 'pos': int(np_state[2]),
-                  'has_gauss': int(np_state[3]), 'cached_gaussian': float(np_state[4])},
-        'torch': torch.get_rng_state(),
-    }
+    version, python, gauss = random.getstate()
+    _, keys, pos, has_gauss, cached_gaussian = np.random.get_state()
+    state = {'python': list(python) + [gauss], 'python_version': version, 'torch': torch.get_rng_state(),
+             'numpy': {'keys': torch.from_numpy(keys.astype(np.int64)), 'pos': int(pos), 'has_gauss': int(has_gauss),
+                       'cached_gaussian': float(cached_gaussian)}}
     if torch.cuda.is_available():
         state['cuda'] = torch.cuda.get_rng_state_all()
     return state
