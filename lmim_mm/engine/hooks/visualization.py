@@ -144,8 +144,7 @@ class PretrainVisualizationHook(Hook):
         views = [views] if isinstance(views, torch.Tensor) else views
         inputs = [tensor_to_rgb(img, preprocessor, normalised=True) for img in views[0]]
         masks = [token_grid(sample.mask, img.shape[:2]) for sample, img in zip(samples, inputs)]
-        columns = {'input': inputs,
-                   'mask': [grey_out(img, upscale(m, p)) for img, (m, p) in zip(inputs, masks)]}
+        columns = {'input': inputs, 'mask': [grey_out(img, upscale(m, p)) for img, (m, p) in zip(inputs, masks)]}
         if 'pred_image' in samples[0]:
             columns['reconstruction'] = [tensor_to_rgb(s.pred_image, preprocessor, normalised=True) for s in samples]
         else:
