@@ -1,9 +1,8 @@
 """lmim_mm: self-supervised scene text recognition (LMIM, MAE, MMS) as an OpenMMLab plugin.
 
-``import lmim_mm`` (or ``custom_imports=dict(imports=['lmim_mm'])`` in a config) registers every
-lmim_mm class once, in its natural scope: self-supervised parts in mmpretrain's registries,
-recognition parts, datasets, metrics and hooks in mmocr's. Without mmocr and mmpretrain (an
-onnxruntime deployment) only :mod:`lmim_mm.deploy` is usable.
+``import lmim_mm`` (or ``custom_imports=dict(imports=['lmim_mm'])`` in a config) registers every lmim_mm class once,
+in its natural scope: self-supervised parts in mmpretrain's registries, recognition parts, datasets, metrics and
+hooks in mmocr's. Without mmocr and mmpretrain (an onnxruntime deployment) only :mod:`lmim_mm.deploy` is usable.
 """
 import importlib.util
 

@@ -1,14 +1,11 @@
 """Let the 2023 OpenMMLab stack import in a current environment (a GPU image's numpy 2 and transformers 5).
+:mod:`lmim_mm` imports this first, before mmocr / mmpretrain; nothing here changes what lmim_mm computes:
 
-:mod:`lmim_mm` imports this first, before anything of mmocr / mmpretrain; nothing here changes what lmim_mm
-computes:
-
-- numpy 2 removed ``np.sctypes``; imgaug 0.4.0 reads it at import time, and ``mmocr.datasets.transforms``
-  imports imgaug for its ``ImgAugWrapper`` (text detection; lmim_mm never builds it). numpy 1's value is put
-  back from numpy's own scalar types.
-- mmpretrain 1.2.0 imports its multimodal models (BLIP, Flamingo, ...) as soon as pycocotools (which mmdet's
-  mask structures, imported by ``mmocr.models``, need) and transformers are both installed; they import names
-  that recent transformers releases no longer have. lmim_mm uses none of them: mmpretrain is made to see
+- numpy 2 removed ``np.sctypes``; imgaug 0.4.0 reads it at import time, and ``mmocr.datasets.transforms`` imports
+  imgaug (for text detection's ``ImgAugWrapper``). numpy 1's value is put back from numpy's own scalar types.
+- mmpretrain 1.2.0 imports its multimodal models (BLIP, Flamingo, ...) as soon as pycocotools (needed by mmdet's
+  mask structures, which ``mmocr.models`` imports) and transformers are both installed; they import names recent
+  transformers releases no longer have. lmim_mm uses none of them: mmpretrain is made to see
   ``WITH_MULTIMODAL = False`` (it then registers its placeholders, as without transformers).
 """
 import importlib.abc

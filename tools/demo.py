@@ -570,8 +570,8 @@ def save_pictures(work_dir: str, mae_dir: str, lmim_dir: str) -> None:
     os.makedirs(out, exist_ok=True)
     runs = {'pretrained': osp.join(work_dir, 'recognizer_pretrained'),
             'scratch': osp.join(work_dir, 'recognizer_scratch')}
-    copies = {'mae_reconstruction.png': osp.join(mae_dir, 'vis', '*.png'),
-              'lmim_similarity.png': osp.join(lmim_dir, 'vis', '*.png')}
+    copies = {'mae_reconstruction.png': osp.join(mae_dir, '*', 'vis_data', 'vis_image', '*.png'),
+              'lmim_similarity.png': osp.join(lmim_dir, '*', 'vis_data', 'vis_image', '*.png')}
     for name, pattern in copies.items():
         shutil.copy(newest(pattern), osp.join(out, name))
     for name, run in runs.items():  # the first test words as the recognizer's visualizer drew them, 4 a row

@@ -14,11 +14,10 @@ from .hooks.exact_resume import set_rng_state
 
 @RUNNERS.register_module()
 class CrashSafeRunner(Runner):
-    """mmengine's ``Runner`` (same arguments; ``runner_type='mmocr.CrashSafeRunner'``) where ``resume=True``
-    without ``load_from`` resumes from :func:`~lmim_mm.utils.fileio.find_resume_checkpoint` (the newest
-    complete checkpoint when ``last_checkpoint`` is missing, cut or stale), and local checkpoints are read
-    by :func:`~lmim_mm.utils.checkpoint.torch_load` (errors name the file; so does :attr:`checkpoint_path`,
-    for :class:`~lmim_mm.engine.hooks.ExactResumeHook`)."""
+    """mmengine's ``Runner`` (same arguments; ``runner_type='mmocr.CrashSafeRunner'``) where ``resume=True`` without
+    ``load_from`` resumes from :func:`~lmim_mm.utils.fileio.find_resume_checkpoint` (the newest complete checkpoint
+    when ``last_checkpoint`` is missing, cut or stale), and local checkpoints are read by
+    :func:`~lmim_mm.utils.checkpoint.torch_load` (errors name the file; so does :attr:`checkpoint_path`)."""
 
     def __init__(self, *args, resume: bool = False, load_from: Optional[str] = None, **kwargs) -> None:
         self.resume_newest = resume and load_from is None
@@ -56,9 +55,9 @@ class ExactResumeIterBasedTrainLoop(IterBasedTrainLoop):
     """mmengine's ``IterBasedTrainLoop`` (same arguments) whose resumed run continues as the interrupted one.
 
     After skipping the batches already trained on, it restores the RNG states saved with the checkpoint
-    (:attr:`resume_rng_state`, set by :class:`~lmim_mm.engine.hooks.ExactResumeHook`) right before it
-    fetches the first batch it trains on, where the uninterrupted run drew from them: a new pass over the
-    data seeds its iterator (and workers) from the global RNG, single-process pipelines draw from it.
+    (:attr:`resume_rng_state`, set by :class:`~lmim_mm.engine.hooks.ExactResumeHook`) right before it fetches the
+    first batch it trains on, where the uninterrupted run drew from them: a new pass over the data seeds its iterator
+    (and workers) from the global RNG, single-process pipelines draw from it.
     """
 
     def __init__(self, *args, **kwargs) -> None:

@@ -23,7 +23,6 @@ def metric_configs(evaluator: Union[dict, Sequence[dict]]) -> List[dict]:
     return [evaluator] if isinstance(evaluator, dict) else list(evaluator)
 
 
-
 class TextScorer:
     """Score predicted words against labels with text-recognition metric objects.
 
@@ -39,11 +38,7 @@ class TextScorer:
 
     @classmethod
     def from_config(cls, cfg, phase: str = 'test') -> 'TextScorer':
-        """The metrics of ``cfg.<phase>_evaluator`` (``test`` or ``val``).
-
-        Raises:
-            KeyError: The config has no such evaluator.
-        """
+        """The metrics of ``cfg.<phase>_evaluator`` (``test`` or ``val``); a ``KeyError`` if the config has none."""
         evaluator = cfg.get(f'{phase}_evaluator')
         if not evaluator:
             raise KeyError(f'the config has no {phase}_evaluator to score words with')
@@ -56,17 +51,13 @@ class TextScorer:
 
     @classmethod
     def for_dictionary(cls, chars: Sequence[str]) -> 'TextScorer':
-        """:data:`CHINESE_METRICS` for a dictionary with CJK unified ideographs (U+4E00-U+9FFF), else
-        :data:`LATIN_METRICS`."""
+        """:data:`CHINESE_METRICS` for a dictionary with CJK ideographs (U+4E00-U+9FFF), else :data:`LATIN_METRICS`."""
         chinese = any(len(char) == 1 and '\u4e00' <= char <= '\u9fff' for char in chars)
         return cls(CHINESE_METRICS if chinese else LATIN_METRICS)
 
     def score(self, preds: Sequence[str], gts: Sequence[str]) -> Dict[str, float]:
-        """Every metric's figures (without prefix) for the pairs ``(preds[i], gts[i])``.
-
-        Raises:
-            ValueError: ``preds`` and ``gts`` differ in length.
-        """
+        """Every metric's figures (without prefix) for the pairs ``(preds[i], gts[i])`` (a ``ValueError`` if ``preds``
+        and ``gts`` differ in length)."""
         if len(preds) != len(gts):
             raise ValueError(f'{len(preds)} predictions but {len(gts)} labels')
         samples = [dict(pred_text=dict(item=p), gt_text=dict(item=g)) for p, g in zip(preds, gts)]
@@ -79,11 +70,8 @@ class TextScorer:
         return scores
 
     def correct(self, preds: Sequence[str], gts: Sequence[str]) -> List[bool]:
-        """Whether each prediction is right by the first of :data:`ACCURACY_KEYS` the metrics report.
-
-        Raises:
-            KeyError: No metric reports a word accuracy.
-        """
+        """Whether each prediction is right by the first of :data:`ACCURACY_KEYS` the metrics report (a ``KeyError``
+        if none does)."""
         flags = []
         for pred, gt in zip(preds, gts):
             scores = self.score([pred], [gt])

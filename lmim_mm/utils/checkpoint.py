@@ -15,13 +15,12 @@ AUTHORS_CONVERTERS = (('model_maeenc.', 'lmim_pretrain_to_mm.py'), ('linear_norm
 
 
 def torch_load(path: str, map_location: Any = 'cpu') -> Any:
-    """``torch.load(path, weights_only=True)`` whose errors name the file; the ``argparse.Namespace``
-    that the authors' (MAE's) ``save_model`` stores beside the weights is allowed.
+    """``torch.load(path, weights_only=True)`` whose errors name the file; the ``argparse.Namespace`` that the
+    authors' (MAE's) ``save_model`` stores beside the weights is allowed.
 
     Raises:
         FileNotFoundError: the file does not exist.
-        ValueError: torch cannot read the file or refuses it (e.g. a pickle that needs globals outside
-            ``weights_only``'s allow-list), with the file name and torch's reason.
+        ValueError: torch cannot read or refuses the file (e.g. globals outside the allow-list), with its reason.
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
@@ -44,8 +43,7 @@ def checkpoint_uri(path: str) -> str:
 
 
 def extract_state_dict(checkpoint: Any, source: str) -> Dict[str, torch.Tensor]:
-    """The model state dict of a loaded checkpoint: mmengine's (``state_dict``), the authors' /
-    MAERec's (``model``) or a bare one.
+    """The model state dict of a loaded checkpoint: mmengine's (``state_dict``), the authors' (``model``) or a bare one.
 
     Raises:
         ValueError: ``checkpoint`` holds no state dict (naming ``source``).
@@ -65,12 +63,9 @@ def load_state_dict_file(path: str) -> Dict[str, torch.Tensor]:
 
 
 def check_state_dict(module: nn.Module, state_dict: Mapping[str, torch.Tensor], source: str = 'state dict') -> None:
-    """Check that ``state_dict`` fits ``module`` exactly: the same keys, every tensor of the same shape.
-
-    Raises:
-        KeyError: keys are missing or unexpected (all of them listed, naming ``source``).
-        ValueError: tensors have the wrong shape (all of them listed, naming ``source``).
-    """
+    """Check that ``state_dict`` fits ``module`` exactly: the same keys, every tensor of the same shape (else a
+    ``KeyError`` listing the missing and unexpected keys or a ``ValueError`` listing the misshapen tensors, naming
+    ``source``)."""
     own = module.state_dict()
     missing, unexpected = sorted(set(own) - set(state_dict)), sorted(set(state_dict) - set(own))
     if missing or unexpected:
@@ -98,12 +93,11 @@ def conversion_command(state_dict: Mapping[str, Any], path: str, prefix: Optiona
 
 
 def load_pretrained(module: nn.Module, path: str, prefix: Optional[str] = None) -> None:
-    """Load ``path`` (a checkpoint file or URL: ``{'state_dict': ...}`` or a bare state dict) into ``module``
-    strictly, keeping only the keys under ``prefix`` (e.g. ``'backbone.'``, stripped; None: all).
+    """Load ``path`` (a file or URL: ``{'state_dict': ...}`` or a bare state dict) into ``module`` strictly, keeping
+    only the keys under ``prefix`` (e.g. ``'backbone.'``, stripped; None: all).
 
     Raises:
-        ValueError: ``path`` is one of the authors' training checkpoints (``{'model': ...}``); the message
-            names the converter command that makes it loadable.
+        ValueError: ``path`` is an authors' checkpoint (``{'model': ...}``), naming the converter command to run.
     """
     checkpoint = CheckpointLoader.load_checkpoint(checkpoint_uri(path), map_location='cpu')
     if isinstance(checkpoint, Mapping) and 'model' in checkpoint and 'state_dict' not in checkpoint:

@@ -1,7 +1,4 @@
-"""Checkpoint files: atomic writes (the ``atomic_local`` file backend), leftover clean-up, the checkpoint to resume.
-
-A run killed mid-save leaves a hidden ``.<name>.<random>.tmp`` file, which :func:`remove_temp_files` deletes.
-"""
+"""Checkpoint files: atomic writes (the ``atomic_local`` file backend), leftover clean-up, the checkpoint to resume."""
 import logging
 import os
 import re
@@ -15,7 +12,7 @@ from mmengine.logging import print_log
 
 PathLike = Union[str, os.PathLike]
 
-#: Temporary files of :func:`atomic_write_bytes` (``tempfile.mkstemp`` adds 8 random characters).
+#: Temporary files ``.<name>.<8 random characters>.tmp`` of :func:`atomic_write_bytes` that a kill left behind.
 _TEMP_FILE = re.compile(r'^\..+\.[a-z0-9_]{8}\.tmp$')
 #: Checkpoints that mmengine's CheckpointHook names ``epoch_<n>.pth`` / ``iter_<n>.pth``.
 _CHECKPOINT_FILE = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
@@ -26,8 +23,7 @@ def atomic_write_bytes(data: bytes, filepath: PathLike) -> None:
     """Write ``data`` to ``filepath`` (its folder created) atomically: temporary file + fsync + ``os.replace``.
 
     Raises:
-        OSError: naming ``filepath`` (e.g. ``ENOSPC`` on a full disk); the previous content of
-            ``filepath`` is left as it was and the temporary file is removed.
+        OSError: naming ``filepath`` (e.g. ``ENOSPC``); its previous content is kept, the temporary file removed.
     """
     filepath = Path(filepath)
     filepath.parent.mkdir(parents=True, exist_ok=True)
@@ -60,12 +56,9 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def remove_temp_files(folder: PathLike) -> List[str]:
-    """Delete (and return the names of) the temporary files that :func:`atomic_write_bytes` left in ``folder``
-    when killed."""
+    """Delete (and return the names of) the temporary files a killed :func:`atomic_write_bytes` left in ``folder``."""
     folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    removed = [p.name for p in folder.iterdir() if p.is_file() and _TEMP_FILE.match(p.name)]
+    removed = [p.name for p in folder.glob('.*.tmp') if p.is_file() and _TEMP_FILE.match(p.name)]
     for name in removed:
         (folder / name).unlink(missing_ok=True)
     if removed:
@@ -90,13 +83,9 @@ def checkpoint_step(path: PathLike) -> Optional[int]:
 
 
 def find_resume_checkpoint(work_dir: PathLike) -> Optional[str]:
-    """The checkpoint to resume a run in ``work_dir`` from.
-
-    ``work_dir/last_checkpoint`` is used when it names a complete checkpoint. When it is missing,
-    empty, unreadable or names a missing or truncated file, the newest complete ``epoch_<n>.pth`` /
-    ``iter_<n>.pth`` (highest ``n``, then newest file) of ``work_dir`` (and of the folder that
-    ``last_checkpoint`` names) is used instead, and a warning says so; ``None`` if there is none.
-    """
+    """The checkpoint to resume a run in ``work_dir`` from: the one ``work_dir/last_checkpoint`` names if complete,
+    else (a warning says so) the newest complete ``epoch_<n>.pth`` / ``iter_<n>.pth`` (highest ``n``, then newest
+    file) of ``work_dir`` and of the folder ``last_checkpoint`` names; ``None`` if there is none."""
     work_dir = Path(work_dir)
     marker = work_dir / LAST_CHECKPOINT
     named, problem = '', f'{marker} does not exist'
@@ -122,9 +111,9 @@ def find_resume_checkpoint(work_dir: PathLike) -> Optional[str]:
 
 
 class AtomicLocalBackend(LocalBackend):
-    """mmengine ``LocalBackend`` whose writes are atomic and whose removals wait: :meth:`remove` only notes
-    a file, :meth:`remove_pending` deletes them (:class:`~lmim_mm.engine.hooks.AtomicCheckpointHook` calls it
-    once the new checkpoint is written; mmengine asks to remove the old one before)."""
+    """mmengine ``LocalBackend`` whose writes are atomic and whose removals wait: :meth:`remove` only notes a file,
+    :meth:`remove_pending` deletes them (:class:`~lmim_mm.engine.hooks.AtomicCheckpointHook` calls it once the new
+    checkpoint is written; mmengine asks to remove the old one before)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -139,12 +128,10 @@ class AtomicLocalBackend(LocalBackend):
     def remove(self, filepath: PathLike) -> None:
         self.pending_removals.append(str(filepath))
 
-    def remove_pending(self) -> List[str]:
-        """Delete the files :meth:`remove` noted (those already gone are passed over); returns them."""
-        removed, self.pending_removals = self.pending_removals, []
-        for path in removed:
-            Path(path).unlink(missing_ok=True)
-        return removed
+    def remove_pending(self) -> None:
+        """Delete the files :meth:`remove` noted (those already gone are passed over)."""
+        while self.pending_removals:
+            Path(self.pending_removals.pop(0)).unlink(missing_ok=True)
 
 
 register_backend('atomic_local', AtomicLocalBackend)

@@ -6,8 +6,11 @@ import os.path as osp
 from typing import Any, Dict, Optional
 
 import torch
+import torch.distributed as dist
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -22,8 +25,7 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
 def load_config(args: argparse.Namespace) -> Config:
     """The config of parsed ``args`` (:func:`add_common_args`) with ``--cfg-options``, the launcher and the work
     dir applied; without CUDA also :func:`use_cpu_settings`, so the same commands run on CPUs."""
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config not found: {args.config}')
     cfg = Config.fromfile(args.config)
@@ -47,19 +49,17 @@ def data_roots(cfg: Config) -> Dict[str, str]:
 def merge_cfg_options(cfg: Config, options: Dict[str, Any]) -> None:
     """Merge ``--cfg-options`` into ``cfg``; a changed root variable moves every path derived from it.
 
-    mmengine resolves ``f'{union14m_u_root}/cc_lmdb'`` when it parses a config, so merging
-    ``union14m_u_root=/x`` alone would change the variable and nothing that was made from it. Here, every
-    string of the config that equals a changed root's old value, or starts with it followed by ``/``, gets
-    the new value as its prefix (the longest matching old root wins; entries that ``options`` sets
-    explicitly are kept as given).
+    mmengine resolves ``f'{union14m_u_root}/cc_lmdb'`` when it parses a config, so merging ``union14m_u_root=/x``
+    alone would change the variable and nothing made from it. Here every string of the config that equals a changed
+    root's old value, or starts with it and ``/``, gets the new value as its prefix (the longest matching old root
+    wins; entries that ``options`` sets explicitly are kept as given).
 
     Args:
         cfg: The parsed config, changed in place.
         options: ``key=value`` pairs as :class:`mmengine.config.DictAction` parses them.
 
     Raises:
-        KeyError: A top-level ``*_root`` option that the config does not have (a typo would otherwise
-            add an unused key and leave the data where it was).
+        KeyError: A top-level ``*_root`` option that the config does not have (a typo would add an unused key).
     """
     roots = data_roots(cfg)
     unknown = [key for key in options if key.endswith('_root') and '.' not in key and key not in roots]
@@ -77,9 +77,8 @@ def merge_cfg_options(cfg: Config, options: Dict[str, Any]) -> None:
 
 
 def move_paths(node: Any, moves: Dict[str, str], path: str, kept: set) -> Any:
-    """``node`` (dicts, changed in place, lists and tuples are walked) with each string under an old root of
-    ``moves`` (old -> new) moved under its new root; ``path`` is the dotted key of ``node`` (list items by
-    index), so that the dotted keys in ``kept`` (set explicitly by the options) are left alone."""
+    """``node`` (dicts changed in place) with each string under an old root of ``moves`` (old -> new) moved under
+    its new root; ``path``: the dotted key of ``node`` (list items by index), to leave the keys in ``kept`` alone."""
     if isinstance(node, str):
         for old in sorted(moves, key=len, reverse=True):
             base = old.rstrip('/')
@@ -112,8 +111,7 @@ def use_cpu_settings(cfg: Config) -> None:
         wrapper['type'] = 'OptimWrapper'
         for key in ('dtype', 'loss_scale', 'use_fsdp'):
             wrapper.pop(key, None)
-        print_log('no CUDA device: AmpOptimWrapper -> OptimWrapper (fp32)', logger='current',
-                  level=logging.WARNING)
+        print_log('no CUDA device: AmpOptimWrapper -> OptimWrapper (fp32)', logger='current', level=logging.WARNING)
 
 
 def enable_amp(cfg: Config, dtype: Optional[str] = None) -> None:
@@ -143,15 +141,8 @@ def launcher_rank(cfg: Config) -> int:
 
 
 def build_runner(cfg: Config):
-    """``Runner.from_cfg`` or the registered runner named by ``cfg.runner_type``.
-
-    For ``launcher='pytorch'`` on a machine without CUDA the gloo process group is created here:
-    mmengine's ``init_dist`` would call ``torch.cuda.set_device`` and fail.
-    """
-    import torch.distributed as dist
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-
+    """``Runner.from_cfg`` or the registered runner named by ``cfg.runner_type``; for ``launcher='pytorch'`` without
+    CUDA the gloo process group is created here (mmengine's ``init_dist`` would call ``torch.cuda.set_device``)."""
     if cfg.get('launcher') == 'pytorch' and not torch.cuda.is_available() and not dist.is_initialized():
         dist.init_process_group(backend=cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend', 'gloo'))
     return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)

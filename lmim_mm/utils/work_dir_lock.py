@@ -1,10 +1,8 @@
-"""One training run per work dir: ``work_dir/run.lock`` names the run holding it.
+"""One training run per work dir: ``work_dir/run.lock`` names the run holding it (pid, host, start time, command).
 
-The lock file holds the holder's pid, host, start time and command as JSON. It is created whole or
-not at all (written to a temporary file, then hard-linked to its name, which fails if the name
-exists), so a reader never sees a half-written lock. A lock whose holder is gone (same host, pid
-no longer running, e.g. after ``kill -9``) is taken over with a warning; a live holder, or one on
-another host, makes :func:`acquire_work_dir_lock` raise :class:`WorkDirLockedError`.
+The lock file is created whole or not at all (a temporary file hard-linked to its name, which fails if the name
+exists). A lock whose holder is gone (same host, pid no longer running, e.g. after ``kill -9``) is taken over with a
+warning; a live holder, or one on another host, makes :func:`acquire_work_dir_lock` raise :class:`WorkDirLockedError`.
 """
 import contextlib
 import json
@@ -26,7 +24,6 @@ _LOG_FOLDER_FORMAT = '%Y%m%d_%H%M%S'
 
 class WorkDirLockedError(RuntimeError):
     """The work dir is held by another live run; the message names the work dir and the holder."""
-
 
 
 def _read_holder(path: Path) -> Optional[dict]:
@@ -63,8 +60,7 @@ def acquire_work_dir_lock(work_dir: Union[str, os.PathLike]) -> None:
     """Make this process the holder of ``work_dir``'s lock (the folder created; nothing happens if it already is).
 
     Raises:
-        WorkDirLockedError: another process that is still running (or runs on another host, where
-            it cannot be checked) holds the lock.
+        WorkDirLockedError: another process that still runs (or runs on another host, unchecked) holds the lock.
     """
     path = Path(work_dir) / LOCK_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,9 +103,8 @@ def release_work_dir_lock(work_dir: Union[str, os.PathLike]) -> None:
 def hold_work_dir(work_dir: Union[str, os.PathLike], rank: int = 0) -> Iterator[None]:
     """Hold ``work_dir``'s lock in the block on global ``rank`` 0 only (a multi-process run takes it once).
 
-    Once the lock is held, it waits (at most a second) until the current second names no folder
-    of ``work_dir``: mmengine's Runner names the log folder by its start second, so the run built in
-    the block gets a log folder of its own even right after another run in that work dir.
+    Once held, it waits (at most a second) until the current second names no folder of ``work_dir``: mmengine's Runner
+    names the log folder by its start second, so the run built in the block gets a log folder of its own.
     """
     if rank != 0:
         yield

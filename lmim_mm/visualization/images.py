@@ -1,9 +1,5 @@
-"""Drawing helpers on RGB uint8 images (H, W, 3) in numpy: panels, heat maps, captions, grids.
-
-Everything here is plain numpy / OpenCV / Pillow (no torch, no GUI backend). Text is drawn with
-Pillow in matplotlib's DejaVu Sans, which covers Latin, Greek and Cyrillic; characters the font
-lacks (e.g. CJK) show as boxes.
-"""
+"""Drawing helpers on RGB uint8 images (H, W, 3) in numpy / OpenCV / Pillow: panels, heat maps, captions, grids.
+Text is drawn in matplotlib's DejaVu Sans (Latin, Greek, Cyrillic; characters it lacks, e.g. CJK, show as boxes)."""
 import functools
 import math
 from pathlib import Path
@@ -11,6 +7,7 @@ from typing import Optional, Sequence, Tuple, Union
 
 import cv2
 import matplotlib
+import mmcv
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
@@ -39,7 +36,6 @@ def to_rgb_uint8(img: np.ndarray, mean: Optional[np.ndarray] = None, std: Option
     if img.shape[2] == 1:
         return np.repeat(img, 3, axis=2)
     return np.ascontiguousarray(img[..., ::-1] if bgr else img)
-
 
 
 def grey_out(img: np.ndarray, pixel_mask: np.ndarray, strength: float = 0.75, grey: int = 128) -> np.ndarray:
@@ -140,9 +136,7 @@ def compose(rows: Sequence[Sequence[np.ndarray]], pad: int = 4, fill: Color = WH
 
 def save_rgb(img: np.ndarray, path: Union[str, Path]) -> Path:
     """Write an RGB uint8 image (PNG / JPEG by extension), creating parent folders; returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), np.ascontiguousarray(img[..., ::-1])):
+    if not mmcv.imwrite(np.ascontiguousarray(img[..., ::-1]), str(path)):
         raise OSError(f'could not write image {path}')
-    return path
+    return Path(path)
 

@@ -11,11 +11,10 @@ from .images import BLACK, GREEN, RED, letterbox, save_rgb, text_strip
 
 @VISUALIZERS.register_module()
 class ScoredTextRecogVisualizer(TextRecogLocalVisualizer):
-    """mmocr's ``TextRecogLocalVisualizer`` drawing a word as one cell: the image letterboxed into
-    ``cell_size`` above the lines ``pred  (mean char score)`` and ``gt: ...``, green when the data sample
-    is marked right (``pred_text.correct``, set by :class:`~lmim_mm.engine.hooks.RecognitionSamplesHook`),
-    red when marked wrong, black when unmarked (``tools/test.py --show-dir``). Words are plain text
-    (Pillow; matplotlib would read a word with two ``$`` as a formula).
+    """mmocr's ``TextRecogLocalVisualizer`` drawing a word as one cell: the image letterboxed into ``cell_size`` above
+    the lines ``pred  (mean char score)`` and ``gt: ...``, green when the data sample is marked right
+    (``pred_text.correct``, set by :class:`~lmim_mm.engine.hooks.RecognitionSamplesHook`), red when marked wrong, black
+    when unmarked (``tools/test.py --show-dir``). Words are plain text (matplotlib would read two ``$`` as a formula).
 
     Args:
         name: Instance name (mmengine's visualizers are named instances).
@@ -31,8 +30,8 @@ class ScoredTextRecogVisualizer(TextRecogLocalVisualizer):
                        draw_gt: bool = True, draw_pred: bool = True, show: bool = False, wait_time: float = 0,
                        pred_score_thr: Optional[float] = None, out_file: Optional[str] = None,
                        step: int = 0) -> np.ndarray:
-        """Draw ``image`` (RGB (H, W, 3) or grey) with the words of ``data_sample``; send the cell
-        ((H + lines * 14, W, 3) uint8 RGB, returned) to every backend (``show``: a window) and ``out_file``."""
+        """Draw ``image`` (RGB (H, W, 3) or grey) with the words of ``data_sample``; send the cell ((H + lines * 14, W,
+        3) uint8 RGB, returned) to every backend (``show``: a window) and ``out_file``."""
         sample = data_sample if data_sample is not None else TextRecogDataSample()
         correct = sample.pred_text.get('correct') if 'pred_text' in sample else None
         colour = BLACK if correct is None else GREEN if correct else RED

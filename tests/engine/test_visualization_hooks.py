@@ -80,6 +80,8 @@ def pretrain_runner(model: nn.Module, words: torch.Tensor, work_dir: Path, train
                   optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-3)),
                   default_hooks=dict(checkpoint=None, logger=dict(type='LoggerHook', interval=1)),
                   custom_hooks=[dict(type='PretrainVisualizationHook', **hook)], default_scope='mmpretrain',
+                  visualizer=dict(type='Visualizer', name=f'{type(model).__name__}_{work_dir.name}',
+                                  vis_backends=[dict(type='LocalVisBackend'), dict(type='RecordingVisBackend')]),
                   randomness=dict(seed=0), experiment_name=f'{type(model).__name__}_{work_dir.name}')
 
 
@@ -105,10 +107,11 @@ def panel(picture: np.ndarray, row: int, col: int, size=(64, 256)) -> np.ndarray
 def test_lmim_pictures_per_epoch(words_bgr, tmp_path):
     torch.manual_seed(0)
     runner = pretrain_runner(tiny_pretrainer('LMIM'), words_bgr, tmp_path, dict(by_epoch=True, max_epochs=2),
-                             dict(num_samples=3, out_dir='pics'))
+                             dict(num_samples=3))
     runner.train()
-    assert sorted(p.name for p in (tmp_path / 'pics').iterdir()) == ['epoch_1.png', 'epoch_2.png']
-    picture = read_rgb(tmp_path / 'pics' / 'epoch_2.png')
+    local, = tmp_path.glob('*/vis_data/vis_image')  # the runner's visualizer (LocalVisBackend)
+    assert sorted(p.name for p in local.iterdir()) == ['epoch_1.png', 'epoch_2.png']
+    picture = read_rgb(local / 'epoch_2.png')
     assert picture.shape == (LINE_HEIGHT + 3 * 64 + 5 * PAD, 4 * 256 + 5 * PAD, 3)
     rgb = words_bgr.flip(1).permute(0, 2, 3, 1).numpy()
     for row in range(3):  # input denormalised to RGB; guidance view = the same image upside down (BGR flip)
@@ -117,7 +120,7 @@ def test_lmim_pictures_per_epoch(words_bgr, tmp_path):
     # mask: 205 of 256 patches (ratio 0.8) greyed, the same in every picture
     masked = greyed_tokens(picture, 0)
     assert masked.sum() == 205
-    first = read_rgb(tmp_path / 'pics' / 'epoch_1.png')
+    first = read_rgb(local / 'epoch_1.png')
     np.testing.assert_array_equal(panel(first, 0, 1), panel(picture, 0, 1))
     # heat map: white exactly on the visible tokens
     white = (panel(picture, 0, 2) == 255).all(-1).reshape(8, 8, 32, 8).all((1, 3))
@@ -129,8 +132,12 @@ def test_mae_pictures_by_iteration(words_bgr, tmp_path):
     runner = pretrain_runner(tiny_pretrainer('TextMAE'), words_bgr, tmp_path, dict(by_epoch=False, max_iters=3),
                              dict(num_samples=2, interval_iters=2))
     runner.train()
-    assert sorted(p.name for p in (tmp_path / 'vis').iterdir()) == ['iter_2.png', 'iter_3.png']
-    picture = read_rgb(tmp_path / 'vis' / 'iter_3.png')
+    local, = tmp_path.glob('*/vis_data/vis_image')
+    assert sorted(p.name for p in local.iterdir()) == ['iter_2.png', 'iter_3.png']
+    picture = read_rgb(local / 'iter_3.png')
+    recorded = runner.visualizer.get_backend('RecordingVisBackend').images  # every backend gets the pictures
+    assert sorted(recorded) == [('iter', 2), ('iter', 3)]
+    np.testing.assert_array_equal(recorded['iter', 3], picture)
     assert picture.shape == (LINE_HEIGHT + 2 * 64 + 4 * PAD, 3 * 256 + 4 * PAD, 3)
     masked = greyed_tokens(picture, 1)
     assert masked.sum() == 192

@@ -17,10 +17,10 @@ class AtomicCheckpointHook(CheckpointHook):
 
     mmengine deletes the oldest kept (and the previous best) checkpoint *before* writing the new one: with
     ``max_keep_ckpts=1`` a kill or ``ENOSPC`` then loses the run. Here the ``atomic_local`` backend
-    (:class:`~lmim_mm.utils.fileio.AtomicLocalBackend`) writes each checkpoint atomically and the removals
-    wait until the save is over; a failed write raises an ``OSError`` naming the file. When training
-    starts, the main process takes the work dir's lock (:mod:`lmim_mm.utils.work_dir_lock`) and only then
-    deletes the temporary files of interrupted writes and the checkpoints a killed run had already dropped.
+    (:class:`~lmim_mm.utils.fileio.AtomicLocalBackend`) writes each checkpoint atomically and the removals wait until
+    the save is over; a failed write raises an ``OSError`` naming the file. When training starts, the main process
+    takes the work dir's lock (:mod:`lmim_mm.utils.work_dir_lock`) and only then deletes the temporary files of
+    interrupted writes and the checkpoints a killed run had already dropped.
 
     Args:
         **kwargs: Arguments of mmengine's ``CheckpointHook`` (the backend is ``atomic_local``).

@@ -11,8 +11,7 @@ from lmim_mm.datasets.coverage import dataset_label_sets, label_coverage
 
 
 def dictionary_chars(model) -> Set[str]:
-    """The characters of a text recognizer's dictionary (``model.decoder.dictionary``), special tokens
-    excluded.
+    """The characters of a text recognizer's dictionary (``model.decoder.dictionary``), special tokens excluded.
 
     Raises:
         TypeError: The model has no such dictionary.
@@ -30,11 +29,11 @@ def dictionary_chars(model) -> Set[str]:
 class DictCoverageHook(Hook):
     """Count out-of-dictionary characters in each dataset's labels before training, validation and testing.
 
-    A character outside the dictionary becomes UNKNOWN when the label is encoded: the model is trained or
-    scored on something other than the text. Once per run, each root of the dataloader's dataset
-    (:func:`~lmim_mm.datasets.coverage.dataset_label_sets`) is checked against the model's dictionary and
-    its figures logged (:meth:`~lmim_mm.datasets.coverage.Coverage.summary`); a share of such labels above
-    ``max_oov_share`` stops the run with an error that names the dataset.
+    A character outside the dictionary becomes UNKNOWN when the label is encoded: the model is trained or scored on
+    something other than the text. Once per run, each root of the dataloader's dataset
+    (:func:`~lmim_mm.datasets.coverage.dataset_label_sets`) is checked against the model's dictionary and its figures
+    logged (:meth:`~lmim_mm.datasets.coverage.Coverage.summary`); a share of such labels above ``max_oov_share``
+    stops the run with an error that names the dataset.
 
     Args:
         max_oov_share: Largest tolerated share of labels with out-of-dictionary characters.
@@ -60,10 +59,10 @@ class DictCoverageHook(Hook):
         self.check(runner, runner.test_loop.dataloader.dataset, 'test')
 
     def check(self, runner, dataset, phase: str) -> None:
-        """Check each not yet checked root of ``dataset``; raise for one over ``max_oov_share``.
+        """Check each not yet checked root of ``dataset``.
 
         Raises:
-            ValueError: Naming the dataset, its figures and the most frequent missing characters.
+            ValueError: A root over ``max_oov_share``, naming it, its figures and the most frequent missing characters.
         """
         chars = dictionary_chars(runner.model)
         for name, labels, locate in dataset_label_sets(dataset):

@@ -46,14 +46,11 @@ def from_safe(obj: Any) -> Any:
 
 def rng_state() -> Dict[str, Any]:
     """Global RNG states of Python, numpy and torch (CPU and CUDA) as safe types."""
-    np_state = np.random.get_state()
-    state = {
-        'python': list(random.getstate()[1]) + [random.getstate()[2]],
-        'python_version': random.getstate()[0],
-        'numpy': {'keys': torch.from_numpy(np_state[1].astype(np.int64)), 'pos': int(np_state[2]),
-                  'has_gauss': int(np_state[3]), 'cached_gaussian': float(np_state[4])},
-        'torch': torch.get_rng_state(),
-    }
+    version, python, gauss = random.getstate()
+    _, keys, pos, has_gauss, cached_gaussian = np.random.get_state()
+    state = {'python': list(python) + [gauss], 'python_version': version, 'torch': torch.get_rng_state(),
+             'numpy': {'keys': torch.from_numpy(keys.astype(np.int64)), 'pos': int(pos), 'has_gauss': int(has_gauss),
+                       'cached_gaussian': float(cached_gaussian)}}
     if torch.cuda.is_available():
         state['cuda'] = torch.cuda.get_rng_state_all()
     return state
@@ -77,13 +74,11 @@ class ExactResumeHook(Hook):
 
     - Saving: history buffers and numpy values become plain Python / tensors (:func:`to_safe`), so
       ``torch.load(weights_only=True)`` reads the file without allow-listing a global; the RNG states are stored.
-    - Loading: buffers are rebuilt; with ``strict``, any missing, unexpected or misshapen key of the model is
-      an error (mmengine's ``load_from`` would only warn).
-    - A resumed run gets the RNG states back where the uninterrupted run next drew from them: before the
-      epoch's data loader iterator is created, or (:class:`~lmim_mm.engine.ExactResumeIterBasedTrainLoop`)
-      before the first batch it trains on.
-    - Validation leaves the global RNG states as it found them, so training does not depend on when (or
-      whether) it validates.
+    - Loading: buffers are rebuilt; with ``strict``, any missing, unexpected or misshapen key of the model is an
+      error (mmengine's ``load_from`` would only warn).
+    - A resumed run gets the RNG states back where the uninterrupted run next drew from them: before the epoch's
+      data loader iterator is created, or (:class:`~lmim_mm.engine.ExactResumeIterBasedTrainLoop`) before the first
+      batch it trains on. Validation leaves the global RNG states as it found them.
     """
 
     priority = 'VERY_LOW'
@@ -105,8 +100,7 @@ class ExactResumeHook(Hook):
         self._pending_rng = checkpoint.pop('rng_state', None)
         if self.strict and 'state_dict' in checkpoint:
             model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-            theirs = {k[len('module.'):] if k.startswith('module.') else k: v
-                      for k, v in checkpoint['state_dict'].items()}
+            theirs = {k.removeprefix('module.'): v for k, v in checkpoint['state_dict'].items()}
             path = getattr(runner, 'checkpoint_path', None)  # CrashSafeRunner names the file it loads
             check_state_dict(model, theirs, source=f'checkpoint {path}' if path else 'the loaded checkpoint')
 

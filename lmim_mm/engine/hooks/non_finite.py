@@ -15,24 +15,19 @@ from lmim_mm.utils.fileio import LAST_CHECKPOINT
 class NonFiniteLossHook(Hook):
     """Stop training at a non-finite loss; never write a checkpoint with non-finite weights.
 
-    Three checks, for every optim wrapper type, through public APIs only:
-
-    1. Before every optimizer step (torch's ``Optimizer.register_step_pre_hook``): a NaN or Inf gradient
-       drops the gradients, so the step leaves the weights and the optimizer state alone (fp16: mmengine's
-       loss scaler skips such steps itself).
-    2. After every iteration, before the checkpoint hook: a non-finite loss (a key of ``outputs`` holding
-       ``'loss'``) or a skipped step counts. Up to ``max_skipped_steps`` consecutive ones are skipped with
-       a warning (the run's total: the message hub's ``non_finite_steps``); one more raises a
-       ``RuntimeError`` naming the iteration, the losses and the last checkpoint with finite weights. With
-       DDP the gradients are averaged before the step, so every rank stops at the same step.
+    1. Before every optimizer step (torch's ``Optimizer.register_step_pre_hook``, any optim wrapper): a NaN or Inf
+       gradient drops the gradients, so the step leaves weights and optimizer state alone (fp16: mmengine's loss
+       scaler skips such steps itself).
+    2. After every iteration, before the checkpoint hook: a non-finite loss (a key of ``outputs`` holding ``'loss'``)
+       or a skipped step counts. Up to ``max_skipped_steps`` consecutive ones are skipped with a warning (the run's
+       total: the message hub's ``non_finite_steps``); one more raises a ``RuntimeError`` naming the iteration, the
+       losses and the last checkpoint with finite weights (with DDP every rank stops at the same step).
     3. Before a checkpoint is written: non-finite weights (e.g. after a huge update) raise the same error.
 
-    Hence every checkpoint on disk and ``last_checkpoint`` have finite weights, ``AtomicCheckpointHook``
-    never prunes the last of them, and ``tools/train.py CONFIG --resume`` resumes from it.
+    Hence every checkpoint on disk has finite weights and ``tools/train.py CONFIG --resume`` resumes from the last.
 
     Args:
-        max_skipped_steps: Consecutive non-finite steps skipped before the run stops (0: stop at the
-            first one).
+        max_skipped_steps: Consecutive non-finite steps skipped before the run stops (0: stop at the first one).
     """
 
     priority = 'ABOVE_NORMAL'

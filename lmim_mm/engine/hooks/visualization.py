@@ -1,8 +1,7 @@
-"""Pictures of runs: masked reconstructions while pretraining, recognised words when evaluating. Images are
-loaded BGR, as mmcv loads them; the data preprocessor tells how model inputs relate to them."""
+"""Pictures of runs, sent to the runner's visualizer: masked reconstructions while pretraining, recognised words
+when evaluating. Images are loaded BGR, as mmcv loads them; the data preprocessor tells how model inputs relate to
+them."""
 import math
-import random
-from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -11,22 +10,13 @@ import torch.nn as nn
 from mmengine.dist import master_only
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmengine.runner import IterBasedTrainLoop
+from mmengine.runner import IterBasedTrainLoop, set_random_seed
 from mmocr.registry import HOOKS as MMOCR_HOOKS
 from mmpretrain.registry import HOOKS as MMPRETRAIN_HOOKS
 from torch.utils.data import DataLoader
 
 from lmim_mm.evaluation.scoring import TextScorer
-from lmim_mm.visualization import (
-    colorbar_strip,
-    compose,
-    grey_out,
-    heatmap,
-    save_rgb,
-    text_strip,
-    to_rgb_uint8,
-    upscale,
-)
+from lmim_mm.visualization import colorbar_strip, compose, grey_out, heatmap, text_strip, to_rgb_uint8, upscale
 from lmim_mm.visualization.images import BLACK
 from .exact_resume import rng_state, set_rng_state
 
@@ -51,19 +41,13 @@ def token_grid(mask: torch.Tensor, image_size: Tuple[int, int]) -> Tuple[np.ndar
 
 
 def first_samples(loader: DataLoader, num_samples: int, seed: int) -> dict:
-    """The first ``num_samples`` samples (``None``, a skipped sample, passed over) of ``loader.dataset``,
-    collated, loaded in the calling process with Python / numpy / torch seeded by ``seed`` (random
-    views and masks repeat every run), the global RNG states restored afterwards.
-
-    Raises:
-        ValueError: the dataset yields no sample.
-    """
+    """The first ``num_samples`` samples of ``loader.dataset`` (``None``, a skipped sample, passed over), collated,
+    drawn with Python / numpy / torch seeded by ``seed`` (views and masks repeat every run), the global RNG states
+    restored afterwards; a ``ValueError`` if the dataset yields no sample."""
     dataset, samples = loader.dataset, []
     state = rng_state()
     try:
-        torch.manual_seed(seed)
-        np.random.seed(seed)
-        random.seed(seed)
+        set_random_seed(seed)
         for index in range(len(dataset)):
             sample = dataset[index]
             if sample is not None:
@@ -79,27 +63,25 @@ def first_samples(loader: DataLoader, num_samples: int, seed: int) -> dict:
 
 @MMPRETRAIN_HOOKS.register_module()
 class PretrainVisualizationHook(Hook):
-    """Save masked-image-modelling pictures of a fixed batch during pretraining.
+    """Send masked-image-modelling pictures of a fixed batch to ``runner.visualizer.add_image`` while pretraining.
 
-    The batch (views and the pipeline's masks) is the first ``num_samples`` samples of the validation
-    set, else the training set (:func:`first_samples`). After every ``interval_epochs`` epochs
-    (epoch-based loops), every ``interval_iters`` iterations (if set) and at the end of training the
-    model's ``val_step`` runs on it in eval mode, and ``<work_dir>/<out_dir>/{epoch|iter}_<k>.png`` is
-    written on the main process: titles, then per sample the input, its mask (masked patches greyed)
-    and ``pred_image`` (TextMAE / MMS: the reconstruction) or ``pred_similarity`` (LMIM: cosine of
-    prediction and target on the masked tokens, viridis from -1 to 1) and the guidance view.
+    The batch is the first ``num_samples`` samples of the validation set, else the training set (:func:`first_samples`).
+    After every ``interval_epochs`` epochs (epoch-based loops), every ``interval_iters`` iterations (if set) and at the
+    end of training, the model's ``val_step`` runs on it in eval mode and the main process sends the picture ``epoch``
+    / ``iter`` at step ``k`` (``LocalVisBackend``: ``<work_dir>/<timestamp>/vis_data/vis_image/{epoch|iter}_<k>.png``):
+    titles, then per sample the input, its mask (masked patches greyed) and ``pred_image`` (TextMAE / MMS) or
+    ``pred_similarity`` (LMIM: cosine of prediction and target on the masked tokens, -1 to 1) and the guidance view.
 
     Args:
         interval_epochs: Epoch interval for epoch-based loops.
         interval_iters: Iteration interval; None draws only per epoch and at the end.
         num_samples: Rows of the picture.
-        out_dir: Folder under ``runner.work_dir``.
         seed: Seed of the data pipeline (views and masks) when taking the batch.
         scale: Integer enlargement of each panel.
     """
 
     def __init__(self, interval_epochs: int = 1, interval_iters: Optional[int] = None, num_samples: int = 8,
-                 out_dir: str = 'vis', seed: int = 0, scale: int = 2) -> None:
+                 seed: int = 0, scale: int = 2) -> None:
         for name, value in dict(interval_epochs=interval_epochs, interval_iters=interval_iters,
                                 num_samples=num_samples, scale=scale).items():
             if value is not None and value < 1:
@@ -107,11 +89,10 @@ class PretrainVisualizationHook(Hook):
         self.interval_epochs = interval_epochs
         self.interval_iters = interval_iters
         self.num_samples = num_samples
-        self.out_dir = out_dir
         self.seed = seed
         self.scale = scale
         self._batch: Optional[dict] = None
-        self._last_name: Optional[str] = None
+        self._last_sent: Optional[Tuple[str, int]] = None
 
     @master_only
     def before_train(self, runner) -> None:
@@ -121,25 +102,21 @@ class PretrainVisualizationHook(Hook):
     def after_train_epoch(self, runner) -> None:
         if not isinstance(runner.train_loop, IterBasedTrainLoop) and \
                 self.every_n_epochs(runner, self.interval_epochs):
-            self.draw(runner, f'epoch_{runner.epoch + 1}')
+            self.draw(runner, 'epoch', runner.epoch + 1)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if self.interval_iters is not None and self.every_n_train_iters(runner, self.interval_iters):
-            self.draw(runner, f'iter_{runner.iter + 1}')
+            self.draw(runner, 'iter', runner.iter + 1)
 
     def after_train(self, runner) -> None:
         by_iter = isinstance(runner.train_loop, IterBasedTrainLoop) or self.interval_iters is not None
-        self.draw(runner, f'iter_{runner.iter}' if by_iter else f'epoch_{runner.epoch}')
+        self.draw(runner, 'iter' if by_iter else 'epoch', runner.iter if by_iter else runner.epoch)
 
     @master_only
-    def draw(self, runner, name: str) -> Optional[Path]:
-        """Write ``<work_dir>/<out_dir>/<name>.png`` unless the last picture had that name.
-
-        Returns:
-            The path written, or None.
-        """
-        if name == self._last_name:
-            return None
+    def draw(self, runner, kind: str, step: int) -> None:
+        """Send the picture ``kind`` (``'epoch'`` or ``'iter'``) at ``step`` unless it was the last one sent."""
+        if (kind, step) == self._last_sent:
+            return
         if self._batch is None:
             raise RuntimeError(f'{type(self).__name__}: no batch to draw; it is taken in before_train')
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
@@ -147,15 +124,12 @@ class PretrainVisualizationHook(Hook):
         rows = [[upscale(panel, self.scale) for panel in row] for row in zip(*columns.values())]
         titles = [colorbar_strip(title, panel.shape[1]) if title == SIMILARITY_TITLE else
                   text_strip([(title, BLACK)], panel.shape[1]) for title, panel in zip(columns, rows[0])]
-        self._last_name = name
-        return save_rgb(compose([titles] + rows), Path(runner.work_dir) / self.out_dir / f'{name}.png')
+        self._last_sent = (kind, step)
+        runner.visualizer.add_image(kind, compose([titles] + rows), step=step)
 
     def panels(self, model: nn.Module, data_batch: dict) -> Dict[str, List[np.ndarray]]:
-        """Per column title, the panels (H, W, 3) uint8 of each sample of ``data_batch``.
-
-        Raises:
-            TypeError: the model's ``'predict'`` gives neither ``pred_image`` nor ``pred_similarity``.
-        """
+        """Per column title, the panels (H, W, 3) uint8 of each sample of ``data_batch`` (a ``TypeError`` if the
+        model's ``'predict'`` gives neither ``pred_image`` nor ``pred_similarity``)."""
         was_training = model.training
         model.eval()
         try:
@@ -170,8 +144,7 @@ class PretrainVisualizationHook(Hook):
         views = [views] if isinstance(views, torch.Tensor) else views
         inputs = [tensor_to_rgb(img, preprocessor, normalised=True) for img in views[0]]
         masks = [token_grid(sample.mask, img.shape[:2]) for sample, img in zip(samples, inputs)]
-        columns = {'input': inputs,
-                   'mask': [grey_out(img, upscale(m, p)) for img, (m, p) in zip(inputs, masks)]}
+        columns = {'input': inputs, 'mask': [grey_out(img, upscale(m, p)) for img, (m, p) in zip(inputs, masks)]}
         if 'pred_image' in samples[0]:
             columns['reconstruction'] = [tensor_to_rgb(s.pred_image, preprocessor, normalised=True) for s in samples]
         else:
@@ -219,8 +192,7 @@ class RecognitionSamplesHook(Hook):
 
     @master_only
     def send(self, runner, phase: str, data_batch: dict, outputs: Sequence) -> None:
-        """Mark the batch's words (``TextRecogDataSample``) right or wrong and send them until ``num_samples``
-        are sent in this run."""
+        """Mark the batch's words right or wrong and send them until ``num_samples`` are sent in this run."""
         words = list(zip(data_batch['inputs'], outputs))[:self.num_samples - self._sent]
         if not words:
             return

@@ -8,12 +8,9 @@ from mmocr.registry import EVALUATOR
 
 @EVALUATOR.register_module()
 class AveragingMultiDatasetsEvaluator(MultiDatasetsEvaluator):
-    """Per-dataset metrics (``<prefix>/recog/<name>``) and, over the datasets, ``mean/recog/<name>``
-    (plain average) and ``wmean/recog/<name>`` (average weighted by dataset size).
-
-    Sizes come from the ConcatDataset's ``cumulative_sizes`` that mmocr puts in ``dataset_meta``.
-    Count-type metrics (``num_*``) are summed instead of averaged.
-    """
+    """Per-dataset metrics (``<prefix>/recog/<name>``) and, over the datasets, ``mean/recog/<name>`` (plain average)
+    and ``wmean/recog/<name>`` (weighted by dataset size: the ConcatDataset's ``cumulative_sizes`` that mmocr puts in
+    ``dataset_meta``); count-type metrics (``num_*``) are summed (``sum/recog/<name>``) instead."""
 
     def evaluate(self, size: int) -> Dict[str, float]:
         results = super().evaluate(size)

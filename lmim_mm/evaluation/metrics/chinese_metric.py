@@ -1,7 +1,6 @@
 """Sentence accuracy and 1-NED of Chinese text recognition, as the FudanVI benchmark
 (``FudanVI/benchmarking-chinese-text-recognition``) computes them; it publishes, per model and test set, its
-predictions as ``<index> [<prediction>] [<ground truth>]`` lines (:func:`read_predictions`) and a table of
-ACC / NED."""
+predictions as ``<index> [<prediction>] [<ground truth>]`` lines (:func:`read_predictions`) and ACC / NED."""
 import unicodedata
 from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Tuple, Union
@@ -16,10 +15,10 @@ from rapidfuzz.process import cpdist
 HALFWIDTH_TABLE = {0x3000: 0x20, **{code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}}
 
 
-
 def normalize_chinese(text: str, nfkc: bool = False) -> str:
-    """The FudanVI benchmark's normalisation of a prediction or a label (the steps: :class:`ChineseRecogMetric`);
-    ``nfkc`` applies Unicode NFKC first (not part of the benchmark)."""
+    """The FudanVI benchmark's normalisation of a prediction or a label: full width -> half width
+    (:data:`HALFWIDTH_TABLE`), traditional -> simplified Chinese (``zhconv.convert(text, 'zh-cn')``), lower case,
+    every whitespace character deleted; ``nfkc`` applies Unicode NFKC first (not part of the benchmark)."""
     import zhconv  # the converter the FudanVI benchmark code uses
 
     if nfkc:
@@ -29,9 +28,8 @@ def normalize_chinese(text: str, nfkc: bool = False) -> str:
 
 
 def chinese_scores(preds: Sequence[str], gts: Sequence[str], nfkc: bool = False) -> Dict[str, float]:
-    """``sentence_acc`` and ``1-N.E.D`` (1 - mean normalised edit distance) in [0, 1] (0 for no pairs), rounded to
-    4 decimals, of predictions and as many labels normalised by :func:`normalize_chinese` (each distinct string
-    once; the distances in one vectorised call: 60k pairs take about a second)."""
+    """``sentence_acc`` and ``1-N.E.D`` (1 - mean of ``edit_distance / max(len(pred), len(gt))``) in [0, 1] (0 for
+    no pairs), rounded to 4 decimals, of predictions and labels normalised by :func:`normalize_chinese`."""
     if len(preds) != len(gts):
         raise ValueError(f'{len(preds)} predictions but {len(gts)} labels')
     if not gts:
@@ -46,11 +44,8 @@ def chinese_scores(preds: Sequence[str], gts: Sequence[str], nfkc: bool = False)
 
 def parse_prediction_line(line: str, where: str = '<line>') -> Tuple[int, str, str]:
     """``(index, prediction, ground truth)`` of a FudanVI prediction line ``<index> [<prediction>] [<ground truth>]``
-    (a trailing newline ignored; ``where``: ``file:line`` for errors).
-
-    The strings may hold spaces and brackets themselves: the line must start with the index and a space,
-    the rest must be ``[`` ... ``]``, split at the one ``] [`` inside it; more than one is ambiguous, an error.
-    """
+    (``where``: ``file:line`` for errors). The strings may hold spaces and brackets: the rest of the line after the
+    index and a space must be ``[`` ... ``]``, split at the one ``] [`` inside it (more than one is an error)."""
     line = line.rstrip('\r\n')
     index, _, rest = line.partition(' ')
     if not (index.isdigit() and len(rest) >= 5 and rest[0] == '[' and rest[-1] == ']'):
@@ -66,8 +61,7 @@ def read_predictions(path: Union[str, Path]) -> Tuple[List[str], List[str]]:
     """Predictions and ground truths of a FudanVI prediction file (see :func:`parse_prediction_line`).
 
     Raises:
-        ValueError: A malformed line (named by file and line number) or indices that are not
-            0, 1, 2, ... in order.
+        ValueError: A malformed line (named by file and line number) or indices that are not 0, 1, 2, ... in order.
     """
     preds, gts = [], []
     with open(path, encoding='utf-8') as f:
@@ -82,22 +76,11 @@ def read_predictions(path: Union[str, Path]) -> Tuple[List[str], List[str]]:
 
 @METRICS.register_module()
 class ChineseRecogMetric(BaseMetric):
-    """Chinese text recognition: sentence accuracy and 1 - normalised edit distance (FudanVI benchmark).
-
-    Prediction and label are normalised by :func:`normalize_chinese`, in this order:
-
-    1. (only with ``nfkc=True``) Unicode NFKC;
-    2. full width -> half width: U+FF01-U+FF5E -> U+0021-U+007E, ideographic space -> space;
-    3. traditional -> simplified Chinese: ``zhconv.convert(text, 'zh-cn')``;
-    4. lower case (``str.lower``);
-    5. every whitespace character deleted.
-
-    Then ``sentence_acc`` is the share of exact matches and ``1-N.E.D`` is 1 - the mean over samples
-    of ``edit_distance(pred, gt) / max(len(pred), len(gt))`` (0 when both are empty).
-
-    Steps 2-5 are the four rules of the benchmark's paper: on its own CRNN and SAR prediction files they
-    give all 8 published ACC cells exactly and the NED cells to within 0.0006. NFKC also folds compatibility
-    characters (circled digits, ``…``, ligatures) and scores 0.2-0.3 points above the table on the web set.
+    """Chinese text recognition: ``sentence_acc`` and ``1-N.E.D`` (:func:`chinese_scores`) of predictions and labels
+    normalised by :func:`normalize_chinese`, the four rules of the FudanVI benchmark's paper: on its own CRNN and SAR
+    prediction files they give all 8 published ACC cells exactly and the NED cells to within 0.0006. NFKC also folds
+    compatibility characters (circled digits, ``…``, ligatures) and scores 0.2-0.3 points above the table on the web
+    set.
 
     Args:
         nfkc: Apply NFKC before the benchmark's steps.

@@ -7,14 +7,11 @@ from mmocr.registry import METRICS
 
 @METRICS.register_module()
 class LabelLengthMetric(BaseMetric):
-    """Report how many labels exceed the decoder's capacity.
-
-    The authors' evaluation silently replaced such samples; here they stay in the test set (so they
-    count as errors for every accuracy) and this metric reports their number.
+    """Report how many labels exceed the decoder's capacity. The authors' evaluation silently replaced such samples;
+    here they stay in the test set (errors for every accuracy) and this metric counts them.
 
     Args:
-        max_chars: Longest label the decoder can produce (``max_seq_len - 1``: 24 for English,
-            39 for Chinese).
+        max_chars: Longest label the decoder can produce (``max_seq_len - 1``: 24 for English, 39 for Chinese).
         collect_device: ``'cpu'`` or ``'gpu'``.
         prefix: Metric name prefix (default ``'recog'``).
     """

@@ -1,5 +1,5 @@
 """Held-out reconstruction loss of a pretraining checkpoint (``tools/test.py`` on an unlabeled LMDB)."""
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 from mmengine.evaluator import BaseMetric
 from mmpretrain.registry import METRICS
@@ -7,20 +7,11 @@ from mmpretrain.registry import METRICS
 
 @METRICS.register_module()
 class ReconstructionLossMetric(BaseMetric):
-    """Average the per-sample losses that masked-image-modelling models return in ``'predict'`` mode.
-
-    Reads ``pred_loss`` (a dict of 0-d tensors or floats: ``loss``, ``loss_recon``, ...) of every
-    data sample and reports the mean of each entry over the evaluated set.
-
-    Args:
-        collect_device: ``'cpu'`` or ``'gpu'``.
-        prefix: Metric name prefix (default ``'recon'``).
-    """
+    """Average the per-sample losses that masked-image-modelling models return in ``'predict'`` mode: ``pred_loss``
+    (a dict of 0-d tensors or floats: ``loss``, ``loss_recon``, ...) of every data sample, each entry's mean over the
+    evaluated set. Takes mmengine's ``BaseMetric`` arguments (``collect_device``; ``prefix``, default ``'recon'``)."""
 
     default_prefix = 'recon'
-
-    def __init__(self, collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Keep the per-sample losses as floats."""
