@@ -116,6 +116,7 @@ def main() -> None:
                                                               data_root=f'{args.real_root}/{split}'), args.limit)
                                        for split in REAL_SPLITS})
     model = MODELS.build(cfg.model)
+    model.init_weights()  # loads model.backbone.init_cfg.checkpoint when one is given
     scorer = TextScorer.from_config(cfg)
     optimizer_cfg = cfg.optim_wrapper.optimizer
     decay, no_decay = [], []
