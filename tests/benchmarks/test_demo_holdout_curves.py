@@ -36,3 +36,15 @@ def test_short_run_prints_one_point_per_evaluation(tmp_path, real_data_dir):
     for point in points:
         assert math.isfinite(point['loss']) and point['loss'] > 0
         assert all(0 <= point[key] <= 100 for key in (*REAL_SPLITS, 'synthetic'))
+
+
+def test_the_backbone_starts_from_the_given_checkpoint(tmp_path, real_data_dir):
+    """``model.backbone.init_cfg.checkpoint`` is loaded (as the runner does): a missing file stops the run."""
+    make_synthetic(tmp_path, dict(train=8, test=4), seed=0, progress=False, difficulty=dict(train=0.3, test=0.3))
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(REPO))
+    missing = tmp_path / 'no_such_student.pth'
+    out = subprocess.run([sys.executable, '-m', 'benchmarks.demo_holdout_curves', '--name', 'init', '--steps', '1',
+                          '--batch', '2', '--limit', '10', '--data-root', str(tmp_path), '--real-root',
+                          str(real_data_dir), '--cfg-options', f'model.backbone.init_cfg.checkpoint={missing}'],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode != 0 and str(missing) in out.stderr
