@@ -14,8 +14,10 @@ splits are not read. Needs the demo's rendered words (``make demo``, or ``tools/
 """
 import argparse
 import json
+import copy
 import math
 import random
+import re
 import time
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
@@ -68,6 +70,23 @@ def data_samples(texts: Sequence[str]) -> list:
     return samples
 
 
+def restart_backbone_keys(model: torch.nn.Module, model_cfg: dict, pattern: str, seed: int) -> List[str]:
+    """Put the backbone entries whose names (``pos_embed``, ``patch_embed.*``, ``layers.N.*``, ...) match the
+    regular expression ``pattern`` back to a random init: that of a twin of ``model_cfg`` built and initialised
+    without a checkpoint under ``seed``. Returns the names reset."""
+    from mmocr.registry import MODELS
+
+    twin_cfg = copy.deepcopy(model_cfg)
+    if twin_cfg['backbone'].get('init_cfg'):
+        twin_cfg['backbone']['init_cfg']['checkpoint'] = None
+    torch.manual_seed(seed)
+    twin = MODELS.build(twin_cfg)
+    twin.init_weights()
+    reset = {name: value for name, value in twin.backbone.state_dict().items() if re.search(pattern, name)}
+    model.backbone.load_state_dict(reset, strict=False)
+    return sorted(reset)
+
+
 def waics(model: torch.nn.Module, words: Words, scorer: TextScorer, batch: int = 100) -> float:
     """Word accuracy ignoring case and symbols (%) by the config's test metrics, greedy decoding."""
     images, texts = words
@@ -94,6 +113,8 @@ def main() -> None:
     parser.add_argument('--real-share', type=float, default=0.5)
     parser.add_argument('--eval-every', type=int, default=500)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--random-keys', default=None,
+                        help='regex: backbone entries it matches start from a random init, not the checkpoint')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='config overrides (the variant)')
     args = parser.parse_args()
@@ -117,6 +138,8 @@ def main() -> None:
                                        for split in REAL_SPLITS})
     model = MODELS.build(cfg.model)
     model.init_weights()  # loads model.backbone.init_cfg.checkpoint when one is given
+    if args.random_keys:
+        restart_backbone_keys(model, cfg.model, args.random_keys, args.seed)
     scorer = TextScorer.from_config(cfg)
     optimizer_cfg = cfg.optim_wrapper.optimizer
     decay, no_decay = [], []

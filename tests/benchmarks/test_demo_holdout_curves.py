@@ -48,3 +48,30 @@ def test_the_backbone_starts_from_the_given_checkpoint(tmp_path, real_data_dir):
                           str(real_data_dir), '--cfg-options', f'model.backbone.init_cfg.checkpoint={missing}'],
                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode != 0 and str(missing) in out.stderr
+
+
+def test_random_keys_restart_only_the_matching_backbone_entries():
+    """``--random-keys``: matching entries get the random init of a checkpoint-free twin, the rest stay."""
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmocr.registry import MODELS
+
+    from benchmarks.demo_holdout_curves import restart_backbone_keys
+
+    cfg = Config.fromfile(str(REPO / 'configs' / 'demo' / 'recognizer_tiny.py'))
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        torch.manual_seed(0)
+        twin = MODELS.build(cfg.model)
+        twin.init_weights()
+        model = MODELS.build(cfg.model)
+        with torch.no_grad():
+            for value in model.backbone.parameters():
+                value.fill_(0.5)
+        reset = restart_backbone_keys(model, cfg.model, r'^patch_embed\.', seed=0)
+    assert reset and all(name.startswith('patch_embed.') for name in reset)
+    expected = twin.backbone.state_dict()
+    for name, value in model.backbone.named_parameters():
+        if name in reset:
+            assert torch.equal(value, expected[name]), name
+        else:
+            assert torch.all(value == 0.5), name
