@@ -13,8 +13,8 @@ splits are not read. Needs the demo's rendered words (``make demo``, or ``tools/
     python -m benchmarks.demo_holdout_curves --name stem2 --steps 2000 >> curves.jsonl
 """
 import argparse
-import json
 import copy
+import json
 import math
 import random
 import re

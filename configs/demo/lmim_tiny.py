@@ -4,9 +4,9 @@
 # left the fine-tuning plateau about 500 steps later than one from scratch, with or without the [cls]
 # alignment: docs/en/results.md, "Why the pretrained recognizer lagged"). The targets are
 # standardised per image and channel over the tokens (data2vec 2.0's instance-normalised targets), so the
-# per-image component is no target. A tenth of the MAE teacher's learning rate: at 1.5e-3 the 50 steps
-# grow one vector shared by every token (cosine within a word 0.998) and the recognizer fine-tuned from that
-# student stays on the plateau (loss 5.15 at step 2000 against 3.22 at 1.5e-4).
+# per-image component is no target. A tenth of the MAE teacher's learning rate: at 1.5e-3 the 50 steps make
+# a word's tokens nearly alike (cosine within a word 0.998) and the recognizer fine-tuned from that student
+# stays on the plateau (loss 5.15 at step 2000 against 3.22 at 1.5e-4).
 _base_ = ['_pretrain_base.py']
 model = dict(
     type='LMIM',
