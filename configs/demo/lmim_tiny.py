@@ -2,7 +2,7 @@
 # alignment decoder, teacher-feature targets and [cls] alignment. The student starts from a random init, as
 # the authors' (a student started from the teacher, `init_student_from_teacher=True`, gave a recognizer that
 # left the fine-tuning plateau about 500 steps later than one from scratch, with or without the [cls]
-# alignment: docs/en/results.md, "Why the pretrained recognizer lagged"). The targets are
+# alignment: docs/en/results.md, "Where the LMIM student starts"). The targets are
 # standardised per image and channel over the tokens (data2vec 2.0's instance-normalised targets), so the
 # per-image component is no target. A tenth of the MAE teacher's learning rate: at 1.5e-3 the 50 steps make
 # a word's tokens nearly alike (cosine within a word 0.998) and the recognizer fine-tuned from that student
