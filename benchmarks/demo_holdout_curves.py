@@ -73,9 +73,13 @@ def data_samples(texts: Sequence[str]) -> list:
 def restart_backbone_keys(model: torch.nn.Module, model_cfg: dict, pattern: str, seed: int) -> List[str]:
     """Put the backbone entries whose names (``pos_embed``, ``patch_embed.*``, ``layers.N.*``, ...) match the
     regular expression ``pattern`` back to a random init: that of a twin of ``model_cfg`` built and initialised
-    without a checkpoint under ``seed``. Returns the names reset."""
+    without a checkpoint under ``seed``. Returns the names reset; a pattern matching no entry raises ``ValueError``
+    (the run would otherwise start from the whole checkpoint)."""
     from mmocr.registry import MODELS
 
+    names = list(model.backbone.state_dict())
+    if not any(re.search(pattern, name) for name in names):
+        raise ValueError(f'--random-keys {pattern!r} matches no backbone entry; they are named like {names[:3]}')
     twin_cfg = copy.deepcopy(model_cfg)
     if twin_cfg['backbone'].get('init_cfg'):
         twin_cfg['backbone']['init_cfg']['checkpoint'] = None

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from benchmarks.demo_holdout_curves import HOLDOUT_EVERY, REAL_SPLITS, split_real
@@ -68,6 +69,8 @@ def test_random_keys_restart_only_the_matching_backbone_entries():
             for value in model.backbone.parameters():
                 value.fill_(0.5)
         reset = restart_backbone_keys(model, cfg.model, r'^patch_embed\.', seed=0)
+        with pytest.raises(ValueError, match=r"'\^backbone' matches no backbone entry"):
+            restart_backbone_keys(model, cfg.model, '^backbone', seed=0)
     assert reset and all(name.startswith('patch_embed.') for name in reset)
     expected = twin.backbone.state_dict()
     for name, value in model.backbone.named_parameters():
