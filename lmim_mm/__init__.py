@@ -1,9 +1,7 @@
 """lmim_mm: self-supervised scene text recognition (LMIM, MAE, MMS) as an OpenMMLab plugin.
 
-``import lmim_mm`` (or ``custom_imports=dict(imports=['lmim_mm'])`` in a config) registers every lmim_mm class once,
-in its natural scope: self-supervised parts in mmpretrain's registries, recognition parts, datasets, metrics and
-hooks in mmocr's. Without mmocr and mmpretrain (an onnxruntime deployment) only :mod:`lmim_mm.deploy` is usable.
-"""
+``import lmim_mm`` (or ``custom_imports=dict(imports=['lmim_mm'])``) registers every lmim_mm class once: self-supervised
+parts in mmpretrain's registries, the rest in mmocr's. Without mmocr and mmpretrain only :mod:`lmim_mm.deploy` works."""
 import importlib.util
 
 from . import compat  # noqa: F401  (first: lets mmocr / mmpretrain import on numpy 2 and transformers 5)

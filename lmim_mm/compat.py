@@ -1,13 +1,10 @@
-"""Let the 2023 OpenMMLab stack import in a current environment (a GPU image's numpy 2 and transformers 5).
-:mod:`lmim_mm` imports this first, before mmocr / mmpretrain; nothing here changes what lmim_mm computes:
+"""Let the 2023 OpenMMLab stack import with numpy 2 and transformers 5 (imported first by :mod:`lmim_mm`; changes
+nothing lmim_mm computes):
 
-- numpy 2 removed ``np.sctypes``; imgaug 0.4.0 reads it at import time, and ``mmocr.datasets.transforms`` imports
-  imgaug (for text detection's ``ImgAugWrapper``). numpy 1's value is put back from numpy's own scalar types.
-- mmpretrain 1.2.0 imports its multimodal models (BLIP, Flamingo, ...) as soon as pycocotools (needed by mmdet's
-  mask structures, which ``mmocr.models`` imports) and transformers are both installed; they import names recent
-  transformers releases no longer have. lmim_mm uses none of them: mmpretrain is made to see
-  ``WITH_MULTIMODAL = False`` (it then registers its placeholders, as without transformers).
-"""
+- numpy 2 removed ``np.sctypes``, read on import by imgaug 0.4.0 (for ``mmocr.datasets.transforms``): numpy 1's is back.
+- mmpretrain 1.2.0 imports its multimodal models (BLIP, ...), which need names transformers 5 lacks, whenever
+  pycocotools (for mmdet, imported by ``mmocr.models``) and transformers are installed. lmim_mm uses none of them:
+  mmpretrain is made to see ``WITH_MULTIMODAL = False`` (it then registers placeholders, as without transformers)."""
 import importlib.abc
 import importlib.machinery
 import sys
@@ -33,9 +30,7 @@ class _WithoutMultimodal(importlib.abc.MetaPathFinder):
 
     def find_spec(self, fullname: str, path: Optional[Sequence[str]],
                   target: Optional[ModuleType] = None) -> Optional[importlib.machinery.ModuleSpec]:
-        if fullname != _MMPRETRAIN_DEPENDENCY:
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path) if fullname == _MMPRETRAIN_DEPENDENCY else None
         if spec is None or spec.loader is None:
             return spec
         exec_module = spec.loader.exec_module
@@ -50,9 +45,8 @@ class _WithoutMultimodal(importlib.abc.MetaPathFinder):
 
 def keep_mmpretrain_multimodal_unimported() -> None:
     """Install the finder (once), unless mmpretrain's dependency check has already run in this process."""
-    if _MMPRETRAIN_DEPENDENCY in sys.modules or any(isinstance(f, _WithoutMultimodal) for f in sys.meta_path):
-        return
-    sys.meta_path.insert(0, _WithoutMultimodal())
+    if _MMPRETRAIN_DEPENDENCY not in sys.modules and not any(isinstance(f, _WithoutMultimodal) for f in sys.meta_path):
+        sys.meta_path.insert(0, _WithoutMultimodal())
 
 
 restore_numpy_sctypes()

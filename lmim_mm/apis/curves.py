@@ -1,8 +1,7 @@
 """Training / validation curves from mmengine's ``LocalVisBackend`` logs: ``<work_dir>/<timestamp>/vis_data/
 scalars.json``, one JSON object per line; training lines carry ``iter`` (plus ``loss``, ``lr``, ... and ``epoch`` for
 epoch-based logging), validation / test lines their metrics (e.g. ``IIIT5K/recog/word_acc_ignore_case_symbol``) and
-``step``: the epoch (``LoggerHook(log_metric_by_epoch=True)``, mmengine's default) or the iteration.
-"""
+``step``: the epoch (``LoggerHook(log_metric_by_epoch=True)``, mmengine's default) or the iteration."""
 import json
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -61,16 +60,13 @@ def key_series(records: Sequence[dict], key: str) -> Tuple[np.ndarray, np.ndarra
 
 def plot_curves(work_dirs: Sequence[PathLike], keys: Sequence[str], out: PathLike,
                 labels: Optional[Sequence[str]] = None) -> Path:
-    """Plot each key in its own panel, one line per run, and save the figure.
+    """Plot each key in its own panel, one line per run, save the figure to ``out`` (``.png``, ``.pdf``, ``.svg``) and
+    return its path.
 
     Args:
         work_dirs: mmengine work dirs (or ``scalars.json`` files) of the runs to compare.
         keys: Scalar names, e.g. ``'loss'``, ``'IIIT5K/recog/word_acc_ignore_case_symbol'``.
-        out: Output image (``.png``, ``.pdf``, ``.svg``).
         labels: Legend names of the runs; defaults to the work dir names.
-
-    Returns:
-        The path written.
 
     Raises:
         ValueError: ``labels`` do not match ``work_dirs``, or no keys / runs are given.

@@ -17,18 +17,15 @@ from lmim_mm.utils.checkpoint import load_pretrained
 
 def read_encoder_inputs(config: str, data: str, num: Optional[int] = None, skip: int = 0,
                         labeled: bool = False) -> Tuple[torch.Tensor, List[Optional[str]]]:
-    """Word images as the recognizer of ``config`` reads them in testing: its test pipeline (without
+    """Word images as the recognizer of the config file ``config`` reads them in testing: its test pipeline (without
     ``LoadOCRAnnotations``, as mmocr's inferencer runs it) and its ``model.data_preprocessor``.
 
     Args:
-        config: Recognizer config file.
         data: Any data source (:func:`lmim_mm.datasets.open_source`).
-        num: Number of images (None: all).
-        skip: Samples to skip first (e.g. the ones a probe trained on).
-        labeled: Read the labels too (an unlabeled source is then an error).
+        num: Number of images (None: all), read after skipping ``skip`` samples (e.g. the ones a probe trained on).
 
     Returns:
-        Normalised images (N, C, H, W) and their labels (None when not ``labeled``).
+        Normalised images (N, C, H, W) and their labels (read when ``labeled``, else None).
 
     Raises:
         FileNotFoundError: ``data`` does not exist or holds no sample past ``skip``.
@@ -81,12 +78,10 @@ def encode_patch_tokens(backbone: TextViT, images: torch.Tensor, batch_size: int
 
 
 def token_feature_stats(tokens: torch.Tensor) -> Dict[str, float]:
-    """Summarise the patch tokens of a batch of images. A decoder reads a word by attending to its characters' tokens
-    one after the other, so they must differ with the character and position under them; a pretraining run whose
-    target is easy to predict from the whole image (a weak teacher) can end with an image's tokens nearly alike.
-
-    Args:
-        tokens: Patch tokens (no [cls]) of N images, (N, L, C) with L >= 2 (else a ``ValueError``).
+    """Summarise ``tokens``, the patch tokens (no [cls]) of N images, (N, L, C) with L >= 2 (else a ``ValueError``).
+    A decoder reads a word by attending to its characters' tokens one after the other, so they must differ with the
+    character and position under them; a pretraining run whose target is easy to predict from the whole image (a weak
+    teacher) can end with an image's tokens nearly alike.
 
     Returns:
         ``cos_within``: mean cosine similarity of two different tokens of the same image (1: all point one way);
@@ -100,11 +95,10 @@ def token_feature_stats(tokens: torch.Tensor) -> Dict[str, float]:
     if tokens.dim() != 3 or tokens.shape[1] < 2:
         raise ValueError(f'tokens must be (N, L >= 2, C), got {tuple(tokens.shape)}')
     tokens = tokens.detach().double()
-    num_tokens = tokens.shape[1]
     unit = F.normalize(tokens, dim=-1)
     # |sum of unit vectors|^2 = all pairwise cosines + the diagonal (1 per non-zero token)
     pair_sums = unit.sum(dim=1).pow(2).sum(-1) - unit.pow(2).sum(dim=(1, 2))
-    cos_within = (pair_sums / (num_tokens * (num_tokens - 1))).mean()
+    cos_within = (pair_sums / (tokens.shape[1] * (tokens.shape[1] - 1))).mean()
     centred = tokens - tokens.mean(dim=(0, 1))
     total_var = centred.pow(2).mean()
     stats = dict(cos_within=cos_within.item(), within_image_var=0.0, position_var=0.0, effective_rank=0.0)

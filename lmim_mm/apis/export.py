@@ -31,13 +31,9 @@ class ConcatCache:
 
     def __init__(self, keys: torch.Tensor, values: torch.Tensor) -> None:
         self.past_keys, self.past_values = keys, values
+        self.length = keys.shape[3]  # steps in the past (the position of the new token)
         self.keys: List[torch.Tensor] = []
         self.values: List[torch.Tensor] = []
-
-    @property
-    def length(self) -> int:
-        """Steps in the past (the position of the new token)."""
-        return self.past_keys.shape[3]
 
     def append(self, layer: int, keys: torch.Tensor, values: torch.Tensor) -> KV:
         """Past + new keys/values (B, H, T + t, d) of ``layer``, also kept for the outputs."""
@@ -70,8 +66,7 @@ class DecoderStepGraph(nn.Module):
         self.decoder = decoder
 
     def forward(self, tokens: torch.Tensor, memory_keys: torch.Tensor, memory_values: torch.Tensor,
-                past_keys: torch.Tensor, past_values: torch.Tensor
-                ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                past_keys: torch.Tensor, past_values: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Args and returns as listed in :mod:`lmim_mm.deploy.runtime` (``decoder_step.onnx``)."""
         cache = ConcatCache(past_keys, past_values)
         memory_kv = list(zip(memory_keys.unbind(0), memory_values.unbind(0)))
@@ -80,16 +75,9 @@ class DecoderStepGraph(nn.Module):
 
 
 def deploy_settings(recognizer: nn.Module, metrics: Sequence[dict] = ()) -> DeploySettings:
-    """The dictionary, decoding and input settings of an mmocr recognizer with a :class:`ViTTransformerDecoder`.
-
-    Args:
-        recognizer: The recognizer.
-        metrics: Test metric configs to carry (e.g. ``lmim_mm.evaluation.scoring.metric_configs`` of the
-            config's ``test_evaluator``); they must be JSON-serialisable.
-
-    Raises:
-        TypeError: the decoder is not a :class:`ViTTransformerDecoder`.
-        ValueError: the data preprocessor does not normalise.
+    """The dictionary, decoding and input settings of an mmocr recognizer with a :class:`ViTTransformerDecoder` (else a
+    ``TypeError``) and a normalising data preprocessor (else a ``ValueError``), carrying the JSON-serialisable test
+    metric configs ``metrics`` (e.g. ``lmim_mm.evaluation.scoring.metric_configs`` of the config's ``test_evaluator``).
     """
     decoder = recognizer.decoder
     if not isinstance(decoder, ViTTransformerDecoder):
@@ -100,8 +88,7 @@ def deploy_settings(recognizer: nn.Module, metrics: Sequence[dict] = ()) -> Depl
     return DeploySettings(
         classes=tuple(decoder.dictionary.dict), end_idx=decoder.dictionary.end_idx,
         bos_idx=decoder.transformer.bos_idx, ignore_indexes=tuple(decoder.postprocessor.ignore_indexes),
-        max_seq_len=decoder.max_seq_len, beam_width=decoder.beam_width,
-        img_size=tuple(recognizer.backbone.img_size),
+        max_seq_len=decoder.max_seq_len, beam_width=decoder.beam_width, img_size=tuple(recognizer.backbone.img_size),
         channel_order='rgb' if pre._channel_conversion else 'bgr',  # images are loaded BGR (OpenCV)
         mean=tuple(pre.mean.flatten().tolist()), std=tuple(pre.std.flatten().tolist()),
         metrics=tuple(dict(m) for m in metrics))
@@ -110,28 +97,17 @@ def deploy_settings(recognizer: nn.Module, metrics: Sequence[dict] = ()) -> Depl
 def _add_metadata(path: Path, settings: DeploySettings) -> None:
     """Store ``settings`` in the graph's metadata and run onnx's checker on it."""
     import onnx
-
     model = onnx.load(str(path))
-    del model.metadata_props[:]
-    entry = model.metadata_props.add()
-    entry.key, entry.value = METADATA_KEY, settings.to_json()
+    onnx.helper.set_model_props(model, {METADATA_KEY: settings.to_json()})  # replaces any metadata
     onnx.checker.check_model(model, full_check=True)
     onnx.save(model, str(path))
 
 
 def export_recognizer(recognizer: nn.Module, out_dir: Union[str, Path], images: torch.Tensor,
                       metrics: Sequence[dict] = ()) -> DeploySettings:
-    """Write ``encoder.onnx`` and ``decoder_step.onnx`` (with settings) to ``out_dir``.
-
-    Args:
-        recognizer: mmocr recognizer with a :class:`ViTTransformerDecoder`, on the CPU; put in eval mode.
-        out_dir: Output folder (created).
-        images: Normalised images (N, 3, H, W) to trace with.
-        metrics: Test metric configs to carry (see :func:`deploy_settings`).
-
-    Returns:
-        The settings written.
-    """
+    """Write ``encoder.onnx`` and ``decoder_step.onnx`` of ``recognizer`` (an mmocr recognizer with a
+    :class:`ViTTransformerDecoder`, on the CPU; put in eval mode), traced with the normalised ``images`` (N, 3, H, W),
+    to ``out_dir`` (created), with the settings (``metrics`` as in :func:`deploy_settings`); return the settings."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     settings = deploy_settings(recognizer, metrics)
@@ -167,14 +143,9 @@ def export_recognizer(recognizer: nn.Module, out_dir: Union[str, Path], images: 
 
 def quantize_export(src_dir: Union[str, Path], out_dir: Union[str, Path]) -> None:
     """Dynamic int8 quantisation (onnxruntime's ``quantize_dynamic``: int8 weights of MatMul/Gemm, activations
-    quantised per call) of both graphs of an export, settings kept.
-
-    Args:
-        src_dir: fp32 export folder.
-        out_dir: Output folder (created); must differ from ``src_dir``.
-    """
+    quantised per call) of both graphs of the fp32 export ``src_dir``, settings kept, into ``out_dir`` (created; a
+    ``ValueError`` if it is ``src_dir``)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
-
     src_dir, out_dir = Path(src_dir), Path(out_dir)
     if src_dir.resolve() == out_dir.resolve():
         raise ValueError(f'quantize_export writes to a new folder, got {out_dir} for both')
@@ -188,13 +159,8 @@ def quantize_export(src_dir: Union[str, Path], out_dir: Union[str, Path]) -> Non
 @torch.no_grad()
 def compare_with_pytorch(recognizer: nn.Module, onnx_model: ONNXRecognizer, images: torch.Tensor,
                          beam_widths: Sequence[int] = (1, 5)) -> Dict[str, Optional[float]]:
-    """Decode the same images with PyTorch and onnxruntime (greedy for width 1, else beam search).
-
-    Args:
-        recognizer: The exported recognizer (eval mode).
-        onnx_model: Its export (or a quantised one).
-        images: Normalised images (N, 3, H, W).
-        beam_widths: Widths to compare; 1 = greedy decoding.
+    """Decode the same normalised images (N, 3, H, W) with the exported ``recognizer`` (eval mode) on PyTorch and its
+    export ``onnx_model`` (or a quantised one) on onnxruntime, for each of ``beam_widths`` (1: greedy decoding).
 
     Returns:
         Per width ``w``: ``same_words_w``, the fraction of images read as the same word (mmocr's postprocessing),

@@ -1,8 +1,7 @@
 """FLOPs and parameters of a config's model with mmengine's counter (``mmengine.analysis``), as mmpretrain's and
 mmocr's ``get_flops.py`` count them: one multiply-add = one FLOP, element-wise operations (additions, softmax,
 GELU, normalisation) left out; :func:`sdpa_flop_jit` adds the rule mmengine lacks for
-``aten::scaled_dot_product_attention``, through which every attention here runs.
-"""
+``aten::scaled_dot_product_attention``, through which every attention here runs."""
 import math
 from typing import Any, List, Tuple
 
@@ -22,15 +21,11 @@ def sdpa_flop_jit(inputs: List[Any], outputs: List[Any]) -> int:
 
 
 def count_flops(cfg: Config, shape: Tuple[int, int] = (32, 128), seed: int = 0) -> dict:
-    """FLOPs and parameters of ``cfg.model`` (initialised from ``seed``, eval mode) run once on one blank image in
-    ``mode='tensor'``: for pretraining algorithms (TextMAE, MMS, LMIM) the backbone on the full image
-    (``extract_feat``), the encoder a recognizer inherits; for recognizers backbone, neck and greedy decoding until
-    every word has ended (``decode_steps``, at most ``max_seq_len``, depends on the random weights).
-
-    Args:
-        cfg: The config (its modules registered, :func:`lmim_mm.utils.register_all_modules`).
-        shape: Input (H, W).
-        seed: Seed of the random initialisation.
+    """FLOPs and parameters of ``cfg.model`` (its modules registered, :func:`lmim_mm.utils.register_all_modules`;
+    initialised from ``seed``, eval mode) run once on one blank image of ``shape`` (H, W) in ``mode='tensor'``: for
+    pretraining algorithms (TextMAE, MMS, LMIM) the backbone on the full image (``extract_feat``), the encoder a
+    recognizer inherits; for recognizers backbone, neck and greedy decoding until every word has ended
+    (``decode_steps``, at most ``max_seq_len``, depends on the random weights).
 
     Returns:
         ``input_shape`` ([1, 3, H, W]), ``flops``, ``params``, ``decode_steps`` (recognizers, else None) and

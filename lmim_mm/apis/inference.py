@@ -32,18 +32,10 @@ class Vocabulary(NamedTuple):
 
 
 def decoding_steps(probs: np.ndarray, vocabulary: Vocabulary, top_k: int = 3) -> List[dict]:
-    """The steps of one decoded word, read as mmocr's ``AttentionPostprocessor`` reads its word.
-
-    Args:
-        probs: Class probabilities of each step (T, C), as the decoder gives them to the postprocessor.
-        vocabulary: The decoder's classes.
-        top_k: Alternatives listed per step.
-
-    Returns:
-        Per kept step ``{"char", "prob", "end", "top": [{"char", "prob"}, ...]}``: the most probable class, whether
-        it is the end token, and the ``top_k`` most probable classes; ignored classes (padding) are skipped, and the
-        end step is the last.
-    """
+    """The steps of one decoded word, read as mmocr's ``AttentionPostprocessor`` reads its word from ``probs``, the
+    class probabilities of each step (T, C) that the decoder gives it: per kept step (ignored classes such as padding
+    are skipped, the end step is the last) ``{"char", "prob", "end", "top": [{"char", "prob"}, ...]}``, the most
+    probable class, whether it is the end token, and the ``top_k`` most probable classes."""
     ignore = set(vocabulary.ignore_indexes)
     order = np.argsort(-probs, axis=-1, kind='stable')[:, :top_k]
     steps = []
@@ -60,12 +52,8 @@ def decoding_steps(probs: np.ndarray, vocabulary: Vocabulary, top_k: int = 3) ->
 
 class WordReader:
     """Reads word images as mmocr predicts them (the word and the mean probability of its characters) and, on
-    request, the decoding steps; subclasses supply :meth:`_predict`.
-
-    Attributes:
-        vocabulary: The decoder's classes.
-        scorer: The recognizer's test metrics (the config's, the export's, else its dictionary's).
-    """
+    request, the decoding steps; subclasses supply :meth:`_predict`, ``vocabulary`` (the decoder's classes) and
+    ``scorer`` (the recognizer's test metrics: the config's, the export's, else its dictionary's)."""
 
     vocabulary: Vocabulary
     scorer: TextScorer
@@ -75,16 +63,9 @@ class WordReader:
         raise NotImplementedError
 
     def read(self, images: Sequence[np.ndarray], batch_size: int = 64, top_k: int = 0) -> List[dict]:
-        """Read words.
-
-        Args:
-            images: BGR uint8 (h, w, 3) images of any sizes (:func:`read_image_file`).
-            batch_size: Images recognized at once.
-            top_k: 0: words only; more: also the decoding steps (:func:`decoding_steps`) with this many alternatives.
-
-        Returns:
-            Per image ``{"text", "scores"}`` (the word and its confidence), plus ``"steps"`` when ``top_k`` > 0.
-        """
+        """Read the words of BGR uint8 (h, w, 3) images of any sizes (:func:`read_image_file`), ``batch_size`` at once:
+        per image ``{"text", "scores"}`` (the word and its confidence), plus ``"steps"`` when ``top_k`` > 0 (the
+        decoding steps, :func:`decoding_steps`, with ``top_k`` alternatives each)."""
         predictions = self._predict(list(images), batch_size)
         for prediction in predictions:
             probs = prediction.pop('probs')
@@ -94,17 +75,14 @@ class WordReader:
 
     def read_inputs(self, inputs: Sequence[Union[str, Path, Tuple[str, bytes]]], batch_size: int = 64, top_k: int = 0,
                     strict: bool = False, progress: bool = False) -> List[dict]:
-        """Decode and read image files or uploads a batch at a time, going on past the ones that cannot be read.
+        """Decode and read image files or uploads a batch at a time, going on past the ones that cannot be read: per
+        input, in order, its :meth:`read` result or ``{"error": <the reason, naming the image>}``.
 
         Args:
             inputs: Image files, or ``(name, encoded bytes)`` pairs.
-            batch_size: Images decoded and recognized at once.
-            top_k: As in :meth:`read`.
+            batch_size, top_k: As in :meth:`read` (images are decoded ``batch_size`` at a time too).
             strict: Re-raise the first decoding error instead of going on.
             progress: A progress bar on stderr, with each decoding error printed above it.
-
-        Returns:
-            Per input, in order: its :meth:`read` result, or ``{"error": <the reason, naming the image>}``.
         """
         results = []
         with tqdm(total=len(inputs), desc='reading', unit='img', file=sys.stderr, disable=not progress) as bar:
@@ -127,12 +105,8 @@ class WordReader:
 
 
 class TorchWordReader(WordReader):
-    """mmocr's ``TextRecInferencer`` on a config and a checkpoint that must fit the model exactly.
-
-    Args:
-        config: Recognizer config file.
-        checkpoint: Its checkpoint.
-        device: cpu / cuda (None: cuda when available).
+    """mmocr's ``TextRecInferencer`` on a recognizer ``config`` file and a ``checkpoint`` that must fit the model
+    exactly, on ``device`` (cpu / cuda; None: cuda when available).
 
     Raises:
         FileNotFoundError: the config or the checkpoint does not exist.
@@ -164,18 +138,13 @@ class TorchWordReader(WordReader):
 
 
 class ONNXWordReader(WordReader):
-    """An export of ``tools/deployment/pytorch2onnx.py`` on onnxruntime; settings and test metrics from the export.
-
-    Args:
-        export_dir: The export folder.
-        threads: onnxruntime intra-op threads (None: its default).
-    """
+    """The export folder ``export_dir`` of ``tools/deployment/pytorch2onnx.py`` on onnxruntime with ``threads`` intra-op
+    threads (None: its default); settings and test metrics from the export."""
 
     def __init__(self, export_dir: str, threads: Optional[int] = None) -> None:
         self.recognizer = ONNXRecognizer(export_dir, threads)
         self.settings = settings = self.recognizer.settings
         self.vocabulary = Vocabulary(settings.classes, settings.end_idx, settings.ignore_indexes)
-        # the export's test metrics score as the PyTorch path, else the dictionary's
         self.scorer = TextScorer(settings.metrics) if settings.metrics else TextScorer.for_dictionary(settings.classes)
 
     def _predict(self, images: List[np.ndarray], batch_size: int) -> List[dict]:

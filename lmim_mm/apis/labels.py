@@ -10,16 +10,13 @@ LABEL_FORMATS = (*SOURCES.module_dict, 'predictions', 'lines')
 
 
 def read_labels(path: PathLike, fmt: str = 'auto') -> Iterator[str]:
-    """The labels of a dataset on disk.
+    """An iterator over the labels of a dataset on disk; an unlabeled data source raises a ``DatasetFormatError``.
 
     Args:
         path: A data source (:func:`lmim_mm.datasets.open_source`: LMDB, ``IMG/`` + ``label/`` folder, MMOCR
             1.x JSON, ``path<TAB>label`` text), a FudanVI prediction file (``<index> [<prediction>] [<ground
             truth>]`` lines: the ground truths) or a text file with one label per line (empty lines skipped).
         fmt: One of :data:`LABEL_FORMATS`, or ``'auto'`` (a data source of the guessed format).
-
-    Returns:
-        An iterator over the labels; an unlabeled data source raises a ``DatasetFormatError``.
     """
     if fmt == 'predictions':
         return iter(read_predictions(path)[1])

@@ -37,8 +37,7 @@ class LinearCTCProbe(nn.Module):
     ``CTCModuleLoss`` and read with its ``CTCPostProcessor``.
 
     Args:
-        mean: Per row and channel mean of the training tokens, (H', 1, C).
-        std: Their standard deviation, (H', 1, C).
+        mean, std: Per row and channel mean and standard deviation of the training tokens, (H', 1, C) each.
         grid: Token grid (H', W').
         steps_per_column: CTC time steps each column emits (2 lets a column hold a doubled letter).
     """
@@ -100,9 +99,8 @@ def train_ctc_probe(tokens: torch.Tensor, words: Sequence[str], grid: Tuple[int,
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
     for _ in range(steps):
         batch = torch.randint(len(words), (batch_size, ), generator=generator)
-        loss = probe.loss(tokens[batch], [words[i] for i in batch])
         optimizer.zero_grad()
-        loss.backward()
+        probe.loss(tokens[batch], [words[i] for i in batch]).backward()
         optimizer.step()
         scheduler.step()
     return probe.eval()
@@ -110,19 +108,14 @@ def train_ctc_probe(tokens: torch.Tensor, words: Sequence[str], grid: Tuple[int,
 
 def probe_encoder(train_tokens: torch.Tensor, train_words: Sequence[str], test_tokens: torch.Tensor,
                   test_words: Sequence[str], grid: Tuple[int, int], **train_kwargs) -> Dict[str, float]:
-    """Train a probe on one encoder's tokens and measure it.
+    """Train a probe on one encoder's tokens and measure it: :func:`evaluate_probe`'s ``acc``, ``one_minus_ned`` and
+    ``loss`` on the training words (prefixed ``train_``) and on the held-out words (``test_``).
 
     Args:
-        train_tokens: Patch tokens of the probe's training words, (N, L, C).
-        train_words: Their labels.
-        test_tokens: Patch tokens of held-out words, (M, L, C).
-        test_words: Their labels.
+        train_tokens, train_words: Patch tokens (N, L, C) of the probe's training words, and their labels.
+        test_tokens, test_words: Patch tokens (M, L, C) of held-out words, and their labels.
         grid: Token grid (H', W').
         **train_kwargs: Passed to :func:`train_ctc_probe` (steps, lr, seed, ...).
-
-    Returns:
-        :func:`evaluate_probe`'s ``acc``, ``one_minus_ned`` and ``loss`` on the training words (prefixed ``train_``)
-        and on the held-out words (``test_``).
     """
     probe = train_ctc_probe(train_tokens, train_words, grid, **train_kwargs)
     return {f'{split}_{name}': value

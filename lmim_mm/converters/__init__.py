@@ -8,7 +8,5 @@ from .authors import (
 )
 from .base import ConversionError, convert_keys
 
-__all__ = [
-    'ConversionError', 'convert_keys', 'convert_lmim_pretrain', 'convert_lmim_recognizer', 'convert_maerec_mae',
-    'read_authors_checkpoint', 'save_mm_checkpoint'
-]
+__all__ = ['ConversionError', 'convert_keys', 'convert_lmim_pretrain', 'convert_lmim_recognizer', 'convert_maerec_mae',
+           'read_authors_checkpoint', 'save_mm_checkpoint']

@@ -1,8 +1,9 @@
-"""The authors' checkpoints -> lmim_mm state dicts: MAERec's MAE (also LMIM's teacher), LMIM pretraining, the
-LMIM recognizer. All are saved MAE-style (``{'model': state_dict, 'optimizer': ..., 'epoch': ..., 'args': ...}``)
-with timm ViT encoder keys (``cls_token``, ``pos_embed`` with its 16x16 table, ``patch_embed.proj``,
-``blocks.N.{norm1,attn.qkv,attn.proj,norm2,mlp.fc1,mlp.fc2}``, ``norm``).
-"""
+"""The authors' checkpoints -> lmim_mm state dicts: MAERec's MAE (also LMIM's teacher), LMIM pretraining, the LMIM
+recognizer, all saved MAE-style (``{'model': state_dict, 'optimizer': ..., 'epoch': ..., 'args': ...}``) with timm ViT
+encoder keys (``cls_token``, ``pos_embed`` with its 16x16 table, ``patch_embed.proj``,
+``blocks.N.{norm1,attn.qkv,attn.proj,norm2,mlp.fc1,mlp.fc2}``, ``norm``). Every ``convert_*`` takes such a loaded
+``checkpoint`` (or ``{'state_dict': ...}``, or the bare state dict) and ``source``, its name in error messages; it
+returns the converted state dict and the keys dropped on purpose, and raises a ``ConversionError`` for any other key."""
 import io
 import re
 from typing import Any, Dict, List, Mapping, Optional, Tuple
@@ -50,14 +51,8 @@ def convert_maerec_mae(checkpoint: Mapping[str, Any], prefix: str = '', with_dec
     """Convert an MAERec MAE checkpoint to TextViT keys (and, optionally, ``TextMAE`` decoder keys).
 
     Args:
-        checkpoint: ``{'model': state_dict}`` or the bare state dict.
         prefix: Prepended to every encoder key (e.g. ``'backbone.'``, ``'teacher.'``).
-        with_decoder: Also map MAE's pixel decoder to ``neck.*`` (a whole ``TextMAE``, ``prefix='backbone.'``).
-        source: Name used in error messages.
-
-    Returns:
-        The converted state dict and the dropped (decoder) keys; a key neither mapped nor dropped on purpose raises
-        a ``ConversionError``.
+        with_decoder: Map MAE's pixel decoder to ``neck.*`` (a whole ``TextMAE``, ``prefix='backbone.'``), else drop it.
     """
     rules = encoder_rules('', prefix) + (MAE_DECODER_RULES if with_decoder else [])
     return convert_keys(extract_state_dict(checkpoint, source), rules, drop=() if with_decoder else MAE_DECODER_KEYS,
@@ -81,48 +76,29 @@ DECODER_RULES: List[Rule] = [
 
 def convert_lmim_pretrain(checkpoint: Mapping[str, Any],
                           source: str = 'LMIM pretraining checkpoint') -> Tuple[Dict[str, torch.Tensor], List[str]]:
-    """Convert the authors' LMIM pretraining state dict to lmim_mm's ``LMIM``: ``model_maeenc.*`` (student) ->
-    ``backbone.*``, ``model_maeenc_momentum.*`` (teacher) -> ``teacher.*``, the decoder (``decoder_embed``: queries,
-    ``decoder_embed2``: memory, ``mask_token``, ``decoder_pos_embed``, ``decoder_blocks.N`` kept as
-    ``nn.TransformerDecoderLayer``, ``decoder_norm``, ``decoder_pred``) -> ``neck.*``.
-
-    Args:
-        checkpoint: ``{'model': state_dict, ...}`` or the bare state dict.
-        source: Name used in error messages.
-
-    Returns:
-        The converted state dict and the dropped keys (none); a ``ConversionError`` lists every key without target.
-    """
+    """Convert the authors' LMIM pretraining state dict to lmim_mm's ``LMIM``, dropping nothing: ``model_maeenc.*``
+    (student) -> ``backbone.*``, ``model_maeenc_momentum.*`` (teacher) -> ``teacher.*``, the decoder
+    (``decoder_embed``: queries, ``decoder_embed2``: memory, ``mask_token``, ``decoder_pos_embed``,
+    ``decoder_blocks.N`` kept as ``nn.TransformerDecoderLayer``, ``decoder_norm``, ``decoder_pred``) -> ``neck.*``."""
     rules = encoder_rules('model_maeenc.', 'backbone.') + encoder_rules('model_maeenc_momentum.',
                                                                         'teacher.') + DECODER_RULES
     return convert_keys(extract_state_dict(checkpoint, source), rules, source=source)
 
 
-#: LMIM recognizer: source -> target key rules.
 RECOGNIZER_RULES: List[Rule] = encoder_rules('encoder.', 'backbone.') + [
     (r'linear_norm\.0\.(weight|bias)', r'encoder.linear.\1'),
     (r'linear_norm\.1\.(weight|bias)', r'encoder.norm.\1'),
     (r'decoder\.(trg_word_emb\.weight|position_enc\.position_table|layer_stack\.\d+\.\w+(?:\.\w+)*'
      r'|layer_norm\.(?:weight|bias)|classifier\.(?:weight|bias))', r'decoder.transformer.\1'),
 ]
-#: Dropped on purpose: MAE pixel-decoder leftovers (``mask_token``, ``decoder_*``) that an encoder
-#: built from MAE's class carries; the recognizer does not use them.
+#: Dropped on purpose: MAE pixel-decoder leftovers (``mask_token``, ``decoder_*``) of an encoder built from MAE's class.
 RECOGNIZER_DROP: List[str] = [r'encoder\.' + key for key in MAE_DECODER_KEYS]
 
 
 def convert_lmim_recognizer(checkpoint: Mapping[str, Any],
                             source: str = 'LMIM recognizer checkpoint') -> Tuple[Dict[str, torch.Tensor], List[str]]:
-    """Map every key of an authors' recognizer checkpoint to ours: ``encoder.*`` (timm ViT) -> ``backbone.*``
-    (``TextViT``), ``linear_norm.{0,1}.*`` (Linear + LayerNorm) -> ``encoder.*`` (``LinearNorm``), ``decoder.*``
-    (MMOCR-0.x NRTR-style) -> ``decoder.transformer.*`` (``TransformerTextDecoder``, the authors' submodule names).
-
-    Args:
-        checkpoint: ``{'model': state_dict, ...}`` / ``{'state_dict': ...}`` or the bare state dict; other training
-            entries (optimizer, epoch, args) are ignored.
-        source: Name used in error messages (e.g. the file path).
-
-    Returns:
-        Our state dict (loads strictly into mmocr's ``EncoderDecoderRecognizer``) and the dropped source keys; a key
-        neither mapped nor dropped on purpose raises a ``ConversionError``.
-    """
+    """Map every key of an authors' recognizer checkpoint to ours (loads strictly into mmocr's
+    ``EncoderDecoderRecognizer``): ``encoder.*`` (timm ViT) -> ``backbone.*`` (``TextViT``), ``linear_norm.{0,1}.*``
+    (Linear + LayerNorm) -> ``encoder.*`` (``LinearNorm``), ``decoder.*`` (MMOCR-0.x NRTR-style) ->
+    ``decoder.transformer.*`` (``TransformerTextDecoder``, the authors' names); drops :data:`RECOGNIZER_DROP`."""
     return convert_keys(extract_state_dict(checkpoint, source), RECOGNIZER_RULES, RECOGNIZER_DROP, source=source)

@@ -17,20 +17,15 @@ class ConversionError(KeyError):
 
 def convert_keys(state_dict: Mapping[str, torch.Tensor], rules: Sequence[Rule], drop: Iterable[str] = (),
                  source: str = 'checkpoint') -> Tuple[Dict[str, torch.Tensor], List[str]]:
-    """Rename every key of ``state_dict`` by the first matching rule.
+    """Rename every key of ``state_dict`` by the first matching rule; returns the new state dict and the dropped keys.
 
     Args:
-        state_dict: Source tensors.
         rules: ``(pattern, replacement)`` pairs, tried in order; a pattern must match the whole key.
         drop: Patterns (full match) of keys dropped on purpose.
         source: Name of the source, used in error messages.
 
-    Returns:
-        The converted state dict and the list of dropped keys.
-
     Raises:
-        ConversionError: listing every key that no rule maps and no drop pattern covers, or naming two keys
-            mapped to one.
+        ConversionError: listing every key no rule maps and no drop pattern covers, or naming two keys mapped to one.
     """
     compiled = [(re.compile(p), r) for p, r in rules]
     drop_patterns = [re.compile(p) for p in drop]

@@ -19,9 +19,7 @@ from .transforms import (
                            SpanMaskGenerator,
 )
 
-__all__ = [
-    'SOURCES', 'BlockwiseMaskGenerator', 'DataSource', 'GeneratedDictionary', 'GuidanceAugment', 'LMDBImageBackend',
-    'LMIMTwoView', 'LabeledLMDBDataset', 'LazyImageDataset', 'LazyRecogDataset', 'MixedMaskGenerator',
-    'RandomPatchMaskGenerator', 'RecogFolderDataset', 'SpanMaskGenerator', 'UnlabeledLMDBDataset', 'open_source',
-    'skip_collate'
-]
+__all__ = ['SOURCES', 'BlockwiseMaskGenerator', 'DataSource', 'GeneratedDictionary', 'GuidanceAugment',
+           'LMDBImageBackend', 'LMIMTwoView', 'LabeledLMDBDataset', 'LazyImageDataset', 'LazyRecogDataset',
+           'MixedMaskGenerator', 'RandomPatchMaskGenerator', 'RecogFolderDataset', 'SpanMaskGenerator',
+           'UnlabeledLMDBDataset', 'open_source', 'skip_collate']

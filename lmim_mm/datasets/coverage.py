@@ -9,15 +9,9 @@ from .lazy_dataset import LazyRecogDataset
 
 @dataclass
 class Coverage:
-    """Out-of-dictionary counts of one dataset.
-
-    Attributes:
-        name: The dataset (a path or a name).
-        num_labels: Labels checked.
-        num_oov_labels: Labels with at least one character outside the dictionary.
-        oov_chars: Occurrences of each character outside the dictionary.
-        holders: The first labels (file path or LMDB key) holding each such character, where known.
-    """
+    """Out-of-dictionary counts of one dataset ``name`` (a path or a name): ``num_labels`` checked, ``num_oov_labels``
+    with at least one character outside the dictionary, the occurrences of each such character (``oov_chars``) and
+    the first labels (file path or LMDB key) holding each, where known (``holders``)."""
 
     name: str
     num_labels: int = 0
@@ -31,8 +25,7 @@ class Coverage:
         return self.num_oov_labels / self.num_labels if self.num_labels else 0.0
 
     def summary(self, top: int = 20) -> str:
-        """One line: labels, the share out of dictionary, the ``top`` most frequent such characters and the first
-        labels holding each."""
+        """One line: labels, the share out of dictionary, the ``top`` most frequent such characters, their holders."""
         line = (f'{self.name}: {self.num_oov_labels} of {self.num_labels} labels ({100 * self.oov_share:.2f}%) '
                 f'hold characters outside the dictionary')
         if self.oov_chars:
@@ -53,12 +46,9 @@ class Coverage:
 
 def label_coverage(name: str, labels: Iterable[str], chars: Collection[str],
                    locate: Optional[Callable[[int], str]] = None, num_holders: int = 3) -> Coverage:
-    """Count the labels with characters outside ``chars`` and those characters.
+    """Count the labels of dataset ``name`` with characters outside ``chars`` (a set is fastest), and those characters.
 
     Args:
-        name: The dataset, for messages.
-        labels: Its labels.
-        chars: The dictionary's characters (a set is fastest).
         locate: Where the label of a 0-based index is stored (file path or LMDB key), asked only for labels
             holding characters outside ``chars``.
         num_holders: Labels located per such character (the first ones).
@@ -80,16 +70,11 @@ def label_coverage(name: str, labels: Iterable[str], chars: Collection[str],
 
 
 def dataset_label_sets(dataset) -> Iterator[Tuple[str, Iterable[str], Callable[[int], str]]]:
-    """``(name, labels, locate)`` for each root of a built text-recognition dataset: its labels, and where the
-    label of a 0-based index is stored (for messages).
-
-    Concatenations (``datasets`` attribute) are walked; :class:`LazyRecogDataset` gives one entry per root (the
-    samples it uses, ``num_samples`` applied); other datasets with ``get_data_info`` (mmocr's ``OCRDataset``
-    family) one entry named by their annotation file or root.
-
-    Raises:
-        TypeError: A dataset that is none of these.
-    """
+    """``(name, labels, locate)`` for each root of a built text-recognition dataset: its labels and where the label of
+    a 0-based index is stored (for messages). Concatenations (``datasets`` attribute) are walked;
+    :class:`LazyRecogDataset` gives one entry per root (the samples it uses, ``num_samples`` applied), other datasets
+    with ``get_data_info`` (mmocr's ``OCRDataset`` family) one named by their annotation file or root; any other
+    dataset raises ``TypeError``."""
     if hasattr(dataset, 'datasets'):
         for child in dataset.datasets:
             yield from dataset_label_sets(child)

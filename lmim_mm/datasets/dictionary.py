@@ -26,9 +26,7 @@ def check_chars(chars: List[str], where: str) -> None:
 def alphabet_chars(path: PathLike) -> List[str]:
     """The characters of an alphabet file that holds them all on one line, in order; one trailing line end is
     allowed, a line end elsewhere or a repeated character is a ``ValueError`` naming the file."""
-    text = Path(path).read_text(encoding='utf-8')
-    text = text[:-2] if text.endswith('\r\n') else text[:-1] if text.endswith('\n') else text
-    chars = list(text)
+    chars = list(Path(path).read_text(encoding='utf-8').removesuffix('\n'))  # read_text turns '\r\n' into '\n'
     check_chars(chars, f'{path} (expected all characters on one line)')
     return chars
 
@@ -49,8 +47,7 @@ def read_dict_chars(path: PathLike) -> List[str]:
 
 
 def write_dict(chars: Iterable[str], path: PathLike) -> int:
-    """Write distinct single characters (in class order) one per line, atomically (:func:`atomic_write_bytes`,
-    the folder created); returns their number."""
+    """Write distinct single characters one per line in class order, atomically (folder created); returns the count."""
     chars = list(chars)
     check_chars(chars, str(path))
     atomic_write_bytes(''.join(f'{char}\n' for char in chars).encode('utf-8'), path)
@@ -65,14 +62,9 @@ def chars_by_frequency(labels: Iterable[str]) -> List[str]:
 
 @TASK_UTILS.register_module()
 class GeneratedDictionary(Dictionary):
-    """mmocr's ``Dictionary`` for a dictionary file that is generated rather than committed; a missing one raises
-    ``FileNotFoundError`` saying how to make it.
-
-    Args:
-        dict_file: The dictionary file.
-        how_to_make: The command (or words) that make ``dict_file``.
-        **kwargs: Other arguments of mmocr's ``Dictionary``.
-    """
+    """mmocr's ``Dictionary`` (its other arguments in ``**kwargs``) for a ``dict_file`` that is generated rather than
+    committed; a missing one raises ``FileNotFoundError`` saying how to make it: ``how_to_make``, the command (or
+    words) that make it."""
 
     def __init__(self, dict_file: str, how_to_make: str, **kwargs) -> None:
         if not Path(dict_file).is_file():

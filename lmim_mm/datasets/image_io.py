@@ -18,11 +18,9 @@ class ImageDecodeError(ValueError):
 
 
 def _is_truncated(img_bytes: bytes) -> bool:
-    """Whether JPEG / PNG bytes end before their end marker (decoders fill the rest silently).
-
-    In JPEG entropy-coded data every 0xFF byte is stuffed (0xFF00) and restart markers are
-    0xFFD0-0xFFD7, so the end-of-image marker 0xFFD9 after the last start-of-scan 0xFFDA is reliable.
-    """
+    """Whether JPEG / PNG bytes end before their end marker (decoders fill the rest silently). In JPEG entropy-coded
+    data every 0xFF byte is stuffed (0xFF00) and restart markers are 0xFFD0-0xFFD7, so the end-of-image marker 0xFFD9
+    after the last start-of-scan 0xFFDA is reliable."""
     if img_bytes.startswith(b'\xff\xd8'):
         return img_bytes.find(b'\xff\xd9', max(img_bytes.rfind(b'\xff\xda'), 0)) < 0
     if img_bytes.startswith(b'\x89PNG\r\n\x1a\n'):
@@ -34,22 +32,20 @@ def read_image(img_bytes: Optional[bytes], name: str, color_type: str = 'color',
                max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
     """Decode encoded image bytes, refusing anything that would give a wrong or partial image.
 
-    Refused: empty data, bytes no decoder reads, JPEG / PNG files cut short (OpenCV would fill the rest
-    with grey and only warn) and images over ``max_pixels`` (checked from the header, before decoding).
-
     Args:
         img_bytes: Encoded JPEG / PNG / ... bytes (``None``: the image is absent).
         name: The image's file path or LMDB key, for error messages.
-        color_type: ``flag`` of :func:`mmcv.imfrombytes` (``'color'``: (H, W, 3) BGR; alpha composited on
-            white, so a word drawn only in the alpha channel stays readable).
+        color_type: ``flag`` of :func:`mmcv.imfrombytes` (``'color'``: (H, W, 3) BGR; alpha composited on white, so
+            a word drawn only in the alpha channel stays readable).
         backend: Decoding backend of :func:`mmcv.imfrombytes` for images without alpha.
-        max_pixels: Largest width x height accepted.
+        max_pixels: Largest width x height accepted (checked from the header, before decoding).
 
     Returns:
         The image, uint8, (H, W, 3) BGR for ``'color'``.
 
     Raises:
-        ImageDecodeError: naming ``name``: empty, undecodable, truncated or too large.
+        ImageDecodeError: naming ``name``: empty data, bytes no decoder reads, JPEG / PNG files cut short (OpenCV
+            would fill the rest with grey and only warn) or too large.
     """
     if not img_bytes:
         raise ImageDecodeError(f'{name}: empty image (0 bytes)')

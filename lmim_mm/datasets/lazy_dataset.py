@@ -31,8 +31,7 @@ class SourceStats:
     filtered: int = 0
 
 
-#: Rows of the shared counts: the main process, then one per data loader worker (worker ``i`` -> row
-#: ``i + 1``; workers beyond the last row share it).
+#: Rows of the shared counts: the main process, then worker ``i`` -> row ``i + 1`` (workers past the last share it).
 COUNT_ROWS = 65
 _SEEN, _SKIPPED, _FILTERED = range(3)
 
@@ -59,12 +58,11 @@ class LazyImageDataset(Dataset):
     access; construction reads only sizes (no annotation list: 10M-image LMDBs start at once).
 
     ``__getitem__`` returns the pipeline output of ``dict(img, img_shape, ori_shape, img_path, sample_idx)`` (plus
-    what :meth:`get_data_info` of a subclass adds), ``img`` (H, W, 3) uint8 BGR. An image that
-    :func:`~.image_io.read_image` refuses is logged (key, root, reason; on any rank), counted and gives ``None``,
-    the skip marker that :func:`~.collate.skip_collate` drops (``test_mode=True``: an error); counts live in shared
-    memory, one row per process (:meth:`epoch_stats`). A root raises once ``skipped > max_skip_fraction *
-    max(seen, min(skip_check_after, size))`` in one process: one bad image among the first reads of a big LMDB
-    does not stop a run, a root broken throughout fails soon.
+    what :meth:`get_data_info` of a subclass adds), ``img`` (H, W, 3) uint8 BGR. An image that :func:`read_image`
+    refuses is logged (key, root, reason; on any rank), counted in shared memory, one row per process
+    (:meth:`epoch_stats`), and gives ``None``, which :func:`~.collate.skip_collate` drops (``test_mode=True``: an
+    error). A root raises once ``skipped > max_skip_fraction * max(seen, min(skip_check_after, size))`` in one
+    process: one bad image early in a big LMDB does not stop a run, a root broken throughout fails soon.
 
     Args:
         data_root: A root or a list of roots, concatenated in order.
@@ -74,9 +72,7 @@ class LazyImageDataset(Dataset):
         skip_check_after: Reads of a root after which the fraction is taken at face value.
         test_mode: Raise on undecodable images instead of skipping them.
         metainfo: Extra meta information, merged into :attr:`METAINFO`.
-        color_type: ``flag`` of :func:`mmcv.imfrombytes`.
-        imdecode_backend: Backend of :func:`mmcv.imfrombytes`.
-        max_pixels: Largest image (width x height) read; larger ones are refused.
+        color_type, imdecode_backend, max_pixels: ``color_type``, ``backend``, ``max_pixels`` of :func:`read_image`.
     """
 
     METAINFO: dict = dict()
@@ -161,8 +157,7 @@ class LazyImageDataset(Dataset):
         self._counts.zero_()
 
     def _record_skip(self, src: int, error: ImageDecodeError) -> None:
-        """Count and log a refused image (on any rank: mmengine's logger shows only rank 0's warnings); raise if
-        its root exceeds ``max_skip_fraction``."""
+        """Count and log (on any rank: mmengine logs rank 0 only) a refused image; raise past ``max_skip_fraction``."""
         root = self.sources[src].root
         if self.test_mode:
             raise DatasetFormatError(f'undecodable image {error} (test samples are never skipped)') from error
@@ -175,8 +170,7 @@ class LazyImageDataset(Dataset):
             print_log(message, logger='current', level=logging.WARNING)
         else:
             print(f'[rank {get_rank()}] WARNING - {message}', file=sys.stderr, flush=True)
-        floor = min(self.skip_check_after, self.sizes[src])
-        if skipped > self.max_skip_fraction * max(seen, floor):
+        if skipped > self.max_skip_fraction * max(seen, min(self.skip_check_after, self.sizes[src])):
             raise DatasetFormatError(
                 f'{root}: {skipped} of {seen} images read are undecodable or refused, more than '
                 f'max_skip_fraction={self.max_skip_fraction}; the data is broken or not an image LMDB')
@@ -205,15 +199,14 @@ class LazyImageDataset(Dataset):
 
 
 class LazyRecogDataset(LazyImageDataset):
-    """:class:`LazyImageDataset` whose samples carry ``instances=[dict(text=label)]``, as mmocr's recognition
-    pipelines expect; unlike mmocr's ``RecogLMDBDataset``, which reads every label at start-up, labels are read
-    with their images. Pipelines: mmocr's recognition ones, without a loading transform (or ``LoadImageFromNDArray``).
+    """:class:`LazyImageDataset` (its arguments in ``**kwargs``) whose samples carry ``instances=[dict(text=label)]``
+    for mmocr's recognition pipelines (without a loading transform, or with ``LoadImageFromNDArray``); labels are
+    read with their images, not all at start-up as by mmocr's ``RecogLMDBDataset``.
 
     Args:
         max_label_len: In training, samples whose label is longer are dropped (``None``, counted in :meth:`stats`
             as filtered); test labels are never dropped (too long: a recognition error). An empty label is dropped
             the same way in training and an error in test mode.
-        **kwargs: Arguments of :class:`LazyImageDataset`.
     """
 
     METAINFO: dict = dict(task_name='textrecog')
@@ -226,7 +219,6 @@ class LazyRecogDataset(LazyImageDataset):
         self.max_label_len = max_label_len
 
     def get_data_info(self, idx: int) -> dict:
-        """Annotation of sample ``idx``: ``img_path``, ``sample_idx`` and ``instances``."""
         _, src, index = self._locate(idx)
         return dict(super().get_data_info(idx), instances=[dict(text=self.sources[src].label(index))])
 
@@ -240,16 +232,9 @@ class LazyRecogDataset(LazyImageDataset):
 @DATASETS.register_module()
 class UnlabeledLMDBDataset(LazyImageDataset):
     """Images of word-image LMDBs (``num-samples``, ``image-%09d``; Union14M-U, UCTI-11M) for pretraining;
-    ``img_path`` is ``<root>/image-%09d``.
-
-    Args:
-        data_root: LMDB directory or list of them (e.g. Union14M-U's book32, cc and openvino).
-        **kwargs: Arguments of :class:`LazyImageDataset` (``pipeline``, ``num_samples``, ``max_skip_fraction``, ...).
-
-    Example:
-        >>> dataset = UnlabeledLMDBDataset(['book32_lmdb', 'cc_lmdb'], num_samples=0.1,
-        ...                                pipeline=[dict(type='Resize', scale=(128, 32))])
-    """
+    ``img_path`` is ``<root>/image-%09d``. Arguments: those of :class:`LazyImageDataset`, ``data_root`` an LMDB
+    directory or a list of them, e.g. ``UnlabeledLMDBDataset(['book32_lmdb', 'cc_lmdb'], num_samples=0.1,
+    pipeline=[dict(type='Resize', scale=(128, 32))])`` (two of Union14M-U's book32, cc and openvino)."""
 
     METAINFO: dict = dict(task_name='selfsup')
 
@@ -257,22 +242,12 @@ class UnlabeledLMDBDataset(LazyImageDataset):
 @DATASETS.register_module()
 class LabeledLMDBDataset(LazyRecogDataset):
     """Text-recognition samples of labeled LMDBs (``label-%09d`` too; clovaai / PARSeq / FudanVI / Union14M-L);
-    ``img_path`` is ``<root>/image-%09d``.
-
-    Args:
-        data_root: LMDB directory or list of them.
-        **kwargs: Arguments of :class:`LazyRecogDataset`.
-    """
+    ``img_path`` is ``<root>/image-%09d``. Arguments: those of :class:`LazyRecogDataset` (``data_root``: LMDBs)."""
 
 
 @DATASETS.register_module()
 class RecogFolderDataset(LazyRecogDataset):
     """Text-recognition samples of ``IMG/<i>.<ext>`` + ``label/<i>.txt`` folders (e.g. IIIT5K, SVT), by id;
-    ``img_path`` is the image file.
-
-    Args:
-        data_root: Dataset folder or list of them.
-        **kwargs: Arguments of :class:`LazyRecogDataset`.
-    """
+    ``img_path`` is the image file. Arguments: those of :class:`LazyRecogDataset` (``data_root``: folders)."""
 
     SOURCE = partial(FolderSource, labeled=True)

@@ -1,6 +1,5 @@
-"""Where word images come from: the registry of data sources (:data:`SOURCES`: ``lmdb``, ``folder``, ``json``,
-``txt``), opened by :func:`open_source`, and the LMDB writer. The datasets, the dictionary tools, the converter and
-the encoder analyses read through it."""
+"""Where word images come from (for the datasets, dictionary tools, converter and encoder analyses): the data sources
+of :data:`SOURCES` (``lmdb``, ``folder``, ``json``, ``txt``), opened by :func:`open_source`, and the LMDB writer."""
 import json
 import os
 import os.path as osp
@@ -40,15 +39,10 @@ def is_lmdb(path: PathLike) -> bool:
 
 
 class DataSource:
-    """A sized collection of samples indexed from 0: encoded image bytes, a label (labeled sources), names.
+    """A sized collection of samples indexed from 0: encoded image bytes, a label (labeled sources), names."""
 
-    Attributes:
-        root: The path it was opened from.
-        labeled: Whether its samples carry labels.
-    """
-
-    root: str
-    labeled: bool
+    root: str  #: The path it was opened from.
+    labeled: bool  #: Whether its samples carry labels.
 
     def __len__(self) -> int:
         raise NotImplementedError
@@ -73,13 +67,8 @@ class DataSource:
         """Release what reading opened (nothing by default)."""
 
     def samples(self, labels: bool = True, progress: bool = False) -> Iterator[Sample]:
-        """``(image bytes, label or None)`` of every sample in index order (:class:`DatasetFormatError` if an image
-        is absent), then :meth:`close`.
-
-        Args:
-            labels: Read the labels (of a labeled source).
-            progress: Show a tqdm progress bar.
-        """
+        """``(image bytes, label or None)`` of every sample in index order, then :meth:`close` (an absent image:
+        :class:`DatasetFormatError`); labels only if ``labels`` (of a labeled source), a tqdm bar if ``progress``."""
         try:
             for index in tqdm(range(len(self)), desc=f'read {self.root}', disable=not progress):
                 img = self.image(index)
@@ -104,13 +93,9 @@ def guess_format(path: PathLike) -> str:
 
 
 def open_source(path: PathLike, fmt: str = 'auto', img_root: Optional[PathLike] = None) -> DataSource:
-    """Open a dataset on disk.
-
-    Args:
-        path: An LMDB, a folder, an MMOCR 1.x JSON file or a ``path<TAB>label`` text file.
-        fmt: A format of :data:`SOURCES`, or ``'auto'`` (:func:`guess_format`).
-        img_root: Folder that the relative image paths of a ``json`` or ``txt`` file start from (default: its folder).
-    """
+    """Open a dataset on disk (an LMDB, a folder, an MMOCR 1.x JSON file or a ``path<TAB>label`` text file) of format
+    ``fmt``, one of :data:`SOURCES` or ``'auto'`` (:func:`guess_format`); ``img_root`` is the folder that the relative
+    image paths of a ``json`` or ``txt`` file start from (default: its folder)."""
     fmt = guess_format(path) if fmt == 'auto' else fmt
     if fmt not in SOURCES.module_dict:
         raise ValueError(f'unknown source format {fmt!r}; expected auto or one of {", ".join(SOURCES.module_dict)}')
@@ -121,38 +106,28 @@ def open_source(path: PathLike, fmt: str = 'auto', img_root: Optional[PathLike] 
 
 
 # ------------------------------------------------------------------------------------------------ LMDB
-#: Readonly environments open in this process, by real path, and that process (see :func:`_process_envs`).
+#: The readonly environments of this process by real path (LMDB wants one per file and process), shared by all
+#: sources of a path; a forked child closes those it inherits (readonly and lock-free: that only unmaps them).
 _ENVS: Dict[str, lmdb.Environment] = {}
-_ENVS_PID = os.getpid()
 
 
-def _process_envs() -> Dict[str, lmdb.Environment]:
-    """The readonly environments of this process (LMDB wants one per file and process), shared by all sources
-    of a path; after a fork the inherited ones are closed (readonly and lock-free: that only unmaps them)."""
-    global _ENVS_PID
-    if _ENVS_PID != os.getpid():
-        for env in _ENVS.values():
-            env.close()
-        _ENVS.clear()
-        _ENVS_PID = os.getpid()
-    return _ENVS
+def _close_inherited_envs() -> None:
+    for env in _ENVS.values():
+        env.close()
+    _ENVS.clear()
+
+
+os.register_at_fork(after_in_child=_close_inherited_envs)
 
 
 @SOURCES.register_module('lmdb')
 class LMDBSource(DataSource):
-    """A text-recognition LMDB (clovaai / PARSeq / FudanVI / mmocr / Union14M): ``num-samples``, ``image-%09d``
-    (1-based; index ``i`` is ``image-{i+1:09d}``) and, when labeled, ``label-%09d`` (UTF-8).
+    """A text-recognition LMDB directory ``root`` (clovaai / PARSeq / FudanVI / mmocr / Union14M): ``num-samples``,
+    ``image-%09d`` (1-based; index ``i`` is ``image-{i+1:09d}``) and, when labeled, ``label-%09d`` (UTF-8); not an
+    LMDB or no valid ``num-samples``: ``FileNotFoundError`` / :class:`DatasetFormatError`.
 
-    The constructor reads ``num-samples`` and whether the first sample has a label and closes what it opened, so
-    nothing is open when a data loader forks or pickles its workers; each process opens the LMDB on its first
-    read (readonly, no lock, readahead or meminit).
-
-    Args:
-        root: LMDB directory.
-
-    Raises:
-        FileNotFoundError / DatasetFormatError: not an LMDB, or no valid ``num-samples``.
-    """
+    The constructor reads ``num-samples`` and whether sample 1 is labeled, leaving nothing open for data loader
+    workers to inherit; each process opens the LMDB on its first read (readonly, no lock, readahead or meminit)."""
 
     def __init__(self, root: str) -> None:
         self.root, self._key = root, osp.realpath(root)
@@ -173,26 +148,25 @@ class LMDBSource(DataSource):
     @property
     def env(self) -> lmdb.Environment:
         """The environment of the current process, opened on first use."""
-        envs = _process_envs()
-        if self._key not in envs:
+        if self._key not in _ENVS:
             if not osp.exists(self.root):
                 raise FileNotFoundError(f'LMDB not found: {self.root}')
             if not is_lmdb(self.root):
                 raise DatasetFormatError(f'{self.root} is not an LMDB directory (no data.mdb)')
             try:
-                envs[self._key] = lmdb.open(self.root, readonly=True, lock=False, readahead=False, meminit=False)
+                _ENVS[self._key] = lmdb.open(self.root, readonly=True, lock=False, readahead=False, meminit=False)
             except lmdb.Error as e:
                 raise DatasetFormatError(f'{self.root}: cannot open as an LMDB ({type(e).__name__}: {e})') from e
-        return envs[self._key]
+        return _ENVS[self._key]
 
     @property
     def is_open(self) -> bool:
         """Whether this process has the LMDB open."""
-        return self._key in _process_envs()
+        return self._key in _ENVS
 
     def close(self) -> None:
         """Close this process's environment of the LMDB (for every source of it; reopened on the next read)."""
-        env = _process_envs().pop(self._key, None)
+        env = _ENVS.pop(self._key, None)
         if env is not None:
             env.close()
 
@@ -202,8 +176,7 @@ class LMDBSource(DataSource):
             with self.env.begin(write=False, buffers=False) as txn:
                 return txn.get(key.encode())
         except lmdb.Error as e:
-            raise DatasetFormatError(f'{self.root}: corrupt LMDB, cannot read {key!r} '
-                                     f'({type(e).__name__}: {e})') from e
+            raise DatasetFormatError(f'{self.root}: corrupt LMDB, cannot read {key!r} ({type(e).__name__}: {e})') from e
 
     def _get(self, kind: str, index: int) -> Optional[bytes]:
         """Value of the ``kind`` key of sample ``index`` (0-based, range-checked)."""
@@ -248,12 +221,8 @@ class LMDBImageBackend(LocalBackend):
 
 # ------------------------------------------------------------------------------------------------ files
 class FileListSource(DataSource):
-    """Image files and their labels, listed up front.
-
-    Args:
-        root: What the list was read from (for messages).
-        files: ``(image path, label or None)`` per sample; all labeled or all unlabeled.
-    """
+    """Image files and their labels, listed up front: ``files`` holds ``(image path, label or None)`` per sample, all
+    labeled or all unlabeled; ``root`` is what the list was read from (for messages)."""
 
     def __init__(self, root: str, files: Sequence[FileSample]) -> None:
         self.root, self.files = root, list(files)
@@ -296,9 +265,7 @@ def read_label_file(path: Path) -> str:
 def _numbered_files(directory: Path) -> List[Tuple[int, Path]]:
     """``(id, path)`` of the ``<id>.<ext>`` files of ``directory`` (hidden ones ignored) by id; names checked."""
     numbered: Dict[int, Path] = {}
-    for path in directory.iterdir():
-        if path.name.startswith('.'):
-            continue
+    for path in (p for p in directory.iterdir() if not p.name.startswith('.')):
         if not path.stem.isdigit() or not path.suffix:
             raise DatasetFormatError(f'{path}: expected files named <integer>.<ext> in {directory}')
         if int(path.stem) in numbered:
@@ -308,13 +275,10 @@ def _numbered_files(directory: Path) -> List[Tuple[int, Path]]:
 
 
 def list_folder_samples(root: PathLike, labeled: bool = True) -> List[FileSample]:
-    """``(image path, label or None)`` of each sample of a folder dataset; errors name the missing folder or the
-    offending file (``FileNotFoundError`` / :class:`DatasetFormatError`).
-
-    Labeled: ``root/IMG/<i>.<ext>`` with ``root/label/<i>.txt``, by the numeric id ``i``. Unlabeled: the image
-    files (by extension) of ``root/IMG`` if it exists, else of ``root``, numeric names in numeric order first,
-    then the others by name.
-    """
+    """``(image path, label or None)`` of each sample of a folder dataset (errors name the missing folder or the
+    offending file: ``FileNotFoundError`` / :class:`DatasetFormatError`). Labeled: ``root/IMG/<i>.<ext>`` with
+    ``root/label/<i>.txt``, by the numeric id ``i``. Unlabeled: the image files (by extension) of ``root/IMG`` if it
+    exists, else of ``root``, numeric names in numeric order first, then the others by name."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f'dataset folder not found: {root}')
@@ -341,12 +305,7 @@ def list_folder_samples(root: PathLike, labeled: bool = True) -> List[FileSample
 
 @SOURCES.register_module('folder')
 class FolderSource(FileListSource):
-    """A folder dataset (:func:`list_folder_samples`).
-
-    Args:
-        root: Dataset folder.
-        labeled: Read the labeled layout; ``None``: when the folder has a ``label/`` folder.
-    """
+    """A folder dataset (:func:`list_folder_samples`); ``labeled=None``: labeled if it has a ``label/`` folder."""
 
     def __init__(self, root: str, labeled: Optional[bool] = None) -> None:
         labeled = osp.isdir(osp.join(root, 'label')) if labeled is None else labeled
@@ -358,16 +317,9 @@ class FolderSource(FileListSource):
 
 @SOURCES.register_module('json')
 class MMOCRJSONSource(FileListSource):
-    """An MMOCR 1.x text-recognition annotation file: ``{"metainfo": ..., "data_list": [{"img_path": ...,
-    "instances": [{"text": ...}]}]}``; entries with ``"instances": []`` are unlabeled.
-
-    Args:
-        root: The JSON file.
-        img_root: Folder that relative ``img_path`` values start from (default: the JSON's folder).
-
-    Raises:
-        DatasetFormatError: naming the file and entry that do not follow the format.
-    """
+    """An MMOCR 1.x text-recognition annotation file ``root``: ``{"metainfo": ..., "data_list": [{"img_path": ...,
+    "instances": [{"text": ...}]}]}``; entries with ``"instances": []`` are unlabeled. ``img_root``: as in
+    :func:`open_source`. An entry that does not follow the format raises :class:`DatasetFormatError` naming it."""
 
     def __init__(self, root: str, img_root: Optional[PathLike] = None) -> None:
         folder = Path(img_root or Path(root).parent)
@@ -393,18 +345,10 @@ class MMOCRJSONSource(FileListSource):
 
 @SOURCES.register_module('txt')
 class TextLinesSource(FileListSource):
-    """A ground-truth text file of ``image_path<TAB>label`` or ``image_path label`` lines: a line with a tab
-    splits at its first tab (labels may hold spaces), one without at its first space; labels are kept as they
-    are, empty lines skipped.
-
-    Args:
-        root: The text file (UTF-8).
-        img_root: Folder that relative image paths start from (default: the text file's folder).
-
-    Raises:
-        DatasetFormatError: naming the file and every bad line by number (no separator, an empty path or label,
-            an image file that does not exist, not UTF-8).
-    """
+    """A UTF-8 ground-truth text file ``root`` of ``image_path<TAB>label`` or ``image_path label`` lines: a line
+    with a tab splits at its first tab (labels may hold spaces), one without at its first space; labels are kept
+    as they are, empty lines skipped. ``img_root``: as in :func:`open_source`. Bad lines (no separator, an empty
+    path or label, an image file that does not exist, not UTF-8) raise :class:`DatasetFormatError` naming them all."""
 
     def __init__(self, root: str, img_root: Optional[PathLike] = None) -> None:
         folder = Path(img_root or Path(root).parent)
@@ -450,15 +394,12 @@ def write_lmdb(samples: Iterable[Sample], path: PathLike, total: Optional[int] =
     LMDB that does not open as a dataset). Returns the number of samples written.
 
     Args:
-        samples: ``(image_bytes, label or None)`` in index order, all labeled or all unlabeled.
+        samples: ``(image_bytes, label or None)`` in index order, all labeled or all unlabeled (else, as for empty
+            image bytes, :class:`DatasetFormatError`).
         path: Output directory; must not hold an LMDB already (FileExistsError).
-        total: Number of samples, for the progress bar.
+        total: Number of samples, for the progress bar (``progress``).
         commit_every: Samples per write transaction.
         map_size: Initial map size in bytes (doubled whenever it is full).
-        progress: Show a tqdm progress bar.
-
-    Raises:
-        DatasetFormatError: a sample has empty image bytes, or labeled and unlabeled samples are mixed.
     """
     path = Path(path)
     if is_lmdb(path):
@@ -491,11 +432,8 @@ def write_lmdb(samples: Iterable[Sample], path: PathLike, total: Optional[int] =
 def verify_lmdb(path: PathLike, samples: Iterable[Sample], total: Optional[int] = None, progress: bool = True) -> int:
     """Read an LMDB back and compare it with ``samples``, the ``(image_bytes, label or None)`` it was written from
     in index order (read again from the source, not from memory, for a true check); ``total`` and ``progress`` as
-    in :func:`write_lmdb`. Returns the number checked.
-
-    Raises:
-        DatasetFormatError: naming the first key whose bytes or label differ, or a count mismatch.
-    """
+    in :func:`write_lmdb`. Returns the number checked; :class:`DatasetFormatError` names the first key whose bytes
+    or label differ, or a count mismatch."""
     written = LMDBSource(os.fspath(path))
     count = 0
     for count, (stored, expected) in enumerate(tqdm(zip_longest(written.samples(), samples), total=total,

@@ -1,8 +1,7 @@
 """Images -> the exported encoder's input with Pillow and numpy only, as the recognizer's test pipeline does (mmocr
 ``Resize(scale=(W, H), keep_ratio=False)``, OpenCV's ``INTER_CUBIC``, then the data preprocessor's channel order and
 normalisation). :func:`resize_bicubic` is OpenCV's separable cubic kernel (a = -0.75, no antialiasing, replicated
-border) in float64: on the IIIT5K / SVT images about one value in 10^5 differs from ``cv2.resize``, by 1.
-"""
+border) in float64: on the IIIT5K / SVT images about one value in 10^5 differs from ``cv2.resize``, by 1."""
 from pathlib import Path
 from typing import Sequence, Tuple, Union
 
@@ -16,20 +15,16 @@ MAX_IMAGE_PIXELS = 1 << 26
 
 
 def read_image(path: Union[str, Path], max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
-    """Decode an image file to RGB uint8 (H, W, 3): EXIF orientation applied, transparency composited on white.
-
-    The rules of the PyTorch path: empty, undecodable and truncated files (Pillow refuses them) and images
-    over ``max_pixels`` (width x height, checked from the header) raise a ``ValueError`` naming the file.
-    """
+    """Decode an image file to RGB uint8 (H, W, 3): EXIF orientation applied, transparency composited on white. As
+    in the PyTorch path, empty, undecodable and truncated files (Pillow refuses them) and images over ``max_pixels``
+    (width x height, checked from the header) raise a ``ValueError`` naming the file."""
     try:
         with Image.open(path) as img:
             if img.width * img.height > max_pixels:
                 raise ValueError(f'{img.width}x{img.height} pixels, more than max_pixels={max_pixels}')
             img = ImageOps.exif_transpose(img)
             if img.mode in ('RGBA', 'LA', 'PA') or (img.mode == 'P' and 'transparency' in img.info):
-                rgba = img.convert('RGBA')
-                white = Image.new('RGBA', rgba.size, (255, 255, 255, 255))
-                img = Image.alpha_composite(white, rgba)
+                img = Image.alpha_composite(Image.new('RGBA', img.size, (255, 255, 255, 255)), img.convert('RGBA'))
             array = np.asarray(img.convert('RGB'))
     except Image.DecompressionBombError as err:  # Pillow's own limit, far above ours
         raise ValueError(f'cannot decode image {path}: too large ({err}), more than max_pixels={max_pixels}') from err
@@ -40,22 +35,18 @@ def read_image(path: Union[str, Path], max_pixels: int = MAX_IMAGE_PIXELS) -> np
     return array
 
 
-def _cubic_weights(t: np.ndarray) -> np.ndarray:
-    """OpenCV's cubic convolution weights (a = -0.75) of the 4 taps for fractional offsets ``t`` (K,) -> (K, 4)."""
+def _taps(src: int, dst: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Source indices (dst, 4) along one axis, clamped to the border, and their weights (dst, 4): OpenCV's cubic
+    convolution (a = -0.75) of the fractional offsets."""
+    centre = ((np.arange(dst) + 0.5) * (src / dst) - 0.5).astype(np.float32)  # OpenCV keeps it in float32
+    left = np.floor(centre)
+    t = (centre - left).astype(np.float64)
     a = -0.75
     w0 = ((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a
     w1 = ((a + 2) * t - (a + 3)) * t * t + 1
     w2 = ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1
-    return np.stack([w0, w1, w2, 1 - w0 - w1 - w2], -1)
-
-
-def _taps(src: int, dst: int) -> Tuple[np.ndarray, np.ndarray]:
-    """Source indices (dst, 4), clamped to the border, and their weights (dst, 4) along one axis."""
-    centre = ((np.arange(dst) + 0.5) * (src / dst) - 0.5).astype(np.float32)  # OpenCV keeps it in float32
-    left = np.floor(centre)
-    weights = _cubic_weights((centre - left).astype(np.float64))
     index = np.clip(left.astype(np.int64)[:, None] + np.arange(-1, 3), 0, src - 1)
-    return index, weights
+    return index, np.stack([w0, w1, w2, 1 - w0 - w1 - w2], -1)
 
 
 def resize_bicubic(img: np.ndarray, size: Tuple[int, int]) -> np.ndarray:

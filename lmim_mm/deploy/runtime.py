@@ -2,13 +2,11 @@
 :mod:`lmim_mm.models.layers.text_decoding` (same stopping rule, beam bookkeeping and float32 scores). The graphs
 (written by ``tools/deployment/pytorch2onnx.py``):
 
-- ``encoder.onnx``: ``images`` (N, 3, H, W) -> ``memory_keys`` (L, N, heads, S, d_k) and
-  ``memory_values`` (L, N, heads, S, d_v): every decoder layer's cross-attention keys/values;
-- ``decoder_step.onnx``: ``tokens`` (B,), the memory keys/values, ``past_keys`` /
-  ``past_values`` (L, B, heads, T, d) -> ``logits`` (B, C) of the next token and ``present_keys`` /
-  ``present_values`` (L, B, heads, T + 1, d). B = N x beams: the rows of one image come together
-  and share its memory.
-"""
+- ``encoder.onnx``: ``images`` (N, 3, H, W) -> ``memory_keys`` (L, N, heads, S, d_k) and ``memory_values``
+  (L, N, heads, S, d_v): every decoder layer's cross-attention keys/values;
+- ``decoder_step.onnx``: ``tokens`` (B,), the memory keys/values, ``past_keys`` / ``past_values`` (L, B, heads, T, d)
+  -> ``logits`` (B, C) of the next token and ``present_keys`` / ``present_values`` (L, B, heads, T + 1, d).
+  B = N x beams: the rows of one image come together and share its memory."""
 from pathlib import Path
 from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 
@@ -39,29 +37,24 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
 
 
-def _session(path: Path, threads: Optional[int]) -> ort.InferenceSession:
+def _session(path: Path, threads: Optional[int]) -> Tuple[ort.InferenceSession, DeploySettings]:
+    """A CPU session on the graph ``path`` and the settings in its metadata."""
     if not path.is_file():
         raise FileNotFoundError(f'{path} not found: export a recognizer with tools/deployment/pytorch2onnx.py')
     options = ort.SessionOptions()
     if threads is not None:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
-
-
-def _settings(session: ort.InferenceSession, path: Path) -> DeploySettings:
+    session = ort.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
     metadata = session.get_modelmeta().custom_metadata_map
     if METADATA_KEY not in metadata:
         raise ValueError(f'{path} has no {METADATA_KEY!r} metadata: not an lmim_mm export')
-    return DeploySettings.from_json(metadata[METADATA_KEY], source=str(path))
+    return session, DeploySettings.from_json(metadata[METADATA_KEY], source=str(path))
 
 
 class ONNXRecognizer:
-    """The exported recognizer on onnxruntime (CPU).
-
-    Args:
-        model_dir: Export folder holding ``encoder.onnx`` and ``decoder_step.onnx``.
-        threads: Intra-op threads of each session (None: onnxruntime's default, the physical cores).
+    """The exported recognizer in ``model_dir`` (``encoder.onnx`` and ``decoder_step.onnx``) on onnxruntime (CPU), with
+    ``threads`` intra-op threads per session (None: onnxruntime's default, the physical cores).
 
     Raises:
         FileNotFoundError: a graph is missing.
@@ -70,16 +63,14 @@ class ONNXRecognizer:
 
     def __init__(self, model_dir: Union[str, Path], threads: Optional[int] = None) -> None:
         model_dir = Path(model_dir)
-        self.encoder = _session(model_dir / ENCODER_FILE, threads)
-        self.decoder = _session(model_dir / DECODER_FILE, threads)
-        self.settings = _settings(self.encoder, model_dir / ENCODER_FILE)
-        if _settings(self.decoder, model_dir / DECODER_FILE) != self.settings:
+        self.encoder, self.settings = _session(model_dir / ENCODER_FILE, threads)
+        self.decoder, decoder_settings = _session(model_dir / DECODER_FILE, threads)
+        if decoder_settings != self.settings:
             raise ValueError(f'{model_dir}: {ENCODER_FILE} and {DECODER_FILE} come from different exports')
 
     def encode(self, images: np.ndarray) -> KV:
         """Normalised images (N, 3, H, W) -> :class:`KV`."""
-        keys, values = self.encoder.run(['memory_keys', 'memory_values'], {'images': images})
-        return KV(keys, values)
+        return KV(*self.encoder.run(['memory_keys', 'memory_values'], {'images': images}))
 
     def empty_cache(self, rows: int) -> KV:
         """A cache of zero steps for ``rows`` sequences."""
@@ -90,10 +81,9 @@ class ONNXRecognizer:
     def step(self, tokens: np.ndarray, memory: KV, cache: KV) -> Tuple[np.ndarray, KV]:
         """One decoding step of the latest tokens, int64 (B,) (B a multiple of the memory's N), with the
         previous steps' ``cache``: logits of the next token (B, C) and the cache with this step appended."""
-        logits, keys, values = self.decoder.run(
-            ['logits', 'present_keys', 'present_values'],
-            dict(tokens=tokens, memory_keys=memory.keys, memory_values=memory.values, past_keys=cache.keys,
-                 past_values=cache.values))
+        logits, keys, values = self.decoder.run(['logits', 'present_keys', 'present_values'], dict(
+            tokens=tokens, memory_keys=memory.keys, memory_values=memory.values, past_keys=cache.keys,
+            past_values=cache.values))
         return logits, KV(keys, values)
 
     def decode(self, images: np.ndarray, beam_width: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
@@ -102,11 +92,8 @@ class ONNXRecognizer:
 
     def decode_with_probs(self, images: np.ndarray,
                           beam_width: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Greedy decoding or beam search on normalised images.
-
-        Args:
-            images: (N, 3, H, W) float32 (:func:`~lmim_mm.deploy.preprocess.to_input`).
-            beam_width: 0 or 1 greedy, more beam search; None: the export's default.
+        """Greedy decoding (``beam_width`` 0 or 1) or beam search (more; None: the export's default) on normalised
+        ``images`` (N, 3, H, W) float32 (:func:`~lmim_mm.deploy.preprocess.to_input`).
 
         Returns:
             Token ids (N, T), the probability of each (N, T) and the class probabilities (N, T, C) as the PyTorch
@@ -169,7 +156,7 @@ def beam_search(model: ONNXRecognizer, memory: KV, max_len: int, eos_idx: int,
     if not 1 <= beam_width <= classes:
         raise ValueError(f'beam_width must be in [1, {classes}], got {beam_width}')
     n = memory.keys.shape[1]
-    first_beam = np.arange(n)[:, None] * beam_width  # (N, 1) row of each image's beam 0
+    first_beam = np.arange(n) * beam_width  # (N,) row of each image's beam 0
     scores = np.full((n, beam_width), -np.inf, dtype=np.float32)
     scores[:, 0] = 0  # only beam 0 is alive at the start
     tokens = np.full(n * beam_width, model.settings.bos_idx, dtype=np.int64)
@@ -185,17 +172,15 @@ def beam_search(model: ONNXRecognizer, memory: KV, max_len: int, eos_idx: int,
         candidates = (scores.reshape(-1, 1) + log_probs).reshape(n, beam_width * classes)
         flat = np.argsort(-candidates, axis=1, kind='stable')[:, :beam_width]
         scores = np.take_along_axis(candidates, flat, 1)
-        parents = (first_beam + flat // classes).reshape(-1)
+        parents = (first_beam[:, None] + flat // classes).reshape(-1)
         tokens = (flat % classes).reshape(-1)
         cache = KV(cache.keys[:, parents], cache.values[:, parents])
         ids = np.concatenate([ids[parents], tokens[:, None]], 1)
-        chosen = np.exp(log_probs[parents, tokens])
-        token_probs = np.concatenate([token_probs[parents], chosen[:, None]], 1)
+        token_probs = np.concatenate([token_probs[parents], np.exp(log_probs[parents, tokens])[:, None]], 1)
         finished = finished[parents] | (tokens == eos_idx)
-        if finished[first_beam[:, 0]].all():
+        if finished[first_beam].all():
             break
-    best = first_beam[:, 0]
-    return ids[best], token_probs[best], scores[:, 0]
+    return ids[first_beam], token_probs[first_beam], scores[:, 0]
 
 
 def postprocess(ids: np.ndarray, token_probs: np.ndarray, settings: DeploySettings) -> List[Tuple[str, float]]:

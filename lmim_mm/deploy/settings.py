@@ -27,8 +27,7 @@ class DeploySettings:
         beam_width: The config's default: 0 or 1 greedy, more beam search.
         img_size: Model input (H, W); images are resized to it without keeping the aspect ratio.
         channel_order: ``'rgb'`` or ``'bgr'``: the channel order the model reads.
-        mean: Per-channel mean, in ``channel_order``.
-        std: Per-channel std, in ``channel_order``.
+        mean, std: Per-channel mean and std, in ``channel_order``.
         metrics: The config's test metrics (mmocr ``METRICS`` configs); empty: chosen by the dictionary.
         format_version: :data:`FORMAT_VERSION` of the exporter.
     """

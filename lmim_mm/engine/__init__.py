@@ -1,11 +1,5 @@
-from .hooks import (
-    AtomicCheckpointHook,
-    DictCoverageHook,
-    ExactResumeHook,
-    PretrainVisualizationHook,
-    RecognitionSamplesHook,
-    SkipReportHook,
-)
+from .hooks import AtomicCheckpointHook, DictCoverageHook, ExactResumeHook, SkipReportHook
+from .hooks.visualization import PretrainVisualizationHook, RecognitionSamplesHook
 from .runner import CrashSafeRunner, ExactResumeIterBasedTrainLoop
 
 __all__ = ['AtomicCheckpointHook', 'CrashSafeRunner', 'DictCoverageHook', 'ExactResumeHook',

@@ -1,5 +1,6 @@
 """mmengine's Runner and iteration-based loop, extended through their public methods for crash-safe, exact resumes."""
 import bisect
+import itertools
 from typing import Any, Dict, Iterator, Optional
 
 import torch.nn as nn
@@ -15,8 +16,7 @@ from .hooks.exact_resume import set_rng_state
 @RUNNERS.register_module()
 class CrashSafeRunner(Runner):
     """mmengine's ``Runner`` (same arguments; ``runner_type='mmocr.CrashSafeRunner'``) where ``resume=True`` without
-    ``load_from`` resumes from :func:`~lmim_mm.utils.fileio.find_resume_checkpoint` (the newest complete checkpoint
-    when ``last_checkpoint`` is missing, cut or stale), and local checkpoints are read by
+    ``load_from`` resumes from :func:`~lmim_mm.utils.fileio.find_resume_checkpoint` and local checkpoints are read by
     :func:`~lmim_mm.utils.checkpoint.torch_load` (errors name the file; so does :attr:`checkpoint_path`)."""
 
     def __init__(self, *args, resume: bool = False, load_from: Optional[str] = None, **kwargs) -> None:
@@ -42,30 +42,22 @@ class CrashSafeRunner(Runner):
 def endless_batches(loader: DataLoader) -> Iterator[Any]:
     """The batches of ``loader`` pass after pass, each new pass's epoch told to the sampler (as mmengine's)."""
     sampler = loader.sampler if hasattr(loader.sampler, 'set_epoch') else getattr(loader.batch_sampler, 'sampler', None)
-    epoch = 0
-    while True:
+    for epoch in itertools.count(1):
         yield from loader
-        epoch += 1
         if hasattr(sampler, 'set_epoch'):
             sampler.set_epoch(epoch)
 
 
 @LOOPS.register_module()
 class ExactResumeIterBasedTrainLoop(IterBasedTrainLoop):
-    """mmengine's ``IterBasedTrainLoop`` (same arguments) whose resumed run continues as the interrupted one.
+    """mmengine's ``IterBasedTrainLoop`` (same arguments) whose resumed run continues as the interrupted one: after
+    skipping the batches already trained on, it restores the checkpoint's RNG states (:attr:`resume_rng_state`, set by
+    :class:`~lmim_mm.engine.hooks.ExactResumeHook`) just before the first batch to train on is fetched, as the
+    uninterrupted run's data loader (iterator, workers or single-process pipeline) drew from the global RNG there."""
 
-    After skipping the batches already trained on, it restores the RNG states saved with the checkpoint
-    (:attr:`resume_rng_state`, set by :class:`~lmim_mm.engine.hooks.ExactResumeHook`) right before it fetches the
-    first batch it trains on, where the uninterrupted run drew from them: a new pass over the data seeds its iterator
-    (and workers) from the global RNG, single-process pipelines draw from it.
-    """
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.resume_rng_state: Optional[Dict[str, Any]] = None
+    resume_rng_state: Optional[Dict[str, Any]] = None
 
     def run(self) -> nn.Module:
-        """mmengine's ``run``, restoring :attr:`resume_rng_state` after the skipped batches."""
         self.runner.call_hook('before_train')
         self.runner.call_hook('before_train_epoch')
         batches = endless_batches(self.dataloader)

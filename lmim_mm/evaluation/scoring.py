@@ -1,14 +1,12 @@
-"""One scoring rule for predicted words: :class:`TextScorer` builds the metric objects of the config's evaluator
-(as ``tools/test.py`` scores), so ``tools/infer.py`` and :class:`~lmim_mm.engine.hooks.RecognitionSamplesHook`
-never disagree with it."""
+"""One scoring rule for predicted words: :class:`TextScorer` builds the config evaluator's metric objects (as
+``tools/test.py``), so ``tools/infer.py`` and :class:`~lmim_mm.engine.hooks.RecognitionSamplesHook` agree with it."""
 import copy
 from typing import Dict, List, Sequence, Union
 
 from mmengine.evaluator import BaseMetric
 from mmocr.registry import METRICS
 
-#: Metrics of ``configs/_base_/datasets/recog_evaluator.py``, for readers that have a dictionary but no
-#: config (ONNX exports): Latin scripts, and Chinese (a dictionary with CJK ideographs).
+#: Metrics of ``configs/_base_/datasets/recog_evaluator.py``, for a dictionary without config (ONNX exports).
 LATIN_METRICS = (dict(type='WordMetric', mode=['exact', 'ignore_case_symbol'], valid_symbol='[^A-Za-z0-9]'),
                  dict(type='OneMinusNEDMetric', valid_symbol='[^A-Za-z0-9]'))
 CHINESE_METRICS = (dict(type='ChineseRecogMetric'), )
@@ -24,11 +22,8 @@ def metric_configs(evaluator: Union[dict, Sequence[dict]]) -> List[dict]:
 
 
 class TextScorer:
-    """Score predicted words against labels with text-recognition metric objects.
-
-    Args:
-        metrics: Metric configs (built in mmocr's scope, whatever the default scope) or metric objects.
-    """
+    """Score predicted words against labels with text-recognition ``metrics``: metric objects, or configs built in
+    mmocr's scope whatever the default scope."""
 
     def __init__(self, metrics: Sequence[Union[dict, BaseMetric]]) -> None:
         self.metrics = [METRICS.build({'_scope_': 'mmocr', **copy.deepcopy(m)}) if isinstance(m, dict) else m
@@ -56,8 +51,7 @@ class TextScorer:
         return cls(CHINESE_METRICS if chinese else LATIN_METRICS)
 
     def score(self, preds: Sequence[str], gts: Sequence[str]) -> Dict[str, float]:
-        """Every metric's figures (without prefix) for the pairs ``(preds[i], gts[i])`` (a ``ValueError`` if ``preds``
-        and ``gts`` differ in length)."""
+        """Every metric's figures (no prefix) of the pairs ``(preds[i], gts[i])``; ``ValueError`` if lengths differ."""
         if len(preds) != len(gts):
             raise ValueError(f'{len(preds)} predictions but {len(gts)} labels')
         samples = [dict(pred_text=dict(item=p), gt_text=dict(item=g)) for p, g in zip(preds, gts)]
@@ -70,8 +64,7 @@ class TextScorer:
         return scores
 
     def correct(self, preds: Sequence[str], gts: Sequence[str]) -> List[bool]:
-        """Whether each prediction is right by the first of :data:`ACCURACY_KEYS` the metrics report (a ``KeyError``
-        if none does)."""
+        """Whether each pair is right by the first of :data:`ACCURACY_KEYS` reported (a ``KeyError`` if none is)."""
         flags = []
         for pred, gt in zip(preds, gts):
             scores = self.score([pred], [gt])

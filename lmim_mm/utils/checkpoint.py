@@ -15,13 +15,9 @@ AUTHORS_CONVERTERS = (('model_maeenc.', 'lmim_pretrain_to_mm.py'), ('linear_norm
 
 
 def torch_load(path: str, map_location: Any = 'cpu') -> Any:
-    """``torch.load(path, weights_only=True)`` whose errors name the file; the ``argparse.Namespace`` that the
-    authors' (MAE's) ``save_model`` stores beside the weights is allowed.
-
-    Raises:
-        FileNotFoundError: the file does not exist.
-        ValueError: torch cannot read or refuses the file (e.g. globals outside the allow-list), with its reason.
-    """
+    """``torch.load(path, weights_only=True)`` allowing the authors' ``argparse.Namespace``: a missing file raises a
+    ``FileNotFoundError``, one torch cannot read or refuses (e.g. globals outside the allow-list) a ``ValueError``
+    with torch's reason, both naming the file."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
     try:
@@ -43,11 +39,8 @@ def checkpoint_uri(path: str) -> str:
 
 
 def extract_state_dict(checkpoint: Any, source: str) -> Dict[str, torch.Tensor]:
-    """The model state dict of a loaded checkpoint: mmengine's (``state_dict``), the authors' (``model``) or a bare one.
-
-    Raises:
-        ValueError: ``checkpoint`` holds no state dict (naming ``source``).
-    """
+    """The model state dict of a loaded checkpoint: mmengine's (``state_dict``), the authors' (``model``) or a bare one;
+    a ``ValueError`` naming ``source`` if it holds none."""
     if isinstance(checkpoint, Mapping):
         for key in ('state_dict', 'model'):
             if isinstance(checkpoint.get(key), Mapping):
@@ -63,9 +56,8 @@ def load_state_dict_file(path: str) -> Dict[str, torch.Tensor]:
 
 
 def check_state_dict(module: nn.Module, state_dict: Mapping[str, torch.Tensor], source: str = 'state dict') -> None:
-    """Check that ``state_dict`` fits ``module`` exactly: the same keys, every tensor of the same shape (else a
-    ``KeyError`` listing the missing and unexpected keys or a ``ValueError`` listing the misshapen tensors, naming
-    ``source``)."""
+    """Check that ``state_dict`` fits ``module`` exactly (same keys and tensor shapes), else a ``KeyError`` listing the
+    missing and unexpected keys or a ``ValueError`` listing the misshapen tensors, naming ``source``."""
     own = module.state_dict()
     missing, unexpected = sorted(set(own) - set(state_dict)), sorted(set(state_dict) - set(own))
     if missing or unexpected:
@@ -94,11 +86,8 @@ def conversion_command(state_dict: Mapping[str, Any], path: str, prefix: Optiona
 
 def load_pretrained(module: nn.Module, path: str, prefix: Optional[str] = None) -> None:
     """Load ``path`` (a file or URL: ``{'state_dict': ...}`` or a bare state dict) into ``module`` strictly, keeping
-    only the keys under ``prefix`` (e.g. ``'backbone.'``, stripped; None: all).
-
-    Raises:
-        ValueError: ``path`` is an authors' checkpoint (``{'model': ...}``), naming the converter command to run.
-    """
+    only the keys under ``prefix`` (e.g. ``'backbone.'``, stripped; None: all). An authors' checkpoint
+    (``{'model': ...}``) raises a ``ValueError`` naming the converter command to run."""
     checkpoint = CheckpointLoader.load_checkpoint(checkpoint_uri(path), map_location='cpu')
     if isinstance(checkpoint, Mapping) and 'model' in checkpoint and 'state_dict' not in checkpoint:
         raise ValueError(f"{path} is one of the authors' checkpoints ({{'model': ...}}), not an lmim_mm one; convert "

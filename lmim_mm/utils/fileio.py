@@ -14,17 +14,12 @@ PathLike = Union[str, os.PathLike]
 
 #: Temporary files ``.<name>.<8 random characters>.tmp`` of :func:`atomic_write_bytes` that a kill left behind.
 _TEMP_FILE = re.compile(r'^\..+\.[a-z0-9_]{8}\.tmp$')
-#: Checkpoints that mmengine's CheckpointHook names ``epoch_<n>.pth`` / ``iter_<n>.pth``.
-_CHECKPOINT_FILE = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
 LAST_CHECKPOINT = 'last_checkpoint'
 
 
 def atomic_write_bytes(data: bytes, filepath: PathLike) -> None:
-    """Write ``data`` to ``filepath`` (its folder created) atomically: temporary file + fsync + ``os.replace``.
-
-    Raises:
-        OSError: naming ``filepath`` (e.g. ``ENOSPC``); its previous content is kept, the temporary file removed.
-    """
+    """Write ``data`` to ``filepath`` (its folder created) atomically: temporary file + fsync + ``os.replace``. An
+    ``OSError`` (e.g. ``ENOSPC``) names ``filepath`` and keeps its previous content (the temporary file removed)."""
     filepath = Path(filepath)
     filepath.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{filepath.name}.', suffix='.tmp', dir=filepath.parent)
@@ -35,18 +30,12 @@ def atomic_write_bytes(data: bytes, filepath: PathLike) -> None:
             os.fsync(f.fileno())
         os.replace(tmp, filepath)
     except BaseException as err:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        Path(tmp).unlink(missing_ok=True)
         if isinstance(err, OSError) and err.errno is not None:
             raise OSError(err.errno, f'{err.strerror} (while writing {filepath})', str(filepath)) from err
         raise
-    _fsync_dir(filepath.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (a no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
+    try:  # make the rename durable (skipped where directories cannot be opened)
+        fd = os.open(filepath.parent, os.O_RDONLY)
     except OSError:
         return
     try:
@@ -77,8 +66,8 @@ def is_complete_checkpoint(path: PathLike) -> bool:
 
 
 def checkpoint_step(path: PathLike) -> Optional[int]:
-    """The ``n`` of an ``epoch_<n>.pth`` / ``iter_<n>.pth`` name, ``None`` for other names."""
-    match = _CHECKPOINT_FILE.match(Path(path).name)
+    """The ``n`` of an ``epoch_<n>.pth`` / ``iter_<n>.pth`` name (mmengine's CheckpointHook's), ``None`` for others."""
+    match = re.match(r'^(epoch|iter)_(\d+)\.pth$', Path(path).name)
     return int(match.group(2)) if match else None
 
 
@@ -111,9 +100,8 @@ def find_resume_checkpoint(work_dir: PathLike) -> Optional[str]:
 
 
 class AtomicLocalBackend(LocalBackend):
-    """mmengine ``LocalBackend`` whose writes are atomic and whose removals wait: :meth:`remove` only notes a file,
-    :meth:`remove_pending` deletes them (:class:`~lmim_mm.engine.hooks.AtomicCheckpointHook` calls it once the new
-    checkpoint is written; mmengine asks to remove the old one before)."""
+    """mmengine ``LocalBackend`` writing atomically; :meth:`remove` only notes a file for :meth:`remove_pending`, which
+    :class:`~lmim_mm.engine.hooks.AtomicCheckpointHook` calls once the new checkpoint is written."""
 
     def __init__(self) -> None:
         super().__init__()

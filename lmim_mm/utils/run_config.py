@@ -47,20 +47,13 @@ def data_roots(cfg: Config) -> Dict[str, str]:
 
 
 def merge_cfg_options(cfg: Config, options: Dict[str, Any]) -> None:
-    """Merge ``--cfg-options`` into ``cfg``; a changed root variable moves every path derived from it.
+    """Merge ``--cfg-options`` (as :class:`mmengine.config.DictAction` parses them) into ``cfg`` in place; a changed
+    root variable moves every path derived from it.
 
     mmengine resolves ``f'{union14m_u_root}/cc_lmdb'`` when it parses a config, so merging ``union14m_u_root=/x``
-    alone would change the variable and nothing made from it. Here every string of the config that equals a changed
-    root's old value, or starts with it and ``/``, gets the new value as its prefix (the longest matching old root
-    wins; entries that ``options`` sets explicitly are kept as given).
-
-    Args:
-        cfg: The parsed config, changed in place.
-        options: ``key=value`` pairs as :class:`mmengine.config.DictAction` parses them.
-
-    Raises:
-        KeyError: A top-level ``*_root`` option that the config does not have (a typo would add an unused key).
-    """
+    alone changes nothing made from it: here every string equal to a changed root's old value, or starting with it
+    and ``/``, gets the new value as prefix (the longest old root wins; keys that ``options`` sets are kept as given).
+    A top-level ``*_root`` option the config lacks raises a ``KeyError`` (a typo would add an unused key)."""
     roots = data_roots(cfg)
     unknown = [key for key in options if key.endswith('_root') and '.' not in key and key not in roots]
     if unknown:
@@ -96,16 +89,14 @@ def move_paths(node: Any, moves: Dict[str, str], path: str, kept: set) -> Any:
 
 
 def use_cpu_settings(cfg: Config) -> None:
-    """Run a GPU recipe on CPUs: gloo instead of nccl, DDP without device ids, fp32 ``OptimWrapper``
-    instead of ``AmpOptimWrapper`` (mmengine's AMP wrapper needs a GPU). The changes are logged."""
+    """Run a GPU recipe on CPUs (logged): gloo for nccl, DDP without device ids, fp32 instead of ``AmpOptimWrapper``."""
     dist_cfg = cfg.get('env_cfg', {}).get('dist_cfg', {})
     if dist_cfg.get('backend') == 'nccl':
         dist_cfg['backend'] = 'gloo'
         print_log('no CUDA device: distributed backend nccl -> gloo', logger='current', level=logging.WARNING)
     if cfg.get('launcher', 'none') != 'none':  # DDP on CPU modules takes no device ids
         cfg.model_wrapper_cfg = dict(cfg.get('model_wrapper_cfg') or
-                                     dict(type='MMDistributedDataParallel', broadcast_buffers=False),
-                                     device_ids=None)
+                                     dict(type='MMDistributedDataParallel', broadcast_buffers=False), device_ids=None)
     wrapper = cfg.get('optim_wrapper', {})
     if wrapper.get('type') == 'AmpOptimWrapper':
         wrapper['type'] = 'OptimWrapper'
@@ -130,13 +121,9 @@ def enable_amp(cfg: Config, dtype: Optional[str] = None) -> None:
         wrapper.loss_scale = 'dynamic'
 
 
-#: Where each launcher tells a process its global rank before mmengine sets up the process group.
-_RANK_VARIABLES = dict(pytorch='RANK', slurm='SLURM_PROCID', mpi='OMPI_COMM_WORLD_RANK')
-
-
 def launcher_rank(cfg: Config) -> int:
     """This process's global rank under ``cfg.launcher``, read from the launcher's environment (0 without one)."""
-    variable = _RANK_VARIABLES.get(cfg.get('launcher', 'none'))
+    variable = dict(pytorch='RANK', slurm='SLURM_PROCID', mpi='OMPI_COMM_WORLD_RANK').get(cfg.get('launcher', 'none'))
     return int(os.environ.get(variable, '0')) if variable else 0
 
 

@@ -2,15 +2,10 @@
 
 
 def register_all_modules(init_default_scope: bool = True, scope: str = 'mmocr') -> None:
-    """Register mmocr's, mmpretrain's and lmim_mm's modules into the registries.
-
-    Args:
-        init_default_scope: Whether to set the default scope (as mmocr and mmpretrain do).
-        scope: Default scope to set, ``'mmocr'`` (recognition) or ``'mmpretrain'`` (pretraining).
-    """
+    """Register mmocr's, mmpretrain's and lmim_mm's modules; with ``init_default_scope`` (as mmocr and mmpretrain do),
+    set the default scope to ``scope``: ``'mmocr'`` (recognition) or ``'mmpretrain'`` (pretraining)."""
     import mmocr.utils
     import mmpretrain.utils
-
     if scope not in ('mmocr', 'mmpretrain'):
         raise ValueError(f"scope must be 'mmocr' or 'mmpretrain', got {scope!r}")
     mmocr.utils.register_all_modules(init_default_scope=init_default_scope and scope == 'mmocr')

@@ -1,9 +1,6 @@
-"""One training run per work dir: ``work_dir/run.lock`` names the run holding it (pid, host, start time, command).
-
-The lock file is created whole or not at all (a temporary file hard-linked to its name, which fails if the name
-exists). A lock whose holder is gone (same host, pid no longer running, e.g. after ``kill -9``) is taken over with a
-warning; a live holder, or one on another host, makes :func:`acquire_work_dir_lock` raise :class:`WorkDirLockedError`.
-"""
+"""One training run per work dir: ``work_dir/run.lock`` names the run holding it (pid, host, start time, command). It
+is created whole or not at all (a temporary file hard-linked to its name), and taken over with a warning when its
+holder is gone (same host, pid no longer running, e.g. after ``kill -9``)."""
 import contextlib
 import json
 import logging
@@ -18,8 +15,6 @@ from typing import Iterator, Optional, Union
 from mmengine.logging import print_log
 
 LOCK_FILE = 'run.lock'
-#: How mmengine's Runner names a run's log folder in the work dir: the second it starts.
-_LOG_FOLDER_FORMAT = '%Y%m%d_%H%M%S'
 
 
 class WorkDirLockedError(RuntimeError):
@@ -57,11 +52,8 @@ def _describe(holder: dict) -> str:
 
 
 def acquire_work_dir_lock(work_dir: Union[str, os.PathLike]) -> None:
-    """Make this process the holder of ``work_dir``'s lock (the folder created; nothing happens if it already is).
-
-    Raises:
-        WorkDirLockedError: another process that still runs (or runs on another host, unchecked) holds the lock.
-    """
+    """Make this process the holder of ``work_dir``'s lock (the folder created; nothing happens if it already is);
+    :class:`WorkDirLockedError` if another process that still runs (or runs on another host, unchecked) holds it."""
     path = Path(work_dir) / LOCK_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     me = dict(pid=os.getpid(), host=socket.gethostname(), start=time.strftime('%Y-%m-%d %H:%M:%S'),
@@ -101,17 +93,15 @@ def release_work_dir_lock(work_dir: Union[str, os.PathLike]) -> None:
 
 @contextlib.contextmanager
 def hold_work_dir(work_dir: Union[str, os.PathLike], rank: int = 0) -> Iterator[None]:
-    """Hold ``work_dir``'s lock in the block on global ``rank`` 0 only (a multi-process run takes it once).
-
-    Once held, it waits (at most a second) until the current second names no folder of ``work_dir``: mmengine's Runner
-    names the log folder by its start second, so the run built in the block gets a log folder of its own.
-    """
+    """Hold ``work_dir``'s lock in the block on global ``rank`` 0 only (a multi-process run takes it once), then wait
+    (at most a second) until the current second names no folder of ``work_dir``: mmengine's Runner names the log folder
+    ``%Y%m%d_%H%M%S`` by its start second, so the run built in the block gets a log folder of its own."""
     if rank != 0:
         yield
         return
     acquire_work_dir_lock(work_dir)
     try:
-        while (Path(work_dir) / time.strftime(_LOG_FOLDER_FORMAT)).exists():
+        while (Path(work_dir) / time.strftime('%Y%m%d_%H%M%S')).exists():
             time.sleep(0.05)
         yield
     finally:

@@ -1,5 +1,4 @@
-"""Pictures of runs: drawing helpers (numpy / OpenCV / Pillow) and mmocr's recognition visualizer drawn with them;
-training curves are drawn by ``tools/analysis_tools/plot_curves.py``."""
+"""Pictures of runs: drawing helpers (numpy / OpenCV / Pillow) and mmocr's recognition visualizer drawn with them."""
 from .images import colorbar_strip, compose, grey_out, heatmap, letterbox, save_rgb, text_strip, to_rgb_uint8, upscale
 from .textrecog_visualizer import ScoredTextRecogVisualizer
 

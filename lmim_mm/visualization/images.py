@@ -56,8 +56,7 @@ def heatmap(values: np.ndarray, valid: np.ndarray, patch_size: int, value_range:
 
 
 def upscale(img: np.ndarray, scale: int) -> np.ndarray:
-    """Enlarge an image or a mask (h, w, ...) by an integer factor with nearest-neighbour sampling (patch edges
-    stay sharp; a token grid becomes a pixel mask, every token a scale x scale patch)."""
+    """Enlarge an image or a mask (h, w, ...) by an integer factor, nearest-neighbour (a token grid -> pixel mask)."""
     return img.repeat(scale, axis=0).repeat(scale, axis=1) if scale != 1 else img
 
 
@@ -87,8 +86,7 @@ def fit_text(text: str, width: int) -> str:
 
 
 def text_strip(lines: Sequence[Tuple[str, Color]], width: int, background: Color = WHITE) -> np.ndarray:
-    """Lines ``(text, rgb colour)`` of text, one per :data:`LINE_HEIGHT` pixels, cut to ``width``:
-    (len(lines) * LINE_HEIGHT, width, 3) uint8."""
+    """Lines ``(text, rgb)`` cut to ``width``, each :data:`LINE_HEIGHT` high: (n * LINE_HEIGHT, width, 3) uint8."""
     canvas = Image.new('RGB', (width, LINE_HEIGHT * len(lines)), background)
     draw = ImageDraw.Draw(canvas)
     for row, (text, colour) in enumerate(lines):
@@ -117,9 +115,8 @@ def colorbar_strip(label: str, width: int, value_range: Tuple[float, float] = (-
 
 
 def compose(rows: Sequence[Sequence[np.ndarray]], pad: int = 4, fill: Color = WHITE) -> np.ndarray:
-    """Lay non-empty rows of (h, w, 3) uint8 images (rows may be shorter than the longest) out in a grid,
-    each image top-left in its cell: row ``i`` as tall as its tallest image, column ``j`` as wide as its
-    widest, cells separated and surrounded by ``pad`` pixels of ``fill``. Returns (H, W, 3) uint8."""
+    """Lay non-empty rows (of any lengths) of (h, w, 3) uint8 images out in a grid (H, W, 3) uint8, each image top-left
+    in a cell as tall as its row's tallest, as wide as its column's widest, framed by ``pad`` pixels of ``fill``."""
     if not rows or not all(len(row) for row in rows):
         raise ValueError(f'compose needs non-empty rows, got row lengths {[len(row) for row in rows]}')
     num_cols = max(len(row) for row in rows)

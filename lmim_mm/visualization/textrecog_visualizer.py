@@ -11,16 +11,10 @@ from .images import BLACK, GREEN, RED, letterbox, save_rgb, text_strip
 
 @VISUALIZERS.register_module()
 class ScoredTextRecogVisualizer(TextRecogLocalVisualizer):
-    """mmocr's ``TextRecogLocalVisualizer`` drawing a word as one cell: the image letterboxed into ``cell_size`` above
-    the lines ``pred  (mean char score)`` and ``gt: ...``, green when the data sample is marked right
-    (``pred_text.correct``, set by :class:`~lmim_mm.engine.hooks.RecognitionSamplesHook`), red when marked wrong, black
-    when unmarked (``tools/test.py --show-dir``). Words are plain text (matplotlib would read two ``$`` as a formula).
-
-    Args:
-        name: Instance name (mmengine's visualizers are named instances).
-        cell_size: ``(H, W)`` of the image area.
-        **kwargs: Arguments of mmocr's ``TextRecogLocalVisualizer`` (``vis_backends``, ``save_dir``, ...).
-    """
+    """mmocr's ``TextRecogLocalVisualizer`` (same arguments) drawing a word as one cell: the image letterboxed into
+    ``cell_size`` ``(H, W)`` above the lines ``pred  (mean char score)`` and ``gt: ...``, green when the data sample is
+    marked right (``pred_text.correct``, set by :class:`~lmim_mm.engine.hooks.RecognitionSamplesHook`), red when
+    marked wrong, black when unmarked (``tools/test.py --show-dir``). Words are plain text (``$`` is no formula)."""
 
     def __init__(self, name: str = 'visualizer', cell_size: Tuple[int, int] = (64, 256), **kwargs) -> None:
         super().__init__(name=name, **kwargs)

@@ -1,11 +1,9 @@
-"""Token masks drawn in the data pipeline, as mmpretrain's ``BEiTMaskGenerator`` / ``SimMIMMaskGenerator``.
-
-A 32 x 128 image in 4 x 4 patches gives a grid of 8 x 32 tokens, token ``r * W + c`` at row ``r``, column ``c``.
+"""Token masks drawn in the data pipeline, as mmpretrain's ``BEiTMaskGenerator`` / ``SimMIMMaskGenerator``: a
+32 x 128 image in 4 x 4 patches gives a grid of 8 x 32 tokens, token ``r * W + c`` at row ``r``, column ``c``.
 Every generator is a transform writing ``results['mask']``, bool (H * W,), True = masked, which mmpretrain's
 ``PackInputs`` moves to ``data_samples[i].mask``; counts follow MAE's rule (:func:`num_kept`), so a batch stacks.
 Masks are drawn with numpy, ``buffer_size`` at a time, from a seed taken from numpy's global RNG (mmengine seeds
-it per dataloader worker); a buffer filled before the workers were forked is discarded.
-"""
+it per dataloader worker); a buffer filled before the workers were forked is discarded."""
 import math
 import os
 from typing import Optional, Sequence, Tuple, Union
@@ -55,7 +53,6 @@ class BaseMaskGenerator(BaseTransform):
         raise NotImplementedError
 
     def transform(self, results: dict) -> dict:
-        """Add ``mask`` to ``results``."""
         if self._next == len(self._buffer) or self._pid != os.getpid():
             rng = np.random.default_rng(np.random.randint(2**31))
             self._buffer, self._next, self._pid = self.draw(self.buffer_size, rng), 0, os.getpid()
@@ -78,14 +75,11 @@ class RandomPatchMaskGenerator(BaseMaskGenerator):
 
 
 class RectangleMaskGenerator(BaseMaskGenerator):
-    """Masks made of axis-aligned rectangles, one per unfinished sample and round.
-
-    Each round a sample with ``r`` tokens still to mask draws a shape from :meth:`shapes`, an unmasked anchor token
-    uniformly, and places the rectangle around the anchor (an offset inside the rectangle drawn uniformly, then shifted
-    into the grid), so every rectangle adds at least one token. Of more than ``r`` new tokens the first ``r`` in
-    column-major order are kept, which cuts only a sample's last rectangle (none for span masking) and makes the count
-    exact. Finished samples leave the batch.
-    """
+    """Masks made of axis-aligned rectangles, one per unfinished sample and round: a sample with ``r`` tokens still to
+    mask draws a shape from :meth:`shapes`, an unmasked anchor token uniformly, and places the rectangle around the
+    anchor (an offset inside the rectangle drawn uniformly, then shifted into the grid), so every rectangle adds at
+    least one token. Of more than ``r`` new tokens the first ``r`` in column-major order are kept, which cuts only a
+    sample's last rectangle (none for span masking) and makes the count exact. Finished samples leave the batch."""
 
     def shapes(self, remaining: np.ndarray, rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
         """Heights and widths (int arrays, within the grid) for samples with ``remaining`` tokens to mask."""
@@ -120,20 +114,17 @@ class RectangleMaskGenerator(BaseMaskGenerator):
 
 @TRANSFORMS.register_module()
 class BlockwiseMaskGenerator(RectangleMaskGenerator):
-    """BEiT blockwise masking on the text token grid (MMS; LMIM's block-masking ablation).
-
-    BEiT's shapes: target area uniform in ``[min(min_num_patches, r), min(max_num_patches, r)]`` for
-    ``r`` tokens still to mask, aspect ratio ``h / w`` log-uniform in ``aspect``,
-    ``h = round(sqrt(area * aspect))``, ``w = round(sqrt(area / aspect))``, clipped to the grid
-    (BEiT retries shapes that do not fit instead). Placement: see :class:`RectangleMaskGenerator`.
+    """BEiT blockwise masking on the text token grid (MMS; LMIM's block-masking ablation), placed as by
+    :class:`RectangleMaskGenerator`, in BEiT's shapes: target area uniform in
+    ``[min(min_num_patches, r), min(max_num_patches, r)]`` for ``r`` tokens still to mask, aspect ratio ``h / w``
+    log-uniform in ``aspect``, ``h = round(sqrt(area * aspect))``, ``w = round(sqrt(area / aspect))``, clipped to
+    the grid (BEiT retries shapes that do not fit instead).
 
     Args:
         ratio: Masking ratio (MMS and the LMIM ablation: 0.6).
-        min_num_patches: Minimum target area of a rectangle.
-        max_num_patches: Maximum target area; None = ``num_masked``.
+        min_num_patches, max_num_patches: Target area bounds of a rectangle; ``max_num_patches=None``: ``num_masked``.
         aspect: (min, max) aspect ratio ``h / w``; a single float ``a`` means ``(a, 1 / a)``.
-        grid_size: Token grid (H, W).
-        buffer_size: Masks drawn at a time.
+        grid_size, buffer_size: As in :class:`BaseMaskGenerator`.
     """
 
     def __init__(self, ratio: float = 0.6, min_num_patches: int = 4, max_num_patches: Optional[int] = None,
@@ -160,20 +151,17 @@ class BlockwiseMaskGenerator(RectangleMaskGenerator):
 
 @TRANSFORMS.register_module()
 class SpanMaskGenerator(RectangleMaskGenerator):
-    """Span masking: runs of whole columns (all H rows), so whole characters disappear (MMS).
-
-    Counts are in columns: ``num_masked = (W - int(W * (1 - ratio))) * H`` (0.5 -> 16 of 32 columns
-    = 128 tokens; 0.75 -> 24 columns = 192 tokens, equal to the patch count at that ratio). Span lengths follow
-    SpanBERT: ``Geometric(p)`` on {1, 2, ...} clipped to ``[min(min_span, c), min(max_span, c)]`` for ``c`` columns
-    still to mask, so the count is exact. Spans may touch or overlap earlier ones.
+    """Span masking (MMS): runs of whole columns (all H rows), so whole characters disappear, counted in columns:
+    ``num_masked = (W - int(W * (1 - ratio))) * H`` (0.5 -> 16 of 32 columns = 128 tokens; 0.75 -> 24 columns = 192
+    tokens, equal to the patch count at that ratio). Span lengths follow SpanBERT: ``Geometric(p)`` on {1, 2, ...}
+    clipped to ``[min(min_span, c), min(max_span, c)]`` for ``c`` columns still to mask, so the count is exact;
+    spans may touch or overlap earlier ones.
 
     Args:
         ratio: Fraction of columns to mask (MMS default 0.5).
         p: Success probability of the geometric length law (mean ``1 / p`` columns before clipping).
-        min_span: Shortest span in columns.
-        max_span: Longest span in columns; None = the number of masked columns.
-        grid_size: Token grid (H, W).
-        buffer_size: Masks drawn at a time.
+        min_span, max_span: Shortest and longest span in columns; ``max_span=None``: the number of masked columns.
+        grid_size, buffer_size: As in :class:`BaseMaskGenerator`.
     """
 
     def __init__(self, ratio: float = 0.5, p: float = 0.2, min_span: int = 1, max_span: Optional[int] = None,
@@ -200,18 +188,16 @@ class SpanMaskGenerator(RectangleMaskGenerator):
 class MixedMaskGenerator(BaseMaskGenerator):
     """MMS multiple masking strategies: each sample's mask comes from one member generator.
 
-    The members must agree on the grid and on ``num_masked`` so that a batch mixing strategies
-    stacks; hence one ``ratio`` is shared, passed to every member config that does not set its own.
-    The default 0.75 gives 192 of 256 tokens for all three strategies (span: 24 whole columns).
-    Per-strategy ratios whose counts differ (patch 0.75 / block 0.6 / span 0.5) raise.
+    The members must agree on the grid and on ``num_masked`` so that a batch mixing strategies stacks; hence one
+    ``ratio`` is shared, passed to every member config that does not set its own. The default 0.75 gives 192 of 256
+    tokens for all three strategies (span: 24 whole columns); per-strategy ratios whose counts differ (patch 0.75 /
+    block 0.6 / span 0.5) raise.
 
     Args:
-        generators: Member configs (dicts with ``type``) or instances. Default: random patch,
-            blockwise and span masking with their default parameters.
+        generators: Member configs (dicts with ``type``) or instances; default: random patch, blockwise and span.
         probs: Selection probability of each member (normalised); default uniform.
-        ratio: Ratio for member configs without one; None leaves them at their own defaults.
-        grid_size: Grid for member configs without one.
-        buffer_size: Masks drawn at a time.
+        ratio, grid_size: For member configs without their own (``ratio=None``: the members' defaults).
+        buffer_size: As in :class:`BaseMaskGenerator`.
     """
 
     def __init__(self, generators: Optional[Sequence[Union[dict, BaseMaskGenerator]]] = None,

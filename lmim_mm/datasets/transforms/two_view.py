@@ -1,8 +1,7 @@
-"""LMIM's two views of a word image (METHOD.md sec. 3) on mmpretrain's ``MultiView``.
-
-Randomness comes from numpy's and Python's global RNGs, which mmengine seeds in every dataloader worker.
-mmpretrain's ``PackInputs`` packs the views into ``inputs`` (and a mask transform's ``results['mask']`` into
-``data_samples.mask``); ``SelfSupDataPreprocessor`` normalises them (mean = std = 127.5, BGR -> RGB)::
+"""LMIM's two views of a word image (METHOD.md sec. 3) on mmpretrain's ``MultiView``, random from numpy's and
+Python's global RNGs (mmengine seeds them in every dataloader worker). mmpretrain's ``PackInputs`` packs the views
+into ``inputs`` (and a mask transform's ``results['mask']`` into ``data_samples.mask``); ``SelfSupDataPreprocessor``
+normalises them (mean = std = 127.5, BGR -> RGB)::
 
     pipeline = [dict(type='LMIMTwoView'), dict(type='RandomPatchMaskGenerator', ratio=0.8), dict(type='PackInputs')]
 """
@@ -53,31 +52,25 @@ def _tent_weights(size: int, points: int) -> np.ndarray:
 
 @TRANSFORMS.register_module()
 class GuidanceAugment(BaseTransform):
-    """LMIM's appearance augmentation of ``results['img']``: ``min_ops`` or more operations in random order.
-
-    imgaug's ``SomeOf`` at the original resolution (the rotation enlarges the image to fit). Laws per
-    image, as the authors' augmenters:
+    """LMIM's appearance augmentation of ``results['img']``, imgaug's ``SomeOf``: ``min_ops`` to ``max_ops`` operations
+    in random order at the original resolution (rotation enlarges the image to fit), laws per image as the authors':
 
     - ``linear_contrast``: ``127 + alpha * (v - 127)``, alpha ~ U(``contrast``);
     - ``gaussian_blur``: sigma ~ U(``blur_sigma``), kernel ``max(int(3.3 sigma), 5)`` (odd);
-    - ``crop_vertical`` / ``crop_horizontal``: each side loses U(``crop_*``) of the height / width,
-      then the image is resized back (bicubic);
-    - ``sharpen``: kernel ``(1 - a) I + a [[-1, -1, -1], [-1, 8 + l, -1], [-1, -1, -1]]``,
-      a ~ U(``sharpen_alpha``), l ~ U(``sharpen_lightness``);
+    - ``crop_vertical`` / ``crop_horizontal``: each side loses U(``crop_*``) of the height / width, then the image is
+      resized back (bicubic);
+    - ``sharpen``: kernel ``(1 - a) I + a [[-1, -1, -1], [-1, 8 + l, -1], [-1, -1, -1]]``, a ~ U(``sharpen_alpha``),
+      l ~ U(``sharpen_lightness``);
     - ``rotate``: U(-``rotate``, ``rotate``) degrees, bilinear, black corners (``mmcv.imrotate``);
-    - ``piecewise_affine``: a 2-4 x 2-4 grid of control points moved by N(0, s) x (H, W),
-      s ~ U(``piecewise_scale``), interpolated bilinearly over the image (``cv2.remap``; imgaug warps
-      triangles with scikit-image);
+    - ``piecewise_affine``: a 2-4 x 2-4 grid of control points moved by N(0, s) x (H, W), s ~ U(``piecewise_scale``),
+      interpolated bilinearly over the image (``cv2.remap``; imgaug warps triangles with scikit-image);
     - ``perspective``: each corner moved inwards by ``|N(0, s)|`` x (W, H), s ~ U(``perspective_scale``);
     - ``solarize``: with probability ``solarize_prob``, values >= t ~ U(``solarize_threshold``) inverted;
     - ``grayscale``: blend with the luma image, alpha ~ U(``grayscale_alpha``).
 
     Args:
-        min_ops: Fewest operations per image.
-        max_ops: Most operations per image; None = all of ``ops``.
+        min_ops, max_ops: Fewest and most operations per image; ``max_ops=None``: all of ``ops``.
         ops: A subset of :data:`GUIDANCE_OPS` (e.g. the geometric ones for the paper's "weak" ablation).
-        rotate: Largest rotation in degrees.
-        solarize_prob: Probability that a chosen solarize inverts.
         ranges: (low, high) ranges named in :data:`RANGES`, overriding the paper's.
     """
 
@@ -132,8 +125,7 @@ class GuidanceAugment(BaseTransform):
             return mmcv.imrotate(img, _uniform((-self.rotate, self.rotate)), auto_bound=True)
         if name == 'piecewise_affine':
             rows, cols = np.random.randint(2, 5, size=2)
-            scale = _uniform(self.ranges['piecewise_scale'])
-            jitter = np.random.normal(0.0, scale, size=(2, rows, cols)).astype(np.float32)
+            jitter = np.random.normal(0.0, _uniform(self.ranges['piecewise_scale']), (2, rows, cols)).astype(np.float32)
             weights_y, weights_x = _tent_weights(h, rows), _tent_weights(w, cols)
             map_y = weights_y @ (jitter[0] * h) @ weights_x.T + np.arange(h, dtype=np.float32)[:, None]
             map_x = weights_y @ (jitter[1] * w) @ weights_x.T + np.arange(w, dtype=np.float32)
@@ -146,9 +138,8 @@ class GuidanceAugment(BaseTransform):
                                                  corners * scale)
             return cv2.warpPerspective(img, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
         if name == 'solarize':
-            if np.random.rand() >= self.solarize_prob:
-                return img
-            return mmcv.solarize(img, _uniform(self.ranges['solarize_threshold']))
+            inverts = np.random.rand() < self.solarize_prob
+            return mmcv.solarize(img, _uniform(self.ranges['solarize_threshold'])) if inverts else img
         alpha = _uniform(self.ranges['grayscale_alpha'])
         return cv2.addWeighted(cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR), alpha, img,
                                1 - alpha, 0)
@@ -161,20 +152,17 @@ class GuidanceAugment(BaseTransform):
 class LMIMTwoView(MultiView):
     """mmpretrain's ``MultiView`` with LMIM's clean and guidance pipelines: ``img`` -> ``[clean, guidance]``.
 
-    Clean: mmcv's ``Resize`` to ``size``. Guidance: :class:`GuidanceAugment` at the original resolution,
-    ``Resize``, mmpretrain's ``ColorJitter`` in mmcv's ``RandomApply`` and mmcv's ``RandomGrayscale`` (ITU-R
-    601 luma weights). The jitter runs on OpenCV (twice as fast as pillow here): within one grey level of
-    the authors' torchvision-on-PIL arithmetic except for hue (8-bit HSV round trip);
-    ``color_jitter=dict(backend='pillow')`` gives torchvision's values exactly.
+    Clean: mmcv's ``Resize`` to ``size``. Guidance: :class:`GuidanceAugment` at the original resolution, ``Resize``,
+    mmpretrain's ``ColorJitter`` in mmcv's ``RandomApply`` and mmcv's ``RandomGrayscale`` (ITU-R 601 luma weights).
+    The jitter runs on OpenCV (twice as fast as pillow here): within one grey level of the authors' torchvision-on-PIL
+    arithmetic except for hue (8-bit HSV round trip); ``color_jitter=dict(backend='pillow')`` is torchvision exactly.
 
     Args:
         size: Output (H, W) of both views.
         guidance: Keyword arguments of :class:`GuidanceAugment`.
         color_jitter: Keyword arguments of mmpretrain's ``ColorJitter`` (paper: 0.4, 0.4, 0.2, 0.1; cv2).
-        color_jitter_prob: Probability of jittering the guidance view.
-        grayscale_prob: Probability of a grayscale guidance view.
-        interpolation: Resize interpolation (bicubic, as the authors' torchvision ``Resize``).
-        backend: Resize backend, ``'cv2'`` or ``'pillow'``.
+        color_jitter_prob, grayscale_prob: Probabilities of a jittered and of a grayscale guidance view.
+        interpolation, backend: Of ``Resize`` (bicubic as the authors' torchvision one; ``'cv2'`` or ``'pillow'``).
     """
 
     def __init__(self, size: Sequence[int] = (32, 128), guidance: Optional[dict] = None,

@@ -13,18 +13,12 @@ from lmim_mm.utils.work_dir_lock import acquire_work_dir_lock, release_work_dir_
 
 @HOOKS.register_module()
 class AtomicCheckpointHook(CheckpointHook):
-    """``CheckpointHook`` whose checkpoints survive ``kill -9`` and full disks at any moment.
-
-    mmengine deletes the oldest kept (and the previous best) checkpoint *before* writing the new one: with
-    ``max_keep_ckpts=1`` a kill or ``ENOSPC`` then loses the run. Here the ``atomic_local`` backend
-    (:class:`~lmim_mm.utils.fileio.AtomicLocalBackend`) writes each checkpoint atomically and the removals wait until
-    the save is over; a failed write raises an ``OSError`` naming the file. When training starts, the main process
-    takes the work dir's lock (:mod:`lmim_mm.utils.work_dir_lock`) and only then deletes the temporary files of
-    interrupted writes and the checkpoints a killed run had already dropped.
-
-    Args:
-        **kwargs: Arguments of mmengine's ``CheckpointHook`` (the backend is ``atomic_local``).
-    """
+    """mmengine's ``CheckpointHook`` (same arguments but the backend) whose checkpoints survive ``kill -9`` and full
+    disks: mmengine deletes the oldest kept (and the previous best) checkpoint *before* writing the new one (with
+    ``max_keep_ckpts=1`` a kill or ``ENOSPC`` loses the run); here :class:`~lmim_mm.utils.fileio.AtomicLocalBackend`
+    writes each atomically (a failed write raises an ``OSError`` naming the file) and the removals wait until it is
+    saved. When training starts, the main process takes the work dir's lock (:mod:`lmim_mm.utils.work_dir_lock`), then
+    deletes interrupted writes' temporary files and the checkpoints a killed run had already dropped."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, backend_args=dict(backend='atomic_local'), **kwargs)

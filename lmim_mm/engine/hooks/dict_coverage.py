@@ -11,34 +11,23 @@ from lmim_mm.datasets.coverage import dataset_label_sets, label_coverage
 
 
 def dictionary_chars(model) -> Set[str]:
-    """The characters of a text recognizer's dictionary (``model.decoder.dictionary``), special tokens excluded.
-
-    Raises:
-        TypeError: The model has no such dictionary.
-    """
+    """The characters of a text recognizer's dictionary (``model.decoder.dictionary``), special tokens excluded; a
+    ``TypeError`` if the model has no such dictionary."""
     model = model.module if is_model_wrapper(model) else model
     dictionary = getattr(getattr(model, 'decoder', None), 'dictionary', None)
     if dictionary is None:
         raise TypeError(f'{type(model).__name__} has no decoder.dictionary to check labels against')
-    specials = {getattr(dictionary, f'{name}_token', None)
-                for name in ('start', 'end', 'start_end', 'padding', 'unknown')}
+    specials = {getattr(dictionary, f'{k}_token', None) for k in ('start', 'end', 'start_end', 'padding', 'unknown')}
     return {char for char in dictionary.dict if char not in specials}
 
 
 @HOOKS.register_module()
 class DictCoverageHook(Hook):
-    """Count out-of-dictionary characters in each dataset's labels before training, validation and testing.
-
-    A character outside the dictionary becomes UNKNOWN when the label is encoded: the model is trained or scored on
-    something other than the text. Once per run, each root of the dataloader's dataset
+    """Count out-of-dictionary characters (UNKNOWN once encoded) in each dataset's labels before training, validation
+    and testing: once per run, each root of the dataloader's dataset
     (:func:`~lmim_mm.datasets.coverage.dataset_label_sets`) is checked against the model's dictionary and its figures
-    logged (:meth:`~lmim_mm.datasets.coverage.Coverage.summary`); a share of such labels above ``max_oov_share``
-    stops the run with an error that names the dataset.
-
-    Args:
-        max_oov_share: Largest tolerated share of labels with out-of-dictionary characters.
-        top: Out-of-dictionary characters listed per dataset.
-    """
+    logged with the ``top`` most frequent missing ones (:meth:`~lmim_mm.datasets.coverage.Coverage.summary`); a
+    share of labels with such characters above ``max_oov_share`` stops the run with an error naming the dataset."""
 
     priority = 'VERY_HIGH'
 
@@ -59,11 +48,8 @@ class DictCoverageHook(Hook):
         self.check(runner, runner.test_loop.dataloader.dataset, 'test')
 
     def check(self, runner, dataset, phase: str) -> None:
-        """Check each not yet checked root of ``dataset``.
-
-        Raises:
-            ValueError: A root over ``max_oov_share``, naming it, its figures and the most frequent missing characters.
-        """
+        """Check each not yet checked root of ``dataset``; a root over ``max_oov_share`` raises a ``ValueError`` naming
+        it, its figures and the most frequent missing characters."""
         chars = dictionary_chars(runner.model)
         for name, labels, locate in dataset_label_sets(dataset):
             if name in self._checked:

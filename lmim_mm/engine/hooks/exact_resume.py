@@ -70,16 +70,12 @@ def set_rng_state(state: Dict[str, Any]) -> None:
 
 @HOOKS.register_module()
 class ExactResumeHook(Hook):
-    """Make mmengine checkpoints safe to load on torch >= 2.6 and resumption exact.
-
-    - Saving: history buffers and numpy values become plain Python / tensors (:func:`to_safe`), so
-      ``torch.load(weights_only=True)`` reads the file without allow-listing a global; the RNG states are stored.
-    - Loading: buffers are rebuilt; with ``strict``, any missing, unexpected or misshapen key of the model is an
-      error (mmengine's ``load_from`` would only warn).
-    - A resumed run gets the RNG states back where the uninterrupted run next drew from them: before the epoch's
-      data loader iterator is created, or (:class:`~lmim_mm.engine.ExactResumeIterBasedTrainLoop`) before the first
-      batch it trains on. Validation leaves the global RNG states as it found them.
-    """
+    """Make mmengine checkpoints safe to load on torch >= 2.6 and resumption exact: saving stores the RNG states and
+    makes the rest :func:`to_safe` (``torch.load(weights_only=True)`` needs no allow-listed global); loading rebuilds
+    the buffers and, with ``strict``, refuses any missing, unexpected or misshapen model key (mmengine's ``load_from``
+    only warns). A resumed run gets the RNG states back where the uninterrupted run next drew from them: before the
+    epoch's data loader iterator is created, or (:class:`~lmim_mm.engine.ExactResumeIterBasedTrainLoop`) before its
+    first batch. Validation leaves the global RNG states as it found them."""
 
     priority = 'VERY_LOW'
 

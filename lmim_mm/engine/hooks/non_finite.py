@@ -13,22 +13,14 @@ from lmim_mm.utils.fileio import LAST_CHECKPOINT
 
 @HOOKS.register_module()
 class NonFiniteLossHook(Hook):
-    """Stop training at a non-finite loss; never write a checkpoint with non-finite weights.
+    """Stop training at a non-finite loss; write no checkpoint with non-finite weights (``--resume`` takes the last).
 
-    1. Before every optimizer step (torch's ``Optimizer.register_step_pre_hook``, any optim wrapper): a NaN or Inf
-       gradient drops the gradients, so the step leaves weights and optimizer state alone (fp16: mmengine's loss
-       scaler skips such steps itself).
+    1. Before every optimizer step: a NaN / Inf gradient drops all gradients, voiding the step (as fp16's scaler does).
     2. After every iteration, before the checkpoint hook: a non-finite loss (a key of ``outputs`` holding ``'loss'``)
-       or a skipped step counts. Up to ``max_skipped_steps`` consecutive ones are skipped with a warning (the run's
-       total: the message hub's ``non_finite_steps``); one more raises a ``RuntimeError`` naming the iteration, the
-       losses and the last checkpoint with finite weights (with DDP every rank stops at the same step).
-    3. Before a checkpoint is written: non-finite weights (e.g. after a huge update) raise the same error.
-
-    Hence every checkpoint on disk has finite weights and ``tools/train.py CONFIG --resume`` resumes from the last.
-
-    Args:
-        max_skipped_steps: Consecutive non-finite steps skipped before the run stops (0: stop at the first one).
-    """
+       or a skipped step counts. Up to ``max_skipped_steps`` (0: none) consecutive ones are skipped with a warning
+       (run total: the message hub's ``non_finite_steps``); one more raises a ``RuntimeError`` naming the iteration,
+       the losses and the last checkpoint with finite weights (with DDP every rank stops at the same step).
+    3. Before a checkpoint is written: non-finite weights (e.g. after a huge update) raise the same error."""
 
     priority = 'ABOVE_NORMAL'
 
@@ -61,8 +53,7 @@ class NonFiniteLossHook(Hook):
             self._skipped_step = True
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs: Optional[dict] = None) -> None:
-        self._last_losses = {key: torch.as_tensor(value).item() for key, value in (outputs or {}).items()
-                             if 'loss' in key}
+        self._last_losses = {k: torch.as_tensor(v).item() for k, v in (outputs or {}).items() if 'loss' in k}
         self._last_iteration = runner.iter + 1
         bad = [key for key, value in self._last_losses.items() if not math.isfinite(value)]
         skipped, self._skipped_step = self._skipped_step, False

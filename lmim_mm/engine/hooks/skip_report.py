@@ -22,9 +22,8 @@ def lazy_datasets(dataset) -> Iterator[LazyImageDataset]:
 
 @HOOKS.register_module()
 class SkipReportHook(Hook):
-    """Log, per root of the training data, how many images were read, skipped and filtered: the counts of all
-    data loader workers (:meth:`LazyImageDataset.epoch_stats`) and ranks, at the end of every epoch (and of
-    training for iteration-based loops, whose data loader never ends an epoch)."""
+    """Log per root of the training data the images read, skipped and filtered by all data loader workers
+    (:meth:`LazyImageDataset.epoch_stats`) and ranks, after every epoch and (iteration-based loops) after training."""
 
     priority = 'BELOW_NORMAL'
 

@@ -1,6 +1,6 @@
 """Pictures of runs, sent to the runner's visualizer: masked reconstructions while pretraining, recognised words
-when evaluating. Images are loaded BGR, as mmcv loads them; the data preprocessor tells how model inputs relate to
-them."""
+when evaluating. Images are loaded BGR (as by mmcv); the data preprocessor tells how model inputs relate to them."""
+import itertools
 import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -41,19 +41,13 @@ def token_grid(mask: torch.Tensor, image_size: Tuple[int, int]) -> Tuple[np.ndar
 
 
 def first_samples(loader: DataLoader, num_samples: int, seed: int) -> dict:
-    """The first ``num_samples`` samples of ``loader.dataset`` (``None``, a skipped sample, passed over), collated,
-    drawn with Python / numpy / torch seeded by ``seed`` (views and masks repeat every run), the global RNG states
-    restored afterwards; a ``ValueError`` if the dataset yields no sample."""
-    dataset, samples = loader.dataset, []
-    state = rng_state()
+    """The first ``num_samples`` samples (``None``: skipped, passed over) of ``loader.dataset``, collated, drawn with
+    the global RNGs seeded by ``seed`` (the same every run), restored afterwards; a ``ValueError`` if there is none."""
+    dataset, state = loader.dataset, rng_state()
     try:
         set_random_seed(seed)
-        for index in range(len(dataset)):
-            sample = dataset[index]
-            if sample is not None:
-                samples.append(sample)
-            if len(samples) == num_samples:
-                break
+        found = (sample for sample in map(dataset.__getitem__, range(len(dataset))) if sample is not None)
+        samples = list(itertools.islice(found, num_samples))
     finally:
         set_rng_state(state)
     if not samples:
@@ -63,22 +57,14 @@ def first_samples(loader: DataLoader, num_samples: int, seed: int) -> dict:
 
 @MMPRETRAIN_HOOKS.register_module()
 class PretrainVisualizationHook(Hook):
-    """Send masked-image-modelling pictures of a fixed batch to ``runner.visualizer.add_image`` while pretraining.
-
-    The batch is the first ``num_samples`` samples of the validation set, else the training set (:func:`first_samples`).
-    After every ``interval_epochs`` epochs (epoch-based loops), every ``interval_iters`` iterations (if set) and at the
-    end of training, the model's ``val_step`` runs on it in eval mode and the main process sends the picture ``epoch``
-    / ``iter`` at step ``k`` (``LocalVisBackend``: ``<work_dir>/<timestamp>/vis_data/vis_image/{epoch|iter}_<k>.png``):
-    titles, then per sample the input, its mask (masked patches greyed) and ``pred_image`` (TextMAE / MMS) or
-    ``pred_similarity`` (LMIM: cosine of prediction and target on the masked tokens, -1 to 1) and the guidance view.
-
-    Args:
-        interval_epochs: Epoch interval for epoch-based loops.
-        interval_iters: Iteration interval; None draws only per epoch and at the end.
-        num_samples: Rows of the picture.
-        seed: Seed of the data pipeline (views and masks) when taking the batch.
-        scale: Integer enlargement of each panel.
-    """
+    """Send masked-image-modelling pictures of a fixed batch (:func:`first_samples` of the validation set, else the
+    training set, drawn with ``seed``) to ``runner.visualizer.add_image`` while pretraining: after every
+    ``interval_epochs`` epochs (epoch-based loops), every ``interval_iters`` iterations (None: never) and at the end of
+    training, the model's ``val_step`` runs on it in eval mode and the main process sends the picture ``epoch`` /
+    ``iter`` at step ``k`` (``LocalVisBackend``: ``<work_dir>/<timestamp>/vis_data/vis_image/{epoch|iter}_<k>.png``):
+    titles, then ``num_samples`` rows of panels enlarged ``scale`` times: the input, its mask (masked patches greyed)
+    and ``pred_image`` (TextMAE / MMS) or ``pred_similarity`` (LMIM: cosine of prediction and target on the masked
+    tokens, -1 to 1) and the guidance view."""
 
     def __init__(self, interval_epochs: int = 1, interval_iters: Optional[int] = None, num_samples: int = 8,
                  seed: int = 0, scale: int = 2) -> None:
@@ -100,8 +86,7 @@ class PretrainVisualizationHook(Hook):
         self._batch = first_samples(loader, self.num_samples, self.seed)
 
     def after_train_epoch(self, runner) -> None:
-        if not isinstance(runner.train_loop, IterBasedTrainLoop) and \
-                self.every_n_epochs(runner, self.interval_epochs):
+        if not isinstance(runner.train_loop, IterBasedTrainLoop) and self.every_n_epochs(runner, self.interval_epochs):
             self.draw(runner, 'epoch', runner.epoch + 1)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
@@ -157,14 +142,9 @@ class PretrainVisualizationHook(Hook):
 @MMOCR_HOOKS.register_module()
 class RecognitionSamplesHook(Hook):
     """Send the first ``num_samples`` words of each validation / test run to ``runner.visualizer.add_datasample``
-    (every backend gets them; ``LocalVisBackend``: ``<work_dir>/<timestamp>/vis_data/vis_image/``), word ``i``
-    as ``{val|test}_sample_<i>`` at the epoch / iteration of the training loop (0 in evaluation-only runs):
-    its input image (uint8 BGR, sent as RGB) and data sample, marked right or wrong (``pred_text.correct``)
-    by copies of the loop's evaluator metrics (:meth:`~lmim_mm.evaluation.TextScorer.from_evaluator`).
-
-    Args:
-        num_samples: Words per validation / test run.
-    """
+    (every backend), word ``i`` as ``{val|test}_sample_<i>`` at the training loop's epoch / iteration (0 in
+    evaluation-only runs): its input image (uint8 BGR, sent as RGB) and data sample, marked right or wrong
+    (``pred_text.correct``) by the loop's evaluator metrics (:meth:`~lmim_mm.evaluation.TextScorer.from_evaluator`)."""
 
     def __init__(self, num_samples: int = 24) -> None:
         if num_samples < 1:

@@ -1,5 +1,4 @@
-"""mmocr's multi-dataset evaluator plus the plain and the size-weighted average of every metric."""
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from typing import Dict, List
 
 from mmocr.evaluation import MultiDatasetsEvaluator
@@ -21,13 +20,10 @@ class AveragingMultiDatasetsEvaluator(MultiDatasetsEvaluator):
             prefix, metric = name.split('/', 1)
             if prefix in sizes:
                 per_metric[metric].append((value, sizes[prefix]))
-        averages: Dict[str, float] = OrderedDict()
         for metric, entries in per_metric.items():
             if metric.rsplit('/', 1)[-1].startswith('num_'):
-                averages[f'sum/{metric}'] = sum(v for v, _ in entries)
+                results[f'sum/{metric}'] = sum(v for v, _ in entries)
                 continue
-            total = sum(n for _, n in entries)
-            averages[f'mean/{metric}'] = round(sum(v for v, _ in entries) / len(entries), 4)
-            averages[f'wmean/{metric}'] = round(sum(v * n for v, n in entries) / max(1, total), 4)
-        results.update(averages)
+            results[f'mean/{metric}'] = round(sum(v for v, _ in entries) / len(entries), 4)
+            results[f'wmean/{metric}'] = round(sum(v * n for v, n in entries) / max(1, sum(n for _, n in entries)), 4)
         return results

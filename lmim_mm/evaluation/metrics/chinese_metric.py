@@ -20,7 +20,6 @@ def normalize_chinese(text: str, nfkc: bool = False) -> str:
     (:data:`HALFWIDTH_TABLE`), traditional -> simplified Chinese (``zhconv.convert(text, 'zh-cn')``), lower case,
     every whitespace character deleted; ``nfkc`` applies Unicode NFKC first (not part of the benchmark)."""
     import zhconv  # the converter the FudanVI benchmark code uses
-
     if nfkc:
         text = unicodedata.normalize('NFKC', text)
     text = zhconv.convert(text.translate(HALFWIDTH_TABLE), 'zh-cn').lower()
@@ -76,16 +75,13 @@ def read_predictions(path: Union[str, Path]) -> Tuple[List[str], List[str]]:
 
 @METRICS.register_module()
 class ChineseRecogMetric(BaseMetric):
-    """Chinese text recognition: ``sentence_acc`` and ``1-N.E.D`` (:func:`chinese_scores`) of predictions and labels
-    normalised by :func:`normalize_chinese`, the four rules of the FudanVI benchmark's paper: on its own CRNN and SAR
-    prediction files they give all 8 published ACC cells exactly and the NED cells to within 0.0006. NFKC also folds
-    compatibility characters (circled digits, ``…``, ligatures) and scores 0.2-0.3 points above the table on the web
-    set.
+    """Chinese text recognition: :func:`chinese_scores`, whose normalisation (the four rules of the FudanVI benchmark's
+    paper) gives, on the benchmark's own CRNN and SAR prediction files, all 8 published ACC cells exactly and the NED
+    cells to within 0.0006. Also takes ``BaseMetric``'s ``collect_device`` and ``prefix`` (default ``'recog'``).
 
     Args:
-        nfkc: Apply NFKC before the benchmark's steps.
-        collect_device: ``'cpu'`` or ``'gpu'`` for collecting results across ranks.
-        prefix: Metric name prefix (default ``'recog'``).
+        nfkc: Apply NFKC before the benchmark's steps; it also folds compatibility characters (circled digits,
+            ``…``, ligatures) and scores 0.2-0.3 points above the table on the web set.
     """
 
     default_prefix = 'recog'
@@ -95,11 +91,9 @@ class ChineseRecogMetric(BaseMetric):
         self.nfkc = nfkc
 
     def process(self, data_batch: Sequence[dict], data_samples: Sequence[dict]) -> None:
-        """Keep ``(prediction, label)`` of each sample (``pred_text.item``, ``gt_text.item``)."""
         for sample in data_samples:
             self.results.append((sample['pred_text']['item'], sample['gt_text']['item']))
 
     def compute_metrics(self, results: Iterable[Tuple[str, str]]) -> Dict[str, float]:
-        """``sentence_acc`` and ``1-N.E.D`` of the collected pairs (see :func:`chinese_scores`)."""
         pairs = list(results)
         return chinese_scores([p for p, _ in pairs], [g for _, g in pairs], self.nfkc)

@@ -1,4 +1,3 @@
-"""Count test labels that the decoder cannot emit in full (never dropped, always reported)."""
 from typing import Dict, Sequence
 
 from mmengine.evaluator import BaseMetric
@@ -7,13 +6,11 @@ from mmocr.registry import METRICS
 
 @METRICS.register_module()
 class LabelLengthMetric(BaseMetric):
-    """Report how many labels exceed the decoder's capacity. The authors' evaluation silently replaced such samples;
-    here they stay in the test set (errors for every accuracy) and this metric counts them.
+    """Count the labels longer than the decoder can emit: the authors' evaluation silently replaced such samples, here
+    they stay in the test set (errors for every accuracy). Takes ``BaseMetric``'s ``collect_device`` and ``prefix``.
 
     Args:
         max_chars: Longest label the decoder can produce (``max_seq_len - 1``: 24 for English, 39 for Chinese).
-        collect_device: ``'cpu'`` or ``'gpu'``.
-        prefix: Metric name prefix (default ``'recog'``).
     """
 
     default_prefix = 'recog'

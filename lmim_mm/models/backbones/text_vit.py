@@ -14,17 +14,15 @@ PosGrid = Literal['true', 'legacy']
 
 
 def sincos_2d_table(embed_dim: int, grid_size: Sequence[int], pos_grid: PosGrid = 'true') -> torch.Tensor:
-    """MAE's fixed 2-D sin-cos table (channels: column half, then row half), [cls] row 0, in float64 (mmpretrain's
-    ``build_2d_sincos_position_embedding`` swaps the halves, in float32), so ``'legacy'`` is the authors' bit for bit.
+    """Returns MAE's fixed 2-D sin-cos table, float32 (1, 1 + rows * cols, embed_dim): channels column half, then
+    row half, [cls] row 0, computed in float64 (mmpretrain's ``build_2d_sincos_position_embedding`` swaps the halves,
+    in float32), so ``'legacy'`` is the authors' bit for bit.
 
     Args:
         embed_dim: Channels (divisible by 4).
         grid_size: True token grid (rows, columns), e.g. (8, 32).
         pos_grid: ``'true'``: token ``r * W' + c`` gets row ``r``, column ``c``. ``'legacy'``: the authors' (and
             MAERec's) table for a square grid of side ``sqrt(L)``, row-major (256 tokens: row ``t // 16``).
-
-    Returns:
-        float32 (1, 1 + rows * cols, embed_dim).
     """
     if embed_dim % 4:
         raise ValueError(f'embed_dim must be divisible by 4, got {embed_dim}')
@@ -44,8 +42,7 @@ def hmlp_stem(patch_size: int, in_channels: int, embed_dim: int) -> nn.Sequentia
     """Hierarchical MLP stem (Touvron et al., ECCV 2022): convolutions of kernel = stride ``p / 4``, 2 and 2
     (widths ``D / 4``, ``D / 4``, ``D``), LayerNorm + GELU between; patch-local, so masking after it stays exact."""
     if patch_size % 4 or embed_dim % 4:
-        raise ValueError(f'the hMLP stem needs patch_size and embed_dim divisible by 4, got {patch_size} and '
-                         f'{embed_dim}')
+        raise ValueError(f'the hMLP stem needs patch_size and embed_dim divisible by 4, got {patch_size}, {embed_dim}')
     hidden, first = embed_dim // 4, patch_size // 4
     return nn.Sequential(
         nn.Conv2d(in_channels, hidden, kernel_size=first, stride=first), LayerNorm2d(hidden, eps=1e-5), nn.GELU(),
@@ -83,22 +80,18 @@ def mae_init(module: nn.Module) -> None:
 
 @MODELS.register_module()
 class TextViT(VisionTransformer):
-    """mmpretrain's ``VisionTransformer`` for text images: a fixed sin-cos table on the 8x32 token grid
-    (or the authors' legacy table), optional hMLP / conv stems and MAE-style masked encoding.
-
-    Keys are mmpretrain's (``patch_embed.projection``, ``layers.N.{ln1,attn,ln2,ffn}``, ``ln1``);
-    :mod:`lmim_mm.converters` maps the authors' timm keys to them.
+    """mmpretrain's ``VisionTransformer`` for text images: a fixed sin-cos table on the 8x32 token grid (or the
+    authors' legacy table), optional hMLP / conv stems and MAE-style masked encoding. Keys are mmpretrain's
+    (``patch_embed.projection``, ``layers.N.{ln1,attn,ln2,ffn}``, ``ln1``); :mod:`lmim_mm.converters` maps the
+    authors' timm keys to them.
 
     Args:
         arch: ``'s'`` (384/12/6, DeiT-S), ``'b'`` (768/12/12), or a dict with ``embed_dims``, ``num_layers``,
             ``num_heads`` (``feedforward_channels`` defaults to ``mlp_ratio`` times width).
-        img_size: Input (H, W).
-        patch_size: Patch side.
+        img_size: Input (H, W), divisible by ``patch_size``.
         in_channels: Image channels (1: grayscale pipelines).
         mlp_ratio: FFN width ratio of a dict ``arch``.
-        qkv_bias: Bias in the qkv projections.
         drop_rate: Dropout after projections and on the embedded tokens.
-        attn_drop_rate: Attention dropout.
         drop_path_rate: Maximum stochastic-depth rate (linear over depth).
         pos_grid: ``'true'`` or ``'legacy'``, see :func:`sincos_2d_table`; a checkpoint's table replaces it.
         out_type: ``'raw'`` (N, 1 + L, D), ``'cls_token'`` (N, D) or ``'featmap'`` (N, D, H', W').
@@ -183,14 +176,12 @@ class TextViT(VisionTransformer):
         return super().forward(x)
 
     def forward_masked(self, x: torch.Tensor, mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Encode only the visible tokens (MAE's encoder; ``MAEViT.forward`` with a given mask).
+        """Encode only the visible tokens (MAE's encoder; ``MAEViT.forward`` with a given mask); returns latent
+        (N, 1 + L_keep, D), the mask and ids_restore (N, L) (visible tokens first, in order).
 
         Args:
             x: Images (N, C, H, W).
             mask: bool (N, L), True = masked; every row masks the same number of tokens.
-
-        Returns:
-            latent (N, 1 + L_keep, D), the mask, ids_restore (N, L) (visible tokens first, in order).
         """
         self.check_input(x)
         if mask.dtype != torch.bool or tuple(mask.shape) != (x.shape[0], self.num_patches):

@@ -1,4 +1,3 @@
-"""LMIM's losses: teacher-feature reconstruction of masked tokens plus [cls] alignment of two views."""
 from typing import Dict
 
 import torch

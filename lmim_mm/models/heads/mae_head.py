@@ -1,4 +1,3 @@
-"""mmpretrain's ``MAEPretrainHead`` for text images: patches of a (H, W) grid, not a square one."""
 from typing import Dict, Sequence
 
 import torch
@@ -13,9 +12,7 @@ class TextMAEHead(MAEPretrainHead):
     """Norm-pix MSE on masked patches (MAE), tokens row-major over the (H / p, W / p) grid (8 x 32).
 
     Args:
-        patch_size: Patch side.
         norm_pix: Normalise every target patch by its mean and (unbiased) variance + 1e-6, as MAE.
-        in_channels: Image channels.
         loss: Loss config, called as ``loss(pred, target, mask, reduction)``.
     """
 

@@ -35,13 +35,10 @@ def attend(attn: MultiHeadAttention, x: torch.Tensor, keys: torch.Tensor, values
 
 def attend_memory(attn: MultiHeadAttention, x: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
     """``attend(attn, x, *project_kv(attn, memory))`` up to rounding, with the projections folded into the queries:
-    ``x`` (N * G, Lq, D) as in :func:`attend`, ``memory`` (N, S, D) -> (N * G, Lq, D).
-
-    Head ``h`` scores ``(q_h W_k,h) . m`` and returns ``(sum_j p_j m_j) W_v,h^T + b_v,h`` (a key bias adds the same
-    score to every key, which the softmax ignores), reading the memory once for all heads: per image ``queries x H
-    x S x D`` multiply-adds instead of the projection's ``2 x S x D x H x d_k``, cheaper when an image makes fewer
-    than ``d_k`` queries over a whole decode (greedy: 25 or 40 steps, d_k = 64).
-    """
+    ``x`` (N * G, Lq, D) as in :func:`attend`, ``memory`` (N, S, D) -> (N * G, Lq, D). Head ``h`` scores
+    ``(q_h W_k,h) . m`` and returns ``(sum_j p_j m_j) W_v,h^T + b_v,h`` (a key bias adds the same score to every key,
+    which the softmax ignores), reading the memory once for all heads: per image ``queries x H x S x D`` multiply-adds
+    instead of the projection's ``2 x S x D x H x d_k`` (cheaper for fewer than ``d_k`` queries per image)."""
     rows, len_q, _ = x.shape
     n, _, width = memory.shape
     if rows % n:
@@ -98,21 +95,15 @@ def target_mask(lengths: torch.Tensor, num_steps: int) -> torch.Tensor:
 class TransformerTextDecoder(nn.Module):
     """mmocr's ``NRTRDecoder`` layout as the authors use it: token embedding + ``PositionalEncoding``, mmocr's default
     ``TFDecoderLayer`` s (pre-norm, GELU), LayerNorm (eps 1e-6), classifier; mask "causal AND key index < length".
-
     Submodule names are mmocr's = the authors', so their weights map key for key (checked against their fixture
     ``lmim_official/lmim_recognizer_seed0.pt``). The embedding's last row, ``bos_idx = num_classes``, is the
     input-only start token.
 
     Args:
         num_classes: Output classes (characters and EOS / padding / unknown).
-        n_layers: Decoder layers.
         d_model: Width (also the embedding width); must equal ``n_head * d_k`` and ``n_head * d_v``.
-        n_head: Heads.
-        d_k: Query/key width per head.
-        d_v: Value width per head.
-        d_inner: FFN hidden width.
+        d_k: Query/key width per head (``d_v``: value width per head).
         n_position: Rows of the position table (longest target).
-        dropout: Dropout rate.
         qkv_bias: Bias in attention projections (the authors have none).
     """
 
@@ -133,13 +124,11 @@ class TransformerTextDecoder(nn.Module):
         self.classifier = nn.Linear(d_model, num_classes)
 
     def memory_kv(self, memory: torch.Tensor, queries_per_image: Optional[int] = None) -> List[MemoryKV]:
-        """What every layer's cross-attention reads of the encoder output ``memory`` (N, S, D) when decoding.
-
-        Per layer: the memory itself (folded, :func:`attend_memory`) when an image makes fewer ``queries_per_image``
-        (steps x beams; None: unknown) than ``d_k`` and the batch's memory has at least as many tokens as the folded
-        weights ``H x (d_k + d_v)`` have rows (each step re-reads them; for one image they would cost more than they
-        save); else the projected keys/values.
-        """
+        """What every layer's cross-attention reads of the encoder output ``memory`` (N, S, D) when decoding: the
+        memory itself (folded, :func:`attend_memory`) when an image makes fewer ``queries_per_image`` (steps x beams;
+        None: unknown) than ``d_k`` and the batch's memory has at least as many tokens as the folded weights ``H x (d_k
+        + d_v)`` have rows (each step re-reads them; for one image they would cost more than they save); else each
+        layer's projected keys/values."""
         attn = self.layer_stack[0].enc_attn
         fold = (queries_per_image is not None and queries_per_image < attn.d_k
                 and memory.shape[0] * memory.shape[1] >= attn.n_head * (attn.d_k + attn.d_v))
@@ -154,15 +143,12 @@ class TransformerTextDecoder(nn.Module):
 
     def forward(self, tokens: torch.Tensor, memory: torch.Tensor,
                 lengths: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Teacher forcing through mmocr's layers.
+        """Teacher forcing through mmocr's layers; returns logits (N, T, num_classes).
 
         Args:
             tokens: Decoder input [BOS, y1 .. y_{T-1}], int64 (N, T).
             memory: Encoder output (N, S, D).
             lengths: Target lengths (characters + EOS), (N,); keys at or beyond them are masked. None: causal only.
-
-        Returns:
-            Logits (N, T, num_classes).
         """
         whole = tokens.new_full((1, ), tokens.shape[1])  # lengths None: every key is within the target (causal only)
         mask = target_mask(whole if lengths is None else lengths, tokens.shape[1])
@@ -172,15 +158,12 @@ class TransformerTextDecoder(nn.Module):
         return self.classifier(self.layer_norm(x))
 
     def step(self, tokens: torch.Tensor, memory_kv: List[MemoryKV], cache: KVCache) -> torch.Tensor:
-        """One decoding step with cached keys/values: each pre-norm layer runs on the new position only.
+        """One cached decoding step (layers run on the new position only); returns next-token logits (N, num_classes).
 
         Args:
             tokens: The latest token of each sequence, int64 (N,).
             memory_kv: From :meth:`memory_kv`.
             cache: Self-attention cache holding the previous steps; gets the new keys/values, advanced by one.
-
-        Returns:
-            Logits of the next token (N, num_classes).
         """
         positions = self.position_enc.position_table[:, cache.length:cache.length + 1]
         x = self.dropout(self.trg_word_emb(tokens[:, None]) + positions)

@@ -1,8 +1,6 @@
-"""Cached greedy and beam-search decoding of :class:`TransformerTextDecoder` (:meth:`~TransformerTextDecoder.step`).
-
-A sequence's score is the sum of its tokens' log-probabilities up to and including the first EOS (the
-log-probability of the whole word, no length normalisation), or over all ``max_len`` steps without EOS.
-"""
+"""Cached greedy and beam-search decoding of :class:`TransformerTextDecoder` (:meth:`~TransformerTextDecoder.step`). A
+sequence's score is the sum of its tokens' log-probabilities up to and including the first EOS (the log-probability of
+the whole word, no length normalisation), or over all ``max_len`` steps without EOS."""
 from typing import Tuple
 
 import torch
@@ -13,23 +11,18 @@ from .text_decoder import TransformerTextDecoder
 @torch.no_grad()
 def greedy_decode(decoder: TransformerTextDecoder, memory: torch.Tensor, max_len: int, eos_idx: int,
                   stop_at_eos: bool = True) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Greedy decoding from BOS.
+    """Greedy decoding from BOS; returns ids (N, T) and per-step class probabilities (N, T, num_classes), T <= max_len.
 
     Args:
         memory: Encoder output (N, S, D).
         max_len: Most steps (25 English, 40 Chinese).
         eos_idx: End token.
-        stop_at_eos: Stop once every sequence has emitted EOS; sequences that ended earlier keep being decoded until
-            then (their later steps are what a full run would give).
-
-    Returns:
-        ids (N, T) and per-step class probabilities (N, T, num_classes), T <= ``max_len``.
+        stop_at_eos: Stop once every sequence has emitted EOS (earlier-ended ones go on, as in a full run, until then).
     """
     cache = decoder.new_cache(max_len)
-    n = memory.shape[0]
     memory_kv = decoder.memory_kv(memory, queries_per_image=max_len)
-    tokens = torch.full((n, ), decoder.bos_idx, dtype=torch.long, device=memory.device)
-    ended = torch.zeros(n, dtype=torch.bool, device=memory.device)
+    tokens = torch.full(memory.shape[:1], decoder.bos_idx, dtype=torch.long, device=memory.device)
+    ended = torch.zeros_like(tokens, dtype=torch.bool)
     ids, probs = [], []
     for _ in range(max_len):
         step_probs = decoder.step(tokens, memory_kv, cache).float().softmax(-1)
@@ -45,30 +38,21 @@ def greedy_decode(decoder: TransformerTextDecoder, memory: torch.Tensor, max_len
 @torch.no_grad()
 def beam_search(decoder: TransformerTextDecoder, memory: torch.Tensor, max_len: int, eos_idx: int,
                 beam_width: int, stop_at_eos: bool = True) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Beam search, batched over samples x beams, with the key/value cache reordered to each beam's parent.
+    """Beam search, batched over samples x beams, with the key/value cache reordered to each beam's parent; returns
+    ids (N, T) of the best beam, the probability of each of its tokens (N, T) (1 after its EOS), and its score (N,)
+    (see the module docstring), T <= ``max_len``.
 
     A finished beam (it emitted EOS) is extended by EOS at no cost, so its score stays fixed and it competes with the
     live beams until the end. Beams are kept sorted by score; since scores only fall, decoding stops (``stop_at_eos``)
-    once every sample's best beam has finished. Width 1 is greedy decoding.
-
-    Args:
-        memory: Encoder output (N, S, D).
-        max_len: Most steps.
-        eos_idx: End token.
-        beam_width: Beams per sample, in [1, num_classes].
-        stop_at_eos: Stop early as described above.
-
-    Returns:
-        ids (N, T) of the best beam, the probability of each of its tokens (N, T) (1 after its EOS), and its score
-        (N,) (see the module docstring), T <= ``max_len``.
+    once every sample's best beam has finished. Width 1 is greedy decoding. ``memory``, ``max_len`` and ``eos_idx`` are
+    as in :func:`greedy_decode`; ``beam_width`` (beams per sample) is in [1, num_classes].
     """
     cache = decoder.new_cache(max_len)
     classes = decoder.num_classes
     if not 1 <= beam_width <= classes:
         raise ValueError(f'beam_width must be in [1, {classes}], got {beam_width}')
     n, device = memory.shape[0], memory.device
-    # shared by the beam_width rows of each sample, not copied
-    memory_kv = decoder.memory_kv(memory, queries_per_image=max_len * beam_width)
+    memory_kv = decoder.memory_kv(memory, queries_per_image=max_len * beam_width)  # shared by a sample's beams
     first_beam = torch.arange(n, device=device)[:, None] * beam_width  # (N, 1) row of each sample's beam 0
     # Only beam 0 is alive at the start, so the first step does not pick one token several times.
     scores = torch.full((n, beam_width), float('-inf'), device=device)

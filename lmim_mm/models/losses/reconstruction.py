@@ -1,4 +1,3 @@
-"""mmpretrain's L2 ``PixelReconstructionLoss``, in float32 and with a per-sample reduction."""
 from typing import Literal
 
 import torch
@@ -10,12 +9,10 @@ Reduction = Literal['mean', 'none']
 
 @MODELS.register_module()
 class MaskedMSELoss(PixelReconstructionLoss):
-    """Per-token mean squared error averaged over the masked tokens (MAE's ``forward_loss``).
-
-    ``reduction='mean'`` is mmpretrain's ``PixelReconstructionLoss(criterion='L2')``: one scalar,
-    ``sum(err * mask) / sum(mask)`` over the batch; ``'none'`` gives each sample's mean over its masked
-    tokens, (N,). Computed in float32 whatever the autocast dtype of the inputs.
-    """
+    """Per-token mean squared error averaged over the masked tokens (MAE's ``forward_loss``). ``reduction='mean'`` is
+    mmpretrain's ``PixelReconstructionLoss(criterion='L2')``: one scalar, ``sum(err * mask) / sum(mask)`` over the
+    batch; ``'none'`` gives each sample's mean over its masked tokens, (N,). Computed in float32 whatever the autocast
+    dtype of the inputs."""
 
     def __init__(self) -> None:
         super().__init__(criterion='L2')

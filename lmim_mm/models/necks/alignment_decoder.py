@@ -1,4 +1,3 @@
-"""LMIM's alignment decoder: masked-view queries attend to the guidance view (post-norm SA-CA-FFN layers)."""
 from typing import List, Optional, Sequence, Union
 
 import torch
@@ -11,16 +10,14 @@ from .mae_decoder import TextMAEDecoder
 
 @MODELS.register_module()
 class AlignmentDecoder(TextMAEDecoder):
-    """Reconstructs the teacher's features of the masked view, guided by the other view.
-
+    """LMIM's alignment decoder: reconstructs the teacher's features of the masked view, guided by the other view.
     Queries: :class:`TextMAEDecoder`'s (``decoder_embed``, mask tokens, fixed table); memory: a separate projection
-    (``memory_embed``) of all guidance-view tokens, no positions; layers: the authors' ``nn.TransformerDecoderLayer``
-    (GELU, batch first); then ``ln1`` -> ``decoder_pred``. Arguments not listed are :class:`TextMAEDecoder`'s.
+    (``memory_embed``) of all guidance-view tokens, no positions; ``depth`` post-norm SA-CA-FFN layers: the authors'
+    ``nn.TransformerDecoderLayer`` (GELU, batch first, ``dropout``); then ``ln1`` -> ``decoder_pred``. Arguments not
+    listed are :class:`TextMAEDecoder`'s.
 
     Args:
-        depth: Number of decoder layers.
         ffn_dim: FFN hidden width (the authors fix 2048 at every width).
-        dropout: Dropout rate in the layers.
         out_channels: Predicted feature width; defaults to ``in_channels`` (the teacher's width).
     """
 

@@ -1,4 +1,3 @@
-"""LinearNorm: the recognizer's bridge from ViT tokens to the text decoder's memory."""
 from typing import Any, Optional, Sequence, Union
 
 import torch
@@ -9,14 +8,12 @@ from mmocr.registry import MODELS
 
 @MODELS.register_module()
 class LinearNorm(BaseModule):
-    """``LayerNorm(Linear(x))`` on every token (the authors' ``linear_norm``).
-
-    In mmocr's ``EncoderDecoderRecognizer`` it sits in the ``encoder`` slot, called with ``data_samples`` it ignores.
+    """``LayerNorm(Linear(x))`` on every token (the authors' ``linear_norm``); in mmocr's ``EncoderDecoderRecognizer``
+    it sits in the ``encoder`` slot, called with ``data_samples`` it ignores.
 
     Args:
         in_channels: Token width of the backbone (384 for ViT-S).
         out_channels: Decoder width (512).
-        init_cfg: mmengine init config.
     """
 
     def __init__(self, in_channels: int = 384, out_channels: int = 512,

@@ -1,4 +1,3 @@
-"""mmpretrain's ``MAEPretrainDecoder`` on the text token grid (8x32, or the authors' legacy table)."""
 from typing import List, Optional, Sequence, Union
 
 import torch
@@ -15,14 +14,10 @@ class TextMAEDecoder(MAEPretrainDecoder):
 
     Args:
         in_channels: Encoder width (384 for ViT-S).
-        embed_dim: Decoder width.
-        depth: Number of blocks.
-        num_heads: Attention heads.
         mlp_ratio: FFN hidden width / ``embed_dim``.
         out_channels: Values per patch token, e.g. ``patch_size ** 2 * img_channels`` (48 for 4x4 RGB).
         grid_size: Encoder token grid (rows, columns).
         pos_grid: ``'true'`` or ``'legacy'``, see :func:`~lmim_mm.models.backbones.text_vit.sincos_2d_table`.
-        init_cfg: mmengine init config.
     """
 
     def __init__(self, in_channels: int = 384, embed_dim: int = 512, depth: int = 8, num_heads: int = 16,

@@ -1,4 +1,3 @@
-"""Shared machinery of masked-image-modelling algorithms on text images (MAE, MMS, LMIM)."""
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -9,19 +8,16 @@ Inputs = Union[torch.Tensor, Sequence[torch.Tensor]]
 
 
 class MaskedSelfSupervisor(BaseSelfSupervisor):
-    """Base of the masked-image-modelling algorithms: views and masks in, losses and pictures out.
-
-    The masks come with the data: a mask transform (:mod:`lmim_mm.datasets.transforms.mask_transform`) writes
-    ``data_samples[i].mask``, bool (L,), True = masked, stacked here to (B, L). Subclasses implement
-    ``reconstruct(*views, mask=...)`` (a dict of outputs), ``losses(out, reduction)`` and ``pictures(out)`` (per-sample
-    tensors for pictures).
+    """Base of the masked-image-modelling algorithms (MAE, MMS, LMIM) on text images: views and masks in, losses and
+    pictures out. Masks come with the data: a mask transform (:mod:`lmim_mm.datasets.transforms.mask_transform`)
+    writes ``data_samples[i].mask``, bool (L,), True = masked, stacked here to (B, L). Subclasses implement
+    ``reconstruct(*views, mask=...)`` (a dict of outputs), ``losses(out, reduction)`` and ``pictures(out)``.
 
     Args:
         backbone: A :class:`~lmim_mm.models.backbones.TextViT` config with ``out_type='raw'``.
         neck: Decoder config.
         head: Loss head config.
         data_preprocessor: Defaults to ``mmpretrain.SelfSupDataPreprocessor`` (built in any default scope).
-        init_cfg: mmengine init config.
     """
     num_views = 1
 
@@ -52,7 +48,6 @@ class MaskedSelfSupervisor(BaseSelfSupervisor):
         return self.backbone(inputs if isinstance(inputs, torch.Tensor) else inputs[0])
 
     def loss(self, inputs: Inputs, data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
-        """Scalar losses of a training batch."""
         return self.losses(self.reconstruct_batch(inputs, data_samples))
 
     @torch.no_grad()

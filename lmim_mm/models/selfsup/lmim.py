@@ -26,23 +26,20 @@ def freeze_as_buffers(module: nn.Module) -> None:
 class LMIM(MaskedSelfSupervisor):
     """LMIM: reconstruct a frozen MAE teacher's features of masked tokens, guided by a second view.
 
-    Per batch (``inputs = [clean, guidance]``, :meth:`reconstruct`): the student encodes the masked clean view and
-    the guidance view; the alignment decoder's queries come from the first, its memory from the second; the target is
-    the teacher's output on the clean view (:class:`~lmim_mm.models.heads.LMIMHead`). The teacher (the backbone's
-    architecture, weights as buffers saved as ``teacher.*``) always runs in eval mode under ``no_grad``. It loads
-    like any pretrained TextViT, by its ``init_cfg`` (strictly): an lmim_mm MAE / MMS checkpoint with
-    ``prefix='backbone.'``, or MAERec's MAE checkpoint (the authors' ``--teacher_weight``) after ``python
-    tools/model_converters/maerec_mae_to_mm.py SRC DST --prefix backbone.``; the authors' file itself stops loading
-    with an error naming that command. The neck is an :class:`~lmim_mm.models.necks.AlignmentDecoder`; arguments not
-    listed are :class:`MaskedSelfSupervisor`'s.
+    Per batch (``inputs = [clean, guidance]``, :meth:`reconstruct`): the student encodes the masked clean view and the
+    guidance view; the neck's (:class:`~lmim_mm.models.necks.AlignmentDecoder`) queries come from the first, its memory
+    from the second; the target is the teacher's output on the clean view (:class:`~lmim_mm.models.heads.LMIMHead`). The
+    teacher (the backbone's architecture, weights as buffers saved as ``teacher.*``) always runs in eval mode under
+    ``no_grad``. It loads like any pretrained TextViT, by its ``init_cfg`` (strictly): an lmim_mm MAE / MMS checkpoint
+    with ``prefix='backbone.'``, or MAERec's MAE checkpoint (the authors' ``--teacher_weight``) after ``python
+    tools/model_converters/maerec_mae_to_mm.py SRC DST --prefix backbone.`` (loading the authors' file fails, naming
+    that command). Arguments not listed are :class:`MaskedSelfSupervisor`'s.
 
     Args:
-        teacher_init_cfg: The teacher's ``init_cfg`` (e.g. ``Pretrained`` with a ``prefix``); None (or no
-            checkpoint): the teacher copies the student.
+        teacher_init_cfg: E.g. ``Pretrained`` with a ``prefix``; None (or no checkpoint): a copy of the student.
         teacher_momentum: None (the authors): a fixed teacher; a float ``m``: before each training step
             ``teacher <- m * teacher + (1 - m) * student`` (EMA).
-        init_student_from_teacher: Start the student from the loaded teacher's weights (False, the authors: from its
-            random init).
+        init_student_from_teacher: Start the student from the loaded teacher (False, the authors: from its random init).
     """
     num_views = 2
 
@@ -60,8 +57,7 @@ class LMIM(MaskedSelfSupervisor):
         self.teacher.eval()
 
     def init_weights(self) -> None:
-        """Initialise student, decoder and teacher (its ``init_cfg``), then the teacher from the student
-        (no teacher checkpoint) or the student from the teacher (``init_student_from_teacher``)."""
+        """Initialise every part, then copy the student to the teacher or back, as the class docstring says."""
         super().init_weights()
         if not (self.teacher.init_cfg or {}).get('checkpoint'):
             self.teacher.load_state_dict(self.backbone.state_dict())
@@ -77,12 +73,8 @@ class LMIM(MaskedSelfSupervisor):
     def reconstruct(self, clean: torch.Tensor, guidance: torch.Tensor, *,
                     mask: torch.Tensor) -> Dict[str, torch.Tensor]:
         """Student on the masked clean view (``mask`` bool (N, L), True = masked) and the guidance view, teacher on the
-        clean view, decoder; views (N, C, H, W) normalised.
-
-        Returns:
-            ``pred`` (N, L, C_t), ``teacher`` (N, 1 + L, C_t) raw teacher output, ``mask``,
-            ``cls_masked`` and ``cls_guidance`` (N, C_s).
-        """
+        clean view, decoder; views (N, C, H, W) normalised. Returns ``pred`` (N, L, C_t), ``teacher`` (N, 1 + L, C_t)
+        raw teacher output, ``mask``, ``cls_masked`` and ``cls_guidance`` (N, C_s)."""
         latent, _, ids_restore = self.backbone.forward_masked(clean, mask)
         guide = self.backbone(guidance)[0]
         with torch.no_grad():

@@ -1,4 +1,3 @@
-"""MAE for text images (MAERec's pretraining); with mixed masks in the pipeline it is MMS."""
 from typing import Dict
 
 import torch
@@ -10,13 +9,10 @@ from .base import MaskedSelfSupervisor
 
 @MODELS.register_module()
 class TextMAE(MaskedSelfSupervisor):
-    """Masked autoencoder on 32 x 128 word images: norm-pix MSE on the masked 4 x 4 patches.
-
-    The masks come from the pipeline: random patches (MAE, ratio 0.75) or, for MMS (Tang et al. 2025),
-    ``MixedMaskGenerator`` (random patch, blockwise and span masks chosen per sample). Arguments: those of
-    :class:`MaskedSelfSupervisor`, with a :class:`~lmim_mm.models.necks.TextMAEDecoder` neck and a
-    :class:`~lmim_mm.models.heads.TextMAEHead` head.
-    """
+    """Masked autoencoder on 32x128 word images (MAERec's pretraining): norm-pix MSE on masked 4x4 patches. The masks
+    come from the pipeline: random patches (MAE, ratio 0.75) or, for MMS (Tang et al. 2025), ``MixedMaskGenerator``
+    (random patch, blockwise and span masks chosen per sample). Arguments: :class:`MaskedSelfSupervisor`'s, with a
+    :class:`~lmim_mm.models.necks.TextMAEDecoder` neck and a :class:`~lmim_mm.models.heads.TextMAEHead` head."""
 
     def reconstruct(self, imgs: torch.Tensor, *, mask: torch.Tensor) -> Dict[str, torch.Tensor]:
         """Visible patches of ``imgs`` (N, C, H, W) encoded, all decoded: ``pred`` (N, L, p * p * C), imgs, mask."""

@@ -1,4 +1,3 @@
-"""mmocr text-recognition parts of lmim_mm: the recognizer, its decoders and module loss."""
 from .decoders import ColumnCTCDecoder, ViTTransformerDecoder
 from .module_losses import SmoothCEModuleLoss
 from .recognizers import ViTRecognizer

@@ -1,4 +1,3 @@
-"""Decoders of lmim_mm text recognizers (mmocr)."""
 from .column_ctc_decoder import ColumnCTCDecoder
 from .vit_transformer_decoder import ViTTransformerDecoder
 

@@ -1,4 +1,3 @@
-"""ColumnCTCDecoder: CTC over the columns of a ViT's patch-token grid (mmocr decoder)."""
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
@@ -11,25 +10,21 @@ from mmocr.structures import TextRecogDataSample
 
 @MODELS.register_module()
 class ColumnCTCDecoder(BaseDecoder):
-    """A linear CTC classifier over the token columns of a ViT, left to right.
-
-    The patch tokens (the last ``H * W`` of the encoder output, row-major on the ``(H, W)`` grid) are averaged over
-    each column's ``H`` rows (or concatenated, top to bottom); one linear layer maps each column to
-    ``steps_per_column`` steps of class scores (two per column lets a 16-column grid hold a 24-character word with
-    repeats). The CTC blank is the dictionary's padding class (mmocr's ``CTCModuleLoss`` / ``CTCPostProcessor``). It
-    is the recognizer's auxiliary decoder (:class:`ViTRecognizer` ``aux_decoder``: joint CTC-attention, Kim et al.,
-    ICASSP 2017), reads words on its own, and is the linear probe of :mod:`lmim_mm.apis.probe`.
+    """A linear CTC classifier over the token columns of a ViT, left to right. The patch tokens (the last ``H * W`` of
+    the encoder output, row-major on the ``(H, W)`` grid) are averaged over each column's ``H`` rows (or concatenated,
+    top to bottom); one linear layer maps each column to ``steps_per_column`` steps of class scores (two per column lets
+    a 16-column grid hold a 24-character word with repeats). The CTC blank is the dictionary's padding class. It is the
+    recognizer's auxiliary decoder (:class:`ViTRecognizer` ``aux_decoder``: joint CTC-attention, Kim et al., ICASSP
+    2017), reads words on its own, and is the linear probe of :mod:`lmim_mm.apis.probe`.
 
     Args:
         in_channels: Token width (the encoder output's last dimension).
         dictionary: mmocr ``Dictionary`` (or its config) with a padding class.
         grid_size: Patch grid (H, W) of the backbone.
-        steps_per_column: CTC steps per grid column.
         column_pool: ``'mean'`` over a column's rows, or ``'concat'`` them (``in_channels`` = H x token width).
         module_loss: mmocr module loss (``CTCModuleLoss``).
         postprocessor: mmocr postprocessor (``CTCPostProcessor``).
         max_seq_len: Passed to mmocr's module loss / postprocessor.
-        init_cfg: mmengine init config.
     """
 
     def __init__(self, in_channels: int, dictionary: Union[Dict, Dictionary], grid_size: Tuple[int, int],

@@ -1,4 +1,3 @@
-"""ViTTransformerDecoder: the LMIM recognizer's decoder as an mmocr decoder."""
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
@@ -17,29 +16,23 @@ class ViTTransformerDecoder(BaseDecoder):
     """Autoregressive pre-norm Transformer decoder over ViT tokens (LMIM / MAERec recognizer).
 
     Class ids are the dictionary's: build it with ``with_start=False, with_end=True, with_padding=True,
-    with_unknown=True`` so that the characters come first, then EOS, PADDING, UNKNOWN (the authors' 94 + 3 = 97
-    English classes). The start token is not a class: it is ``num_classes``, an extra embedding row.
+    with_unknown=True`` so that the characters come first, then EOS, PADDING, UNKNOWN (the authors' 94 + 3 = 97 English
+    classes); the start token is no class but ``num_classes``, an extra embedding row. ``n_layers``, ``d_model`` (also
+    the width of the memory it reads), ``n_head``, ``d_k``, ``d_v``, ``d_inner``, ``n_position`` and ``dropout`` are the
+    arguments of :class:`~lmim_mm.models.layers.TransformerTextDecoder`.
 
     Training (teacher forcing): the module loss (mmocr ``CEModuleLoss``, ``ignore_first_char=False``) pads each
     target to ``[y1 .. yn, EOS, PAD ..]`` of ``max_seq_len`` steps (longer words lose their EOS, as in mmocr); the
     decoder reads ``[BOS, y1 .. y_{T-1}]`` with the mask "causal and key < n + 1" and the loss ignores PAD. Only the
     steps up to the batch's longest target are computed (the causal mask makes them independent of later ones); the
-    padding-only steps get zero logits.
-
-    Testing: greedy decoding with cached keys/values until every word has emitted EOS (``beam_width`` 0 or 1), or
-    beam search: (N, T, C) probabilities for mmocr's ``AttentionPostprocessor``, each step's distribution (greedy) or
-    the chosen token's probability at its class and zeros elsewhere (beam).
-
-    ``n_layers``, ``d_model`` (also the width of the memory it reads), ``n_head``, ``d_k``, ``d_v``, ``d_inner``,
-    ``n_position`` and ``dropout`` are the arguments of :class:`~lmim_mm.models.layers.TransformerTextDecoder`.
+    padding-only steps get zero logits. Testing: (N, T, C) probabilities for mmocr's ``AttentionPostprocessor``: each
+    step's distribution (greedy) or the chosen token's probability at its class and zeros elsewhere (beam search).
 
     Args:
         max_seq_len: Decoding steps (characters + EOS): 25 English, 40 Chinese.
-        beam_width: 0 or 1 for greedy decoding, more for beam search.
-        dictionary: mmocr ``Dictionary`` or its config.
+        beam_width: 0 or 1: greedy decoding (cached keys/values) until every word has emitted EOS; more: beam search.
         module_loss: mmocr module-loss config (e.g. ``CEModuleLoss``); needed for training.
         postprocessor: mmocr postprocessor config (``AttentionPostprocessor``); needed for prediction.
-        init_cfg: mmengine init config.
     """
 
     def __init__(self, n_layers: int = 6, d_model: int = 512, n_head: int = 8, d_k: int = 64, d_v: int = 64,

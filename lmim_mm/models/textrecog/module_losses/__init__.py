@@ -1,4 +1,3 @@
-"""Module losses of lmim_mm text recognizers (mmocr)."""
 from .smooth_ce_module_loss import SmoothCEModuleLoss
 
 __all__ = ['SmoothCEModuleLoss']

@@ -1,4 +1,3 @@
-"""Cross-entropy module loss with label smoothing (mmocr's ``CEModuleLoss`` has none)."""
 from typing import Dict, Union
 
 import torch.nn as nn

@@ -1,4 +1,3 @@
-"""The LMIM recognizer: mmocr's encoder-decoder recognizer with layer-wise lr decay and an optional CTC decoder."""
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
@@ -9,30 +8,24 @@ from mmocr.structures import TextRecogDataSample
 
 @MODELS.register_module()
 class ViTRecognizer(EncoderDecoderRecognizer):
-    """``TextViT`` backbone + ``LinearNorm`` (encoder slot) + ``ViTTransformerDecoder``.
-
-    mmocr's ``EncoderDecoderRecognizer`` plus :meth:`get_layer_depth` (for mmpretrain's
+    """``TextViT`` backbone + ``LinearNorm`` (encoder slot) + ``ViTTransformerDecoder``: mmocr's
+    ``EncoderDecoderRecognizer`` plus :meth:`get_layer_depth` (for mmpretrain's
     ``LearningRateDecayOptimWrapperConstructor``) and an optional auxiliary decoder trained beside the main one: it
     reads the encoder output, shares the main decoder's dictionary, gets the backbone's ``grid_size``, adds its losses
     (prefixed ``aux_``, times ``aux_loss_weight``) and is not used for prediction.
 
     Args:
-        aux_decoder: Config of the auxiliary decoder (e.g. ``dict(type='ColumnCTCDecoder', in_channels=...)``),
-            or None (the authors' recognizer).
-        aux_loss_weight: Weight of the auxiliary losses.
+        aux_decoder: Auxiliary decoder config (``dict(type='ColumnCTCDecoder', in_channels=...)``); None: the authors'.
         **kwargs: mmocr ``EncoderDecoderRecognizer`` arguments.
     """
 
     def __init__(self, aux_decoder: Optional[Dict] = None, aux_loss_weight: float = 1.0, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.aux_decoder = None
         self.aux_loss_weight = aux_loss_weight
-        if aux_decoder is not None:
-            self.aux_decoder = MODELS.build(
-                dict(aux_decoder, dictionary=self.decoder.dictionary, grid_size=tuple(self.backbone.grid_size)))
+        self.aux_decoder = None if aux_decoder is None else MODELS.build(
+            dict(aux_decoder, dictionary=self.decoder.dictionary, grid_size=tuple(self.backbone.grid_size)))
 
     def loss(self, inputs: torch.Tensor, data_samples: Sequence[TextRecogDataSample], **kwargs) -> Dict:
-        """The decoder's losses, plus the weighted auxiliary losses when there is an auxiliary decoder."""
         feat = self.extract_feat(inputs)
         out_enc = self.encoder(feat, data_samples) if self.with_encoder else None
         losses = self.decoder.loss(feat, out_enc, data_samples)
