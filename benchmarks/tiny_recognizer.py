@@ -24,13 +24,15 @@ PIPELINE = [
 ]
 
 
-def build_recognizer(config: Path) -> nn.Module:
-    """The ``model`` of a config (random weights), in eval mode."""
+def build_recognizer(config: Path, seed: int = 0) -> nn.Module:
+    """The ``model`` of a config, its random weights drawn after ``torch.manual_seed(seed)`` (the same in any test
+    order), in eval mode."""
     import mmocr.models  # noqa: F401  (registers mmocr's modules)
     from mmocr.registry import MODELS
 
     import lmim_mm.models  # noqa: F401  (registers ours)
 
+    torch.manual_seed(seed)
     with DefaultScope.overwrite_default_scope('mmocr'):
         return MODELS.build(copy.deepcopy(Config.fromfile(str(config)).model)).eval()
 

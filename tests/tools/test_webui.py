@@ -63,7 +63,7 @@ def tiny(tmp_path_factory, real_data_dir) -> Path:
     root = tmp_path_factory.mktemp('webui')
     batch, _ = labeled_batch(real_data_dir / 'iiit5k_test', 4)
     model = build_recognizer(TINY_CONFIG)
-    fit(model, batch, steps=40, lr=2e-3)
+    fit(model, batch, steps=80, lr=1e-3)  # reads all 4 words from any of the seeds 0-5 tried
     torch.save(dict(state_dict=model.state_dict()), root / 'tiny.pth')
     from lmim_mm.apis.export import export_recognizer
 
