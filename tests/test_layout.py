@@ -1,4 +1,5 @@
-"""Dependencies run one way (CONTRIBUTING.md, "Layout"): checked on the import statements of every file."""
+"""Dependencies run one way (CONTRIBUTING.md, "Layout"), checked on the import statements of every file; the package
+stays within its line budget (CONTRIBUTING.md, "Rules")."""
 import ast
 from pathlib import Path
 from typing import Iterator, Tuple
@@ -37,3 +38,9 @@ def test_scripts_leave_sys_path_alone(folder):
     edits = [str(path.relative_to(REPO)) for path in (REPO / folder).rglob('*.py')
              if 'sys.path' in path.read_text(encoding='utf-8')]
     assert not edits, edits
+
+
+def test_package_within_line_budget():
+    lines = {str(path.relative_to(REPO)): len(path.read_text(encoding='utf-8').splitlines())
+             for path in (REPO / 'lmim_mm').rglob('*.py')}
+    assert sum(lines.values()) <= 5800, sorted(lines.items(), key=lambda item: -item[1])[:10]
