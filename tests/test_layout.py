@@ -20,7 +20,7 @@ def imports(folder: str) -> Iterator[Tuple[str, str]]:
 
 @pytest.mark.parametrize('folder, forbidden', [
     ('lmim_mm', ('tools', 'benchmarks', 'tests', 'lmim_reference', 'lmim_synth')),
-    ('lmim_mm/models', ('lmim_mm.deploy', )),
+    ('lmim_mm/models', ('lmim_mm.deploy', 'lmim_mm.converters')),
     ('lmim_mm/datasets', ('lmim_mm.evaluation', )),
     ('lmim_reference', ('tools', 'benchmarks', 'tests', 'lmim_synth')),
     ('lmim_synth', ('tools', 'benchmarks', 'tests', 'lmim_reference')),
