@@ -32,10 +32,18 @@ class Vocabulary(NamedTuple):
 
 
 def decoding_steps(probs: np.ndarray, vocabulary: Vocabulary, top_k: int = 3) -> List[dict]:
-    """The steps of one decoded word, read as mmocr's ``AttentionPostprocessor`` reads its word from ``probs``, the
-    class probabilities of each step (T, C) that the decoder gives it: per kept step (ignored classes such as padding
-    are skipped, the end step is the last) ``{"char", "prob", "end", "top": [{"char", "prob"}, ...]}``, the most
-    probable class, whether it is the end token, and the ``top_k`` most probable classes."""
+    """The steps of one decoded word, read as mmocr's ``AttentionPostprocessor`` reads its word.
+
+    Args:
+        probs: Class probabilities of each step (T, C), as the decoder gives them to the postprocessor.
+        vocabulary: The decoder's classes.
+        top_k: Alternatives listed per step.
+
+    Returns:
+        Per kept step ``{"char", "prob", "end", "top": [{"char", "prob"}, ...]}``: the most probable class, whether
+        it is the end token, and the ``top_k`` most probable classes; ignored classes (padding) are skipped, and the
+        end step is the last.
+    """
     ignore = set(vocabulary.ignore_indexes)
     order = np.argsort(-probs, axis=-1, kind='stable')[:, :top_k]
     steps = []
@@ -63,9 +71,16 @@ class WordReader:
         raise NotImplementedError
 
     def read(self, images: Sequence[np.ndarray], batch_size: int = 64, top_k: int = 0) -> List[dict]:
-        """Read the words of BGR uint8 (h, w, 3) images of any sizes (:func:`read_image_file`), ``batch_size`` at once:
-        per image ``{"text", "scores"}`` (the word and its confidence), plus ``"steps"`` when ``top_k`` > 0 (the
-        decoding steps, :func:`decoding_steps`, with ``top_k`` alternatives each)."""
+        """Read words.
+
+        Args:
+            images: BGR uint8 (h, w, 3) images of any sizes (:func:`read_image_file`).
+            batch_size: Images recognized at once.
+            top_k: 0: words only; more: also the decoding steps (:func:`decoding_steps`) with this many alternatives.
+
+        Returns:
+            Per image ``{"text", "scores"}`` (the word and its confidence), plus ``"steps"`` when ``top_k`` > 0.
+        """
         predictions = self._predict(list(images), batch_size)
         for prediction in predictions:
             probs = prediction.pop('probs')

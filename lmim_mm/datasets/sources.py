@@ -93,9 +93,13 @@ def guess_format(path: PathLike) -> str:
 
 
 def open_source(path: PathLike, fmt: str = 'auto', img_root: Optional[PathLike] = None) -> DataSource:
-    """Open a dataset on disk (an LMDB, a folder, an MMOCR 1.x JSON file or a ``path<TAB>label`` text file) of format
-    ``fmt``, one of :data:`SOURCES` or ``'auto'`` (:func:`guess_format`); ``img_root`` is the folder that the relative
-    image paths of a ``json`` or ``txt`` file start from (default: its folder)."""
+    """Open a dataset on disk.
+
+    Args:
+        path: An LMDB, a folder, an MMOCR 1.x JSON file or a ``path<TAB>label`` text file.
+        fmt: A format of :data:`SOURCES`, or ``'auto'`` (:func:`guess_format`).
+        img_root: Folder that the relative image paths of a ``json`` or ``txt`` file start from (default: its folder).
+    """
     fmt = guess_format(path) if fmt == 'auto' else fmt
     if fmt not in SOURCES.module_dict:
         raise ValueError(f'unknown source format {fmt!r}; expected auto or one of {", ".join(SOURCES.module_dict)}')
