@@ -46,8 +46,8 @@ def first_samples(loader: DataLoader, num_samples: int, seed: int) -> dict:
     dataset, state = loader.dataset, rng_state()
     try:
         set_random_seed(seed)
-        found = (sample for sample in map(dataset.__getitem__, range(len(dataset))) if sample is not None)
-        samples = list(itertools.islice(found, num_samples))
+        drawn = (dataset[index] for index in range(len(dataset)))
+        samples = list(itertools.islice((sample for sample in drawn if sample is not None), num_samples))
     finally:
         set_rng_state(state)
     if not samples:
